@@ -1,0 +1,1 @@
+"""Recovery connector: survey answers in, REACT recovery cases out to Zendesk and HubSpot."""

@@ -1,0 +1,124 @@
+"""The ``recovery`` command: serve, worker, replay, install-schema, demo."""
+import logging
+import signal
+import sys
+import threading
+
+import click
+
+from connector import logs
+from connector.config import hubspot_configured, load_config, secret_values, zendesk_configured
+
+
+def _prepare(sandbox: bool) -> tuple[dict, list]:
+    """Read the configuration once; start the stand-ins in sandbox mode."""
+    config = load_config()
+    servers = []
+    if sandbox or config["SANDBOX"]:
+        from connector.sandbox.launch import start_sandbox
+        servers = start_sandbox(config)
+    elif not (zendesk_configured(config) or hubspot_configured(config)):
+        raise click.ClickException(
+            "neither Zendesk nor HubSpot is configured: set RECOVERY_ZENDESK_* and/or "
+            "RECOVERY_HUBSPOT_ACCESS_TOKEN, or run with --sandbox (RECOVERY_SANDBOX=true)")
+    logs.configure(config.get("LOG_LEVEL", "INFO"))
+    logs.install_redaction(secret_values(config))
+    return config, servers
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+
+
+@click.group()
+def main():
+    """Recovery connector: survey answers in, REACT recovery cases out to Zendesk and HubSpot."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--sandbox", is_flag=True, help="Run against the bundled Zendesk and HubSpot stand-ins.")
+@click.option("--workers", default=None, type=int, help="In-process worker threads.")
+def serve(host, port, sandbox, workers):
+    """The web app plus an in-process worker (embedded default)."""
+    config, _servers = _prepare(sandbox)
+    serve_app(config, host, port, workers)
+
+
+def serve_app(config: dict, host: str, port: int, workers: int | None, ready=None) -> None:
+    from werkzeug.serving import make_server
+
+    from connector.jobs.worker import start_threads
+    from connector.web.app import create_app
+
+    app = create_app(config)
+    stop = threading.Event()
+    start_threads(app.extensions["recovery"], workers or int(config["WORKER_THREADS"]), stop)
+    server = make_server(host, port, app, threaded=True)
+    logging.getLogger(__name__).info("serving on http://%s:%s", host, server.server_port)
+    if ready is not None:
+        ready(app, server)
+    _stop_on_signals(stop)
+    threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True).start()
+    server.serve_forever()
+
+
+@main.command()
+@click.option("--threads", default=1, show_default=True, type=int)
+def worker(threads):
+    """Worker only, beside web processes (PostgreSQL for several machines)."""
+    from connector.jobs.worker import start_threads
+    from connector.runtime import build_runtime
+
+    config, _ = _prepare(False)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    for thread in start_threads(build_runtime(config), threads, stop):
+        while thread.is_alive():
+            thread.join(0.5)
+
+
+@main.command()
+@click.argument("job_ids", nargs=-1, type=int)
+@click.option("--all-dead", is_flag=True, help="Replay every dead job.")
+def replay(job_ids, all_dead):
+    """Put dead jobs back in the queue."""
+    from sqlalchemy import select
+
+    from connector.runtime import build_runtime
+    from connector.store.db import transaction
+    from connector.store.models import Job
+    from connector.sync import replay_dead_job
+
+    rt = build_runtime(load_config())
+    with transaction(rt.sessions) as session:
+        ids = list(job_ids)
+        if all_dead:
+            ids += session.scalars(select(Job.id).where(Job.status == "dead")).all()
+        if not ids:
+            raise click.UsageError("name job ids or pass --all-dead")
+        replayed = [job_id for job_id in ids if replay_dead_job(session, job_id, rt.clock())]
+    click.echo(f"replayed {len(replayed)} of {len(ids)} job(s): {', '.join(map(str, replayed)) or '-'}")
+    if len(replayed) < len(ids):
+        sys.exit(1)
+
+
+@main.command("install-schema")
+def install_schema_command():
+    """Create the tables (idempotent); run once before several workers start."""
+    from connector.store.db import install_schema, make_engine
+
+    install_schema(make_engine(load_config()["DATABASE_URL"]))
+    click.echo("schema installed")
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, type=int)
+def demo(port):
+    """Sandbox: start, send the bundled sample answers, show what landed, keep serving."""
+    from connector.sandbox.demo import run_demo
+
+    config, servers = _prepare(True)
+    run_demo(config, servers, port)

@@ -1,0 +1,74 @@
+"""Configuration, read once at start into ``app.config`` (never at import time).
+
+Environment variables ``RECOVERY_<NAME>`` become keys ``<NAME>``. A JSON file
+named by ``RECOVERY_CONFIG_FILE`` may add keys; the environment wins over it.
+"""
+import json
+import os
+from pathlib import Path
+
+PREFIX = "RECOVERY_"
+
+DEFAULTS = {
+    "DATABASE_URL": "sqlite:///recovery.db",
+    "SANDBOX": False,
+    "MAPPINGS_DIR": None,
+    "WEBHOOK_TOLERANCE_SECONDS": 300,
+    "MAX_BODY_BYTES": 256 * 1024,
+    "WORKER_THREADS": 2,
+    "WORKER_POLL_SECONDS": 0.5,
+    "JOB_LEASE_SECONDS": 120,
+    "JOB_MAX_ATTEMPTS": 20,
+    "JOB_BACKOFF_BASE_SECONDS": 2.0,
+    "JOB_BACKOFF_CAP_SECONDS": 600.0,
+}
+
+# Values that must never reach a log line or an error message.
+SECRET_KEYS = (
+    "ZENDESK_API_TOKEN", "HUBSPOT_ACCESS_TOKEN", "WEBHOOK_SECRET", "ADMIN_TOKEN",
+    "ZENDESK_WEBHOOK_SECRET", "HUBSPOT_CLIENT_SECRET", "TYPEFORM_SECRET",
+    "SURVEYMONKEY_SECRET", "DELIGHTED_SECRET", "FORMBRICKS_SECRET",
+)
+
+_BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True,
+                  "0": False, "false": False, "no": False, "off": False, "": False}
+
+
+def _coerce(key: str, value):
+    default = DEFAULTS.get(key)
+    if not isinstance(value, str) or default is None:
+        return value
+    if isinstance(default, bool):
+        if value.lower() not in _BOOLEAN_WORDS:
+            raise ValueError(f"{PREFIX}{key} must be true or false")
+        return _BOOLEAN_WORDS[value.lower()]
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    return value
+
+
+def load_config(environ=None) -> dict:
+    environ = os.environ if environ is None else environ
+    config = dict(DEFAULTS)
+    file_name = environ.get(f"{PREFIX}CONFIG_FILE")
+    if file_name:
+        config.update(json.loads(Path(file_name).read_text(encoding="utf-8")))
+    for name, value in environ.items():
+        if name.startswith(PREFIX) and name != f"{PREFIX}CONFIG_FILE":
+            config[name[len(PREFIX):]] = value
+    return {key: _coerce(key, value) for key, value in config.items()}
+
+
+def zendesk_configured(config) -> bool:
+    return bool(config.get("ZENDESK_SUBDOMAIN") or config.get("ZENDESK_BASE_URL")) and bool(
+        config.get("ZENDESK_API_TOKEN"))
+
+
+def hubspot_configured(config) -> bool:
+    return bool(config.get("HUBSPOT_ACCESS_TOKEN"))
+
+
+def secret_values(config) -> list[str]:
+    return [str(config[key]) for key in SECRET_KEYS if config.get(key)]

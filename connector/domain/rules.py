@@ -1,0 +1,91 @@
+"""Classification of one answer: category, severity, value tier, priority.
+
+Thresholds come from ``mappings/rules.json`` (defaults of the spec); every
+function here is pure so the rules can be read and tested in one place.
+"""
+from dataclasses import dataclass
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from connector import mappings
+
+CATEGORIES = ("promoter", "passive", "detractor")
+SEVERITIES = ("critical", "moderate")
+VALUE_TIERS = ("critical", "high", "standard")
+ZENDESK_PRIORITIES = ("urgent", "high", "normal", "low")
+SCALES = {"nps": (0, 10), "csat": (1, 5)}
+
+
+class _ScaleSchema(Schema):
+    promoter_min = fields.Integer(required=True)
+    passive_min = fields.Integer(required=True)
+    critical_max = fields.Integer(required=True)
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if not data["critical_max"] < data["passive_min"] <= data["promoter_min"]:
+            raise ValidationError("need critical_max < passive_min <= promoter_min")
+
+
+def _matrix_row():
+    return fields.Dict(keys=fields.String(validate=validate.OneOf(SEVERITIES)),
+                       values=fields.String(validate=validate.OneOf(ZENDESK_PRIORITIES)),
+                       required=True, validate=validate.Length(equal=len(SEVERITIES)))
+
+
+class RulesSchema(Schema):
+    nps = fields.Nested(_ScaleSchema, required=True)
+    csat = fields.Nested(_ScaleSchema, required=True)
+    vip_passive_opens_case = fields.Boolean(required=True)
+    value_tiers = fields.Dict(keys=fields.String(validate=validate.OneOf(["critical_above", "high_from"])),
+                              values=fields.Float(), required=True)
+    priority_matrix = fields.Nested(Schema.from_dict({tier: _matrix_row() for tier in VALUE_TIERS}),
+                                    required=True)
+    hubspot_task_priority = fields.Dict(keys=fields.String(validate=validate.OneOf(ZENDESK_PRIORITIES)),
+                                        values=fields.String(validate=validate.OneOf(["HIGH", "MEDIUM", "LOW"])),
+                                        required=True, validate=validate.Length(equal=4))
+
+
+def load_rules(directory=None) -> dict:
+    return mappings.load("rules", RulesSchema(), directory)
+
+
+@dataclass(frozen=True)
+class Classification:
+    category: str
+    opens_case: bool
+    severity: str | None  # set when a case opens
+
+
+def classify(survey_type: str, score: int, vip: bool, rules: dict) -> Classification:
+    low, high = SCALES[survey_type]
+    if not low <= score <= high:
+        raise ValueError(f"{survey_type} score out of range")
+    scale = rules[survey_type]
+    if score >= scale["promoter_min"]:
+        return Classification("promoter", False, None)
+    if score >= scale["passive_min"]:
+        # VIP rule: a VIP who is merely passive still gets a recovery case.
+        opens = vip and rules["vip_passive_opens_case"]
+        return Classification("passive", opens, "moderate" if opens else None)
+    severity = "critical" if score <= scale["critical_max"] else "moderate"
+    return Classification("detractor", True, severity)
+
+
+def value_tier(lifetime_value: float | None, rules: dict) -> str:
+    tiers = rules["value_tiers"]
+    if lifetime_value is None:
+        return "standard"
+    if lifetime_value > tiers["critical_above"]:
+        return "critical"
+    if lifetime_value >= tiers["high_from"]:
+        return "high"
+    return "standard"
+
+
+def priority(severity: str, tier: str, rules: dict) -> str:
+    return rules["priority_matrix"][tier][severity]
+
+
+def hubspot_priority(zendesk_priority: str, rules: dict) -> str:
+    return rules["hubspot_task_priority"][zendesk_priority]

@@ -1,0 +1,1 @@
+"""Inbound deliveries: verification, validation and intake of survey answers."""

@@ -1,0 +1,60 @@
+"""The generic survey answer (contract), validated with marshmallow.
+
+Every vendor endpoint maps its payload to this same shape, so one schema
+guards what enters the store. Unknown keys are dropped: survey tools add
+fields over time and a new field must not start rejecting answers.
+"""
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from connector.domain.rules import SCALES
+
+
+class _Lenient(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class SurveySchema(_Lenient):
+    id = fields.String(validate=validate.Length(max=200), load_default=None)
+    type = fields.String(required=True, validate=validate.OneOf(sorted(SCALES)))
+    name = fields.String(validate=validate.Length(max=200), load_default=None)
+    kind = fields.String(validate=validate.Length(max=50), load_default=None)
+
+
+class CustomerSchema(_Lenient):
+    email = fields.Email(required=True, validate=validate.Length(max=320))
+    name = fields.String(validate=validate.Length(max=200), load_default=None, allow_none=True)
+    company = fields.String(validate=validate.Length(max=200), load_default=None, allow_none=True)
+    lifetime_value = fields.Float(validate=validate.Range(min=0), load_default=None,
+                                  allow_none=True, allow_nan=False)
+    vip = fields.Boolean(load_default=False)
+
+
+class ContextSchema(_Lenient):
+    zendesk_ticket_id = fields.Integer(strict=True, load_default=None, allow_none=True)
+    agent_email = fields.Email(load_default=None, allow_none=True)
+
+
+class SurveyAnswerSchema(_Lenient):
+    response_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    submitted_at = fields.AwareDateTime(required=True)
+    survey = fields.Nested(SurveySchema, required=True)
+    score = fields.Integer(required=True, strict=True)
+    comment = fields.String(validate=validate.Length(max=10_000), load_default=None, allow_none=True)
+    locale = fields.String(validate=validate.Length(max=16), load_default=None, allow_none=True)
+    customer = fields.Nested(CustomerSchema, required=True)
+    context = fields.Nested(ContextSchema, load_default=dict)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _score_in_scale(self, data, **kwargs):
+        low, high = SCALES[data["survey"]["type"]]
+        if not low <= data["score"] <= high:
+            raise ValidationError(f"must be between {low} and {high} for {data['survey']['type']}",
+                                  field_name="score")
+
+
+def validate_answer(payload) -> dict:
+    """Load a payload or raise ValidationError with per-field messages."""
+    if not isinstance(payload, dict):
+        raise ValidationError({"_schema": ["body must be a JSON object"]})
+    return SurveyAnswerSchema().load(payload)

@@ -1,0 +1,86 @@
+"""Intake: one validated answer becomes stored rows and jobs, in one transaction.
+
+This is where "accepted" is decided: the answer, its case, the case's stages
+and the sync jobs are committed together before the webhook answers 2xx, so a
+crash after the 2xx loses nothing and a crash before it leaves nothing behind.
+"""
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from connector.domain import react, rules
+from connector.jobs.queue import enqueue
+from connector.store.db import transaction
+from connector.store.models import Answer, Case, Stage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    status: int  # 202 accepted now, 200 seen before
+    body: dict
+
+
+def _existing(session, tenant_id: str, response_id: str) -> Answer | None:
+    return session.scalar(select(Answer).where(
+        Answer.tenant_id == tenant_id, Answer.response_id == response_id))
+
+
+def _open_case(session, answer: Answer, classification, rule_set: dict, now) -> Case:
+    tier = rules.value_tier(answer.lifetime_value, rule_set)
+    case = Case(
+        tenant_id=answer.tenant_id, status="open", customer_email=answer.customer_email,
+        opening_answer_id=answer.id, score=answer.score, category=answer.category,
+        severity=classification.severity, value_tier=tier, lifetime_value=answer.lifetime_value,
+        priority=rules.priority(classification.severity, tier, rule_set), opened_at=now,
+        profile_signals=[])
+    case.stages = [Stage(key=stage.key, due_at=due, status="pending")
+                   for stage, due in react.plan(answer.submitted_at)]
+    session.add(case)
+    session.flush()
+    return case
+
+
+def accept(sessions, rule_set: dict, data: dict, *, source: str, now, tenant_id: str = "default") -> IntakeResult:
+    """Store a validated answer (see inbound.schemas) idempotently on response_id."""
+    try:
+        with transaction(sessions) as session:
+            seen = _existing(session, tenant_id, data["response_id"])
+            if seen is not None:
+                return IntakeResult(200, seen.answer_body)
+            customer, survey = data["customer"], data["survey"]
+            classification = rules.classify(survey["type"], data["score"], customer["vip"], rule_set)
+            answer = Answer(
+                tenant_id=tenant_id, response_id=data["response_id"], source=source,
+                survey_type=survey["type"], survey_id=survey.get("id"), survey_name=survey.get("name"),
+                score=data["score"], category=classification.category, comment=data.get("comment"),
+                locale=data.get("locale"), customer_email=customer["email"].lower(),
+                customer_name=customer.get("name"), company=customer.get("company"),
+                lifetime_value=customer.get("lifetime_value"), vip=customer["vip"],
+                context=data.get("context") or {}, submitted_at=data["submitted_at"], received_at=now,
+                answer_body={})
+            session.add(answer)
+            session.flush()
+            case_id = None
+            if classification.opens_case:
+                case = _open_case(session, answer, classification, rule_set, now)
+                answer.case_id = case_id = case.id
+                enqueue(session, "zendesk.sync_case", case.id, tenant_id=tenant_id)
+                enqueue(session, "hubspot.sync_case", case.id, tenant_id=tenant_id)
+            else:
+                enqueue(session, "hubspot.sync_answer", answer.id, tenant_id=tenant_id)
+            answer.answer_body = {"response_id": answer.response_id, "case_id": case_id}
+            body = dict(answer.answer_body)
+        log.info("answer accepted answer_id=%s case_id=%s category=%s source=%s",
+                 answer.id, case_id, classification.category, source)
+        return IntakeResult(202, body)
+    except IntegrityError:
+        # The same response_id committed by a concurrent delivery: answer as a duplicate.
+        with transaction(sessions) as session:
+            seen = _existing(session, tenant_id, data["response_id"])
+            if seen is None:
+                raise
+            return IntakeResult(200, seen.answer_body)

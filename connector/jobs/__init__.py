@@ -1,0 +1,1 @@
+"""Durable jobs: enqueued in the same transaction as the data, run by workers with a lease."""

@@ -1,0 +1,45 @@
+"""Logging that cannot leak: customer emails and configured secrets are masked.
+
+Code logs ids and statuses only; this is the safety net for what slips
+through (an access log line with ``?email=``, an SDK debug message). It works
+at record creation, so every handler — ours, pytest's, gunicorn's — gets the
+masked text.
+"""
+import logging
+import re
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+(?:@|%40)[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+_secrets: set[str] = set()
+_installed = False
+
+
+def redact(text: str) -> str:
+    for secret in _secrets:
+        text = text.replace(secret, "[secret]")
+    return EMAIL.sub("[email]", text)
+
+
+def install_redaction(secrets=()) -> None:
+    global _installed
+    _secrets.update(s for s in secrets if s and len(s) >= 6)
+    if _installed:
+        return
+    _installed = True
+    original = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs):
+        record = original(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not kill the caller
+            return record
+        record.msg, record.args = redact(message), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+
+def configure(level: str = "INFO") -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -1,0 +1,36 @@
+"""Mappings are data: JSON files under ``mappings/``, validated at start-up.
+
+Each file has a marshmallow schema next to the code that applies it; this
+module only finds, reads and validates, so a typo in an admin's mapping stops
+the app at start with the field named, instead of failing a sync at 3 a.m.
+"""
+import json
+from pathlib import Path
+
+from marshmallow import Schema, ValidationError
+
+DEFAULT_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
+
+
+class MappingError(Exception):
+    """A mapping file is missing, not JSON, or fails its schema."""
+
+    def __init__(self, path: Path, messages):
+        self.path = path
+        self.messages = messages
+        super().__init__(f"{path}: {messages}")
+
+
+def load(name: str, schema: Schema, directory: Path | str | None = None):
+    """Read ``<directory>/<name>.json`` and return what ``schema`` loads from it."""
+    path = Path(directory or DEFAULT_MAPPINGS_DIR) / f"{name}.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MappingError(path, "file not found") from None
+    except json.JSONDecodeError as exc:
+        raise MappingError(path, f"not valid JSON: {exc}") from None
+    try:
+        return schema.load(raw)
+    except ValidationError as exc:
+        raise MappingError(path, exc.messages) from None

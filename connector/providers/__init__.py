@@ -1,0 +1,1 @@
+"""One folder per vendor behind a common base (see ``base.py``)."""

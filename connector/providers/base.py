@@ -1,0 +1,76 @@
+"""What the core hands a vendor adapter, and what it expects back.
+
+Adapters get plain, frozen snapshots (never ORM objects) so they can be unit
+tested without a database and cannot lazily load or mutate store state.
+Every adapter method is idempotent given the same ledger: a retried job must
+never create a second ticket, contact or task.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class StageSnapshot:
+    key: str             # contract key, e.g. "empathy"
+    title: str           # "Empathy call"
+    task_type: str       # CALL / EMAIL / TODO
+    ask: str             # what the task asks
+    due_at: datetime     # aware, UTC
+    status: str          # pending / done / overdue
+    completed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AnswerSnapshot:
+    """One survey answer, as needed to update the contact's nps_* properties."""
+    answer_id: int
+    response_id: str
+    customer_email: str
+    customer_name: str | None
+    company: str | None
+    survey_type: str     # nps / csat
+    score: int
+    category: str        # promoter / passive / detractor
+    comment: str | None
+    locale: str | None
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseSnapshot:
+    case_id: int
+    answer: AnswerSnapshot
+    status: str                    # open / closed
+    severity: str                  # critical / moderate
+    profile: str | None            # disappointed / chronic / structural
+    profile_signals: tuple[str, ...]
+    value_tier: str                # critical / high / standard
+    lifetime_value: float | None
+    priority: str                  # Zendesk: urgent / high / normal / low
+    hubspot_priority: str          # HIGH / MEDIUM / LOW
+    owner: str | None              # routing result (email or id), may be None
+    stages: tuple[StageSnapshot, ...]
+    outcome: str | None = None
+    zendesk_ticket_id: int | None = None
+    hubspot_contact_id: str | None = None
+    zendesk_ticket_url: str | None = None
+    history: tuple[str, ...] = field(default_factory=tuple)  # earlier answers, readable lines
+
+    @property
+    def next_stage(self) -> StageSnapshot | None:
+        open_stages = [s for s in self.stages if s.status != "done"]
+        return min(open_stages, key=lambda s: s.due_at) if open_stages else None
+
+
+class EffectLedger(Protocol):
+    """Side effects already performed for one case, keyed by a stable name.
+
+    ``record`` commits at once, so an effect survives a crash right after it.
+    A crash *between* the vendor call and ``record`` is covered by the adapter
+    looking the object up by its natural key when ``first_attempt`` is False.
+    """
+
+    def get(self, key: str) -> str | None: ...
+
+    def record(self, key: str, external_id: str) -> None: ...

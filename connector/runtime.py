@@ -1,0 +1,56 @@
+"""Everything a web process or a worker needs, built once from the configuration.
+
+Like a Bolt ``App``: the web framework (Flask) and the worker loop are thin
+edges around this object; neither reads the environment itself.
+"""
+import threading
+from dataclasses import dataclass, field
+
+from connector.clock import system_clock
+from connector.domain.rules import load_rules
+from connector.jobs.queue import RetryPolicy
+from connector.store.db import install_schema, make_engine, make_session_factory
+
+
+@dataclass
+class Runtime:
+    config: dict
+    engine: object
+    sessions: object
+    rules: dict
+    zendesk: object | None
+    hubspot: object | None
+    clock: object = system_clock
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    wake: threading.Event = field(default_factory=threading.Event)
+
+    def notify(self) -> None:
+        """Tell in-process workers there is new work (after the commit)."""
+        self.wake.set()
+
+
+def build_adapters(config: dict, mappings_dir=None):
+    from connector.config import hubspot_configured, zendesk_configured
+    from connector.providers.hubspot import HubSpotAdapter
+    from connector.providers.hubspot.mapping import load_hubspot_mapping
+    from connector.providers.zendesk import ZendeskAdapter
+    from connector.providers.zendesk.mapping import load_zendesk_mapping
+
+    zendesk_mapping = load_zendesk_mapping(mappings_dir)  # validated even when unused
+    hubspot_mapping = load_hubspot_mapping(mappings_dir)
+    zendesk = ZendeskAdapter.from_config(config, zendesk_mapping) if zendesk_configured(config) else None
+    hubspot = HubSpotAdapter.from_config(config, hubspot_mapping) if hubspot_configured(config) else None
+    return zendesk, hubspot
+
+
+def build_runtime(config: dict, *, clock=system_clock, adapters: tuple | None = None) -> Runtime:
+    """``adapters`` = (zendesk, hubspot) replaces the configured ones (tests)."""
+    engine = make_engine(config["DATABASE_URL"])
+    install_schema(engine)
+    rule_set = load_rules(config.get("MAPPINGS_DIR"))
+    zendesk, hubspot = adapters if adapters is not None else build_adapters(config, config.get("MAPPINGS_DIR"))
+    policy = RetryPolicy(max_attempts=int(config["JOB_MAX_ATTEMPTS"]),
+                         base=float(config["JOB_BACKOFF_BASE_SECONDS"]),
+                         cap=float(config["JOB_BACKOFF_CAP_SECONDS"]))
+    return Runtime(config=config, engine=engine, sessions=make_session_factory(engine),
+                   rules=rule_set, zendesk=zendesk, hubspot=hubspot, clock=clock, policy=policy)

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models and the engine (SQLite embedded, PostgreSQL for several machines)."""

@@ -1,0 +1,148 @@
+"""Tables: answers, cases, stages, jobs and recorded side effects.
+
+Every row carries ``tenant_id`` so several connected accounts can share one
+deployment; the single-account configuration is tenant ``default``.
+"""
+from datetime import datetime, timezone
+
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+                        TypeDecorator, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, on SQLite (which keeps no zone) too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("tenant_id", "response_id", name="uq_answer_response"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default="default")
+    response_id: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(32))
+    survey_type: Mapped[str] = mapped_column(String(8))
+    survey_id: Mapped[str | None] = mapped_column(String(200))
+    survey_name: Mapped[str | None] = mapped_column(String(200))
+    score: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    customer_email: Mapped[str] = mapped_column(String(320), index=True)
+    customer_name: Mapped[str | None] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(200))
+    lifetime_value: Mapped[float | None] = mapped_column(Float)
+    vip: Mapped[bool] = mapped_column(Boolean, default=False)
+    context: Mapped[dict] = mapped_column(JSON, default=dict)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    answer_body: Mapped[dict] = mapped_column(JSON)  # what we answered, replayed to duplicates
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default="default")
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    customer_email: Mapped[str] = mapped_column(String(320), index=True)
+    opening_answer_id: Mapped[int | None] = mapped_column(Integer)
+    score: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    profile: Mapped[str | None] = mapped_column(String(16))
+    profile_signals: Mapped[list] = mapped_column(JSON, default=list)
+    value_tier: Mapped[str] = mapped_column(String(16))
+    lifetime_value: Mapped[float | None] = mapped_column(Float)
+    priority: Mapped[str] = mapped_column(String(8))
+    owner: Mapped[str | None] = mapped_column(String(320))
+    zendesk_ticket_id: Mapped[int | None] = mapped_column(Integer)
+    hubspot_contact_id: Mapped[str | None] = mapped_column(String(64))
+    zendesk_synced: Mapped[bool] = mapped_column(Boolean, default=False)
+    hubspot_synced: Mapped[bool] = mapped_column(Boolean, default=False)
+    hubspot_ticket_url_synced: Mapped[bool] = mapped_column(Boolean, default=False)
+    sync_failed: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    stages: Mapped[list["Stage"]] = relationship(order_by="Stage.due_at", back_populates="case",
+                                                 cascade="all, delete-orphan")
+
+    @property
+    def sync_status(self) -> str:
+        if self.sync_failed:
+            return "failed"
+        return "synced" if self.zendesk_synced and self.hubspot_synced else "pending"
+
+
+class Stage(Base):
+    __tablename__ = "stages"
+    __table_args__ = (UniqueConstraint("case_id", "key", name="uq_stage_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    key: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship(back_populates="stages")
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_claim", "status", "run_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default="default")
+    kind: Mapped[str] = mapped_column(String(64))
+    ref_id: Mapped[int] = mapped_column(Integer)  # a case or answer id: ids, never objects
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(8), default="queued")  # queued/running/done/dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SideEffect(Base):
+    """A call to a vendor that created something, so a retry does not create it twice."""
+
+    __tablename__ = "side_effects"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_effect"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64))  # e.g. "case:12"
+    key: Mapped[str] = mapped_column(String(100))   # e.g. "zendesk.ticket"
+    external_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,62 @@
+"""Frozen views of store rows for vendor adapters, and the side-effect ledger."""
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from connector.domain.react import STAGES_BY_KEY
+from connector.providers.base import AnswerSnapshot, CaseSnapshot, StageSnapshot
+from connector.store.db import transaction
+from connector.store.models import Answer, Case, SideEffect
+
+
+def answer_snapshot(answer: Answer) -> AnswerSnapshot:
+    return AnswerSnapshot(
+        answer_id=answer.id, response_id=answer.response_id, customer_email=answer.customer_email,
+        customer_name=answer.customer_name, company=answer.company, survey_type=answer.survey_type,
+        score=answer.score, category=answer.category, comment=answer.comment, locale=answer.locale,
+        submitted_at=answer.submitted_at)
+
+
+def _history(session, case: Case) -> tuple[str, ...]:
+    earlier = session.scalars(
+        select(Answer).where(Answer.tenant_id == case.tenant_id,
+                             Answer.customer_email == case.customer_email,
+                             Answer.id != case.opening_answer_id)
+        .order_by(Answer.submitted_at.desc()).limit(10)).all()
+    return tuple(f"{a.submitted_at:%Y-%m-%d} {a.survey_type.upper()} {a.score} ({a.category})"
+                 for a in earlier)
+
+
+def case_snapshot(session, case: Case, *, hubspot_priority: str, ticket_url: str | None = None) -> CaseSnapshot:
+    answer = session.get(Answer, case.opening_answer_id)
+    stages = tuple(
+        StageSnapshot(key=s.key, title=STAGES_BY_KEY[s.key].title, task_type=STAGES_BY_KEY[s.key].task_type,
+                      ask=STAGES_BY_KEY[s.key].ask, due_at=s.due_at, status=s.status,
+                      completed_at=s.completed_at)
+        for s in case.stages)
+    return CaseSnapshot(
+        case_id=case.id, answer=answer_snapshot(answer), status=case.status, severity=case.severity,
+        profile=case.profile, profile_signals=tuple(case.profile_signals or ()),
+        value_tier=case.value_tier, lifetime_value=case.lifetime_value, priority=case.priority,
+        hubspot_priority=hubspot_priority, owner=case.owner, stages=stages, outcome=case.outcome,
+        zendesk_ticket_id=case.zendesk_ticket_id, hubspot_contact_id=case.hubspot_contact_id,
+        zendesk_ticket_url=ticket_url, history=_history(session, case))
+
+
+class DbLedger:
+    """EffectLedger over the side_effects table; each record commits at once."""
+
+    def __init__(self, factory, scope: str):
+        self.factory = factory
+        self.scope = scope
+
+    def get(self, key: str) -> str | None:
+        with transaction(self.factory) as session:
+            return session.scalar(select(SideEffect.external_id).where(
+                SideEffect.scope == self.scope, SideEffect.key == key))
+
+    def record(self, key: str, external_id: str) -> None:
+        try:
+            with transaction(self.factory) as session:
+                session.add(SideEffect(scope=self.scope, key=key, external_id=str(external_id)))
+        except IntegrityError:
+            pass  # already recorded by an earlier attempt: same effect, keep the first

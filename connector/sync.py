@@ -1,0 +1,119 @@
+"""Job handlers: push one case (or one answer) to Zendesk and HubSpot.
+
+Zendesk and HubSpot get separate jobs so an outage of one never delays the
+other. The HubSpot contact shows the Zendesk ticket link: whichever of the two
+jobs finishes second sees both facts committed and enqueues ``link_ticket``.
+Each handler takes ids, re-reads the rows, and is safe to run again.
+"""
+import logging
+
+from connector.domain import rules
+from connector.jobs.queue import ClaimedJob, complete, enqueue
+from connector.store.db import transaction
+from connector.store.models import Answer, Case
+from connector.store.snapshots import DbLedger, answer_snapshot, case_snapshot
+
+log = logging.getLogger(__name__)
+
+
+def _snapshot(rt, session, case: Case):
+    url = rt.zendesk.ticket_url(case.zendesk_ticket_id) if rt.zendesk and case.zendesk_ticket_id else None
+    return case_snapshot(session, case, hubspot_priority=rules.hubspot_priority(case.priority, rt.rules),
+                         ticket_url=url)
+
+
+def _skip_unconnected(rt, job: ClaimedJob, vendor: str) -> bool:
+    """A vendor the install has not connected: its side counts as done, quietly."""
+    if getattr(rt, vendor) is not None:
+        return False
+    with transaction(rt.sessions) as session:
+        if job.kind in CASE_JOBS:
+            setattr(session.get(Case, job.ref_id), f"{vendor}_synced", True)
+        complete(session, job, rt.clock())
+    return True
+
+
+def zendesk_sync_case(rt, job: ClaimedJob) -> None:
+    if _skip_unconnected(rt, job, "zendesk"):
+        return
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, job.ref_id)
+        snapshot = _snapshot(rt, session, case)
+    ticket_id = rt.zendesk.open_ticket(snapshot, DbLedger(rt.sessions, f"case:{case.id}"),
+                                       first_attempt=job.fresh)
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, job.ref_id)
+        case.zendesk_ticket_id, case.zendesk_synced = int(ticket_id), True
+        if case.hubspot_synced and not case.hubspot_ticket_url_synced:
+            enqueue(session, "hubspot.link_ticket", case.id, tenant_id=case.tenant_id)
+        complete(session, job, rt.clock())
+    log.info("zendesk ticket ready case_id=%s ticket_id=%s", job.ref_id, ticket_id)
+
+
+def hubspot_sync_case(rt, job: ClaimedJob) -> None:
+    if _skip_unconnected(rt, job, "hubspot"):
+        return
+    rt.hubspot.ensure_schema()
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, job.ref_id)
+        snapshot = _snapshot(rt, session, case)
+    contact_id = rt.hubspot.upsert_contact(snapshot.answer, snapshot, snapshot.zendesk_ticket_url)
+    with transaction(rt.sessions) as session:
+        session.get(Case, job.ref_id).hubspot_contact_id = str(contact_id)
+    rt.hubspot.create_stage_tasks(snapshot, str(contact_id), DbLedger(rt.sessions, f"case:{job.ref_id}"),
+                                  first_attempt=job.fresh)
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, job.ref_id)
+        case.hubspot_synced = True
+        case.hubspot_ticket_url_synced = snapshot.zendesk_ticket_url is not None
+        if not case.hubspot_ticket_url_synced and case.zendesk_ticket_id:
+            enqueue(session, "hubspot.link_ticket", case.id, tenant_id=case.tenant_id)
+        complete(session, job, rt.clock())
+    log.info("hubspot contact and tasks ready case_id=%s contact_id=%s", job.ref_id, contact_id)
+
+
+def hubspot_link_ticket(rt, job: ClaimedJob) -> None:
+    if _skip_unconnected(rt, job, "hubspot"):
+        return
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, job.ref_id)
+        contact_id, ticket_id = case.hubspot_contact_id, case.zendesk_ticket_id
+    rt.hubspot.set_ticket_url(contact_id, rt.zendesk.ticket_url(ticket_id))
+    with transaction(rt.sessions) as session:
+        session.get(Case, job.ref_id).hubspot_ticket_url_synced = True
+        complete(session, job, rt.clock())
+
+
+def hubspot_sync_answer(rt, job: ClaimedJob) -> None:
+    """Promoters and passives: only the contact's nps_* properties change."""
+    if _skip_unconnected(rt, job, "hubspot"):
+        return
+    rt.hubspot.ensure_schema()
+    with transaction(rt.sessions) as session:
+        snapshot = answer_snapshot(session.get(Answer, job.ref_id))
+    rt.hubspot.upsert_contact(snapshot, None, None)
+    with transaction(rt.sessions) as session:
+        complete(session, job, rt.clock())
+
+
+HANDLERS = {
+    "zendesk.sync_case": zendesk_sync_case,
+    "hubspot.sync_case": hubspot_sync_case,
+    "hubspot.link_ticket": hubspot_link_ticket,
+    "hubspot.sync_answer": hubspot_sync_answer,
+}
+
+CASE_JOBS = {"zendesk.sync_case", "hubspot.sync_case", "hubspot.link_ticket"}
+
+
+def replay_dead_job(session, job_id: int, now) -> bool:
+    """Requeue a dead job and clear its case's failed flag (admin API and CLI)."""
+    from connector.jobs.queue import replay
+    from connector.store.models import Job
+
+    if not replay(session, job_id, now):
+        return False
+    job = session.get(Job, job_id)
+    if job.kind in CASE_JOBS:
+        session.get(Case, job.ref_id).sync_failed = False
+    return True

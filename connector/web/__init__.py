@@ -1,0 +1,1 @@
+"""The Flask edge: app factory and blueprints. No business rules live here."""

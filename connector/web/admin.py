@@ -1,0 +1,104 @@
+"""Admin API (bearer ``RECOVERY_ADMIN_TOKEN``): cases, stages, dead jobs."""
+import hmac
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+
+from connector.domain.react import STAGES_BY_KEY
+from connector.store.db import transaction
+from connector.store.models import Case, Job, Stage
+from connector.sync import replay_dead_job
+
+bp = Blueprint("admin", __name__, url_prefix="/api")
+
+
+@bp.before_request
+def _authenticate():
+    token = current_app.config.get("ADMIN_TOKEN") or ""
+    offered = request.headers.get("Authorization", "")
+    scheme, _, value = offered.partition(" ")
+    if not token or scheme.lower() != "bearer" or not hmac.compare_digest(value.encode(), token.encode()):
+        return jsonify(error="unauthorized", message="send Authorization: Bearer <admin token>"), 401
+    return None
+
+
+def _iso(value):
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def case_json(case: Case) -> dict:
+    return {
+        "id": case.id, "status": case.status, "customer_email": case.customer_email,
+        "score": case.score, "category": case.category, "severity": case.severity,
+        "profile": case.profile, "profile_signals": list(case.profile_signals or []),
+        "value_tier": case.value_tier, "priority": case.priority, "owner": case.owner,
+        "stages": [{"key": s.key, "due_at": _iso(s.due_at), "status": s.status,
+                    "completed_at": _iso(s.completed_at)} for s in case.stages],
+        "zendesk_ticket_id": case.zendesk_ticket_id, "hubspot_contact_id": case.hubspot_contact_id,
+        "sync_status": case.sync_status, "outcome": case.outcome,
+        "opened_at": _iso(case.opened_at), "closed_at": _iso(case.closed_at),
+    }
+
+
+def _rt():
+    return current_app.extensions["recovery"]
+
+
+@bp.get("/cases/<int:case_id>")
+def get_case(case_id: int):
+    with transaction(_rt().sessions) as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            return jsonify(error="not_found", message=f"no case {case_id}"), 404
+        return jsonify(case_json(case))
+
+
+@bp.get("/cases")
+def list_cases():
+    email = (request.args.get("email") or "").strip().lower()
+    if not email:
+        return jsonify(error="validation_failed", fields={"email": ["Missing data for required field."]}), 422
+    with transaction(_rt().sessions) as session:
+        cases = session.scalars(select(Case).where(Case.customer_email == email).order_by(Case.id)).all()
+        return jsonify(cases=[case_json(c) for c in cases])
+
+
+@bp.post("/cases/<int:case_id>/stages/<key>/complete")
+def complete_stage(case_id: int, key: str):
+    if key not in STAGES_BY_KEY:
+        return jsonify(error="not_found", message=f"unknown stage {key}"), 404
+    rt = _rt()
+    with transaction(rt.sessions) as session:
+        stage = session.scalar(select(Stage).where(Stage.case_id == case_id, Stage.key == key))
+        if stage is None:
+            return jsonify(error="not_found", message=f"no case {case_id}"), 404
+        if stage.status != "done":
+            stage.status, stage.completed_at = "done", rt.clock()
+        return jsonify(case_json(stage.case))
+
+
+def job_json(job: Job) -> dict:
+    return {"id": job.id, "kind": job.kind, "ref_id": job.ref_id, "status": job.status,
+            "attempts": job.attempts, "run_at": _iso(job.run_at), "last_error": job.last_error,
+            "created_at": _iso(job.created_at), "finished_at": _iso(job.finished_at)}
+
+
+@bp.get("/jobs")
+def list_jobs():
+    status = request.args.get("status", "dead")
+    if status not in ("queued", "running", "done", "dead"):
+        return jsonify(error="validation_failed", fields={"status": ["Must be one of: queued, running, done, dead."]}), 422
+    with transaction(_rt().sessions) as session:
+        jobs = session.scalars(select(Job).where(Job.status == status).order_by(Job.id).limit(500)).all()
+        return jsonify(jobs=[job_json(j) for j in jobs])
+
+
+@bp.post("/jobs/<int:job_id>/replay")
+def replay_job(job_id: int):
+    rt = _rt()
+    with transaction(rt.sessions) as session:
+        if not replay_dead_job(session, job_id, rt.clock()):
+            return jsonify(error="conflict", message=f"job {job_id} is not dead"), 409
+        body = job_json(session.get(Job, job_id))
+    rt.notify()
+    return jsonify(body)

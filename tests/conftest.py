@@ -1,0 +1,142 @@
+"""Fixtures: a database per test (SQLite, and PostgreSQL where a server answers),
+the Flask ``app``/``client``/``runner``, and fake vendor adapters."""
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from connector.clock import system_clock
+from connector.config import DEFAULTS
+from connector.runtime import build_runtime
+from tests.fakes import FakeHubSpot, FakeZendesk
+from tests.signing import SECRET
+
+ADMIN_TOKEN = "admin-token-for-tests"
+PG_ADMIN_URL = os.environ.get("RECOVERY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_reachable() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # no server on this machine
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}"
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A throw-away database for this test session; skipped with the reason when no server."""
+    reason = _pg_reachable()
+    if reason:
+        pytest.skip(reason)
+    name = f"recovery_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'recovery.db'}"
+        return
+    url = request.getfixturevalue("pg_database")
+    engine = create_engine(url)
+    from connector.store.models import Base
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'recovery.db'}"
+
+
+def make_config(db_url: str, **overrides) -> dict:
+    config = dict(DEFAULTS)
+    config.update(DATABASE_URL=db_url, WEBHOOK_SECRET=SECRET, ADMIN_TOKEN=ADMIN_TOKEN,
+                  JOB_BACKOFF_BASE_SECONDS=0.01, JOB_BACKOFF_CAP_SECONDS=0.05, JOB_MAX_ATTEMPTS=5)
+    config.update(overrides)
+    return config
+
+
+def make_runtime(config: dict, *, zendesk=None, hubspot=None, clock=system_clock):
+    return build_runtime(config, clock=clock, adapters=(zendesk, hubspot))
+
+
+@pytest.fixture
+def fake_zendesk():
+    return FakeZendesk()
+
+
+@pytest.fixture
+def fake_hubspot():
+    return FakeHubSpot()
+
+
+@pytest.fixture
+def runtime(db_url, fake_zendesk, fake_hubspot):
+    rt = make_runtime(make_config(db_url), zendesk=fake_zendesk, hubspot=fake_hubspot)
+    yield rt
+    rt.engine.dispose()
+
+
+@pytest.fixture
+def app(runtime):
+    from connector.web.app import create_app
+    return create_app(runtime.config, runtime=runtime)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def admin_headers():
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def drain(rt, max_rounds: int = 500) -> None:
+    """Run the worker until no job is left to run, travelling the (frozen) clock
+    to the next retry instead of sleeping."""
+    from sqlalchemy import func, select
+
+    from connector.jobs.worker import Worker
+    from connector.store.db import transaction
+    from connector.store.models import Job
+
+    worker = Worker(rt, "test-worker")
+    for _ in range(max_rounds):
+        if worker.run_once():
+            continue
+        with transaction(rt.sessions) as session:
+            next_run = session.scalar(select(func.min(Job.run_at)).where(Job.status == "queued"))
+        if next_run is None:
+            return
+        rt.clock.now = max(rt.clock.now, next_run)
+    raise AssertionError("jobs still pending after max_rounds")
+
+
+@pytest.fixture
+def frozen_runtime(db_url, fake_zendesk, fake_hubspot):
+    from connector.clock import FrozenClock
+
+    clock = FrozenClock(system_clock())
+    rt = make_runtime(make_config(db_url), zendesk=fake_zendesk, hubspot=fake_hubspot, clock=clock)
+    yield rt
+    rt.engine.dispose()

@@ -1,0 +1,97 @@
+"""In-memory vendor adapters for core tests (the real ones have their own suites).
+
+They follow ``connector.providers.base`` and can be told to fail, so the job
+runner's retry, dead-letter and idempotency rules can be tested without HTTP.
+"""
+import threading
+
+from connector.errors import PermanentError, RetryableError
+
+
+class _Failing:
+    def __init__(self):
+        self.failures: list[Exception] = []
+        self.lock = threading.Lock()
+
+    def fail_with(self, *errors: Exception) -> None:
+        self.failures.extend(errors)
+
+    def _maybe_fail(self):
+        with self.lock:
+            if self.failures:
+                raise self.failures.pop(0)
+
+
+class FakeZendesk(_Failing):
+    def __init__(self):
+        super().__init__()
+        self.tickets: dict[int, dict] = {}
+
+    def open_ticket(self, case, ledger, first_attempt):
+        known = ledger.get("zendesk.ticket")
+        if known:
+            return int(known)
+        self._maybe_fail()
+        with self.lock:
+            for ticket_id, ticket in self.tickets.items():
+                if ticket["external_id"] == f"recovery-{case.case_id}":
+                    ledger.record("zendesk.ticket", str(ticket_id))
+                    return ticket_id
+            ticket_id = len(self.tickets) + 1
+            self.tickets[ticket_id] = {"external_id": f"recovery-{case.case_id}", "priority": case.priority}
+        ledger.record("zendesk.ticket", str(ticket_id))
+        return ticket_id
+
+    def ticket_url(self, ticket_id):
+        return f"https://fake.zendesk.test/agent/tickets/{ticket_id}"
+
+
+class FakeHubSpot(_Failing):
+    def __init__(self):
+        super().__init__()
+        self.contacts: dict[str, dict] = {}
+        self.tasks: dict[str, dict] = {}
+        self.schema_calls = 0
+
+    def ensure_schema(self):
+        self.schema_calls += 1
+
+    def upsert_contact(self, answer, case=None, ticket_url=None):
+        self._maybe_fail()
+        with self.lock:
+            contact = self.contacts.setdefault(answer.customer_email, {"id": str(len(self.contacts) + 1)})
+            contact.update(nps_last_score=answer.score, nps_last_category=answer.category)
+            if case is not None:
+                contact.update(recovery_incident_open=True)
+            if ticket_url:
+                contact["recovery_zendesk_ticket_url"] = ticket_url
+            return contact["id"]
+
+    def create_stage_tasks(self, case, contact_id, ledger, first_attempt):
+        created = {}
+        for stage in case.stages:
+            key = f"hubspot.task.{stage.key}"
+            if ledger.get(key):
+                continue
+            self._maybe_fail()
+            natural = f"recovery-{case.case_id}-{stage.key}"
+            with self.lock:
+                if natural not in self.tasks:
+                    self.tasks[natural] = {"contact": contact_id, "due": stage.due_at}
+            ledger.record(key, natural)
+            created[stage.key] = natural
+        return created
+
+    def set_ticket_url(self, contact_id, url):
+        self._maybe_fail()
+        for contact in self.contacts.values():
+            if contact["id"] == contact_id:
+                contact["recovery_zendesk_ticket_url"] = url
+
+
+def outage(times: int = 3):
+    return [RetryableError("vendor answered 503") for _ in range(times)]
+
+
+def rejection():
+    return PermanentError("vendor answered 400: property does not exist")
