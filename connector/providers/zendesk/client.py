@@ -1,0 +1,185 @@
+"""A zenpy client with the connector's transport rules, and error translation.
+
+Three things zenpy 2.0.57 does not offer are done in one requests transport
+adapter (``ZendeskTransport``) mounted on the zenpy session:
+
+* Base URL override. zenpy always builds ``https://{subdomain}.zendesk.com/api/v2/…``
+  (only the process-wide ``ZENPY_FORCE_NETLOC``/``ZENPY_FORCE_SCHEME`` variables
+  change that). The adapter sends such a request to ``ZENDESK_BASE_URL`` instead
+  and hands zenpy back a response still carrying the URL zenpy built, because
+  zenpy picks its response parser by finding ``{subdomain}.zendesk.com`` in it.
+* No sleeping on 429. zenpy's ``_call_api`` sleeps ``Retry-After`` seconds and
+  retries, blocking a worker. The adapter raises ``RetryableError(retry_after=…)``
+  before zenpy sees the 429; the job runner reschedules.
+* Per-call headers (``Idempotency-Key``): zenpy's ``create`` takes none, so
+  ``request_headers()`` sets them for the calls made inside it (a ContextVar,
+  so threads sharing one client do not see each other's headers).
+
+``zendesk_errors()`` turns what zenpy/requests raise into ``RetryableError`` or
+``PermanentError``. Messages carry the operation, status, Zendesk error code
+and field names only: never bodies (they echo emails and comments), URLs
+(search queries hold emails) or credentials.
+"""
+import contextlib
+import contextvars
+import email.utils
+import logging
+import re
+import time
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.exceptions import ChunkedEncodingError
+from requests.utils import should_bypass_proxies
+from zenpy import Zenpy
+from zenpy.lib.exception import APIException, ZenpyException
+
+from connector.errors import PermanentError, RetryableError, SyncError
+
+TIMEOUT_SECONDS = 10.0
+USER_AGENT = "recovery-connector (zenpy)"
+_RETRYABLE_STATUS = {408, 409, 429}
+_LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_ '.-]{0,59}$")
+_extra_headers: contextvars.ContextVar[dict] = contextvars.ContextVar("zendesk_headers", default={})
+
+# zenpy logs whole request and response bodies at DEBUG (customer email, comment):
+# keep its records out of the connector's logs whatever the root level is.
+logging.getLogger("zenpy").setLevel(logging.WARNING)
+
+
+class ZendeskPermanentError(PermanentError):
+    """``status``, Zendesk ``code`` (e.g. RecordInvalid) and the rejected ``fields``."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
+                 fields: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.status, self.code, self.fields = status, code, fields
+
+
+class ZendeskRetryableError(RetryableError):
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 status: int | None = None, code: str | None = None):
+        super().__init__(message, retry_after=retry_after)
+        self.status, self.code = status, code
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max(email.utils.parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+@contextlib.contextmanager
+def request_headers(headers: dict):
+    """Add ``headers`` to every Zendesk request made inside the block."""
+    token = _extra_headers.set({**_extra_headers.get(), **headers})
+    try:
+        yield
+    finally:
+        _extra_headers.reset(token)
+
+
+class ZendeskTransport(HTTPAdapter):
+    def __init__(self, origin: str, base_url: str | None = None):
+        super().__init__(max_retries=0)  # the job runner retries, with backoff
+        self.origin = origin.rstrip("/")
+        self.base_url = base_url.rstrip("/") if base_url else None
+
+    def send(self, request, **kwargs):
+        built = request
+        extra = _extra_headers.get()
+        redirect = self.base_url and request.url.startswith(self.origin + "/")
+        if extra or redirect:
+            request = request.copy()
+            request.headers.update(extra)
+            if redirect:
+                request.url = self.base_url + request.url[len(self.origin):]
+                if kwargs.get("proxies") and should_bypass_proxies(request.url, None):
+                    kwargs["proxies"] = {}
+        response = super().send(request, **kwargs)
+        if response.status_code == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            response.close()
+            raise ZendeskRetryableError(
+                f"Zendesk rate limit (HTTP 429), retry after {retry_after}s",
+                retry_after=retry_after, status=429)
+        response.request, response.url = built, built.url
+        return response
+
+
+def build_client(config) -> tuple[Zenpy, str]:
+    """A zenpy client for ``config`` and the web base URL of the account."""
+    subdomain = config.get("ZENDESK_SUBDOMAIN")
+    base_url = config.get("ZENDESK_BASE_URL")
+    email_, token = config.get("ZENDESK_EMAIL"), config.get("ZENDESK_API_TOKEN")
+    missing = [k for k, v in (("ZENDESK_EMAIL", email_), ("ZENDESK_API_TOKEN", token),
+                              ("ZENDESK_SUBDOMAIN", subdomain or base_url)) if not v]
+    if missing:
+        raise PermanentError(f"Zendesk is not configured: missing {', '.join(missing)}")
+    subdomain = subdomain or "local"  # zenpy insists on one; unused when base_url is set
+    origin = f"https://{subdomain}.zendesk.com"
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    transport = ZendeskTransport(origin, base_url)
+    session.mount("https://", transport)
+    session.mount("http://", transport)
+    client = Zenpy(subdomain=subdomain, email=email_, token=token, session=session,
+                   timeout=TIMEOUT_SECONDS, disable_cache=True)
+    return client, (base_url or origin).rstrip("/")
+
+
+def _label(value) -> str | None:
+    return value if isinstance(value, str) and _LABEL.match(value) else None
+
+
+def error_from_response(operation: str, response) -> SyncError:
+    status = response.status_code
+    code, fields = None, []
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        code = _label(body.get("error"))
+        details = body.get("details")
+        if isinstance(details, dict):
+            fields = sorted(f for f in map(_label, details) if f)
+    message = f"Zendesk {operation} failed: HTTP {status}"
+    message += f" {code}" if code else ""
+    message += f" (fields: {', '.join(fields)})" if fields else ""
+    if status >= 500 or status in _RETRYABLE_STATUS:
+        return ZendeskRetryableError(
+            message, retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            status=status, code=code)
+    return ZendeskPermanentError(message, status=status, code=code, fields=tuple(fields))
+
+
+def _failed(operation: str, exc: Exception) -> str:
+    return f"Zendesk {operation} failed: {type(exc).__name__}"  # str(exc) may hold URLs, bodies
+
+
+@contextlib.contextmanager
+def zendesk_errors(operation: str):
+    """Translate zenpy/requests failures inside the block into SyncError."""
+    try:
+        yield
+    except SyncError:
+        raise
+    except (requests.ConnectionError, requests.Timeout, ChunkedEncodingError) as exc:
+        raise ZendeskRetryableError(_failed(operation, exc)) from None
+    except (APIException, requests.HTTPError) as exc:
+        if exc.response is None:
+            raise ZendeskRetryableError(_failed(operation, exc)) from None
+        raise error_from_response(operation, exc.response) from None
+    except ZenpyException as exc:  # e.g. a response zenpy cannot parse (proxy error page)
+        raise ZendeskRetryableError(_failed(operation, exc)) from None
+    except requests.RequestException as exc:  # invalid URL, too many redirects, ...
+        raise ZendeskPermanentError(_failed(operation, exc)) from None

@@ -1,0 +1,94 @@
+"""What the recovery ticket looks like in Zendesk, as admins configure it.
+
+``mappings/zendesk.json`` holds string templates with ``{placeholder}`` names
+taken from the case (see ``PLACEHOLDERS``). Every template is checked at load
+time, so a typo names its field at start-up instead of failing a sync later.
+"""
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate
+
+from connector.mappings import load
+
+PRIORITIES = ("urgent", "high", "normal", "low")
+TICKET_TYPES = ("task", "problem", "incident", "question")
+PLACEHOLDERS = frozenset({
+    "case_id", "customer_name", "company", "survey_type", "score", "category",
+    "severity", "profile", "value_tier", "priority",
+})
+DEFAULT_TAGS = ("nps_detractor", "recovery_{profile}", "value_{value_tier}", "severity_{severity}")
+_NO_SPACE = re.compile(r"^[^\s,]+$")  # Zendesk splits tags on spaces and commas
+
+
+def placeholders(template: str) -> set[str]:
+    """Names used by ``template``; raises ValueError on broken braces."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def _template(*, required: frozenset = frozenset(), allowed: frozenset = PLACEHOLDERS,
+              no_space: bool = False):
+    def check(value: str) -> None:
+        try:
+            names = placeholders(value)
+        except ValueError as exc:
+            raise ValidationError(f"not a valid template: {exc}") from None
+        unknown = names - allowed
+        if unknown:
+            raise ValidationError(
+                f"unknown placeholder(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+        if required - names:
+            raise ValidationError(f"must contain {{{'}, {'.join(sorted(required))}}}")
+        if no_space and not _NO_SPACE.match(value):
+            raise ValidationError("must not contain spaces or commas")
+    return check
+
+
+@dataclass(frozen=True)
+class ZendeskMapping:
+    ticket_type: str
+    subject: str
+    external_id: str
+    tags: tuple[str, ...]
+    priorities: Mapping[str, str]   # case priority -> Zendesk priority name
+
+
+class ZendeskMappingSchema(Schema):
+    """Unknown keys are rejected (marshmallow's default), naming the key."""
+
+    ticket_type = fields.String(load_default="task", validate=validate.OneOf(TICKET_TYPES))
+    subject = fields.String(load_default="Recovery #{case_id}: {customer_name}",
+                            validate=[validate.Length(min=1, max=150), _template()])
+    external_id = fields.String(
+        load_default="recovery-{case_id}",
+        validate=[validate.Length(min=1, max=200),
+                  _template(required=frozenset({"case_id"}), allowed=frozenset({"case_id"}),
+                            no_space=True)])
+    tags = fields.List(fields.String(validate=[validate.Length(min=1, max=80),
+                                               _template(no_space=True)]),
+                       load_default=list(DEFAULT_TAGS))
+    priorities = fields.Dict(keys=fields.String(validate=validate.OneOf(PRIORITIES)),
+                             values=fields.String(validate=validate.OneOf(PRIORITIES)),
+                             load_default=lambda: {p: p for p in PRIORITIES})
+
+    @post_load
+    def make(self, data, **kwargs) -> ZendeskMapping:
+        missing = [p for p in PRIORITIES if p not in data["priorities"]]
+        if missing:
+            raise ValidationError(f"missing priority name(s) for {missing}", "priorities")
+        return ZendeskMapping(
+            ticket_type=data["ticket_type"],
+            subject=data["subject"],
+            external_id=data["external_id"],
+            tags=tuple(data["tags"]),
+            priorities=MappingProxyType(dict(data["priorities"])),
+        )
+
+
+def load_zendesk_mapping(directory: Path | str | None = None) -> ZendeskMapping:
+    """Load and validate ``<directory>/zendesk.json`` (raises ``MappingError``)."""
+    return load("zendesk", ZendeskMappingSchema(), directory)
