@@ -1,0 +1,124 @@
+"""Pure translation of snapshots into HubSpot property values and task inputs.
+
+No I/O here: everything is a function of the snapshots and the mapping, so the
+exact JSON HubSpot receives can be tested without a server.
+"""
+import html
+import re
+from datetime import datetime, timezone
+
+from connector.providers.base import AnswerSnapshot, CaseSnapshot, StageSnapshot
+from connector.providers.hubspot.mapping import TASK_PRIORITIES, HubSpotMapping
+
+TASK_TO_CONTACT = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 204}
+MAX_TEXT = 65536  # HubSpot's limit for a string property value
+_KEY_RE = re.compile(r"(?<![\w-])(recovery-\d+-[a-z0-9_]+)(?![\w-])")
+
+
+def hs_datetime(moment: datetime) -> str:
+    """A datetime the way HubSpot writes them: ISO 8601, UTC, milliseconds, ``Z``."""
+    if moment.tzinfo is None:
+        raise ValueError("datetimes sent to HubSpot must be timezone-aware")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def task_key(case_id: int, stage_key: str) -> str:
+    """Natural key of a stage task, written into its body and searched on retries."""
+    return f"recovery-{case_id}-{stage_key}"
+
+
+def keys_in(text: str | None) -> set[str]:
+    """Natural keys found in a task body (HubSpot may have turned it into HTML)."""
+    return set(_KEY_RE.findall(text or ""))
+
+
+def contact_properties(answer: AnswerSnapshot, case: CaseSnapshot | None, mapping: HubSpotMapping,
+                       ticket_url: str | None = None) -> dict[str, str]:
+    """Contact property values (HubSpot names) for an answer, and for its case if there is one.
+
+    Without a case only the ``nps_*`` properties are written, so a promoter's or
+    passive's answer never touches the recovery fields. Empty strings clear a
+    value in HubSpot (e.g. the next due date once every stage is done).
+    """
+    name = mapping.name
+    props = {
+        name("nps_last_score"): str(answer.score),
+        name("nps_last_category"): answer.category,
+        name("nps_last_response_at"): hs_datetime(answer.submitted_at),
+        name("nps_last_comment"): (answer.comment or "")[:MAX_TEXT],
+    }
+    if case is None:
+        return props
+    is_open = case.status == "open"
+    upcoming = case.next_stage if is_open else None
+    props.update({
+        name("recovery_incident_open"): "true" if is_open else "false",
+        name("recovery_profile"): case.profile or "",
+        name("recovery_priority"): case.priority,
+        name("recovery_stage"): upcoming.key if upcoming else "closed",
+        name("recovery_next_due_at"): hs_datetime(upcoming.due_at) if upcoming else "",
+        name("recovery_outcome"): case.outcome or "",
+    })
+    url = ticket_url or case.zendesk_ticket_url
+    if url:
+        props[name("recovery_zendesk_ticket_url")] = url
+    return props
+
+
+def stage_label(stage: StageSnapshot) -> str:
+    """``Tracking`` is three stages: tell them apart by their day (``Tracking (day 7)``)."""
+    match = re.search(r"_d(\d+)$", stage.key)
+    return f"{stage.title} (day {match.group(1)})" if match else stage.title
+
+
+def task_priority(case: CaseSnapshot, mapping: HubSpotMapping) -> str:
+    if case.hubspot_priority in TASK_PRIORITIES:
+        return case.hubspot_priority
+    return mapping.task_priority.get(case.priority, "NONE")
+
+
+def _customer(answer: AnswerSnapshot) -> str:
+    return answer.customer_name or answer.company or "customer"
+
+
+def _body(case: CaseSnapshot, stage: StageSnapshot, key: str) -> str:
+    answer = case.answer
+    scale = "10" if answer.survey_type == "nps" else "5"
+    facts = [f"Score {answer.score}/{scale} ({answer.survey_type.upper()}, {case.severity} {answer.category})",
+             f"priority {case.priority}"]
+    if case.profile:
+        facts.append(f"profile {case.profile}")
+    facts.append(f"due {stage.due_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC")
+    paragraphs = [stage.ask, " · ".join(facts), f"Recovery ref: {key}"]
+    return "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
+
+
+def stage_tasks(case: CaseSnapshot, contact_id: str, mapping: HubSpotMapping,
+                owner_id: str | None) -> list[dict]:
+    """One HubSpot batch-create input per REACT stage, associated with the contact.
+
+    Each input carries its natural key twice: in the body (searchable later) and
+    as ``objectWriteTraceId`` (echoed in the batch response, to pair results
+    with stages without relying on their order).
+    """
+    priority = task_priority(case, mapping)
+    inputs = []
+    for stage in case.stages:
+        key = task_key(case.case_id, stage.key)
+        props = {
+            "hs_timestamp": hs_datetime(stage.due_at),
+            "hs_task_subject": mapping.task_subject.format(stage=stage_label(stage),
+                                                           customer=_customer(case.answer)),
+            "hs_task_body": _body(case, stage, key),
+            "hs_task_type": stage.task_type,
+            "hs_task_priority": priority,
+            "hs_task_status": "COMPLETED" if stage.status == "done" else "NOT_STARTED",
+        }
+        if owner_id:
+            props["hubspot_owner_id"] = owner_id
+        inputs.append({
+            "properties": props,
+            "associations": [{"to": {"id": str(contact_id)}, "types": [dict(TASK_TO_CONTACT)]}],
+            "objectWriteTraceId": key,
+        })
+    return inputs
