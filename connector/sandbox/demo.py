@@ -1,0 +1,98 @@
+"""``make run``: the connector on SQLite against the stand-ins, fed the bundled samples.
+
+It signs and sends each sample like a survey tool would, waits until the
+worker has synced them, prints what landed in each system, and keeps serving.
+"""
+import json
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import requests
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from connector.inbound.standard_webhooks import decode_secret, sign
+
+SAMPLES = Path(__file__).resolve().parents[2] / "webhooks" / "samples"
+
+
+def load_samples(run_id: str) -> list[dict]:
+    """The bundled answers, made unique to this run and dated a minute ago."""
+    answered = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
+    samples = []
+    for path in sorted(SAMPLES.glob("*.json")):
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        payload["response_id"] = f"{payload['response_id']}-{run_id}"
+        payload["submitted_at"] = answered
+        samples.append(payload)
+    return samples
+
+
+def send(base_url: str, secret: str, payload: dict) -> requests.Response:
+    body = json.dumps(payload).encode()
+    msg_id, stamp = f"msg_{uuid.uuid4().hex}", int(time.time())
+    headers = {"webhook-id": msg_id, "webhook-timestamp": str(stamp), "Content-Type": "application/json",
+               "webhook-signature": sign(decode_secret(secret), msg_id, stamp, body)}
+    return requests.post(f"{base_url}/webhooks/surveys/generic", data=body, headers=headers, timeout=10)
+
+
+def _wait_synced(base_url: str, token: str, case_ids: list[int], timeout: float = 30) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    headers = {"Authorization": f"Bearer {token}"}
+    while True:
+        cases = [requests.get(f"{base_url}/api/cases/{cid}", headers=headers, timeout=5).json() for cid in case_ids]
+        if all(c["sync_status"] != "pending" for c in cases) or time.monotonic() > deadline:
+            return cases
+        time.sleep(0.2)  # polling the live server the user is watching
+
+
+def summarise(console: Console, samples, answers, cases, servers) -> None:
+    zendesk = servers["zendesk"].app.extensions["zendesk_standin"]
+    hubspot = servers["hubspot"].app.extensions["hubspot_standin"]
+    table = Table(title="What landed", show_lines=False)
+    for column in ("customer", "answer", "case", "priority", "Zendesk ticket", "HubSpot contact", "tasks"):
+        table.add_column(column)
+    by_case = {c["id"]: c for c in cases}
+    for payload, answer in zip(samples, answers):
+        case = by_case.get(answer.get("case_id"))
+        contact = hubspot.contact_by_email(payload["customer"]["email"]) or {}
+        props = contact.get("properties", {})
+        tasks = [t for t in hubspot.tasks.values() if contact.get("id") in t.get("associations", {}).get("contacts", [])]
+        ticket = zendesk.tickets.get(case["zendesk_ticket_id"]) if case and case["zendesk_ticket_id"] else None
+        table.add_row(
+            payload["customer"]["name"], f"{payload['survey']['type'].upper()} {payload['score']}",
+            f"#{case['id']} {case['severity']}/{case['value_tier']}" if case else "-",
+            case["priority"] if case else "-",
+            f"#{ticket['id']} {', '.join(ticket['tags'][:2])}…" if ticket else "-",
+            f"flag={props.get('recovery_incident_open', '-')} last={props.get('nps_last_category', '-')}",
+            str(len(tasks)))
+    console.print(table)
+    console.print(f"Zendesk stand-in: {len(zendesk.tickets)} ticket(s) at {servers['zendesk'].url}   "
+                  f"HubSpot stand-in: {len(hubspot.contacts)} contact(s), {len(hubspot.tasks)} task(s) "
+                  f"at {servers['hubspot'].url}")
+
+
+def run_demo(config: dict, servers: dict, port: int) -> None:
+    from connector.cli import serve_app
+
+    console = Console()
+
+    def feed(app, server):
+        base_url = f"http://127.0.0.1:{server.server_port}"
+        samples = load_samples(uuid.uuid4().hex[:6])
+        answers = [send(base_url, config["WEBHOOK_SECRET"], p).json()
+                   for p in track(samples, description="Sending sample answers", console=console)]
+        case_ids = [a["case_id"] for a in answers if a.get("case_id")]
+        with console.status("Waiting for Zendesk and HubSpot sync…"):
+            cases = _wait_synced(base_url, config["ADMIN_TOKEN"], case_ids)
+        summarise(console, samples, answers, cases, servers)
+        console.print(f"\nServing on {base_url} (sandbox). Admin API: "
+                      f"curl -H 'Authorization: Bearer {config['ADMIN_TOKEN']}' {base_url}/api/cases/{case_ids[0]}\n"
+                      "Ctrl-C to stop.")
+
+    serve_app(config, "127.0.0.1", port, None,
+              ready=lambda app, server: threading.Thread(target=feed, args=(app, server), daemon=True).start())
