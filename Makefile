@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
-	$(BIN)/python bench/campaign.py
+	$(BIN)/python bench/single_answer.py
 
 clean:
 	rm -rf $(VENV) *.egg-info recovery.db*

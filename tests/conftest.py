@@ -31,6 +31,8 @@ def _pg_reachable() -> str | None:
 def pg_database():
     """A throw-away database for this test session; skipped with the reason when no server."""
     reason = _pg_reachable()
+    if reason and os.environ.get("RECOVERY_REQUIRE_POSTGRES"):
+        pytest.fail(f"{reason} (RECOVERY_REQUIRE_POSTGRES is set, as in CI)")
     if reason:
         pytest.skip(reason)
     name = f"recovery_test_{uuid.uuid4().hex[:8]}"

@@ -4,6 +4,7 @@ It signs and sends each sample like a survey tool would, waits until the
 worker has synced them, prints what landed in each system, and keeps serving.
 """
 import json
+import sys
 import threading
 import time
 import uuid
@@ -53,9 +54,9 @@ def _wait_synced(base_url: str, token: str, case_ids: list[int], timeout: float 
 def summarise(console: Console, samples, answers, cases, servers) -> None:
     zendesk = servers["zendesk"].app.extensions["zendesk_standin"]
     hubspot = servers["hubspot"].app.extensions["hubspot_standin"]
-    table = Table(title="What landed", show_lines=False)
-    for column in ("customer", "answer", "case", "priority", "Zendesk ticket", "HubSpot contact", "tasks"):
-        table.add_column(column)
+    table = Table(title="What landed")
+    for column in ("customer", "answer", "case", "value", "priority", "ticket", "flag", "tasks"):
+        table.add_column(column, no_wrap=True)
     by_case = {c["id"]: c for c in cases}
     for payload, answer in zip(samples, answers):
         case = by_case.get(answer.get("case_id"))
@@ -65,11 +66,9 @@ def summarise(console: Console, samples, answers, cases, servers) -> None:
         ticket = zendesk.tickets.get(case["zendesk_ticket_id"]) if case and case["zendesk_ticket_id"] else None
         table.add_row(
             payload["customer"]["name"], f"{payload['survey']['type'].upper()} {payload['score']}",
-            f"#{case['id']} {case['severity']}/{case['value_tier']}" if case else "-",
-            case["priority"] if case else "-",
-            f"#{ticket['id']} {', '.join(ticket['tags'][:2])}…" if ticket else "-",
-            f"flag={props.get('recovery_incident_open', '-')} last={props.get('nps_last_category', '-')}",
-            str(len(tasks)))
+            f"#{case['id']} {case['severity']}" if case else props.get("nps_last_category", "-"),
+            case["value_tier"] if case else "", case["priority"] if case else "",
+            f"#{ticket['id']}" if ticket else "", props.get("recovery_incident_open") or "", str(len(tasks)))
     console.print(table)
     console.print(f"Zendesk stand-in: {len(zendesk.tickets)} ticket(s) at {servers['zendesk'].url}   "
                   f"HubSpot stand-in: {len(hubspot.contacts)} contact(s), {len(hubspot.tasks)} task(s) "
@@ -77,9 +76,14 @@ def summarise(console: Console, samples, answers, cases, servers) -> None:
 
 
 def run_demo(config: dict, servers: dict, port: int) -> None:
+    import logging
+
     from connector.cli import serve_app
 
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=110)
+    if "LOG_LEVEL" not in config:  # keep the summary readable; RECOVERY_LOG_LEVEL=INFO shows all
+        for name in ("", "werkzeug"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
     def feed(app, server):
         base_url = f"http://127.0.0.1:{server.server_port}"

@@ -1,0 +1,4 @@
+"""``python -m connector`` is the ``recovery`` command."""
+from connector.cli import main
+
+main()

@@ -1,0 +1,29 @@
+"""``make run``'s demo: starts, sends the samples, prints what landed, keeps serving."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.e2e.conftest import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_prints_what_landed_and_keeps_serving(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECOVERY_")}
+    env["RECOVERY_DATABASE_URL"] = f"sqlite:///{tmp_path / 'demo.db'}"
+    out = tmp_path / "demo.out"
+    with open(out, "wb") as sink:
+        demo = subprocess.Popen([sys.executable, "-m", "connector", "demo", "--port", "0"],
+                                cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        text = wait_until(lambda: "Ctrl-C to stop." in (t := out.read_text(errors="replace")) and t, timeout=60)
+        assert demo.poll() is None  # still serving
+    finally:
+        demo.terminate()
+        demo.wait(timeout=10)
+    assert "What landed" in text
+    assert "5 ticket(s)" in text and "8 contact(s), 40 task(s)" in text
+    assert "Marie Dubois" in text and "urgent" in text
+    assert "Traceback" not in text

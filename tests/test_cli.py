@@ -1,0 +1,56 @@
+"""The ``recovery`` command: refusal without vendors, replay, schema install."""
+import os
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from connector.cli import main
+from connector.jobs import queue
+from connector.store.db import transaction
+from connector.store.models import Job
+from tests.conftest import drain
+from tests.fakes import rejection
+from tests.test_worker import accept
+
+
+@pytest.fixture
+def cli_env(db_url, monkeypatch):
+    for name in [n for n in os.environ if n.startswith("RECOVERY_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("RECOVERY_DATABASE_URL", db_url)
+    return db_url
+
+
+def test_serve_refuses_without_vendors_or_sandbox(cli_env):
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code != 0
+    assert "neither Zendesk nor HubSpot is configured" in result.output
+
+
+def test_worker_refuses_without_vendors(cli_env):
+    result = CliRunner().invoke(main, ["worker"])
+    assert result.exit_code != 0 and "--sandbox" in result.output
+
+
+def test_install_schema_is_idempotent(cli_env):
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["install-schema"])
+        assert result.exit_code == 0 and "schema installed" in result.output
+
+
+def test_replay_dead_jobs(cli_env, frozen_runtime, fake_hubspot):
+    fake_hubspot.fail_with(rejection())
+    accept(frozen_runtime)
+    drain(frozen_runtime)
+    with transaction(frozen_runtime.sessions) as session:
+        dead = session.scalars(select(Job.id).where(Job.status == "dead")).all()
+    assert len(dead) == 1
+    result = CliRunner().invoke(main, ["replay", "--all-dead"])
+    assert result.exit_code == 0 and f"replayed 1 of 1 job(s): {dead[0]}" in result.output
+    missing = CliRunner().invoke(main, ["replay", "9999"])
+    assert missing.exit_code == 1 and "replayed 0 of 1" in missing.output
+    assert CliRunner().invoke(main, ["replay"]).exit_code == 2
+    drain(frozen_runtime)
+    with transaction(frozen_runtime.sessions) as session:
+        assert session.get(Job, dead[0]).status == "done"

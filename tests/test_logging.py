@@ -1,0 +1,36 @@
+"""Logs carry ids and statuses, never the customer's email or comment, nor a secret."""
+import logging
+
+from connector.logs import install_redaction, redact
+from tests.conftest import ADMIN_TOKEN, drain
+from tests.fakes import rejection
+from tests.signing import SECRET, answer_payload, post_answer
+
+COMMENT = "Service catastrophique, je cherche déjà un autre fournisseur."
+
+
+def test_redact_masks_emails_and_installed_secrets():
+    assert redact("GET /api/cases?email=marie%40example.com") == "GET /api/cases?email=[email]"
+    install_redaction([ADMIN_TOKEN])
+    assert redact(f"token {ADMIN_TOKEN}") == "token [secret]"
+
+
+def test_full_flow_logs_no_personal_data_or_secret(frozen_runtime, fake_hubspot, caplog):
+    from connector.web.app import create_app
+
+    caplog.set_level(logging.DEBUG)
+    app = create_app(frozen_runtime.config, runtime=frozen_runtime)
+    client = app.test_client()
+    fake_hubspot.fail_with(rejection())
+    case_id = post_answer(client, answer_payload())
+    post_answer(client, answer_payload(), msg_id="dup")
+    client.post("/webhooks/surveys/generic", json={"customer": {"email": "marie@example.com"}})
+    drain(frozen_runtime)
+    client.get("/api/cases?email=marie@example.com", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    logging.getLogger("probe").info("leak attempt %s %s", "marie@example.com", SECRET)
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert case_id.status_code == 202
+    assert "answer accepted" in text and "job failed" in text  # the flow did log
+    for forbidden in ("marie@example.com", "Marie Dubois", COMMENT, SECRET, ADMIN_TOKEN,
+                      SECRET.removeprefix("whsec_")):
+        assert forbidden not in text
