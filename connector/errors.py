@@ -3,6 +3,8 @@
 Vendor adapters translate SDK exceptions into these so the job runner never
 has to know about zenpy or hubspot-api-client.
 """
+import email.utils
+import time
 
 
 class SyncError(Exception):
@@ -25,3 +27,17 @@ class PermanentError(SyncError):
     """A 4xx the vendor will answer the same way forever (bad token, bad field)."""
 
     retryable = False
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max(email.utils.parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None

@@ -53,7 +53,6 @@ def zendesk_sync_case(rt, job: ClaimedJob) -> None:
 def hubspot_sync_case(rt, job: ClaimedJob) -> None:
     if _skip_unconnected(rt, job, "hubspot"):
         return
-    rt.hubspot.ensure_schema()
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)
         snapshot = _snapshot(rt, session, case)
@@ -88,7 +87,6 @@ def hubspot_sync_answer(rt, job: ClaimedJob) -> None:
     """Promoters and passives: only the contact's nps_* properties change."""
     if _skip_unconnected(rt, job, "hubspot"):
         return
-    rt.hubspot.ensure_schema()
     with transaction(rt.sessions) as session:
         snapshot = answer_snapshot(session.get(Answer, job.ref_id))
     rt.hubspot.upsert_contact(snapshot, None, None)

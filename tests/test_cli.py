@@ -6,7 +6,6 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from connector.cli import main
-from connector.jobs import queue
 from connector.store.db import transaction
 from connector.store.models import Job
 from tests.conftest import drain

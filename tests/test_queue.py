@@ -2,7 +2,6 @@
 import threading
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from sqlalchemy import select
 
 from connector.jobs import queue

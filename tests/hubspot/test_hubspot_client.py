@@ -7,7 +7,8 @@ from hubspot.crm.contacts.exceptions import ApiException as ContactsApiException
 from hubspot.crm.objects.tasks.exceptions import ServiceException as TasksServiceException
 
 from connector.errors import PermanentError, RetryableError
-from connector.providers.hubspot.client import HubSpotClient, retry_after_seconds, translate
+from connector.errors import parse_retry_after
+from connector.providers.hubspot.client import HubSpotClient, translate
 
 
 class FakeResponse:
@@ -83,9 +84,9 @@ def test_messages_never_carry_email_comment_or_token():
 
 @pytest.mark.parametrize("value, expected", [("5", 5.0), ("0.5", 0.5), (None, None), ("soon", None)])
 def test_retry_after_parsing(value, expected):
-    assert retry_after_seconds(value) == expected
+    assert parse_retry_after(value) == expected
 
 
 def test_retry_after_http_date_is_in_the_future():
-    assert retry_after_seconds("Wed, 21 Oct 2099 07:28:00 GMT") > 0
-    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert parse_retry_after("Wed, 21 Oct 2099 07:28:00 GMT") > 0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0

@@ -74,7 +74,7 @@ def test_upsert_by_email_creates_then_updates(api, state):
     second = upsert(api, {"lastname": "Dubois"}, email="MARIE@example.com").get_json()["results"][0]
     assert first["new"] is True and second["new"] is False
     assert first["id"] == second["id"] and len(state.contacts) == 1
-    fetched = api("GET", f"/crm/v3/objects/contacts/marie@example.com?idProperty=email&properties=firstname")
+    fetched = api("GET", "/crm/v3/objects/contacts/marie@example.com?idProperty=email&properties=firstname")
     assert fetched.get_json()["properties"]["firstname"] == "Marie"
 
 

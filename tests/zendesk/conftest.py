@@ -7,6 +7,7 @@ import pytest
 from connector.domain.react import plan
 from connector.providers.base import AnswerSnapshot, CaseSnapshot, StageSnapshot
 from connector.providers.zendesk.mapping import load_zendesk_mapping
+from connector.sandbox.zendesk import create_zendesk_standin
 
 SUBMITTED_AT = datetime(2026, 11, 20, 16, 37, tzinfo=timezone.utc)
 CUSTOMER_EMAIL = "marie.dubois@example.com"
@@ -72,3 +73,14 @@ def new_ledger():
 @pytest.fixture
 def mapping():
     return load_zendesk_mapping()
+
+
+@pytest.fixture
+def app():
+    """A fresh Zendesk stand-in."""
+    return create_zendesk_standin()
+
+
+@pytest.fixture
+def state(app):
+    return app.extensions["zendesk_standin"]

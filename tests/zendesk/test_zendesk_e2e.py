@@ -19,16 +19,6 @@ def config(server, token=STANDIN_API_TOKEN):
 
 
 @pytest.fixture
-def app():
-    return create_zendesk_standin()
-
-
-@pytest.fixture
-def state(app):
-    return app.extensions["zendesk_standin"]
-
-
-@pytest.fixture
 def server(app):
     with BackgroundServer(app) as running:
         yield running

@@ -19,16 +19,6 @@ def ticket(**overrides):
 
 
 @pytest.fixture
-def app():
-    return create_zendesk_standin()
-
-
-@pytest.fixture
-def state(app):
-    return app.extensions["zendesk_standin"]
-
-
-@pytest.fixture
 def http(app):
     return app.test_client()
 

@@ -9,17 +9,15 @@
   Our job runner owns retries, so the SDK gets ``Retry(0)``.
 * Timeout: the SDK has no default timeout; every call passes ``_request_timeout``.
 """
-import email.utils
 import json
 import logging
 import re
-import time
 
 import urllib3
 from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
-from connector.errors import PermanentError, RetryableError, SyncError
+from connector.errors import PermanentError, RetryableError, SyncError, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +25,6 @@ DEFAULT_TIMEOUT = 10.0
 RETRYABLE_STATUSES = {0, 408, 423, 429}   # 0: SDK-wrapped SSL error; 423: HubSpot record lock
 _EMAIL_RE = re.compile(r"[^\s\"'<>@,;:]+@[^\s\"'<>@,;:]+")
 
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max(email.utils.parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
 
 
 def _scrub(text: str, sensitive) -> str:
@@ -75,7 +60,7 @@ def translate(exc: Exception, what: str, sensitive=()) -> SyncError:
         message += f" (correlationId {payload['correlationId']})"
     headers = exc.headers or {}
     if status in RETRYABLE_STATUSES or status >= 500:
-        error = RetryableError(message, retry_after=retry_after_seconds(headers.get("Retry-After")))
+        error = RetryableError(message, retry_after=parse_retry_after(headers.get("Retry-After")))
     else:
         error = PermanentError(message)
     error.status = status

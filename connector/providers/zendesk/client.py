@@ -22,10 +22,8 @@ and field names only: never bodies (they echo emails and comments), URLs
 """
 import contextlib
 import contextvars
-import email.utils
 import logging
 import re
-import time
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -34,7 +32,7 @@ from requests.utils import should_bypass_proxies
 from zenpy import Zenpy
 from zenpy.lib.exception import APIException, ZenpyException
 
-from connector.errors import PermanentError, RetryableError, SyncError
+from connector.errors import PermanentError, RetryableError, SyncError, parse_retry_after
 
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = "recovery-connector (zenpy)"
@@ -62,19 +60,6 @@ class ZendeskRetryableError(RetryableError):
         super().__init__(message, retry_after=retry_after)
         self.status, self.code = status, code
 
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max(email.utils.parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
 
 
 @contextlib.contextmanager
