@@ -9,6 +9,7 @@ import logging
 
 from connector.domain import rules
 from connector.jobs.queue import ClaimedJob, complete, enqueue
+from connector.jobs.registry import CASE_JOBS, handler
 from connector.store.db import transaction
 from connector.store.models import Answer, Case
 from connector.store.snapshots import DbLedger, answer_snapshot, case_snapshot
@@ -33,6 +34,7 @@ def _skip_unconnected(rt, job: ClaimedJob, vendor: str) -> bool:
     return True
 
 
+@handler("zendesk.sync_case", case_job=True)
 def zendesk_sync_case(rt, job: ClaimedJob) -> None:
     if _skip_unconnected(rt, job, "zendesk"):
         return
@@ -50,6 +52,7 @@ def zendesk_sync_case(rt, job: ClaimedJob) -> None:
     log.info("zendesk ticket ready case_id=%s ticket_id=%s", job.ref_id, ticket_id)
 
 
+@handler("hubspot.sync_case", case_job=True)
 def hubspot_sync_case(rt, job: ClaimedJob) -> None:
     if _skip_unconnected(rt, job, "hubspot"):
         return
@@ -71,6 +74,7 @@ def hubspot_sync_case(rt, job: ClaimedJob) -> None:
     log.info("hubspot contact and tasks ready case_id=%s contact_id=%s", job.ref_id, contact_id)
 
 
+@handler("hubspot.link_ticket", case_job=True)
 def hubspot_link_ticket(rt, job: ClaimedJob) -> None:
     if _skip_unconnected(rt, job, "hubspot"):
         return
@@ -83,6 +87,7 @@ def hubspot_link_ticket(rt, job: ClaimedJob) -> None:
         complete(session, job, rt.clock())
 
 
+@handler("hubspot.sync_answer")
 def hubspot_sync_answer(rt, job: ClaimedJob) -> None:
     """Promoters and passives: only the contact's nps_* properties change."""
     if _skip_unconnected(rt, job, "hubspot"):
@@ -93,15 +98,6 @@ def hubspot_sync_answer(rt, job: ClaimedJob) -> None:
     with transaction(rt.sessions) as session:
         complete(session, job, rt.clock())
 
-
-HANDLERS = {
-    "zendesk.sync_case": zendesk_sync_case,
-    "hubspot.sync_case": hubspot_sync_case,
-    "hubspot.link_ticket": hubspot_link_ticket,
-    "hubspot.sync_answer": hubspot_sync_answer,
-}
-
-CASE_JOBS = {"zendesk.sync_case", "hubspot.sync_case", "hubspot.link_ticket"}
 
 
 def replay_dead_job(session, job_id: int, now) -> bool:

@@ -12,11 +12,10 @@ import threading
 import uuid
 
 from connector.errors import SyncError
-from connector.jobs import queue
+from connector.jobs import queue, registry
 from connector.logs import redact
 from connector.store.db import transaction
 from connector.store.models import Case
-from connector.sync import CASE_JOBS, HANDLERS
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ class Worker:
                           float(config["JOB_LEASE_SECONDS"]), self.rt.policy.max_attempts)
         if job is None:
             return False
-        handler = HANDLERS.get(job.kind)
+        handler = registry.load().get(job.kind)
         try:
             if handler is None:
                 raise SyncError(f"no handler for job kind {job.kind}")
@@ -54,7 +53,7 @@ class Worker:
                             retryable=retryable, retry_after=retry_after, policy=self.rt.policy)
         log.warning("job failed job_id=%s kind=%s attempt=%s now=%s retry_after=%s",
                     job.id, job.kind, job.attempt, status, retry_after)
-        if status == "dead" and job.kind in CASE_JOBS:
+        if status == "dead" and job.kind in registry.CASE_JOBS:
             with transaction(self.rt.sessions) as session:
                 session.get(Case, job.ref_id).sync_failed = True
 

@@ -146,3 +146,20 @@ class SideEffect(Base):
     key: Mapped[str] = mapped_column(String(100))   # e.g. "zendesk.ticket"
     external_id: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Delivery(Base):
+    """One inbound webhook delivery and what became of it. No personal data:
+    ids, statuses and the rejection reason only."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_received", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default="default")
+    source: Mapped[str] = mapped_column(String(32))         # generic, typeform, zendesk, hubspot, …
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_code: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))        # accepted, duplicate, rejected, ignored
+    reason: Mapped[str | None] = mapped_column(String(300))  # why rejected or ignored
+    delivery_id: Mapped[str | None] = mapped_column(String(200))  # webhook-id / event id

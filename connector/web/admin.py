@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from connector.domain.react import STAGES_BY_KEY
 from connector.store.db import transaction
-from connector.store.models import Case, Job, Stage
+from connector.store.models import Case, Delivery, Job, Stage
 from connector.sync import replay_dead_job
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
@@ -102,3 +102,21 @@ def replay_job(job_id: int):
         body = job_json(session.get(Job, job_id))
     rt.notify()
     return jsonify(body)
+
+
+@bp.get("/deliveries")
+def list_deliveries():
+    """Newest first; filter with ?source= and ?outcome=; ?limit= up to 500."""
+    query = select(Delivery).order_by(Delivery.id.desc())
+    for name in ("source", "outcome"):
+        if request.args.get(name):
+            query = query.where(getattr(Delivery, name) == request.args[name])
+    try:
+        limit = min(max(int(request.args.get("limit", 100)), 1), 500)
+    except ValueError:
+        return jsonify(error="validation_failed", fields={"limit": ["Not a valid integer."]}), 422
+    with transaction(_rt().sessions) as session:
+        rows = session.scalars(query.limit(limit)).all()
+        return jsonify(deliveries=[{
+            "id": d.id, "source": d.source, "received_at": _iso(d.received_at), "status_code": d.status_code,
+            "outcome": d.outcome, "reason": d.reason, "delivery_id": d.delivery_id} for d in rows])

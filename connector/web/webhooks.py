@@ -12,13 +12,16 @@ from marshmallow import ValidationError
 from connector import intake
 from connector.inbound import standard_webhooks
 from connector.inbound.schemas import validate_answer
+from connector.web.deliveries import note, record_deliveries
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+record_deliveries(bp, lambda req: (req.view_args or {}).get("vendor") or req.path.rstrip("/").rsplit("/", 1)[-1])
 
 
 def _reject(status: int, error: str, message: str, **extra):
     log.info("delivery rejected status=%s reason=%s", status, error)
+    note("rejected", f"{error}: {message}" if status in (401, 415) else error)
     return jsonify(error=error, message=message, **extra), status
 
 
