@@ -17,7 +17,8 @@ from connector.store.snapshots import DbLedger, answer_snapshot, case_snapshot
 log = logging.getLogger(__name__)
 
 
-def _snapshot(rt, session, case: Case):
+def case_snapshot_for(rt, session, case: Case):
+    """The adapters' view of a case, with the live Zendesk ticket link when there is one."""
     url = rt.zendesk.ticket_url(case.zendesk_ticket_id) if rt.zendesk and case.zendesk_ticket_id else None
     return case_snapshot(session, case, hubspot_priority=rules.hubspot_priority(case.priority, rt.rules),
                          ticket_url=url)
@@ -40,7 +41,7 @@ def zendesk_sync_case(rt, job: ClaimedJob) -> None:
         return
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)
-        snapshot = _snapshot(rt, session, case)
+        snapshot = case_snapshot_for(rt, session, case)
     ticket_id = rt.zendesk.open_ticket(snapshot, DbLedger(rt.sessions, f"case:{case.id}"),
                                        first_attempt=job.fresh)
     with transaction(rt.sessions) as session:
@@ -58,7 +59,7 @@ def hubspot_sync_case(rt, job: ClaimedJob) -> None:
         return
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)
-        snapshot = _snapshot(rt, session, case)
+        snapshot = case_snapshot_for(rt, session, case)
     contact_id = rt.hubspot.upsert_contact(snapshot.answer, snapshot, snapshot.zendesk_ticket_url)
     with transaction(rt.sessions) as session:
         session.get(Case, job.ref_id).hubspot_contact_id = str(contact_id)

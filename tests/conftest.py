@@ -10,7 +10,7 @@ from connector.clock import system_clock
 from connector.config import DEFAULTS
 from connector.runtime import build_runtime
 from tests.fakes import FakeHubSpot, FakeZendesk
-from tests.signing import SECRET
+from tests.signing import HUBSPOT_CLIENT_SECRET, SECRET, ZENDESK_WEBHOOK_SECRET
 
 ADMIN_TOKEN = "admin-token-for-tests"
 PG_ADMIN_URL = os.environ.get("RECOVERY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -66,6 +66,7 @@ def sqlite_url(tmp_path):
 def make_config(db_url: str, **overrides) -> dict:
     config = dict(DEFAULTS)
     config.update(DATABASE_URL=db_url, WEBHOOK_SECRET=SECRET, ADMIN_TOKEN=ADMIN_TOKEN,
+                  ZENDESK_WEBHOOK_SECRET=ZENDESK_WEBHOOK_SECRET, HUBSPOT_CLIENT_SECRET=HUBSPOT_CLIENT_SECRET,
                   JOB_BACKOFF_BASE_SECONDS=0.01, JOB_BACKOFF_CAP_SECONDS=0.05, JOB_MAX_ATTEMPTS=5)
     config.update(overrides)
     return config

@@ -24,8 +24,12 @@ class _Failing:
 
 class FakeZendesk(_Failing):
     def __init__(self):
+        from connector.providers.zendesk.mapping import load_zendesk_mapping
+
         super().__init__()
+        self.mapping = load_zendesk_mapping()
         self.tickets: dict[int, dict] = {}
+        self.updates: list[tuple[int, dict]] = []
 
     def open_ticket(self, case, ledger, first_attempt):
         known = ledger.get("zendesk.ticket")
@@ -44,6 +48,23 @@ class FakeZendesk(_Failing):
 
     def ticket_url(self, ticket_id):
         return f"https://fake.zendesk.test/agent/tickets/{ticket_id}"
+
+    def open_followup(self, case, number, ledger, first_attempt):
+        key = f"zendesk.followup.{number}"
+        if ledger.get(key):
+            return int(ledger.get(key))
+        self._maybe_fail()
+        with self.lock:
+            ticket_id = len(self.tickets) + 1
+            self.tickets[ticket_id] = {"external_id": self.mapping.followup_external_id(case.case_id, number),
+                                       "priority": case.priority, "follows": case.zendesk_ticket_id}
+        ledger.record(key, str(ticket_id))
+        return ticket_id
+
+    def update_ticket(self, ticket_id, *, priority=None, due_at=None, tags_add=(), note=None):
+        self._maybe_fail()
+        self.updates.append((ticket_id, {"priority": priority, "due_at": due_at,
+                                         "tags_add": list(tags_add), "note": note}))
 
 
 class FakeHubSpot(_Failing):
@@ -81,6 +102,10 @@ class FakeHubSpot(_Failing):
             ledger.record(key, natural)
             created[stage.key] = natural
         return created
+
+    def complete_task(self, task_id):
+        self._maybe_fail()
+        self.tasks[task_id]["status"] = "COMPLETED"
 
     def set_ticket_url(self, contact_id, url):
         self._maybe_fail()

@@ -125,7 +125,7 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(64))
     ref_id: Mapped[int] = mapped_column(Integer)  # a case or answer id: ids, never objects
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(8), default="queued")  # queued/running/done/dead
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued/running/done/dead/cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     run_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -54,6 +54,12 @@ class DbLedger:
             return session.scalar(select(SideEffect.external_id).where(
                 SideEffect.scope == self.scope, SideEffect.key == key))
 
+    def keys(self, prefix: str) -> dict[str, str]:
+        with transaction(self.factory) as session:
+            rows = session.execute(select(SideEffect.key, SideEffect.external_id).where(
+                SideEffect.scope == self.scope, SideEffect.key.startswith(prefix)))
+            return dict(rows.all())
+
     def record(self, key: str, external_id: str) -> None:
         try:
             with transaction(self.factory) as session:

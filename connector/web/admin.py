@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from connector.domain.react import STAGES_BY_KEY
 from connector.store.db import transaction
-from connector.store.models import Case, Delivery, Job, Stage
+from connector.store.models import Case, Delivery, Job
+from connector.protocol import stages
 from connector.sync import replay_dead_job
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
@@ -69,12 +70,13 @@ def complete_stage(case_id: int, key: str):
         return jsonify(error="not_found", message=f"unknown stage {key}"), 404
     rt = _rt()
     with transaction(rt.sessions) as session:
-        stage = session.scalar(select(Stage).where(Stage.case_id == case_id, Stage.key == key))
-        if stage is None:
+        case = session.get(Case, case_id)
+        if case is None:
             return jsonify(error="not_found", message=f"no case {case_id}"), 404
-        if stage.status != "done":
-            stage.status, stage.completed_at = "done", rt.clock()
-        return jsonify(case_json(stage.case))
+        stages.complete_stage(session, case, key, rt.clock(), source="admin")
+        body = case_json(case)
+    rt.notify()
+    return jsonify(body)
 
 
 def job_json(job: Job) -> dict:

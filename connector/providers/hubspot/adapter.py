@@ -171,6 +171,12 @@ class HubSpotAdapter:
             raise RetryableError(f"HubSpot task batch create: no result for stages {', '.join(lost)}")
         return {s.key: done[s.key] for s in case.stages}
 
+    def complete_task(self, task_id: str) -> None:
+        """Mark a stage's task done (completing it again is harmless)."""
+        self.client.call("task update", self.client.tasks.update, task_id,
+                         {"properties": {"hs_task_status": "COMPLETED"}})
+        log.info("hubspot task %s completed", task_id)
+
     def _find_tasks(self, case: CaseSnapshot, contact_id: str) -> dict[str, str]:
         """Stage tasks of this case already on the contact, by natural key in the body.
 

@@ -23,6 +23,7 @@ from connector.providers.zendesk.mapping import ZendeskMapping
 log = logging.getLogger(__name__)
 
 LEDGER_TICKET = "zendesk.ticket"
+LEDGER_FOLLOWUP = "zendesk.followup."
 
 
 def _ticket_of(result) -> Ticket:
@@ -54,17 +55,29 @@ class ZendeskAdapter:
         return min(ids) if ids else None
 
     def open_ticket(self, case: CaseSnapshot, ledger: EffectLedger, first_attempt: bool) -> int:
-        recorded = ledger.get(LEDGER_TICKET)
+        return self._open(case, tickets.build_ticket(case, self.mapping), LEDGER_TICKET, ledger, first_attempt)
+
+    def open_followup(self, case: CaseSnapshot, number: int, ledger: EffectLedger, first_attempt: bool) -> int:
+        """A new ticket for the stages still ahead once the recovery ticket was solved or closed."""
+        body = tickets.build_ticket(case, self.mapping)
+        body["external_id"] = self.mapping.followup_external_id(case.case_id, number)
+        body["subject"] = f"Follow-up {number}: {body['subject']}"
+        previous = f"Follow-up of ticket #{case.zendesk_ticket_id}: the recovery protocol has stages left.\n\n"
+        body["comment"] = {**body["comment"], "body": previous + body["comment"]["body"]}
+        return self._open(case, body, f"{LEDGER_FOLLOWUP}{number}", ledger, first_attempt)
+
+    def _open(self, case: CaseSnapshot, body: dict, ledger_key: str, ledger: EffectLedger,
+              first_attempt: bool) -> int:
+        recorded = ledger.get(ledger_key)
         if recorded is not None:
             return int(recorded)
-        body = tickets.build_ticket(case, self.mapping)
         key = body["external_id"]
         ticket_id = None if first_attempt else self.find_ticket(key)
         if ticket_id is not None:
             log.info("case %s: found existing Zendesk ticket %s", case.case_id, ticket_id)
         else:
             ticket_id = self._create(case.case_id, body, key)
-        ledger.record(LEDGER_TICKET, str(ticket_id))
+        ledger.record(ledger_key, str(ticket_id))
         return ticket_id
 
     def _create(self, case_id: int, body: dict, key: str) -> int:

@@ -55,6 +55,29 @@ class ZendeskMapping:
     external_id: str
     tags: tuple[str, ...]
     priorities: Mapping[str, str]   # case priority -> Zendesk priority name
+    stage_done_tag: str = "recovery_done_{stage}"  # an agent adds it to mark a stage done
+
+    def done_tag(self, stage_key: str) -> str:
+        return self.stage_done_tag.format(stage=stage_key)
+
+    def stage_of_tag(self, tag: str) -> str | None:
+        """The stage key a done tag names, or None for any other tag."""
+        prefix, _, suffix = self.stage_done_tag.partition("{stage}")
+        if tag.startswith(prefix) and tag.endswith(suffix) and len(tag) > len(prefix) + len(suffix):
+            return tag[len(prefix):len(tag) - len(suffix)]
+        return None
+
+    def followup_external_id(self, case_id: int, number: int) -> str:
+        return f"{self.external_id.format(case_id=case_id)}-followup-{number}"
+
+    def case_id_of(self, external_id: str | None) -> int | None:
+        """The case a recovery ticket (or one of its follow-ups) belongs to."""
+        if not external_id:
+            return None
+        prefix, _, suffix = self.external_id.partition("{case_id}")
+        match = re.fullmatch(re.escape(prefix) + r"(\d+)" + re.escape(suffix) + r"(?:-followup-\d+)?",
+                             external_id)
+        return int(match.group(1)) if match else None
 
 
 class ZendeskMappingSchema(Schema):
@@ -71,6 +94,10 @@ class ZendeskMappingSchema(Schema):
     tags = fields.List(fields.String(validate=[validate.Length(min=1, max=80),
                                                _template(no_space=True)]),
                        load_default=list(DEFAULT_TAGS))
+    stage_done_tag = fields.String(
+        load_default="recovery_done_{stage}",
+        validate=[validate.Length(min=1, max=80),
+                  _template(required=frozenset({"stage"}), allowed=frozenset({"stage"}), no_space=True)])
     priorities = fields.Dict(keys=fields.String(validate=validate.OneOf(PRIORITIES)),
                              values=fields.String(validate=validate.OneOf(PRIORITIES)),
                              load_default=lambda: {p: p for p in PRIORITIES})
@@ -86,6 +113,7 @@ class ZendeskMappingSchema(Schema):
             external_id=data["external_id"],
             tags=tuple(data["tags"]),
             priorities=MappingProxyType(dict(data["priorities"])),
+            stage_done_tag=data["stage_done_tag"],
         )
 
 

@@ -1,0 +1,1 @@
+"""What Zendesk and HubSpot tell the connector: stage completions, closed tickets, erasure."""

@@ -1,0 +1,62 @@
+"""HubSpot webhook events -> stage completions and privacy erasure.
+
+HubSpot batches events (up to 100 per request). A recovery task set to
+COMPLETED completes its stage; ``contact.privacyDeletion`` erases the person.
+"""
+import logging
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from connector.events.schemas import HubSpotBatchSchema
+from connector.protocol.privacy import erase_contact
+from connector.protocol.stages import complete_stage
+from connector.store.db import transaction
+from connector.store.models import Case, SideEffect
+
+log = logging.getLogger(__name__)
+TASK_OBJECT_TYPE = "0-27"
+PRIVACY_DELETION = {"contact.privacyDeletion", "object.privacyDeletion"}
+
+
+def parse(payload) -> list[dict]:
+    if isinstance(payload, dict):
+        payload = [payload]
+    if not isinstance(payload, list):
+        raise ValidationError({"_schema": ["body must be a JSON array of events"]})
+    return HubSpotBatchSchema().load({"events": payload})["events"]
+
+
+def _is_task_completion(event: dict) -> bool:
+    kind = event["subscriptionType"]
+    is_task = kind.startswith("task.") or (kind.startswith("object.") and event.get("objectTypeId") == TASK_OBJECT_TYPE)
+    return (is_task and kind.endswith("propertyChange") and event.get("propertyName") == "hs_task_status"
+            and event.get("propertyValue") == "COMPLETED")
+
+
+def _complete_task(rt, session, task_id: str) -> bool:
+    effect = session.scalar(select(SideEffect).where(
+        SideEffect.key.startswith("hubspot.task."), SideEffect.external_id == task_id))
+    if effect is None:
+        return False  # not one of our recovery tasks
+    case = session.get(Case, int(effect.scope.split(":", 1)[1]))
+    key = effect.key.removeprefix("hubspot.task.")
+    return case is not None and complete_stage(session, case, key, rt.clock(), source="hubspot")
+
+
+def handle(rt, events: list[dict]) -> tuple[str, str | None]:
+    handled = ignored = 0
+    with transaction(rt.sessions) as session:
+        for event in events:
+            if _is_task_completion(event):
+                if _complete_task(rt, session, str(event["objectId"])):
+                    handled += 1
+                else:
+                    ignored += 1
+            elif event["subscriptionType"] in PRIVACY_DELETION and event.get("objectTypeId") in (None, "0-1"):
+                erase_contact(session, str(event["objectId"]), rt.clock())
+                handled += 1
+            else:
+                ignored += 1
+    outcome = "accepted" if handled else "ignored"
+    return outcome, f"{handled} handled, {ignored} ignored of {len(events)} event(s)"

@@ -1,0 +1,42 @@
+"""Shapes of the CRM events we act on, validated with marshmallow.
+
+Only the fields we read are declared; the rest of each vendor's payload is
+dropped, so a field Zendesk or HubSpot adds later changes nothing.
+"""
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+
+class _Lenient(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class ZendeskTicketDetailSchema(_Lenient):
+    id = fields.Integer(required=True)  # Zendesk sends it as a string: "35436"
+    external_id = fields.String(load_default=None, allow_none=True)
+    status = fields.String(load_default=None, allow_none=True)
+    tags = fields.List(fields.String(), load_default=list, allow_none=True)
+
+
+class ZendeskEventSchema(_Lenient):
+    """Zendesk event webhooks: ``zen:event-type:ticket.*`` with ``detail`` and ``event``."""
+    id = fields.String(load_default=None, allow_none=True)
+    type = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    detail = fields.Dict(load_default=dict)
+    event = fields.Dict(load_default=dict, allow_none=True)
+
+
+class HubSpotEventSchema(_Lenient):
+    """One element of HubSpot's batched webhook array."""
+    eventId = fields.Integer(load_default=None, allow_none=True)
+    subscriptionType = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    objectId = fields.Integer(required=True)
+    objectTypeId = fields.String(load_default=None, allow_none=True)
+    propertyName = fields.String(load_default=None, allow_none=True)
+    propertyValue = fields.String(load_default=None, allow_none=True)
+    occurredAt = fields.Integer(load_default=None, allow_none=True)
+
+
+class HubSpotBatchSchema(_Lenient):
+    events = fields.List(fields.Nested(HubSpotEventSchema), required=True,
+                         validate=validate.Length(min=1, max=100))

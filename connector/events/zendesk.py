@@ -1,0 +1,64 @@
+"""Zendesk ticket events -> stage completions and follow-up tickets.
+
+An agent marks a stage done by adding its done tag (``recovery_done_<stage>``
+by default) to the recovery ticket; solving or closing the ticket with stages
+still ahead opens a follow-up ticket. Events for other tickets are ignored.
+"""
+import logging
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from connector.events.schemas import ZendeskEventSchema, ZendeskTicketDetailSchema
+from connector.protocol.followup import request_followup
+from connector.protocol.stages import complete_stage
+from connector.store.db import transaction
+from connector.store.models import Case
+
+log = logging.getLogger(__name__)
+TAGS_CHANGED = "zen:event-type:ticket.tags_changed"
+STATUS_CHANGED = "zen:event-type:ticket.status_changed"
+CLOSING = {"solved", "closed"}
+
+
+def parse(payload) -> dict:
+    """Validate an event (raises ValidationError with field messages)."""
+    if not isinstance(payload, dict):
+        raise ValidationError({"_schema": ["body must be a JSON object"]})
+    event = ZendeskEventSchema().load(payload)
+    if event["type"] in (TAGS_CHANGED, STATUS_CHANGED):
+        try:
+            event["detail"] = ZendeskTicketDetailSchema().load(event["detail"])
+        except ValidationError as exc:
+            raise ValidationError({"detail": exc.messages}) from None
+    return event
+
+
+def _find_case(session, mapping, detail: dict) -> Case | None:
+    case_id = mapping.case_id_of(detail.get("external_id")) if mapping else None
+    if case_id is not None:
+        return session.get(Case, case_id)
+    return session.scalar(select(Case).where(Case.zendesk_ticket_id == detail["id"]))
+
+
+def handle(rt, event: dict) -> tuple[str, str | None]:
+    """Apply one event; returns the delivery outcome and reason."""
+    if event["type"] not in (TAGS_CHANGED, STATUS_CHANGED):
+        return "ignored", f"event type {event['type'][:80]}"
+    detail, change = event["detail"], event.get("event") or {}
+    mapping = rt.zendesk.mapping if rt.zendesk else None
+    with transaction(rt.sessions) as session:
+        case = _find_case(session, mapping, detail)
+        if case is None:
+            return "ignored", "not a recovery ticket"
+        if event["type"] == TAGS_CHANGED:
+            tags = set(detail.get("tags") or []) | set(change.get("tags_added") or [])
+            keys = {mapping.stage_of_tag(tag) for tag in tags} - {None} if mapping else set()
+            done = [k for k in sorted(keys) if k in {s.key for s in case.stages}
+                    and complete_stage(session, case, k, rt.clock(), source="zendesk")]
+            return "accepted", f"stages done: {', '.join(done) or 'none new'}"
+        current = change.get("current")
+        status = (current.get("status") if isinstance(current, dict) else current) or detail.get("status") or ""
+        if str(status).lower() in CLOSING and request_followup(session, case, detail["id"]):
+            return "accepted", "follow-up ticket requested"
+        return "accepted", "no change"

@@ -1,0 +1,36 @@
+"""Erasure on request (HubSpot ``contact.privacyDeletion``, GDPR): the person's
+personal data leaves the store and nothing further is sent about them."""
+import logging
+
+from sqlalchemy import or_, select, update
+
+from connector.store.models import Answer, Case, Job
+
+log = logging.getLogger(__name__)
+ERASED = "erased@erased.invalid"
+
+
+def erase_contact(session, hubspot_contact_id: str, now) -> dict:
+    """Erase everyone the store knows under this HubSpot contact; return counts."""
+    emails = set(session.scalars(select(Case.customer_email).where(
+        Case.hubspot_contact_id == str(hubspot_contact_id))).all()) - {ERASED}
+    if not emails:
+        return {"cases": 0, "answers": 0, "jobs_cancelled": 0}
+    cases = session.scalars(select(Case).where(Case.customer_email.in_(emails))).all()
+    answers = session.scalars(select(Answer).where(Answer.customer_email.in_(emails))).all()
+    for answer in answers:
+        answer.customer_email, answer.customer_name, answer.company = ERASED, None, None
+        answer.comment, answer.context, answer.lifetime_value = None, {}, None
+    for case in cases:
+        case.customer_email, case.profile_signals, case.lifetime_value = ERASED, [], None
+        if case.status == "open":
+            case.status, case.closed_at = "closed", now
+    pending = or_(Job.status == "queued", Job.status == "running")
+    case_ids, answer_ids = [c.id for c in cases], [a.id for a in answers]
+    result = session.execute(update(Job).where(pending, or_(
+        Job.kind.in_(["hubspot.sync_answer"]) & Job.ref_id.in_(answer_ids or [-1]),
+        ~Job.kind.in_(["hubspot.sync_answer"]) & Job.ref_id.in_(case_ids or [-1]),
+    )).values(status="cancelled", finished_at=now, last_error="privacy deletion"))
+    counts = {"cases": len(cases), "answers": len(answers), "jobs_cancelled": result.rowcount}
+    log.info("privacy deletion contact_id=%s %s", hubspot_contact_id, counts)
+    return counts

@@ -1,0 +1,89 @@
+"""Completing a REACT stage, from whichever system the person used.
+
+An agent may complete a stage in the Zendesk sidebar (admin API), by tagging
+the ticket in Zendesk, or by ticking the task in HubSpot. All three land in
+``complete_stage``; the other systems are then brought up to date by jobs
+that read the current state, so completing twice or out of order is harmless.
+"""
+import logging
+
+from sqlalchemy import func, select
+
+from connector.errors import RetryableError
+from connector.jobs.queue import ClaimedJob, complete, enqueue
+from connector.jobs.registry import handler
+from connector.store.db import transaction
+from connector.store.models import Case, Stage
+from connector.store.snapshots import DbLedger
+from connector.sync import case_snapshot_for
+
+log = logging.getLogger(__name__)
+
+
+def complete_stage(session, case: Case, key: str, now, *, source: str) -> bool:
+    """Mark ``key`` done; True if it changed. Enqueues the other systems' updates."""
+    stage = next((s for s in case.stages if s.key == key), None)
+    if stage is None:
+        raise KeyError(key)
+    if stage.status == "done":
+        return False
+    stage.status, stage.completed_at = "done", now
+    session.flush()
+    done = session.scalar(select(func.count()).select_from(Stage).where(
+        Stage.case_id == case.id, Stage.status == "done"))
+    # One job per state of the case: a repeat of the same completion adds nothing.
+    for kind in ("zendesk.stage_update", "hubspot.stage_update"):
+        enqueue(session, kind, case.id, tenant_id=case.tenant_id, dedupe_key=f"{kind}:{case.id}:{done}")
+    log.info("stage done case_id=%s stage=%s source=%s", case.id, key, source)
+    return True
+
+
+def _require(value, what: str):
+    if value is None:
+        raise RetryableError(f"waiting for the initial sync ({what})")
+    return value
+
+
+@handler("zendesk.stage_update", case_job=True)
+def zendesk_stage_update(rt, job: ClaimedJob) -> None:
+    """Due date follows the next open stage; done tags and a note for each stage done elsewhere."""
+    if rt.zendesk is None:
+        return _finish(rt, job)
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, job.ref_id)
+        ticket_id = _require(case.zendesk_ticket_id, "Zendesk ticket")
+        snapshot = case_snapshot_for(rt, session, case)
+    ledger = DbLedger(rt.sessions, f"case:{job.ref_id}")
+    newly_done = [s for s in snapshot.stages if s.status == "done" and not ledger.get(f"zendesk.done.{s.key}")]
+    upcoming = snapshot.next_stage
+    note = "\n".join(f"Stage done: {s.title} ({s.key}) at {s.completed_at:%Y-%m-%d %H:%M} UTC" for s in newly_done)
+    rt.zendesk.update_ticket(ticket_id, due_at=upcoming.due_at if upcoming else None,
+                             tags_add=[rt.zendesk.mapping.done_tag(s.key) for s in newly_done], note=note or None)
+    for stage in newly_done:
+        ledger.record(f"zendesk.done.{stage.key}", str(ticket_id))
+    _finish(rt, job)
+
+
+@handler("hubspot.stage_update", case_job=True)
+def hubspot_stage_update(rt, job: ClaimedJob) -> None:
+    """Tasks of done stages completed; the contact's stage and next due date kept current."""
+    if rt.hubspot is None:
+        return _finish(rt, job)
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, job.ref_id)
+        contact_id = _require(case.hubspot_contact_id if case.hubspot_synced else None, "HubSpot tasks")
+        snapshot = case_snapshot_for(rt, session, case)
+    ledger = DbLedger(rt.sessions, f"case:{job.ref_id}")
+    for stage in snapshot.stages:
+        task_id = ledger.get(f"hubspot.task.{stage.key}")
+        if stage.status == "done" and task_id and not ledger.get(f"hubspot.done.{stage.key}"):
+            rt.hubspot.complete_task(task_id)
+            ledger.record(f"hubspot.done.{stage.key}", task_id)
+    rt.hubspot.upsert_contact(snapshot.answer, snapshot, snapshot.zendesk_ticket_url)
+    log.info("hubspot stage state updated case_id=%s contact_id=%s", job.ref_id, contact_id)
+    _finish(rt, job)
+
+
+def _finish(rt, job: ClaimedJob) -> None:
+    with transaction(rt.sessions) as session:
+        complete(session, job, rt.clock())

@@ -1,0 +1,91 @@
+"""``/webhooks/zendesk`` and ``/webhooks/hubspot``: events from the CRMs.
+
+Same rejection checklist as the survey webhooks: 413 -> 401 -> 415 -> 400 ->
+422 -> 200. Events are acknowledged with 200 (vendors retry anything else),
+including unknown types, which are recorded as ignored.
+"""
+import json
+
+from flask import Blueprint, current_app, jsonify, request
+from marshmallow import ValidationError
+
+from connector.events import hubspot as hubspot_events
+from connector.events import zendesk as zendesk_events
+from connector.inbound.crm_signatures import verify_hubspot_v3, verify_zendesk
+from connector.inbound.standard_webhooks import SignatureError
+from connector.web.deliveries import note, record_deliveries
+
+bp = Blueprint("crm_events", __name__, url_prefix="/webhooks")
+record_deliveries(bp, lambda req: req.path.rstrip("/").rsplit("/", 1)[-1])
+
+
+def _reject(status: int, error: str, message: str, **extra):
+    note("rejected", f"{error}: {message}" if status in (401, 415) else error)
+    return jsonify(error=error, message=message, **extra), status
+
+
+def _checked(secret_key: str, verify):
+    """Run the checklist up to a parsed JSON body; return (payload, None) or (None, response)."""
+    raw = request.get_data(cache=True)
+    secrets = (current_app.config.get(secret_key) or "").split()
+    if not secrets:
+        return None, _reject(401, "invalid_signature", f"RECOVERY_{secret_key} is not configured")
+    try:
+        verify(secrets, raw)
+    except SignatureError as exc:
+        return None, _reject(401, "invalid_signature", str(exc))
+    if not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+        return None, _reject(415, "unsupported_media_type", "send Content-Type: application/json")
+    try:
+        return json.loads(raw), None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None, _reject(400, "invalid_json", "body is not JSON")
+
+
+def _now():
+    return current_app.extensions["recovery"].clock().timestamp()
+
+
+def _tolerance() -> int:
+    return int(current_app.config["WEBHOOK_TOLERANCE_SECONDS"])
+
+
+@bp.post("/zendesk")
+def zendesk():
+    payload, rejected = _checked("ZENDESK_WEBHOOK_SECRET", lambda secrets, raw: verify_zendesk(
+        secrets, request.headers, raw, tolerance=_tolerance(), now=_now))
+    if rejected:
+        return rejected
+    try:
+        event = zendesk_events.parse(payload)
+    except ValidationError as exc:
+        return _reject(422, "validation_failed", "some fields are invalid", fields=exc.messages)
+    outcome, reason = zendesk_events.handle(current_app.extensions["recovery"], event)
+    note(outcome, reason, delivery_id=event.get("id"))
+    current_app.extensions["recovery"].notify()
+    return jsonify(status=outcome, detail=reason)
+
+
+def _signed_uri() -> str:
+    """The URI HubSpot signed: the public address when behind a proxy."""
+    public = current_app.config.get("PUBLIC_BASE_URL")
+    if not public:
+        return request.url
+    query = request.query_string.decode()
+    return public.rstrip("/") + request.path + (f"?{query}" if query else "")
+
+
+@bp.post("/hubspot")
+def hubspot():
+    payload, rejected = _checked("HUBSPOT_CLIENT_SECRET", lambda secrets, raw: verify_hubspot_v3(
+        secrets, request.method, _signed_uri(), request.headers, raw, tolerance=_tolerance(), now=_now))
+    if rejected:
+        return rejected
+    try:
+        events = hubspot_events.parse(payload)
+    except ValidationError as exc:
+        return _reject(422, "validation_failed", "some events are invalid", fields=exc.messages)
+    outcome, reason = hubspot_events.handle(current_app.extensions["recovery"], events)
+    note(outcome, reason, delivery_id=str(events[0].get("eventId") or "") or None)
+    current_app.extensions["recovery"].notify()
+    return jsonify(status=outcome, detail=reason)
