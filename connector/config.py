@@ -13,6 +13,7 @@ DEFAULTS = {
     "DATABASE_URL": "sqlite:///recovery.db",
     "SANDBOX": False,
     "MAPPINGS_DIR": None,
+    "PUBLIC_BASE_URL": None,  # https://connector.example.com when behind a proxy (HubSpot signs the URL)
     "WEBHOOK_TOLERANCE_SECONDS": 300,
     "MAX_BODY_BYTES": 256 * 1024,
     "WORKER_THREADS": 2,
@@ -21,13 +22,15 @@ DEFAULTS = {
     "JOB_MAX_ATTEMPTS": 20,
     "JOB_BACKOFF_BASE_SECONDS": 2.0,
     "JOB_BACKOFF_CAP_SECONDS": 600.0,
+    "SCHEDULER_INTERVAL_SECONDS": 15.0,
 }
 
 # Values that must never reach a log line or an error message.
 SECRET_KEYS = (
     "ZENDESK_API_TOKEN", "HUBSPOT_ACCESS_TOKEN", "WEBHOOK_SECRET", "ADMIN_TOKEN",
     "ZENDESK_WEBHOOK_SECRET", "HUBSPOT_CLIENT_SECRET", "TYPEFORM_SECRET",
-    "SURVEYMONKEY_SECRET", "DELIGHTED_SECRET", "FORMBRICKS_SECRET",
+    "SURVEYMONKEY_SECRET", "DELIGHTED_SECRET", "FORMBRICKS_SECRET", "CHAT_WEBHOOK_URL",
+    "SURVEYMONKEY_ACCESS_TOKEN",
 )
 
 _BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True,

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from connector.domain import react, rules
 from connector.jobs.queue import enqueue
+from connector.protocol.outcome import close_with_answer
 from connector.store.db import transaction
 from connector.store.models import Answer, Case, Stage
 
@@ -29,13 +30,29 @@ def _existing(session, tenant_id: str, response_id: str) -> Answer | None:
         Answer.tenant_id == tenant_id, Answer.response_id == response_id))
 
 
+def _customer_cases(session, answer: Answer) -> list[Case]:
+    return session.scalars(select(Case).where(
+        Case.tenant_id == answer.tenant_id, Case.customer_email == answer.customer_email)
+        .order_by(Case.id.desc())).all()
+
+
+def _close_open_case(session, answer: Answer, cases: list[Case], reopens: bool, now) -> None:
+    """A later answer from the customer ends their open case (an older one arriving late does not)."""
+    case = next((c for c in cases if c.status == "open"), None)
+    if case is None:
+        return
+    opening = session.get(Answer, case.opening_answer_id)
+    if answer.submitted_at > opening.submitted_at:
+        close_with_answer(session, case, answer, now, reopened=reopens)
+
+
 def _open_case(session, answer: Answer, classification, rule_set: dict, now) -> Case:
     tier = rules.value_tier(answer.lifetime_value, rule_set)
     case = Case(
         tenant_id=answer.tenant_id, status="open", customer_email=answer.customer_email,
         opening_answer_id=answer.id, score=answer.score, category=answer.category,
         severity=classification.severity, value_tier=tier, lifetime_value=answer.lifetime_value,
-        priority=rules.priority(classification.severity, tier, rule_set), opened_at=now,
+        priority=rules.priority(classification.severity, tier, rule_set), opened_at=now, escalations=0,
         profile_signals=[])
     case.stages = [Stage(key=stage.key, due_at=due, status="pending")
                    for stage, due in react.plan(answer.submitted_at)]
@@ -65,8 +82,11 @@ def accept(sessions, rule_set: dict, data: dict, *, source: str, now, tenant_id:
             session.add(answer)
             session.flush()
             case_id = None
+            earlier = _customer_cases(session, answer)
+            _close_open_case(session, answer, earlier, classification.opens_case, now)
             if classification.opens_case:
                 case = _open_case(session, answer, classification, rule_set, now)
+                case.previous_case_id = earlier[0].id if earlier else None
                 answer.case_id = case_id = case.id
                 enqueue(session, "zendesk.sync_case", case.id, tenant_id=tenant_id)
                 enqueue(session, "hubspot.sync_case", case.id, tenant_id=tenant_id)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from connector.clock import system_clock
 from connector.domain.rules import load_rules
+from connector.inbound.sources.registry import load_mappings as load_survey_mappings
 from connector.jobs.queue import RetryPolicy
 from connector.store.db import install_schema, make_engine, make_session_factory
 
@@ -20,9 +21,11 @@ class Runtime:
     rules: dict
     zendesk: object | None
     hubspot: object | None
+    chat: object | None = None
     clock: object = system_clock
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     wake: threading.Event = field(default_factory=threading.Event)
+    survey_mappings: dict = field(default_factory=dict)  # vendor -> mapping (inbound.sources)
 
     def notify(self) -> None:
         """Tell in-process workers there is new work (after the commit)."""
@@ -48,9 +51,13 @@ def build_runtime(config: dict, *, clock=system_clock, adapters: tuple | None = 
     engine = make_engine(config["DATABASE_URL"])
     install_schema(engine)
     rule_set = load_rules(config.get("MAPPINGS_DIR"))
+    survey_mappings = load_survey_mappings(config.get("MAPPINGS_DIR"))  # a bad mapping stops start-up
     zendesk, hubspot = adapters if adapters is not None else build_adapters(config, config.get("MAPPINGS_DIR"))
     policy = RetryPolicy(max_attempts=int(config["JOB_MAX_ATTEMPTS"]),
                          base=float(config["JOB_BACKOFF_BASE_SECONDS"]),
                          cap=float(config["JOB_BACKOFF_CAP_SECONDS"]))
+    from connector.providers.chat import ChatAlerts
+
     return Runtime(config=config, engine=engine, sessions=make_session_factory(engine),
-                   rules=rule_set, zendesk=zendesk, hubspot=hubspot, clock=clock, policy=policy)
+                   rules=rule_set, zendesk=zendesk, hubspot=hubspot, chat=ChatAlerts.from_config(config),
+                   clock=clock, policy=policy, survey_mappings=survey_mappings)

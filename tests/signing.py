@@ -22,6 +22,12 @@ def signed_headers(body: bytes, *, secret: str = SECRET, msg_id: str = "msg_1",
             "webhook-signature": signature, "Content-Type": "application/json"}
 
 
+def just_now(minutes_ago: int = 1) -> str:
+    """A submitted_at the customer gave a moment ago (no stage overdue yet)."""
+    from datetime import timedelta
+    return (datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=minutes_ago)).isoformat()
+
+
 def answer_payload(**overrides) -> dict:
     payload = {
         "response_id": "srv-123",

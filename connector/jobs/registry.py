@@ -5,7 +5,8 @@ HANDLERS: dict = {}
 CASE_JOBS: set[str] = set()  # kinds whose ref_id is a case id (a dead one marks the case failed)
 
 # Modules that register handlers; imported once by load().
-FEATURE_MODULES = ("connector.sync", "connector.protocol.stages", "connector.protocol.followup")
+FEATURE_MODULES = ("connector.sync", "connector.protocol.stages", "connector.protocol.followup",
+                   "connector.protocol.deadlines", "connector.protocol.outcome")
 
 
 def handler(kind: str, *, case_job: bool = False):

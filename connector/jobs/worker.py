@@ -28,6 +28,7 @@ class Worker:
     def __init__(self, runtime, worker_id: str | None = None):
         self.rt = runtime
         self.worker_id = worker_id or new_worker_id()
+        self._last_tick = None
 
     def run_once(self) -> bool:
         """Process at most one job; True if one was claimed."""
@@ -57,11 +58,22 @@ class Worker:
             with transaction(self.rt.sessions) as session:
                 session.get(Case, job.ref_id).sync_failed = True
 
+    def tick(self) -> None:
+        """Deadlines, at most every SCHEDULER_INTERVAL_SECONDS (of the injectable clock)."""
+        from connector.protocol.deadlines import mark_overdue
+
+        now = self.rt.clock()
+        interval = float(self.rt.config["SCHEDULER_INTERVAL_SECONDS"])
+        if self._last_tick is None or (now - self._last_tick).total_seconds() >= interval:
+            self._last_tick = now
+            mark_overdue(self.rt, now)
+
     def run(self, stop: threading.Event) -> None:
         poll = float(self.rt.config["WORKER_POLL_SECONDS"])
         log.info("worker started worker_id=%s", self.worker_id)
         while not stop.is_set():
             try:
+                self.tick()
                 busy = self.run_once()
             except Exception:  # database away for a moment: keep the worker alive
                 log.exception("worker loop error worker_id=%s", self.worker_id)

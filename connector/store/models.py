@@ -91,6 +91,10 @@ class Case(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closing_answer_id: Mapped[int | None] = mapped_column(Integer)
+    previous_case_id: Mapped[int | None] = mapped_column(Integer)  # the customer's earlier case, if any
+    base_priority: Mapped[str | None] = mapped_column(String(8))   # before escalations
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
 
     stages: Mapped[list["Stage"]] = relationship(order_by="Stage.due_at", back_populates="case",
                                                  cascade="all, delete-orphan")

@@ -8,7 +8,7 @@ import pytest
 
 from connector.domain.react import STAGES
 from tests.e2e.conftest import wait_until
-from tests.signing import answer_payload
+from tests.signing import answer_payload, just_now
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +32,7 @@ def assert_one_recovery(vendors, email="marie@example.com"):
 
 def test_detractor_lands_within_two_seconds_with_the_spec_fields(connector_factory, vendors):
     connector = connector_factory()
-    payload = answer_payload()
+    payload = answer_payload(submitted_at=just_now())
     response = connector.post(payload)
     accepted = time.monotonic()
     assert response.status_code == 202
@@ -71,7 +71,7 @@ def test_detractor_lands_within_two_seconds_with_the_spec_fields(connector_facto
 
 def test_five_deliveries_two_at_once_yield_one_of_each(connector_factory, vendors):
     connector = connector_factory()
-    payload = answer_payload()
+    payload = answer_payload(submitted_at=just_now())
     statuses = []
     barrier = threading.Barrier(2)
 
@@ -94,7 +94,7 @@ def test_five_deliveries_two_at_once_yield_one_of_each(connector_factory, vendor
 
 def test_promoter_updates_nps_properties_only(connector_factory, vendors):
     connector = connector_factory()
-    response = connector.post(answer_payload(score=10, comment="Parfait"))
+    response = connector.post(answer_payload(submitted_at=just_now(), score=10, comment="Parfait"))
     assert response.json()["case_id"] is None
     contact = wait_until(lambda: vendors.hubspot.contact_by_email("marie@example.com"))
     assert contact["properties"]["nps_last_category"] == "promoter"
@@ -108,7 +108,7 @@ def test_vendor_outage_then_recovery_loses_nothing_and_doubles_nothing(connector
     vendors.zendesk.faults.fail_for(60, status=500)
     vendors.hubspot_server.stop()  # connections refused
     emails = [f"customer{i}@example.com" for i in range(4)]
-    case_ids = [connector.post(answer_payload(response_id=f"out-{i}", customer={"email": email}),
+    case_ids = [connector.post(answer_payload(submitted_at=just_now(), response_id=f"out-{i}", customer={"email": email}),
                                msg_id=f"m{i}").json()["case_id"] for i, email in enumerate(emails)]
     wait_until(lambda: vendors.zendesk.calls.count(status=500) >= 4)
     assert all(connector.case(i)["sync_status"] == "pending" for i in case_ids)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.e2e.conftest import wait_until
-from tests.signing import answer_payload, hubspot_task_completed, post_hubspot_events, post_zendesk_event, zendesk_event
+from tests.signing import answer_payload, just_now, hubspot_task_completed, post_hubspot_events, post_zendesk_event, zendesk_event
 
 pytestmark = pytest.mark.e2e
 
@@ -16,7 +16,7 @@ def task_for(vendors, email, title):
 
 def test_completion_travels_both_ways(connector_factory, vendors):
     connector = connector_factory()
-    payload = answer_payload()
+    payload = answer_payload(submitted_at=just_now())
     submitted = datetime.fromisoformat(payload["submitted_at"])
     case_id = connector.post(payload).json()["case_id"]
     [case] = connector.wait_synced([case_id])

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from tests.e2e.conftest import wait_until
-from tests.signing import SECRET, answer_payload
+from tests.signing import SECRET, answer_payload, just_now
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +33,7 @@ def test_sigkilled_workers_leave_no_loss_and_no_duplicate(connector_factory, ven
     vendors.zendesk.faults.latency = vendors.hubspot.faults.latency = 0.05  # a vendor that takes its time
     web = connector_factory(workers=0)
     emails = [f"kill{i}@example.com" for i in range(6)]
-    case_ids = [web.post(answer_payload(response_id=f"kill-{i}", comment=COMMENTS[i % 2],
+    case_ids = [web.post(answer_payload(submitted_at=just_now(), response_id=f"kill-{i}", comment=COMMENTS[i % 2],
                                         customer={"email": email, "name": f"Client {i}"}),
                          msg_id=f"k{i}").json()["case_id"] for i, email in enumerate(emails)]
     config = {key: web.app.config[key] for key in web.runtime.config}

@@ -1,0 +1,109 @@
+"""Recovery metrics over case facts, the numbers the product is judged by.
+
+Definitions (the report states the counts beside every share, so nobody has
+to guess a denominator):
+
+- Delays run from the customer's ``submitted_at`` (the protocol clock), not
+  from when the case was read. Bounds are inclusive: a call at exactly 24 h is
+  "within 24 h", as it meets the stage's due time.
+- ``recognised_within_6h`` / ``called_within_24h``: over all cases, open ones
+  included (an open case not yet recognised counts as not recognised).
+- First contact is the earliest completion among recognition and empathy.
+- Recovery rates are over cases closed with an outcome; recovered means the
+  outcome is ``promoter`` or ``passive``. A closed case that never had a first
+  contact is counted in ">72h" (contact was, in effect, never made in time).
+- ``nps_recovered_group``: the standard NPS (% of 9-10 minus % of 0-6, NPS
+  answers only) of the recovered cases' opening answers vs. their closing
+  answers; CSAT answers are left out rather than converted.
+"""
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from connector.domain.profile import PROFILES
+from connector.domain.rules import VALUE_TIERS
+
+RECOVERED = frozenset({"promoter", "passive"})
+BUCKETS = ("<24h", "24-48h", "48-72h", ">72h")
+_BOUNDS = ((timedelta(hours=24), "<24h"), (timedelta(hours=48), "24-48h"),
+           (timedelta(hours=72), "48-72h"))
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    submitted_at: datetime                  # the opening answer's; the clock's start
+    value_tier: str
+    survey_type: str                        # of the opening answer: nps / csat
+    score_before: int
+    profile: str | None = None              # None for cases opened before profiling
+    recognition_completed_at: datetime | None = None
+    empathy_completed_at: datetime | None = None
+    outcome: str | None = None              # set when a later answer closed the case
+    score_after: int | None = None          # the closing answer's score
+    survey_type_after: str | None = None    # the closing answer's type; None = same as opening
+
+    @property
+    def first_contact_at(self) -> datetime | None:
+        done = [t for t in (self.recognition_completed_at, self.empathy_completed_at) if t]
+        return min(done) if done else None
+
+
+def _within(moment: datetime | None, start: datetime, limit: timedelta) -> bool:
+    return moment is not None and moment - start <= limit
+
+
+def delay_bucket(case: CaseFacts) -> str:
+    first = case.first_contact_at
+    if first is None:
+        return ">72h"
+    delay = first - case.submitted_at
+    return next((name for bound, name in _BOUNDS if delay <= bound), ">72h")
+
+
+def _share(count: int, total: int) -> dict:
+    return {"count": count, "total": total, "share": round(count / total, 4) if total else None}
+
+
+def _rates(closed: list[CaseFacts], key, names: Iterable[str], other: str | None = None) -> dict:
+    """Recovery rate per group; every known group is listed, even when empty."""
+    groups: dict[str, list[CaseFacts]] = {name: [] for name in names}
+    for case in closed:
+        name = key(case)
+        groups.setdefault(name if name is not None else other, []).append(case)
+    report = {}
+    for name, cases in groups.items():
+        recovered = sum(case.outcome in RECOVERED for case in cases)
+        report[name] = {"recovered": recovered, "closed": len(cases),
+                        "rate": round(recovered / len(cases), 4) if cases else None}
+    return report
+
+
+def _nps(scores: list[int]) -> float | None:
+    if not scores:
+        return None
+    promoters = sum(score >= 9 for score in scores)
+    detractors = sum(score <= 6 for score in scores)
+    return round(100 * (promoters - detractors) / len(scores), 2)
+
+
+def compute_metrics(cases: Iterable[CaseFacts]) -> dict:
+    cases = list(cases)
+    closed = [case for case in cases if case.outcome is not None]
+    recovered = [case for case in closed if case.outcome in RECOVERED]
+    before = [c.score_before for c in recovered if c.survey_type == "nps"]
+    after = [c.score_after for c in recovered
+             if c.score_after is not None and (c.survey_type_after or c.survey_type) == "nps"]
+    return {
+        "cases": len(cases),
+        "recognised_within_6h": _share(
+            sum(_within(c.recognition_completed_at, c.submitted_at, timedelta(hours=6)) for c in cases),
+            len(cases)),
+        "called_within_24h": _share(
+            sum(_within(c.empathy_completed_at, c.submitted_at, timedelta(hours=24)) for c in cases),
+            len(cases)),
+        "recovery_rate_by_delay": _rates(closed, delay_bucket, BUCKETS),
+        "recovery_rate_by_profile": _rates(closed, lambda c: c.profile, PROFILES, other="unknown"),
+        "recovery_rate_by_value_tier": _rates(closed, lambda c: c.value_tier, VALUE_TIERS),
+        "nps_recovered_group": {"before": _nps(before), "after": _nps(after),
+                                "answers_before": len(before), "answers_after": len(after)},
+    }

@@ -1,0 +1,97 @@
+"""Deadlines: a stage past its due time and not done is overdue, and the case escalates.
+
+``mark_overdue`` runs from every worker's loop (at most every
+``SCHEDULER_INTERVAL_SECONDS``); a conditional UPDATE makes exactly one worker
+win each stage, so several workers on several machines escalate once. The
+effects are jobs: Zendesk priority up one level with a note to the owner,
+HubSpot's stage and next due date kept current, an alert in the team chat.
+"""
+import logging
+
+from sqlalchemy import select, update
+
+from connector.domain.outcome import escalate
+from connector.errors import RetryableError
+from connector.jobs.queue import ClaimedJob, complete, enqueue
+from connector.jobs.registry import handler
+from connector.providers.chat import messages
+from connector.store.db import transaction
+from connector.store.models import Case, Stage
+from connector.store.snapshots import DbLedger
+from connector.sync import case_snapshot_for
+
+log = logging.getLogger(__name__)
+EFFECTS = ("zendesk.escalate", "hubspot.escalate", "chat.overdue")
+
+
+def mark_overdue(rt, now, limit: int = 500) -> int:
+    """Flag stages whose due time has passed; return how many were newly overdue."""
+    with transaction(rt.sessions) as session:
+        due = session.execute(select(Stage.id, Stage.case_id, Stage.key).join(Case).where(
+            Case.status == "open", Stage.status == "pending", Stage.due_at <= now).limit(limit)).all()
+        flagged = 0
+        for stage_id, case_id, key in due:
+            won = session.execute(update(Stage).where(Stage.id == stage_id, Stage.status == "pending")
+                                  .values(status="overdue")).rowcount
+            if not won:
+                continue  # another worker got there first
+            case = session.get(Case, case_id, with_for_update=True)
+            case.base_priority = case.base_priority or case.priority
+            case.priority = escalate(case.priority)
+            case.escalations = (case.escalations or 0) + 1
+            for kind in EFFECTS:
+                enqueue(session, kind, case_id, tenant_id=case.tenant_id, dedupe_key=f"{kind}:{case_id}:{key}")
+            log.info("stage overdue case_id=%s stage=%s priority=%s", case_id, key, case.priority)
+            flagged += 1
+    if flagged:
+        rt.notify()
+    return flagged
+
+
+def _overdue_not_yet(rt, job, ledger_prefix: str):
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, job.ref_id)
+        snapshot = case_snapshot_for(rt, session, case)
+    ledger = DbLedger(rt.sessions, f"case:{job.ref_id}")
+    late = [s for s in snapshot.stages if s.status == "overdue" and not ledger.get(ledger_prefix + s.key)]
+    return snapshot, ledger, late
+
+
+def _finish(rt, job: ClaimedJob) -> None:
+    with transaction(rt.sessions) as session:
+        complete(session, job, rt.clock())
+
+
+@handler("zendesk.escalate", case_job=True)
+def zendesk_escalate(rt, job: ClaimedJob) -> None:
+    if rt.zendesk is None:
+        return _finish(rt, job)
+    snapshot, ledger, late = _overdue_not_yet(rt, job, "zendesk.overdue.")
+    if snapshot.zendesk_ticket_id is None:
+        raise RetryableError("waiting for the initial sync (Zendesk ticket)")
+    note = "\n".join(f"Overdue: {s.title} ({s.key}) was due {s.due_at:%Y-%m-%d %H:%M} UTC. "
+                     f"Owner: {snapshot.owner or 'unassigned'}. Priority raised to {snapshot.priority}." for s in late)
+    rt.zendesk.update_ticket(snapshot.zendesk_ticket_id, priority=snapshot.priority, note=note or None)
+    for stage in late:
+        ledger.record(f"zendesk.overdue.{stage.key}", str(snapshot.zendesk_ticket_id))
+    _finish(rt, job)
+
+
+@handler("hubspot.escalate", case_job=True)
+def hubspot_escalate(rt, job: ClaimedJob) -> None:
+    if rt.hubspot is None:
+        return _finish(rt, job)
+    snapshot, _, _ = _overdue_not_yet(rt, job, "hubspot.overdue.")
+    rt.hubspot.upsert_contact(snapshot.answer, snapshot, snapshot.zendesk_ticket_url)
+    _finish(rt, job)
+
+
+@handler("chat.overdue", case_job=True)
+def chat_overdue(rt, job: ClaimedJob) -> None:
+    if rt.chat is None:
+        return _finish(rt, job)
+    snapshot, ledger, late = _overdue_not_yet(rt, job, "chat.overdue.")
+    for stage in late:
+        rt.chat.post(messages.overdue(snapshot, stage))
+        ledger.record(f"chat.overdue.{stage.key}", "posted")
+    _finish(rt, job)

@@ -1,0 +1,32 @@
+"""What the team reads in chat: who, how unhappy, in their words, who owns it, what is late."""
+from connector.providers.base import CaseSnapshot, StageSnapshot
+
+
+def _who(case: CaseSnapshot) -> str:
+    answer = case.answer
+    name = answer.customer_name or "A customer"
+    return f"{name} ({answer.company})" if answer.company else name
+
+
+def _body(case: CaseSnapshot) -> list[str]:
+    answer = case.answer
+    lines = [f"Score: {answer.survey_type.upper()} {answer.score} · severity {case.severity} · "
+             f"value {case.value_tier} · priority {case.priority}"]
+    if answer.comment:
+        lines.append(f"“{answer.comment[:500]}”")
+    if case.history:
+        lines.append("History: " + "; ".join(case.history[:3]))
+    lines.append(f"Owner: {case.owner or 'unassigned'}")
+    if case.zendesk_ticket_url:
+        lines.append(f"Ticket: {case.zendesk_ticket_url}")
+    return lines
+
+
+def new_case(case: CaseSnapshot) -> str:
+    return "\n".join([f":rotating_light: New recovery case #{case.case_id}: {_who(case)}", *_body(case)])
+
+
+def overdue(case: CaseSnapshot, stage: StageSnapshot) -> str:
+    late = f"{stage.title} ({stage.key}) was due {stage.due_at:%Y-%m-%d %H:%M} UTC"
+    return "\n".join([f":alarm_clock: Recovery case #{case.case_id} is late: {late}", f"Customer: {_who(case)}",
+                      *_body(case)])
