@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from connector.domain import react, rules
+from connector.domain import profile, react, routing, rules
+from connector.domain.policies import Policies
 from connector.jobs.queue import enqueue
 from connector.protocol.outcome import close_with_answer
 from connector.store.db import transaction
@@ -46,14 +47,29 @@ def _close_open_case(session, answer: Answer, cases: list[Case], reopens: bool, 
         close_with_answer(session, case, answer, now, reopened=reopens)
 
 
-def _open_case(session, answer: Answer, classification, rule_set: dict, now) -> Case:
-    tier = rules.value_tier(answer.lifetime_value, rule_set)
+def _earlier_scores(session, answer: Answer) -> list[tuple[str, int]]:
+    return session.execute(select(Answer.survey_type, Answer.score).where(
+        Answer.tenant_id == answer.tenant_id, Answer.customer_email == answer.customer_email,
+        Answer.id != answer.id, Answer.submitted_at < answer.submitted_at)
+        .order_by(Answer.submitted_at.desc()).limit(20)).all()
+
+
+def _open_case(session, answer: Answer, classification, policy: Policies, now) -> Case:
+    tier = rules.value_tier(answer.lifetime_value, policy.rules)
+    # Zendesk ticket history is not known yet: the worker refines the profile with it.
+    found = profile.classify_profile(answer.comment, answer.locale, recent_ticket_count=None,
+                                     earlier_scores=[tuple(row) for row in _earlier_scores(session, answer)],
+                                     rules=policy.profile)
+    owner = routing.route(tier, excluded_agent_email=(answer.context or {}).get("agent_email"),
+                          routing=policy.routing)
     case = Case(
         tenant_id=answer.tenant_id, status="open", customer_email=answer.customer_email,
         opening_answer_id=answer.id, score=answer.score, category=answer.category,
         severity=classification.severity, value_tier=tier, lifetime_value=answer.lifetime_value,
-        priority=rules.priority(classification.severity, tier, rule_set), opened_at=now, escalations=0,
-        profile_signals=[])
+        priority=rules.priority(classification.severity, tier, policy.rules), opened_at=now, escalations=0,
+        profile=found.profile, profile_signals=list(found.signals), owner=owner.email, owner_name=owner.name,
+        zendesk_assignee_email=owner.zendesk_assignee_email, zendesk_group_id=owner.zendesk_group_id,
+        hubspot_owner=owner.hubspot_owner)
     case.stages = [Stage(key=stage.key, due_at=due, status="pending")
                    for stage, due in react.plan(answer.submitted_at)]
     session.add(case)
@@ -61,7 +77,7 @@ def _open_case(session, answer: Answer, classification, rule_set: dict, now) -> 
     return case
 
 
-def accept(sessions, rule_set: dict, data: dict, *, source: str, now, tenant_id: str = "default") -> IntakeResult:
+def accept(sessions, policy: Policies, data: dict, *, source: str, now, tenant_id: str = "default") -> IntakeResult:
     """Store a validated answer (see inbound.schemas) idempotently on response_id."""
     try:
         with transaction(sessions) as session:
@@ -69,7 +85,7 @@ def accept(sessions, rule_set: dict, data: dict, *, source: str, now, tenant_id:
             if seen is not None:
                 return IntakeResult(200, seen.answer_body)
             customer, survey = data["customer"], data["survey"]
-            classification = rules.classify(survey["type"], data["score"], customer["vip"], rule_set)
+            classification = rules.classify(survey["type"], data["score"], customer["vip"], policy.rules)
             answer = Answer(
                 tenant_id=tenant_id, response_id=data["response_id"], source=source,
                 survey_type=survey["type"], survey_id=survey.get("id"), survey_name=survey.get("name"),
@@ -85,7 +101,7 @@ def accept(sessions, rule_set: dict, data: dict, *, source: str, now, tenant_id:
             earlier = _customer_cases(session, answer)
             _close_open_case(session, answer, earlier, classification.opens_case, now)
             if classification.opens_case:
-                case = _open_case(session, answer, classification, rule_set, now)
+                case = _open_case(session, answer, classification, policy, now)
                 case.previous_case_id = earlier[0].id if earlier else None
                 answer.case_id = case_id = case.id
                 enqueue(session, "zendesk.sync_case", case.id, tenant_id=tenant_id)

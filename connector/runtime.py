@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field
 
 from connector.clock import system_clock
-from connector.domain.rules import load_rules
+from connector.domain.policies import Policies, load_policies
 from connector.inbound.sources.registry import load_mappings as load_survey_mappings
 from connector.jobs.queue import RetryPolicy
 from connector.store.db import install_schema, make_engine, make_session_factory
@@ -18,7 +18,7 @@ class Runtime:
     config: dict
     engine: object
     sessions: object
-    rules: dict
+    policies: Policies
     zendesk: object | None
     hubspot: object | None
     chat: object | None = None
@@ -26,6 +26,10 @@ class Runtime:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     wake: threading.Event = field(default_factory=threading.Event)
     survey_mappings: dict = field(default_factory=dict)  # vendor -> mapping (inbound.sources)
+
+    @property
+    def rules(self) -> dict:
+        return self.policies.rules
 
     def notify(self) -> None:
         """Tell in-process workers there is new work (after the commit)."""
@@ -50,7 +54,7 @@ def build_runtime(config: dict, *, clock=system_clock, adapters: tuple | None = 
     """``adapters`` = (zendesk, hubspot) replaces the configured ones (tests)."""
     engine = make_engine(config["DATABASE_URL"])
     install_schema(engine)
-    rule_set = load_rules(config.get("MAPPINGS_DIR"))
+    loaded = load_policies(config.get("MAPPINGS_DIR"))  # every rule file validated at start
     survey_mappings = load_survey_mappings(config.get("MAPPINGS_DIR"))  # a bad mapping stops start-up
     zendesk, hubspot = adapters if adapters is not None else build_adapters(config, config.get("MAPPINGS_DIR"))
     policy = RetryPolicy(max_attempts=int(config["JOB_MAX_ATTEMPTS"]),
@@ -59,5 +63,5 @@ def build_runtime(config: dict, *, clock=system_clock, adapters: tuple | None = 
     from connector.providers.chat import ChatAlerts
 
     return Runtime(config=config, engine=engine, sessions=make_session_factory(engine),
-                   rules=rule_set, zendesk=zendesk, hubspot=hubspot, chat=ChatAlerts.from_config(config),
+                   policies=loaded, zendesk=zendesk, hubspot=hubspot, chat=ChatAlerts.from_config(config),
                    clock=clock, policy=policy, survey_mappings=survey_mappings)

@@ -7,7 +7,7 @@ Each handler takes ids, re-reads the rows, and is safe to run again.
 """
 import logging
 
-from connector.domain import rules
+from connector.domain import policies, rules
 from connector.jobs.queue import ClaimedJob, complete, enqueue
 from connector.jobs.registry import CASE_JOBS, handler
 from connector.store.db import transaction
@@ -18,10 +18,14 @@ log = logging.getLogger(__name__)
 
 
 def case_snapshot_for(rt, session, case: Case):
-    """The adapters' view of a case, with the live Zendesk ticket link when there is one."""
+    """The adapters' view of a case: live ticket link, stage asks and acknowledgement draft."""
     url = rt.zendesk.ticket_url(case.zendesk_ticket_id) if rt.zendesk and case.zendesk_ticket_id else None
-    return case_snapshot(session, case, hubspot_priority=rules.hubspot_priority(case.priority, rt.rules),
-                         ticket_url=url)
+    opening = session.get(Answer, case.opening_answer_id)
+    return case_snapshot(
+        session, case, hubspot_priority=rules.hubspot_priority(case.priority, rt.rules), ticket_url=url,
+        asks=policies.stage_asks(case.profile, case.value_tier, rt.policies),
+        recognition_draft=policies.recognition(opening.locale, opening.customer_name, opening.comment,
+                                               case.owner_name, rt.policies))
 
 
 def _skip_unconnected(rt, job: ClaimedJob, vendor: str) -> bool:

@@ -20,7 +20,7 @@ def app(frozen_runtime):
 
 def accept(rt, **overrides):
     data = validate_answer(answer_payload(**overrides))
-    return intake.accept(rt.sessions, rt.rules, data, source="generic", now=rt.clock()).body
+    return intake.accept(rt.sessions, rt.policies, data, source="generic", now=rt.clock()).body
 
 
 def case_row(rt, case_id) -> Case:

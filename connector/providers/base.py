@@ -56,6 +56,11 @@ class CaseSnapshot:
     hubspot_contact_id: str | None = None
     zendesk_ticket_url: str | None = None
     history: tuple[str, ...] = field(default_factory=tuple)  # earlier answers, readable lines
+    owner_name: str | None = None
+    zendesk_assignee_email: str | None = None
+    zendesk_group_id: int | None = None
+    hubspot_owner: str | None = None          # HubSpot owner id or email
+    recognition_draft: str | None = None      # the acknowledgement, in the customer's language
 
     @property
     def next_stage(self) -> StageSnapshot | None:

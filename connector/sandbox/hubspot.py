@@ -128,6 +128,16 @@ class HubSpotState:
             "createdAt": _now(), "updatedAt": _now(), "archived": False}
         return owner_id
 
+    def seed_owners(self, routing) -> None:
+        """Make the routed owners HubSpot users, as the account would have them."""
+        known = {o["email"] for o in self.owners.values()}
+        for owners in routing.tiers.values():
+            for owner in owners:
+                if owner.hubspot_owner and "@" in owner.hubspot_owner and owner.hubspot_owner not in known:
+                    first, _, last = owner.name.partition(" ")
+                    self.add_owner(owner.hubspot_owner, first, last)
+                    known.add(owner.hubspot_owner)
+
     def contact_by_email(self, email: str) -> dict | None:
         email = email.strip().lower()
         return next((c for c in self.contacts.values()

@@ -23,6 +23,11 @@ def start_sandbox(config: dict) -> dict:
     hubspot = BackgroundServer(create_hubspot_standin(
         rate_limit=config.get("SANDBOX_HUBSPOT_RATE_PER_10S"),
         access_tokens=[hubspot_token])).start()
+    from connector.domain.routing import load_routing
+
+    routing = load_routing(config.get("MAPPINGS_DIR"))
+    zendesk.app.extensions["zendesk_standin"].seed_agents(routing)
+    hubspot.app.extensions["hubspot_standin"].seed_owners(routing)
     config.update(
         SANDBOX=True,
         ZENDESK_SUBDOMAIN="sandbox", ZENDESK_EMAIL=SANDBOX_EMAIL, ZENDESK_API_TOKEN=zendesk_token,

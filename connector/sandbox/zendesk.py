@@ -30,6 +30,7 @@ TYPES = ("problem", "incident", "question", "task")
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 IDEMPOTENCY_TTL = 2 * 3600.0
 TICKET_FIELDS = {"subject", "raw_subject", "comment", "requester", "requester_id", "assignee_id",
+                 "assignee_email", "group_id",
                  "type", "priority", "status", "tags", "due_at", "external_id"}
 UPDATE_ONLY_FIELDS = {"id", "additional_tags", "remove_tags"}
 COMMENT_FIELDS = {"body", "html_body", "public", "author_id"}
@@ -75,6 +76,22 @@ class ZendeskStandinState:
         self.lock = threading.RLock()
         self._ids = itertools.count(1001)
         self.agent = self.add_user("Sandbox Agent", email, role="admin")
+        self.groups: dict[int, dict] = {}
+
+    def add_group(self, group_id: int, name: str) -> dict:
+        with self.lock:
+            self.groups[group_id] = {"id": group_id, "name": name}
+            return self.groups[group_id]
+
+    def seed_agents(self, routing) -> None:
+        """Make the routed owners agents (and their groups exist), as an admin would."""
+        for owners in routing.tiers.values():
+            for owner in owners:
+                if owner.zendesk_group_id is not None:
+                    self.add_group(owner.zendesk_group_id, f"Group {owner.zendesk_group_id}")
+                email = owner.zendesk_assignee_email
+                if email and self.user_by_email(email) is None:
+                    self.add_user(owner.name, email, role="agent")
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -152,6 +169,17 @@ class ZendeskStandinState:
                 errors[key] = f"{key}: user {data[key]} not found"
             elif key in data:
                 changes[key] = data[key]
+        if "assignee_email" in data:  # write-only in Zendesk: resolved to an agent's id
+            agent = self.user_by_email(str(data["assignee_email"] or ""))
+            if agent is None or agent["role"] not in ("agent", "admin"):
+                errors["assignee_email"] = "Assignee: is not an agent of this account"
+            else:
+                changes["assignee_id"] = agent["id"]
+        if "group_id" in data and data["group_id"] is not None:
+            if data["group_id"] not in self.groups:
+                errors["group_id"] = "Group: is invalid"
+            else:
+                changes["group_id"] = data["group_id"]
         if "id" in data and ticket is not None and data["id"] != ticket["id"]:
             errors["id"] = "id: does not match the ticket"
         if "due_at" in data and data["due_at"] is not None:

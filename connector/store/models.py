@@ -81,7 +81,11 @@ class Case(Base):
     value_tier: Mapped[str] = mapped_column(String(16))
     lifetime_value: Mapped[float | None] = mapped_column(Float)
     priority: Mapped[str] = mapped_column(String(8))
-    owner: Mapped[str | None] = mapped_column(String(320))
+    owner: Mapped[str | None] = mapped_column(String(320))  # routed owner's email
+    owner_name: Mapped[str | None] = mapped_column(String(200))
+    zendesk_assignee_email: Mapped[str | None] = mapped_column(String(320))
+    zendesk_group_id: Mapped[int | None] = mapped_column(Integer)
+    hubspot_owner: Mapped[str | None] = mapped_column(String(320))
     zendesk_ticket_id: Mapped[int | None] = mapped_column(Integer)
     hubspot_contact_id: Mapped[str | None] = mapped_column(String(64))
     zendesk_synced: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -116,6 +120,7 @@ class Stage(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(8), default="pending")
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    details: Mapped[dict | None] = mapped_column(JSON)  # e.g. the compensation given
 
     case: Mapped[Case] = relationship(back_populates="stages")
 

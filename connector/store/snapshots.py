@@ -26,11 +26,14 @@ def _history(session, case: Case) -> tuple[str, ...]:
                  for a in earlier)
 
 
-def case_snapshot(session, case: Case, *, hubspot_priority: str, ticket_url: str | None = None) -> CaseSnapshot:
+def case_snapshot(session, case: Case, *, hubspot_priority: str, ticket_url: str | None = None,
+                  asks: dict[str, str] | None = None, recognition_draft: str | None = None) -> CaseSnapshot:
+    """``asks`` replaces a stage's standard instruction (compensation guidance, playbooks)."""
     answer = session.get(Answer, case.opening_answer_id)
+    asks = asks or {}
     stages = tuple(
         StageSnapshot(key=s.key, title=STAGES_BY_KEY[s.key].title, task_type=STAGES_BY_KEY[s.key].task_type,
-                      ask=STAGES_BY_KEY[s.key].ask, due_at=s.due_at, status=s.status,
+                      ask=asks.get(s.key, STAGES_BY_KEY[s.key].ask), due_at=s.due_at, status=s.status,
                       completed_at=s.completed_at)
         for s in case.stages)
     return CaseSnapshot(
@@ -39,7 +42,9 @@ def case_snapshot(session, case: Case, *, hubspot_priority: str, ticket_url: str
         value_tier=case.value_tier, lifetime_value=case.lifetime_value, priority=case.priority,
         hubspot_priority=hubspot_priority, owner=case.owner, stages=stages, outcome=case.outcome,
         zendesk_ticket_id=case.zendesk_ticket_id, hubspot_contact_id=case.hubspot_contact_id,
-        zendesk_ticket_url=ticket_url, history=_history(session, case))
+        zendesk_ticket_url=ticket_url, history=_history(session, case), owner_name=case.owner_name,
+        zendesk_assignee_email=case.zendesk_assignee_email, zendesk_group_id=case.zendesk_group_id,
+        hubspot_owner=case.hubspot_owner, recognition_draft=recognition_draft)
 
 
 class DbLedger:

@@ -56,8 +56,13 @@ class Vendors:
 
 @pytest.fixture
 def vendors():
+    from connector.domain.routing import load_routing
+
+    routing = load_routing()
     zendesk = BackgroundServer(create_zendesk_standin(email=ZENDESK_EMAIL, api_token=ZENDESK_TOKEN)).start()
     hubspot = BackgroundServer(create_hubspot_standin(access_tokens=[HUBSPOT_TOKEN])).start()
+    zendesk.app.extensions["zendesk_standin"].seed_agents(routing)
+    hubspot.app.extensions["hubspot_standin"].seed_owners(routing)
     yield Vendors(zendesk, hubspot)
     zendesk.stop()
     hubspot.stop()

@@ -68,6 +68,27 @@ def test_detractor_lands_within_two_seconds_with_the_spec_fields(connector_facto
     assert {t["properties"]["hs_task_priority"] for t in tasks} == {"HIGH"}
     assert case["zendesk_ticket_id"] == ticket["id"] and case["hubspot_contact_id"] == contact["id"]
 
+    # Routing: critical value goes to the executive, in Zendesk and in HubSpot.
+    assert case["owner"] == "claire.martin@example.com"
+    assert vendors.zendesk.users[ticket["assignee_id"]]["email"] == "claire.martin@example.com"
+    assert ticket["group_id"] == 1001
+    claire = next(o["id"] for o in vendors.hubspot.owners.values() if o["email"] == "claire.martin@example.com")
+    assert {t["properties"].get("hubspot_owner_id") for t in tasks} == {claire}
+    # Profile and the French acknowledgement draft naming the owner, in the private note.
+    assert case["profile"] in ("disappointed", "chronic", "structural") and case["profile_signals"]
+    assert "Bonjour Marie" in note["body"] and "Claire Martin" in note["body"]
+    assert payload["customer"]["email"] not in str(contact["properties"].get("recovery_profile"))
+
+
+def test_the_agent_complained_about_never_owns_the_case(connector_factory, vendors):
+    connector = connector_factory()
+    payload = answer_payload(submitted_at=just_now(), context={"agent_email": "claire.martin@example.com"})
+    case_id = connector.post(payload).json()["case_id"]
+    [case] = connector.wait_synced([case_id])
+    assert case["owner"] == "thomas.leroy@example.com"
+    ticket = vendors.zendesk.tickets[case["zendesk_ticket_id"]]
+    assert vendors.zendesk.users[ticket["assignee_id"]]["email"] == "thomas.leroy@example.com"
+
 
 def test_five_deliveries_two_at_once_yield_one_of_each(connector_factory, vendors):
     connector = connector_factory()

@@ -153,7 +153,7 @@ class HubSpotAdapter:
                     done[stage_key] = task_id
         by_key = {task_key(case.case_id, s.key): s.key for s in case.stages if s.key not in done}
         if by_key:
-            owner_id = self.resolve_owner(case.owner)
+            owner_id = self.resolve_owner(case.hubspot_owner or case.owner)
             inputs = [i for i in stage_tasks(case, contact_id, self.mapping, owner_id)
                       if i["objectWriteTraceId"] in by_key]
             response = self.client.call("task batch create", self.client.tasks_batch.create,

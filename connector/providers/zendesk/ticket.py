@@ -111,7 +111,7 @@ def private_note(case: CaseSnapshot) -> str:
         f"Answer: {answer.survey_type.upper()} {score} ({answer.category}, severity "
         f"{case.severity}), answered {_utc_text(answer.submitted_at)}",
         f"Value: {value}. Priority: {case.priority}.",
-        f"Owner: {case.owner or 'not routed yet'}",
+        f"Owner: {case.owner_name or case.owner or 'not routed yet'}",
         "",
         "Customer's words (verbatim):",
         *(f"> {line}" for line in (answer.comment or "(no comment)").splitlines() or [""]),
@@ -130,7 +130,7 @@ def private_note(case: CaseSnapshot) -> str:
                      f"({stage.status})")
         lines.append(f"   {stage.ask}")
     lines += ["", f"Acknowledgement draft ({locale_of(case)}), to send personally:", "",
-              acknowledgement_draft(case)]
+              case.recognition_draft or acknowledgement_draft(case)]
     return "\n".join(lines)
 
 
@@ -148,6 +148,10 @@ def build_ticket(case: CaseSnapshot, mapping: ZendeskMapping) -> dict:
         "tags": render_tags(mapping.tags, values),
         "external_id": external_id(case, mapping),
     }
+    if case.zendesk_assignee_email:  # the routed senior owner, never the junior queue
+        ticket["assignee_email"] = case.zendesk_assignee_email
+    if case.zendesk_group_id is not None:
+        ticket["group_id"] = case.zendesk_group_id
     next_stage = case.next_stage
     if mapping.ticket_type == "task" and next_stage is not None:
         ticket["due_at"] = iso_z(next_stage.due_at)

@@ -1,0 +1,45 @@
+"""Every rule mapping, loaded and validated once at start, and what they say about one case.
+
+Pure: callers pass store facts in and get routing, profile and texts out.
+"""
+from dataclasses import dataclass
+from typing import Mapping
+
+from connector.domain import compensation, profile, routing, rules, templates
+
+GRACEFUL_EXIT = ("Structural case (poor fit): plan a graceful exit, not a fix. Acknowledge the gap honestly, "
+                 "help with the transition (data export, contract terms, a fair end date), and keep the door "
+                 "open for when the product covers the need.")
+
+
+@dataclass(frozen=True)
+class Policies:
+    rules: dict
+    profile: profile.ProfileRules
+    routing: routing.Routing
+    templates: templates.Templates
+    compensation: Mapping[str, str]
+
+
+def load_policies(directory=None) -> Policies:
+    return Policies(rules=rules.load_rules(directory), profile=profile.load_profile_rules(directory),
+                    routing=routing.load_routing(directory), templates=templates.load_templates(directory),
+                    compensation=compensation.load_compensation(directory))
+
+
+def stage_asks(case_profile: str | None, value_tier: str, policies: Policies) -> dict[str, str]:
+    """Stage instructions that depend on the case: compensation by tier, the structural playbook."""
+    asks = {"compensation": compensation.compensation_guidance(value_tier, compensation=policies.compensation)}
+    if case_profile == "structural":
+        asks["action"] = GRACEFUL_EXIT
+    return asks
+
+
+def recognition(locale: str | None, customer_name: str | None, comment: str | None, owner_name: str | None,
+                policies: Policies) -> str | None:
+    if not owner_name:
+        return None
+    return templates.recognition_draft(
+        locale, first_name=templates.first_name(customer_name), owner_name=owner_name,
+        topic=templates.comment_topic(comment, locale, templates=policies.templates),
+        templates=policies.templates)
