@@ -16,6 +16,7 @@ from connector.jobs.queue import enqueue
 from connector.protocol.outcome import close_with_answer
 from connector.store.db import transaction
 from connector.store.models import Answer, Case, Stage
+from connector.store.snapshots import earlier_scores
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +48,11 @@ def _close_open_case(session, answer: Answer, cases: list[Case], reopens: bool, 
         close_with_answer(session, case, answer, now, reopened=reopens)
 
 
-def _earlier_scores(session, answer: Answer) -> list[tuple[str, int]]:
-    return session.execute(select(Answer.survey_type, Answer.score).where(
-        Answer.tenant_id == answer.tenant_id, Answer.customer_email == answer.customer_email,
-        Answer.id != answer.id, Answer.submitted_at < answer.submitted_at)
-        .order_by(Answer.submitted_at.desc()).limit(20)).all()
-
-
 def _open_case(session, answer: Answer, classification, policy: Policies, now) -> Case:
     tier = rules.value_tier(answer.lifetime_value, policy.rules)
     # Zendesk ticket history is not known yet: the worker refines the profile with it.
     found = profile.classify_profile(answer.comment, answer.locale, recent_ticket_count=None,
-                                     earlier_scores=[tuple(row) for row in _earlier_scores(session, answer)],
+                                     earlier_scores=earlier_scores(session, answer),
                                      rules=policy.profile)
     owner = routing.route(tier, excluded_agent_email=(answer.context or {}).get("agent_email"),
                           routing=policy.routing)

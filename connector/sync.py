@@ -7,12 +7,13 @@ Each handler takes ids, re-reads the rows, and is safe to run again.
 """
 import logging
 
-from connector.domain import policies, rules
+from connector.domain import policies, profile, rules
+from connector.errors import SyncError
 from connector.jobs.queue import ClaimedJob, complete, enqueue
 from connector.jobs.registry import CASE_JOBS, handler
 from connector.store.db import transaction
 from connector.store.models import Answer, Case
-from connector.store.snapshots import DbLedger, answer_snapshot, case_snapshot
+from connector.store.snapshots import DbLedger, answer_snapshot, case_snapshot, earlier_scores
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def _skip_unconnected(rt, job: ClaimedJob, vendor: str) -> bool:
 def zendesk_sync_case(rt, job: ClaimedJob) -> None:
     if _skip_unconnected(rt, job, "zendesk"):
         return
+    _refine_profile(rt, job.ref_id)
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)
         snapshot = case_snapshot_for(rt, session, case)
@@ -55,6 +57,28 @@ def zendesk_sync_case(rt, job: ClaimedJob) -> None:
             enqueue(session, "hubspot.link_ticket", case.id, tenant_id=case.tenant_id)
         complete(session, job, rt.clock())
     log.info("zendesk ticket ready case_id=%s ticket_id=%s", job.ref_id, ticket_id)
+
+
+def _refine_profile(rt, case_id: int) -> None:
+    """Add the requester's Zendesk ticket history (3+ tickets in 90 days: chronic) to the profile."""
+    with transaction(rt.sessions) as session:
+        answer = session.get(Answer, session.get(Case, case_id).opening_answer_id)
+        email, comment, locale = answer.customer_email, answer.comment, answer.locale
+        earlier = earlier_scores(session, answer)
+    try:
+        count = rt.zendesk.recent_ticket_count(email, rt.policies.profile.ticket_window_days, rt.clock())
+    except SyncError as exc:  # history is a refinement: never block the ticket on it
+        log.warning("ticket history unavailable case_id=%s: %s", case_id, exc)
+        return
+    found = profile.classify_profile(comment, locale, recent_ticket_count=count, earlier_scores=earlier,
+                                     rules=rt.policies.profile)
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, case_id)
+        if (case.profile, list(case.profile_signals or [])) != (found.profile, list(found.signals)):
+            case.profile, case.profile_signals = found.profile, list(found.signals)
+            enqueue(session, "hubspot.stage_update", case.id, tenant_id=case.tenant_id,
+                    dedupe_key=f"hubspot.stage_update:{case.id}:profile")
+            log.info("profile refined case_id=%s profile=%s tickets_90d=%s", case_id, found.profile, count)
 
 
 @handler("hubspot.sync_case", case_job=True)

@@ -30,6 +30,11 @@ class FakeZendesk(_Failing):
         self.mapping = load_zendesk_mapping()
         self.tickets: dict[int, dict] = {}
         self.updates: list[tuple[int, dict]] = []
+        self.history: dict[str, int] = {}  # requester email -> tickets in the window
+
+    def recent_ticket_count(self, email, days, now):
+        self._maybe_fail()
+        return self.history.get(email, 0)
 
     def open_ticket(self, case, ledger, first_attempt):
         known = ledger.get("zendesk.ticket")

@@ -316,6 +316,10 @@ def _search(state: ZendeskStandinState, query: str) -> list[dict]:
         raise BadRequest("unbalanced quotes in query") from None
     kind, terms = "ticket", []
     for token in tokens:
+        bound = re.fullmatch(r"(created|updated)([<>])(\S+)", token)
+        if bound:  # created>2026-08-24: Zendesk compares dates at day precision
+            terms.append((f"{bound.group(1)}_at{bound.group(2)}", bound.group(3)[:10]))
+            continue
         key, sep, value = token.partition(":")
         if sep and key == "type":
             kind = value
@@ -329,6 +333,9 @@ def _search(state: ZendeskStandinState, query: str) -> list[dict]:
         if key == "requester":
             user = state.users.get(record.get("requester_id")) or {}
             return value in (str(user.get("email", "")).lower(), str(user.get("id")))
+        if key.endswith(("_at>", "_at<")):
+            day = str(record.get(key[:-1]) or "")[:10]
+            return day > value if key.endswith(">") else day < value
         if key in ("tags", "tag"):
             return value in record.get("tags", [])
         if key in ("external_id", "email", "status", "priority", "name"):

@@ -16,6 +16,14 @@ def answer_snapshot(answer: Answer) -> AnswerSnapshot:
         submitted_at=answer.submitted_at)
 
 
+def earlier_scores(session, answer: Answer) -> list[tuple[str, int]]:
+    """(survey type, score) of the customer's answers before this one, newest first."""
+    return [tuple(row) for row in session.execute(select(Answer.survey_type, Answer.score).where(
+        Answer.tenant_id == answer.tenant_id, Answer.customer_email == answer.customer_email,
+        Answer.id != answer.id, Answer.submitted_at < answer.submitted_at)
+        .order_by(Answer.submitted_at.desc()).limit(20)).all()]
+
+
 def _history(session, case: Case) -> tuple[str, ...]:
     earlier = session.scalars(
         select(Answer).where(Answer.tenant_id == case.tenant_id,

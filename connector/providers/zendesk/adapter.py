@@ -10,7 +10,9 @@ Idempotency, in three layers (a retried job must never open a second ticket):
 """
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from cachetools import TTLCache
 
 from zenpy.lib.api_objects import Comment, Ticket, User
 
@@ -36,6 +38,7 @@ class ZendeskAdapter:
         self._client = client
         self.mapping = mapping
         self.base_url = base_url
+        self._history = TTLCache(maxsize=10_000, ttl=600)  # a campaign asks about the same people
 
     @classmethod
     def from_config(cls, config: Mapping, mapping: ZendeskMapping) -> "ZendeskAdapter":
@@ -53,6 +56,16 @@ class ZendeskAdapter:
         with zendesk_errors("ticket lookup"):
             ids = [t.id for t in self._client.tickets(external_id=external_id)]
         return min(ids) if ids else None
+
+    def recent_ticket_count(self, email: str, days: int, now: datetime) -> int:
+        """Tickets this requester opened in the last ``days`` (search API, cached 10 minutes)."""
+        key = (email.lower(), days)
+        if key not in self._history:
+            since = (now - timedelta(days=days)).date()
+            with zendesk_errors("ticket history search"):
+                self._history[key] = sum(1 for _ in self._client.search(
+                    type="ticket", requester=email, created_after=since))
+        return self._history[key]
 
     def open_ticket(self, case: CaseSnapshot, ledger: EffectLedger, first_attempt: bool) -> int:
         return self._open(case, tickets.build_ticket(case, self.mapping), LEDGER_TICKET, ledger, first_attempt)
