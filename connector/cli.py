@@ -122,3 +122,8 @@ def demo(port):
 
     config, servers = _prepare(True)
     run_demo(config, servers, port)
+
+
+from connector.report_cli import report  # noqa: E402 - a command defined in its own module
+
+main.add_command(report)

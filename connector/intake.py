@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from connector.domain import profile, react, routing, rules
 from connector.domain.policies import Policies
 from connector.jobs.queue import enqueue
+from connector.protocol.alerts import alert_on_open
 from connector.protocol.outcome import close_with_answer
 from connector.store.db import transaction
 from connector.store.models import Answer, Case, Stage
@@ -97,6 +98,7 @@ def accept(sessions, policy: Policies, data: dict, *, source: str, now, tenant_i
             if classification.opens_case:
                 case = _open_case(session, answer, classification, policy, now)
                 case.previous_case_id = earlier[0].id if earlier else None
+                alert_on_open(session, case)
                 answer.case_id = case_id = case.id
                 enqueue(session, "zendesk.sync_case", case.id, tenant_id=tenant_id)
                 enqueue(session, "hubspot.sync_case", case.id, tenant_id=tenant_id)

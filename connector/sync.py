@@ -53,10 +53,18 @@ def zendesk_sync_case(rt, job: ClaimedJob) -> None:
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)
         case.zendesk_ticket_id, case.zendesk_synced = int(ticket_id), True
-        if case.hubspot_synced and not case.hubspot_ticket_url_synced:
-            enqueue(session, "hubspot.link_ticket", case.id, tenant_id=case.tenant_id)
+        _when_both_synced(rt, session, case)
         complete(session, job, rt.clock())
     log.info("zendesk ticket ready case_id=%s ticket_id=%s", job.ref_id, ticket_id)
+
+
+def _when_both_synced(rt, session, case: Case) -> None:
+    """Whichever vendor job finishes second links the ticket on the contact and adds the rep's note."""
+    if not case.hubspot_synced or not (case.zendesk_ticket_id or rt.zendesk is None):
+        return
+    if case.zendesk_ticket_id and not case.hubspot_ticket_url_synced:
+        enqueue(session, "hubspot.link_ticket", case.id, tenant_id=case.tenant_id)
+    enqueue(session, "hubspot.case_note", case.id, tenant_id=case.tenant_id)
 
 
 def _refine_profile(rt, case_id: int) -> None:
@@ -97,8 +105,7 @@ def hubspot_sync_case(rt, job: ClaimedJob) -> None:
         case = session.get(Case, job.ref_id)
         case.hubspot_synced = True
         case.hubspot_ticket_url_synced = snapshot.zendesk_ticket_url is not None
-        if not case.hubspot_ticket_url_synced and case.zendesk_ticket_id:
-            enqueue(session, "hubspot.link_ticket", case.id, tenant_id=case.tenant_id)
+        _when_both_synced(rt, session, case)
         complete(session, job, rt.clock())
     log.info("hubspot contact and tasks ready case_id=%s contact_id=%s", job.ref_id, contact_id)
 

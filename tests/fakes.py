@@ -77,6 +77,7 @@ class FakeHubSpot(_Failing):
         super().__init__()
         self.contacts: dict[str, dict] = {}
         self.tasks: dict[str, dict] = {}
+        self.notes: list[dict] = []
         self.schema_calls = 0
 
     def ensure_schema(self):
@@ -108,6 +109,14 @@ class FakeHubSpot(_Failing):
             created[stage.key] = natural
         return created
 
+    def add_case_note(self, case, contact_id, text, ledger, first_attempt):
+        if ledger.get("hubspot.case_note"):
+            return ledger.get("hubspot.case_note")
+        self._maybe_fail()
+        self.notes.append({"contact": contact_id, "text": text})
+        ledger.record("hubspot.case_note", str(len(self.notes)))
+        return str(len(self.notes))
+
     def complete_task(self, task_id):
         self._maybe_fail()
         self.tasks[task_id]["status"] = "COMPLETED"
@@ -125,3 +134,13 @@ def outage(times: int = 3):
 
 def rejection():
     return PermanentError("vendor answered 400: property does not exist")
+
+
+class FakeChat(_Failing):
+    def __init__(self):
+        super().__init__()
+        self.posted: list[str] = []
+
+    def post(self, text):
+        self._maybe_fail()
+        self.posted.append(text)

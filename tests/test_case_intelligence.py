@@ -3,7 +3,7 @@ from connector.errors import PermanentError
 from connector.store.db import transaction
 from connector.store.models import Case
 from tests.conftest import drain
-from tests.test_worker import accept, app  # noqa: F401 - the app fixture over the frozen runtime
+from tests.test_worker import accept
 
 
 def case_row(rt, case_id) -> Case:

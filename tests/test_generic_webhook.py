@@ -24,7 +24,7 @@ def test_detractor_is_accepted_with_case(client, runtime):
     assert response.status_code == 202
     body = response.get_json()
     assert body["response_id"] == "srv-123" and isinstance(body["case_id"], int)
-    assert counts(runtime) == {"answers": 1, "cases": 1, "stages": 8, "jobs": 2}
+    assert counts(runtime) == {"answers": 1, "cases": 1, "stages": 8, "jobs": 3}  # zendesk, hubspot, chat alert (critical)
 
 
 def test_promoter_is_accepted_without_case(client, runtime):
@@ -58,7 +58,7 @@ def test_concurrent_duplicates_store_one(app, runtime):
     for t in threads:
         t.join()
     assert sorted(statuses) == [200, 200, 200, 202]
-    assert counts(runtime) == {"answers": 1, "cases": 1, "stages": 8, "jobs": 2}
+    assert counts(runtime) == {"answers": 1, "cases": 1, "stages": 8, "jobs": 3}  # zendesk, hubspot, chat alert (critical)
 
 
 def test_bad_signature_is_401_and_stores_nothing(client, runtime):

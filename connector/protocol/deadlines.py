@@ -14,7 +14,7 @@ from connector.domain.outcome import escalate
 from connector.errors import RetryableError
 from connector.jobs.queue import ClaimedJob, complete, enqueue
 from connector.jobs.registry import handler
-from connector.providers.chat import messages
+from connector.protocol import messages
 from connector.store.db import transaction
 from connector.store.models import Case, Stage
 from connector.store.snapshots import DbLedger

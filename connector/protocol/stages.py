@@ -20,11 +20,16 @@ from connector.sync import case_snapshot_for
 log = logging.getLogger(__name__)
 
 
-def complete_stage(session, case: Case, key: str, now, *, source: str) -> bool:
-    """Mark ``key`` done; True if it changed. Enqueues the other systems' updates."""
+def complete_stage(session, case: Case, key: str, now, *, source: str, details: dict | None = None) -> bool:
+    """Mark ``key`` done; True if it changed. Enqueues the other systems' updates.
+
+    ``details`` (e.g. the compensation given) are kept even when the stage was
+    already done elsewhere: the sidebar is where the amount is entered."""
     stage = next((s for s in case.stages if s.key == key), None)
     if stage is None:
         raise KeyError(key)
+    if details:
+        stage.details = {**(stage.details or {}), **details}
     if stage.status == "done":
         return False
     stage.status, stage.completed_at = "done", now

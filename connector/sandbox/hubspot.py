@@ -32,7 +32,7 @@ FIELD_TYPES = {
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 CATEGORIES = {400: "VALIDATION_ERROR", 401: "INVALID_AUTHENTICATION", 404: "OBJECT_NOT_FOUND",
               405: "VALIDATION_ERROR", 409: "CONFLICT", 415: "VALIDATION_ERROR", 429: "RATE_LIMITS"}
-ASSOCIATION_TYPES = {("tasks", 204): "contacts"}  # HUBSPOT_DEFINED task → contact
+ASSOCIATION_TYPES = {("tasks", 204): "contacts", ("notes", 202): "contacts"}  # HUBSPOT_DEFINED → contact
 
 
 def _now() -> str:
@@ -58,7 +58,8 @@ def _prop(name, label, type_, field_type, group, options=(), read_only=False, ex
 
 def _defaults() -> tuple[dict, dict]:
     groups = {"contacts": {"contactinformation": "Contact information"},
-              "tasks": {"taskinformation": "Task information"}}
+              "tasks": {"taskinformation": "Task information"},
+              "notes": {"noteinformation": "Note information"}}
     ci, ti = "contactinformation", "taskinformation"
     contacts = [
         _prop("email", "Email", "string", "text", ci), _prop("firstname", "First Name", "string", "text", ci),
@@ -87,7 +88,17 @@ def _defaults() -> tuple[dict, dict]:
         _prop("hs_createdate", "Create date", "datetime", "date", ti, read_only=True),
         _prop("hs_lastmodifieddate", "Last modified date", "datetime", "date", ti, read_only=True),
     ]
-    props = {"contacts": {p["name"]: p for p in contacts}, "tasks": {p["name"]: p for p in tasks}}
+    ni = "noteinformation"
+    notes = [
+        _prop("hs_timestamp", "Activity date", "datetime", "date", ni),
+        _prop("hs_note_body", "Note body", "string", "html", ni),
+        _prop("hubspot_owner_id", "Activity assigned to", "enumeration", "select", ni, external=True),
+        _prop("hs_object_id", "Record ID", "number", "number", ni, read_only=True),
+        _prop("hs_createdate", "Create date", "datetime", "date", ni, read_only=True),
+        _prop("hs_lastmodifieddate", "Last modified date", "datetime", "date", ni, read_only=True),
+    ]
+    props = {"contacts": {p["name"]: p for p in contacts}, "tasks": {p["name"]: p for p in tasks},
+             "notes": {p["name"]: p for p in notes}}
     return ({ot: {n: {"name": n, "label": lbl, "displayOrder": -1, "archived": False}
                   for n, lbl in g.items()} for ot, g in groups.items()}, props)
 
@@ -108,6 +119,7 @@ class HubSpotState:
         self.lock = threading.RLock()
         self.contacts: dict[str, dict] = {}
         self.tasks: dict[str, dict] = {}
+        self.notes: dict[str, dict] = {}
         self.property_groups, self.properties = _defaults()
         self.owners: dict[str, dict] = {}
         self.faults, self.calls, self.limiter = FaultPlan(), CallLog(), limiter
@@ -485,13 +497,14 @@ def create_hubspot_standin(rate_limit: int | None = None, window_seconds: float 
             record["updatedAt"] = record["properties"]["lastmodifieddate"] = _now()
         return jsonify(_view(record, None))
 
-    # -- tasks --------------------------------------------------------------
-    task_defaults = ("hs_createdate", "hs_lastmodifieddate", "hs_object_id")
+    # -- engagements: tasks and notes share HubSpot's object API -------------
+    engagement_defaults = ("hs_createdate", "hs_lastmodifieddate", "hs_object_id")
+    objects = "<any(tasks, notes):kind>"
 
-    def new_task(item) -> tuple[dict, dict]:
+    def new_engagement(kind: str, item) -> tuple[dict, dict]:
         if not isinstance(item, dict):
             raise Invalid(400, "Invalid input JSON: each input must be an object")
-        props = state.check_properties("tasks", item.get("properties", {}))
+        props = state.check_properties(kind, item.get("properties", {}))
         if not props.get("hs_timestamp"):
             error = {"isValid": False, "message": 'Property "hs_timestamp" is required', "error": "REQUIRED_PROPERTY",
                      "name": "hs_timestamp"}
@@ -500,63 +513,63 @@ def create_hubspot_standin(rate_limit: int | None = None, window_seconds: float 
         for assoc in item.get("associations") or []:
             to_id = str((assoc.get("to") or {}).get("id", ""))
             for spec in assoc.get("types") or []:
-                kind = ASSOCIATION_TYPES.get(("tasks", spec.get("associationTypeId")))
-                if spec.get("associationCategory") != "HUBSPOT_DEFINED" or kind is None:
+                target = ASSOCIATION_TYPES.get((kind, spec.get("associationTypeId")))
+                if spec.get("associationCategory") != "HUBSPOT_DEFINED" or target is None:
                     raise Invalid(400, f"invalid association type {spec.get('associationCategory')}/"
-                                       f"{spec.get('associationTypeId')} from tasks")
+                                       f"{spec.get('associationTypeId')} from {kind}")
                 if to_id not in state.contacts:
-                    raise Invalid(400, f"Association target {kind} {to_id} does not exist")
-                links.setdefault(kind, []).append(to_id)
+                    raise Invalid(400, f"Association target {target} {to_id} does not exist")
+                links.setdefault(target, []).append(to_id)
         return props, links
 
-    def store_task(props: dict, links: dict, trace_id=None) -> dict:
+    def store_engagement(kind: str, props: dict, links: dict, trace_id=None) -> dict:
         now = _now()
-        record = new_record({"hs_createdate": now, "hs_lastmodifieddate": now,
-                             "hs_task_status": "NOT_STARTED", **props})
+        initial = {"hs_task_status": "NOT_STARTED"} if kind == "tasks" else {}
+        record = new_record({"hs_createdate": now, "hs_lastmodifieddate": now, **initial, **props})
         record["associations"] = links
-        state.tasks[record["id"]] = record
+        getattr(state, kind)[record["id"]] = record
         out = _view(record, None)
         if trace_id:
             out["objectWriteTraceId"] = trace_id
         return out
 
-    @app.post("/crm/v3/objects/tasks")
-    def create_task():
-        props, links = new_task(_json_body())
+    @app.post(f"/crm/v3/objects/{objects}")
+    def create_engagement(kind):
+        props, links = new_engagement(kind, _json_body())
         with state.lock:
-            return jsonify(store_task(props, links)), 201
+            return jsonify(store_engagement(kind, props, links)), 201
 
-    @app.post("/crm/v3/objects/tasks/batch/create")
-    def batch_create_tasks():
+    @app.post(f"/crm/v3/objects/{objects}/batch/create")
+    def batch_create_engagements(kind):
         started, inputs = _now(), _batch_inputs(_json_body())
-        checked = [(*new_task(item), item.get("objectWriteTraceId")) for item in inputs]
+        checked = [(*new_engagement(kind, item), item.get("objectWriteTraceId")) for item in inputs]
         with state.lock:
-            results = [store_task(*entry) for entry in checked]
+            results = [store_engagement(kind, *entry) for entry in checked]
         return jsonify({"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": _now()}), 201
 
-    def find_task(task_id: str) -> dict:
-        record = state.tasks.get(task_id)
+    def find_engagement(kind: str, object_id: str) -> dict:
+        record = getattr(state, kind).get(object_id)
         if record is None:
             raise Invalid(404, "Object not found.  objectId are usually numeric.")
         return record
 
-    @app.get("/crm/v3/objects/tasks/<task_id>")
-    def get_task(task_id):
+    @app.get(f"/crm/v3/objects/{objects}/<object_id>")
+    def get_engagement(kind, object_id):
         assoc = [a if a.endswith("s") else a + "s"
                  for raw in request.args.getlist("associations") for a in raw.split(",") if a]
-        return jsonify(_view(find_task(task_id), _requested(request.args), task_defaults, assoc))
+        return jsonify(_view(find_engagement(kind, object_id), _requested(request.args), engagement_defaults, assoc))
 
-    @app.patch("/crm/v3/objects/tasks/<task_id>")
-    def update_task(task_id):
-        props = state.check_properties("tasks", _json_body().get("properties", {}))
+    @app.patch(f"/crm/v3/objects/{objects}/<object_id>")
+    def update_engagement(kind, object_id):
+        props = state.check_properties(kind, _json_body().get("properties", {}))
         with state.lock:
-            record = find_task(task_id)
+            record = find_engagement(kind, object_id)
             record["properties"].update(props)
             record["updatedAt"] = record["properties"]["hs_lastmodifieddate"] = _now()
         return jsonify(_view(record, None))
 
-    @app.post("/crm/v3/objects/tasks/search")
-    def search_tasks():
+    @app.post(f"/crm/v3/objects/{objects}/search")
+    def search_engagements(kind):
         body = _json_body()
         groups = body.get("filterGroups") or []
         if len(groups) > 5 or sum(len(g.get("filters", [])) for g in groups) > 18:
@@ -564,19 +577,20 @@ def create_hubspot_standin(rate_limit: int | None = None, window_seconds: float 
         for group in groups:
             for flt in group.get("filters", []):
                 name = flt.get("propertyName", "")
-                if not name.startswith("associations.") and name not in state.properties["tasks"]:
+                if not name.startswith("associations.") and name not in state.properties[kind]:
                     raise Invalid(400, f"There was a problem with the request: property {name} does not exist")
         limit = int(body.get("limit") or 10)
         if not 0 < limit <= SEARCH_LIMIT:
             raise Invalid(400, f"limit must be between 1 and {SEARCH_LIMIT}")
         with state.lock:
-            hits = sorted((r for r in state.tasks.values()
+            hits = sorted((r for r in getattr(state, kind).values()
                            if not groups or any(all(_matches(r, f) for f in g.get("filters", []))
                                                 for g in groups)), key=lambda r: int(r["id"]))
         start = int(body.get("after") or 0)
         page = hits[start:start + limit]
-        names = body.get("properties") or ["hs_task_subject", "hs_task_status", "hs_timestamp"]
-        out = {"total": len(hits), "results": [_view(r, names, task_defaults) for r in page]}
+        names = body.get("properties") or (["hs_task_subject", "hs_task_status", "hs_timestamp"]
+                                           if kind == "tasks" else ["hs_note_body", "hs_timestamp"])
+        out = {"total": len(hits), "results": [_view(r, names, engagement_defaults) for r in page]}
         if start + limit < len(hits):
             out["paging"] = {"next": {"after": str(start + limit)}}
         return jsonify(out)

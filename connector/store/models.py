@@ -107,7 +107,8 @@ class Case(Base):
     def sync_status(self) -> str:
         if self.sync_failed:
             return "failed"
-        return "synced" if self.zendesk_synced and self.hubspot_synced else "pending"
+        linked = self.hubspot_ticket_url_synced or not self.zendesk_ticket_id  # the contact shows the ticket
+        return "synced" if self.zendesk_synced and self.hubspot_synced and linked else "pending"
 
 
 class Stage(Base):

@@ -2,11 +2,13 @@
 import hmac
 
 from flask import Blueprint, current_app, jsonify, request
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from connector.domain.react import STAGES_BY_KEY
 from connector.store.db import transaction
 from connector.store.models import Case, Delivery, Job
+from connector.domain.compensation import CompensationRecordSchema
 from connector.protocol import stages
 from connector.sync import replay_dead_job
 
@@ -34,7 +36,7 @@ def case_json(case: Case) -> dict:
         "profile": case.profile, "profile_signals": list(case.profile_signals or []),
         "value_tier": case.value_tier, "priority": case.priority, "owner": case.owner,
         "stages": [{"key": s.key, "due_at": _iso(s.due_at), "status": s.status,
-                    "completed_at": _iso(s.completed_at)} for s in case.stages],
+                    "completed_at": _iso(s.completed_at), "details": s.details} for s in case.stages],
         "zendesk_ticket_id": case.zendesk_ticket_id, "hubspot_contact_id": case.hubspot_contact_id,
         "sync_status": case.sync_status, "outcome": case.outcome,
         "opened_at": _iso(case.opened_at), "closed_at": _iso(case.closed_at),
@@ -68,12 +70,20 @@ def list_cases():
 def complete_stage(case_id: int, key: str):
     if key not in STAGES_BY_KEY:
         return jsonify(error="not_found", message=f"unknown stage {key}"), 404
+    body = request.get_json(silent=True) if request.content_length else None
+    details = None
+    if key == "compensation" and body:
+        try:
+            details = {"compensation": CompensationRecordSchema().dump(
+                CompensationRecordSchema().load(body.get("compensation") or {}))}
+        except ValidationError as exc:
+            return jsonify(error="validation_failed", fields={"compensation": exc.messages}), 422
     rt = _rt()
     with transaction(rt.sessions) as session:
         case = session.get(Case, case_id)
         if case is None:
             return jsonify(error="not_found", message=f"no case {case_id}"), 404
-        stages.complete_stage(session, case, key, rt.clock(), source="admin")
+        stages.complete_stage(session, case, key, rt.clock(), source="admin", details=details)
         body = case_json(case)
     rt.notify()
     return jsonify(body)

@@ -5,6 +5,7 @@ are recorded in the ledger one by one; after a crash between HubSpot's answer
 and ``ledger.record`` (``first_attempt`` False) the tasks already created are
 found again by their natural key before anything new is created.
 """
+import html
 import logging
 import threading
 
@@ -12,12 +13,14 @@ from connector.errors import PermanentError, RetryableError
 from connector.providers.base import AnswerSnapshot, CaseSnapshot, EffectLedger
 from connector.providers.hubspot.client import HubSpotClient
 from connector.providers.hubspot.mapping import HubSpotMapping, load_hubspot_mapping
-from connector.providers.hubspot.properties import (contact_properties, keys_in, stage_tasks,
+from connector.providers.hubspot.properties import (contact_properties, hs_datetime, keys_in, stage_tasks,
                                                     task_key)
 
 log = logging.getLogger(__name__)
 
 LEDGER_PREFIX = "hubspot.task."
+LEDGER_NOTE = "hubspot.case_note"
+NOTE_TO_CONTACT = 202  # HUBSPOT_DEFINED note -> contact
 SEARCH_PAGE = 100
 
 
@@ -170,6 +173,35 @@ class HubSpotAdapter:
         if lost:
             raise RetryableError(f"HubSpot task batch create: no result for stages {', '.join(lost)}")
         return {s.key: done[s.key] for s in case.stages}
+
+    def add_case_note(self, case: CaseSnapshot, contact_id: str, text: str, ledger: EffectLedger,
+                      first_attempt: bool) -> str:
+        """The rep's alert on the contact timeline, once per case (same idempotency as tasks)."""
+        recorded = ledger.get(LEDGER_NOTE)
+        if recorded:
+            return recorded
+        marker = f"Ref: recovery-{case.case_id}-opened"
+        found = None if first_attempt else self._find_note(contact_id, marker)
+        if found is None:
+            body = {"properties": {"hs_timestamp": hs_datetime(case.answer.submitted_at),
+                                   "hs_note_body": html.escape(text).replace("\n", "<br>") + f"<br>{marker}"},
+                    "associations": [{"to": {"id": contact_id}, "types": [
+                        {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": NOTE_TO_CONTACT}]}]}
+            owner_id = self.resolve_owner(case.hubspot_owner or case.owner)
+            if owner_id:
+                body["properties"]["hubspot_owner_id"] = owner_id
+            found = self.client.call("note create", self.client.notes.create, body,
+                                     sensitive=(case.answer.customer_email, case.answer.comment)).id
+        ledger.record(LEDGER_NOTE, found)
+        log.info("hubspot case=%s contact=%s: note %s", case.case_id, contact_id, found)
+        return found
+
+    def _find_note(self, contact_id: str, marker: str) -> str | None:
+        request = {"filterGroups": [{"filters": [
+            {"propertyName": "associations.contact", "operator": "EQ", "value": str(contact_id)}]}],
+            "properties": ["hs_note_body"], "limit": SEARCH_PAGE}
+        page = self.client.call("note search", self.client.notes_search.do_search, request)
+        return next((n.id for n in page.results if marker in ((n.properties or {}).get("hs_note_body") or "")), None)
 
     def complete_task(self, task_id: str) -> None:
         """Mark a stage's task done (completing it again is harmless)."""

@@ -87,6 +87,8 @@ class HubSpotClient:
         self.properties_batch = crm.properties.batch_api
         self.contacts = crm.contacts.basic_api
         self.contacts_batch = crm.contacts.batch_api
+        self.notes = crm.objects.notes.basic_api
+        self.notes_search = crm.objects.notes.search_api
         self.tasks = crm.objects.tasks.basic_api
         self.tasks_batch = crm.objects.tasks.batch_api
         self.tasks_search = crm.objects.tasks.search_api

@@ -1,0 +1,80 @@
+"""``recovery report``: the recovery metrics as a readable table, or JSON.
+
+Register in ``connector.cli`` with ``main.add_command(report)``.
+"""
+import json
+
+import click
+
+from connector.config import load_config
+
+_DAY = click.DateTime(formats=["%Y-%m-%d"])
+_DIMENSIONS = (("recovery_rate_by_delay", "First-contact delay"),
+               ("recovery_rate_by_profile", "Profile"),
+               ("recovery_rate_by_value_tier", "Value tier"))
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def _nps(value) -> str:
+    return "-" if value is None else f"{value:+.2f}"
+
+
+def render(report: dict, console) -> None:
+    """Print ``report`` (from ``metrics_report``) on a rich ``console``."""
+    from rich.table import Table
+
+    window = report["window"]
+    console.print(f"[bold]Recovery metrics[/bold]: {report['cases']} case(s), answers submitted "
+                  f"{window['since'] or 'from the start'} to {window['until'] or 'now'} (UTC, inclusive)")
+    shares = Table(title="Response times (all cases, open ones included)")
+    for column in ("Measure", "Count", "Total", "Share"):
+        shares.add_column(column, justify="left" if column == "Measure" else "right")
+    for key, label in (("recognised_within_6h", "Recognised within 6 h"),
+                       ("called_within_24h", "Called within 24 h")):
+        share = report[key]
+        shares.add_row(label, str(share["count"]), str(share["total"]), _pct(share["share"]))
+    console.print(shares)
+    rates = Table(title="Recovery rate (closed cases; recovered = promoter or passive)")
+    for column in ("By", "Group", "Recovered", "Closed", "Rate"):
+        rates.add_column(column, justify="left" if column in ("By", "Group") else "right")
+    for key, label in _DIMENSIONS:
+        groups = list(report[key].items())
+        for index, (name, group) in enumerate(groups):
+            rates.add_row(label if index == 0 else "", name, str(group["recovered"]),
+                          str(group["closed"]), _pct(group["rate"]),
+                          end_section=index == len(groups) - 1)
+    console.print(rates)
+    nps = report["nps_recovered_group"]
+    console.print(f"NPS of the recovered group: before {_nps(nps['before'])} "
+                  f"({nps['answers_before']} NPS answer(s)), after {_nps(nps['after'])} "
+                  f"({nps['answers_after']} NPS answer(s))")
+
+
+@click.command()
+@click.option("--since", type=_DAY, default=None, help="First day (YYYY-MM-DD, UTC) of answers counted.")
+@click.option("--until", type=_DAY, default=None, help="Last day (YYYY-MM-DD, UTC), inclusive.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (as GET /api/metrics).")
+def report(since, until, as_json):
+    """Recovery metrics: response times, recovery rates, NPS of the recovered group."""
+    from connector.reporting import metrics_report
+    from connector.runtime import build_runtime
+    from connector.store.db import transaction
+
+    since, until = since and since.date(), until and until.date()
+    if since and until and until < since:
+        raise click.BadParameter("must not be before --since", param_hint="--until")
+    rt = build_runtime(load_config())
+    try:
+        with transaction(rt.sessions) as session:
+            figures = metrics_report(session, since=since, until=until)
+    finally:
+        rt.engine.dispose()
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    from rich.console import Console
+
+    render(figures, Console(highlight=False))

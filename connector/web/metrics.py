@@ -1,0 +1,36 @@
+"""``GET /api/metrics`` (bearer ``RECOVERY_ADMIN_TOKEN``): the recovery metrics report.
+
+``?since=YYYY-MM-DD&until=YYYY-MM-DD`` (both optional, both inclusive days,
+UTC) select cases by the customer's ``submitted_at``; see ``connector.reporting``.
+"""
+from flask import Blueprint, current_app, jsonify, request
+from marshmallow import Schema, ValidationError, fields, validates_schema
+
+from connector.reporting import metrics_report
+from connector.store.db import transaction
+from connector.web.admin import _authenticate as require_admin
+
+bp = Blueprint("metrics", __name__, url_prefix="/api")
+bp.before_request(require_admin)
+
+
+class WindowSchema(Schema):
+    """Unknown parameters are refused (a misspelt ``?from=`` must not widen the report)."""
+
+    since = fields.Date(load_default=None)
+    until = fields.Date(load_default=None)
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if data.get("since") and data.get("until") and data["until"] < data["since"]:
+            raise ValidationError("must not be before since", "until")
+
+
+@bp.get("/metrics")
+def get_metrics():
+    try:
+        window = WindowSchema().load(request.args.to_dict())
+    except ValidationError as exc:
+        return jsonify(error="validation_failed", fields=exc.messages), 422
+    with transaction(current_app.extensions["recovery"].sessions) as session:
+        return jsonify(metrics_report(session, **window))

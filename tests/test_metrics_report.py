@@ -1,0 +1,275 @@
+"""Metrics report (admin API and CLI) on a seeded store history, against figures computed by hand."""
+import json
+import os
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import event
+
+from connector.domain.react import plan
+from connector.protocol.privacy import ERASED
+from connector.report_cli import report
+from connector.reporting import case_facts
+from connector.store.db import transaction
+from connector.store.models import Answer, Case, Stage
+
+H = timedelta(hours=1)
+
+
+def at(day: int, hour: int = 9, minute: int = 0) -> datetime:
+    return datetime(2026, 2, day, hour, minute, tzinfo=timezone.utc) if day <= 28 else \
+        datetime(2026, 3, day - 28, hour, minute, tzinfo=timezone.utc)
+
+
+# submitted = the opening answer's submitted_at; rec / emp = recognition / empathy call done after (h).
+# closing = the later answer (type, score) that closed the case; "erased" = closed by privacy deletion.
+#  no  submitted    rec   emp   profile         tier        opening     closing       outcome
+HISTORY = [
+    (1,  at(2, 9),    3,    20,   "disappointed", "critical", ("nps", 2),  ("nps", 9),   "promoter"),
+    (2,  at(3, 22),   8,    30,   "chronic",      "high",     ("nps", 7),  ("nps", 8),   "passive"),   # VIP passive, read 4 h late
+    (3,  at(5, 14),   6,    24,   "structural",   "standard", ("nps", 4),  ("nps", 6),   "partial"),   # both on the bound
+    (4,  at(6, 8),    None, 26,   "disappointed", "high",     ("csat", 1), ("csat", 4),  "promoter"),  # the CSAT case
+    (5,  at(9, 0),    30,   47,   "chronic",      "critical", ("nps", 6),  ("nps", 6),   "failed"),    # on the window's start
+    (6,  at(10, 11),  7,    10,   "disappointed", "critical", ("nps", 3),  ("nps", 10),  "promoter"),
+    (7,  at(11, 16),  None, 50,   "structural",   "high",     ("nps", 1),  ("nps", 8),   "passive"),   # action done at 20 h
+    (8,  at(12, 10),  None, None, "chronic",      "standard", ("nps", 3),  ("nps", 2),   "failed"),    # never contacted
+    (9,  at(16, 0),   1,    None, None,           "critical", ("nps", 0),  ("nps", 8),   "passive"),   # no profile; after window
+    (10, at(17, 9),   80,   96,   "disappointed", "standard", ("nps", 5),  ("csat", 5),  "promoter"),  # closed by CSAT
+    (11, at(18, 13),  4,    22,   "chronic",      "high",     ("nps", 6),  None,         None),        # still open
+    (12, at(19, 10),  3,    None, "disappointed", "standard", ("nps", 4),  "erased",     None),        # erased: closed, no outcome
+    (14, at(23, 9),   2,    None, "structural",   "critical", ("nps", 2),  None,         None),        # still open
+]
+# 13: #8's closing answer (NPS 2, 2026-03-02 10:00) made the customer a detractor again: a new open case.
+REOPENED = (13, at(30, 10), 5, 23, "chronic", "standard")
+
+
+def category(kind: str, score: int) -> str:
+    promoter, passive = (9, 7) if kind == "nps" else (4, 3)
+    return "promoter" if score >= promoter else "passive" if score >= passive else "detractor"
+
+
+def answer(session, no: int, kind: str, score: int, submitted: datetime, tenant="default") -> Answer:
+    row = Answer(tenant_id=tenant, response_id=f"r-{no}-{submitted:%m%d}", source="generic", survey_type=kind,
+                 score=score, category=category(kind, score), customer_email=f"customer{no}@example.com",
+                 submitted_at=submitted, received_at=submitted, answer_body={})
+    session.add(row)
+    session.flush()
+    return row
+
+
+def open_case(session, no, opening: Answer, rec, emp, profile, tier, *, received=timedelta(0),
+              tenant="default", done=()) -> Case:
+    start = opening.submitted_at
+    case = Case(tenant_id=tenant, status="open", customer_email=opening.customer_email,
+                opening_answer_id=opening.id, score=opening.score, category=opening.category,
+                severity="critical", profile=profile, value_tier=tier, priority="high",
+                opened_at=start + received, escalations=0)
+    completed = dict(done, recognition=rec, empathy=emp)
+    case.stages = [Stage(
+        key=stage.key, due_at=due, status="done" if completed.get(stage.key) is not None else "pending",
+        completed_at=None if completed.get(stage.key) is None else start + completed[stage.key] * H)
+        for stage, due in plan(start)]
+    session.add(case)
+    session.flush()
+    opening.case_id = case.id
+    return case
+
+
+def close(case: Case, closing: Answer, outcome: str) -> None:
+    case.status, case.outcome = "closed", outcome
+    case.closing_answer_id, case.closed_at = closing.id, closing.submitted_at + timedelta(minutes=1)
+
+
+def seed(sessions) -> None:
+    with transaction(sessions) as session:
+        for no, submitted, rec, emp, profile, tier, (kind, score), closing, outcome in HISTORY:
+            case = open_case(session, no, answer(session, no, kind, score, submitted), rec, emp, profile, tier,
+                             received=4 * H if no == 2 else timedelta(minutes=1),
+                             done={"action": 20} if no == 7 else {})
+            if closing == "erased":
+                case.status, case.closed_at, case.customer_email = "closed", submitted + 9 * 24 * H, ERASED
+            elif no == 8:
+                again = answer(session, no, *closing, REOPENED[1])
+                close(case, again, outcome)
+                reopened = open_case(session, REOPENED[0], again, *REOPENED[2:])
+                reopened.previous_case_id = case.id
+            elif closing:
+                close(case, answer(session, no, *closing, submitted + timedelta(days=40)), outcome)
+        # Another connected account's case, fast and recovered, must not count here.
+        other = open_case(session, 99, answer(session, 99, "nps", 0, at(10, 9), "acme"), 1, 2,
+                          "disappointed", "critical", tenant="acme")
+        close(other, answer(session, 99, "nps", 10, at(20, 9), "acme"), "promoter")
+
+
+EXPECTED_ALL = {
+    "cases": 14,  # #1-#14, tenant "acme" left out
+    # recognition <= 6 h after submitted_at: #1 (3), #3 (6, bound), #9 (1), #11 (4), #12 (3), #13 (5), #14 (2)
+    # -> 7/14 = 0.5. #2 at 8 h is late even though it is 4 h after the case opened (read 4 h late).
+    "recognised_within_6h": {"count": 7, "total": 14, "share": 0.5},
+    # empathy <= 24 h: #1 (20), #3 (24, bound), #6 (10), #11 (22), #13 (23) -> 5/14 = 0.357142... -> 0.3571
+    "called_within_24h": {"count": 5, "total": 14, "share": 0.3571},
+    # Closed with an outcome: #1-#10 (#11, #13, #14 open; #12 erased without outcome). Recovered =
+    # promoter/passive: #1, #2, #4, #6, #7, #9, #10. First contact = min(rec, emp), other stages ignored:
+    # <24h:   #1 (3) R, #2 (8) R, #3 (6) partial, #6 (7) R, #9 (1) R  -> 4/5 = 0.8
+    # 24-48h: #4 (26) R, #5 (30) failed                               -> 1/2 = 0.5
+    # 48-72h: #7 (50; its action at 20 h is not a contact) R          -> 1/1 = 1.0
+    # >72h:   #8 (never) failed, #10 (80) R                           -> 1/2 = 0.5
+    "recovery_rate_by_delay": {
+        "<24h": {"recovered": 4, "closed": 5, "rate": 0.8},
+        "24-48h": {"recovered": 1, "closed": 2, "rate": 0.5},
+        "48-72h": {"recovered": 1, "closed": 1, "rate": 1.0},
+        ">72h": {"recovered": 1, "closed": 2, "rate": 0.5},
+    },
+    # disappointed: #1 R, #4 R, #6 R, #10 R -> 4/4; chronic: #2 R, #5, #8 -> 1/3 = 0.3333;
+    # structural: #3, #7 R -> 1/2; unknown (no profile): #9 R -> 1/1
+    "recovery_rate_by_profile": {
+        "disappointed": {"recovered": 4, "closed": 4, "rate": 1.0},
+        "chronic": {"recovered": 1, "closed": 3, "rate": 0.3333},
+        "structural": {"recovered": 1, "closed": 2, "rate": 0.5},
+        "unknown": {"recovered": 1, "closed": 1, "rate": 1.0},
+    },
+    # critical: #1 R, #5, #6 R, #9 R -> 3/4 = 0.75; high: #2 R, #4 R, #7 R -> 3/3;
+    # standard: #3, #8, #10 R -> 1/3 = 0.3333
+    "recovery_rate_by_value_tier": {
+        "critical": {"recovered": 3, "closed": 4, "rate": 0.75},
+        "high": {"recovered": 3, "closed": 3, "rate": 1.0},
+        "standard": {"recovered": 1, "closed": 3, "rate": 0.3333},
+    },
+    # Before (NPS openings of the recovered; #4 is CSAT): 2, 7, 3, 1, 0, 5 -> n 6, promoters 0,
+    #   detractors 5 (all but the 7) -> (0 - 5) / 6 * 100 = -83.333 -> -83.33
+    # After (NPS closings; #4 and #10 closed by CSAT): 9, 8, 10, 8, 8 -> n 5, promoters 2 (9, 10),
+    #   detractors 0 -> (2 - 0) / 5 * 100 = 40.0
+    "nps_recovered_group": {"before": -83.33, "after": 40.0, "answers_before": 6, "answers_after": 5},
+    "window": {"since": None, "until": None, "on": "submitted_at"},
+}
+
+# since=2026-02-09 until=2026-02-15 (whole days): #5 (Feb 9 00:00, on the start), #6, #7, #8;
+# #9 (Feb 16 00:00) is just out, and so is the "acme" case of Feb 10.
+EXPECTED_WEEK = {
+    "cases": 4,
+    "recognised_within_6h": {"count": 0, "total": 4, "share": 0.0},   # #5 30 h, #6 7 h, #7 and #8 none
+    "called_within_24h": {"count": 1, "total": 4, "share": 0.25},     # #6 (10 h) only
+    "recovery_rate_by_delay": {                                       # all four closed
+        "<24h": {"recovered": 1, "closed": 1, "rate": 1.0},           # #6 (7) R
+        "24-48h": {"recovered": 0, "closed": 1, "rate": 0.0},         # #5 (30) failed
+        "48-72h": {"recovered": 1, "closed": 1, "rate": 1.0},         # #7 (50) R
+        ">72h": {"recovered": 0, "closed": 1, "rate": 0.0},           # #8 never, failed
+    },
+    "recovery_rate_by_profile": {                                     # no unprofiled case: no "unknown"
+        "disappointed": {"recovered": 1, "closed": 1, "rate": 1.0},   # #6
+        "chronic": {"recovered": 0, "closed": 2, "rate": 0.0},        # #5, #8
+        "structural": {"recovered": 1, "closed": 1, "rate": 1.0},     # #7
+    },
+    "recovery_rate_by_value_tier": {
+        "critical": {"recovered": 1, "closed": 2, "rate": 0.5},       # #5, #6 R
+        "high": {"recovered": 1, "closed": 1, "rate": 1.0},           # #7 R
+        "standard": {"recovered": 0, "closed": 1, "rate": 0.0},       # #8
+    },
+    # recovered #6 (3 -> 10), #7 (1 -> 8): before 2 detractors -> -100.0; after 1 promoter, 1 passive -> 50.0
+    "nps_recovered_group": {"before": -100.0, "after": 50.0, "answers_before": 2, "answers_after": 2},
+    "window": {"since": "2026-02-09", "until": "2026-02-15", "on": "submitted_at"},
+}
+
+
+@pytest.fixture
+def seeded(runtime):
+    seed(runtime.sessions)
+    return runtime
+
+
+@pytest.fixture
+def metrics_client(app, seeded):
+    from connector.web import metrics
+    if "metrics" not in app.blueprints:  # until app.py registers it
+        app.register_blueprint(metrics.bp)
+    return app.test_client()
+
+
+def test_api_report_matches_hand_computed_figures(metrics_client, admin_headers):
+    response = metrics_client.get("/api/metrics", headers=admin_headers)
+    assert response.status_code == 200
+    assert response.get_json() == EXPECTED_ALL
+
+
+def test_api_date_window(metrics_client, admin_headers):
+    response = metrics_client.get("/api/metrics?since=2026-02-09&until=2026-02-15", headers=admin_headers)
+    assert response.status_code == 200
+    assert response.get_json() == EXPECTED_WEEK
+    only_since = metrics_client.get("/api/metrics?since=2026-03-02", headers=admin_headers).get_json()
+    assert only_since["cases"] == 1 and only_since["recognised_within_6h"]["count"] == 1  # #13
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic x"}])
+def test_api_requires_the_admin_token(metrics_client, headers):
+    response = metrics_client.get("/api/metrics", headers=headers)
+    assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
+
+
+@pytest.mark.parametrize("query,fields", [
+    ("since=2026-02-30", {"since": ["Not a valid date."]}),
+    ("until=yesterday", {"until": ["Not a valid date."]}),
+    ("since=2026-02-15&until=2026-02-09", {"until": ["must not be before since"]}),
+    ("from=2026-02-09", {"from": ["Unknown field."]}),
+])
+def test_api_rejects_bad_dates(metrics_client, admin_headers, query, fields):
+    response = metrics_client.get(f"/api/metrics?{query}", headers=admin_headers)
+    assert response.status_code == 422
+    assert response.get_json() == {"error": "validation_failed", "fields": fields}
+
+
+def test_case_facts_reads_the_store_in_two_queries(seeded):
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
+    event.listen(seeded.engine, "before_cursor_execute", listener)
+    try:
+        with transaction(seeded.sessions) as session:
+            facts = case_facts(session)
+    finally:
+        event.remove(seeded.engine, "before_cursor_execute", listener)
+    assert len(facts) == 14
+    assert sum(s.lstrip().upper().startswith("SELECT") for s in statements) == 2
+    by_start = {fact.submitted_at: fact for fact in facts}
+    late, by_csat = by_start[at(3, 22)], by_start[at(17, 9)]  # #2 read 4 h late; #10 closed by CSAT
+    assert late.recognition_completed_at == at(3, 22) + 8 * H and late.empathy_completed_at == at(5, 4)
+    assert (by_csat.survey_type, by_csat.score_after, by_csat.survey_type_after) == ("nps", 5, "csat")
+
+
+def test_case_without_opening_answer_falls_back_to_the_case(runtime):
+    with transaction(runtime.sessions) as session:
+        session.add(Case(status="open", customer_email="x@example.com", score=2, category="detractor",
+                         severity="critical", value_tier="standard", priority="high", opened_at=at(2)))
+    with transaction(runtime.sessions) as session:
+        (fact,) = case_facts(session, since=at(2).date(), until=at(2).date())
+    assert (fact.submitted_at, fact.survey_type, fact.score_before) == (at(2), "unknown", 2)
+
+
+@pytest.fixture
+def cli_env(seeded, db_url, monkeypatch):
+    for name in [n for n in os.environ if n.startswith("RECOVERY_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("RECOVERY_DATABASE_URL", db_url)
+
+
+def test_cli_json_matches_the_api(cli_env):
+    result = CliRunner().invoke(report, ["--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == EXPECTED_ALL
+    week = CliRunner().invoke(report, ["--json", "--since", "2026-02-09", "--until", "2026-02-15"])
+    assert json.loads(week.output) == EXPECTED_WEEK
+
+
+def test_cli_table(cli_env):
+    result = CliRunner().invoke(report, [], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "14 case(s)" in text and "from the start to now" in text
+    assert "Recognised within 6 h" in text and "50.0%" in text and "35.7%" in text
+    assert "33.3%" in text and "unknown" in text and "75.0%" in text
+    assert "before -83.33 (6 NPS answer(s)), after +40.00 (5 NPS answer(s))" in text
+
+
+@pytest.mark.parametrize("args", [["--since", "2026-02-30"], ["--since", "2026-02-15", "--until", "2026-02-09"]])
+def test_cli_rejects_bad_dates(cli_env, args):
+    result = CliRunner().invoke(report, args)
+    assert result.exit_code == 2
