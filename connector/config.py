@@ -23,6 +23,7 @@ DEFAULTS = {
     "JOB_BACKOFF_BASE_SECONDS": 2.0,
     "JOB_BACKOFF_CAP_SECONDS": 600.0,
     "SCHEDULER_INTERVAL_SECONDS": 15.0,
+    "RECOGNITION_PUBLIC_REPLY": False,  # admin setting: send the acknowledgement to the customer
 }
 
 # Values that must never reach a log line or an error message.

@@ -48,8 +48,11 @@ def zendesk_sync_case(rt, job: ClaimedJob) -> None:
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)
         snapshot = case_snapshot_for(rt, session, case)
-    ticket_id = rt.zendesk.open_ticket(snapshot, DbLedger(rt.sessions, f"case:{case.id}"),
-                                       first_attempt=job.fresh)
+    ledger = DbLedger(rt.sessions, f"case:{case.id}")
+    ticket_id = rt.zendesk.open_ticket(snapshot, ledger, first_attempt=job.fresh)
+    if rt.config.get("RECOGNITION_PUBLIC_REPLY") and snapshot.recognition_draft and not ledger.get("zendesk.reply"):
+        rt.zendesk.update_ticket(ticket_id, public_reply=snapshot.recognition_draft)
+        ledger.record("zendesk.reply", str(ticket_id))
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)
         case.zendesk_ticket_id, case.zendesk_synced = int(ticket_id), True

@@ -66,10 +66,10 @@ class FakeZendesk(_Failing):
         ledger.record(key, str(ticket_id))
         return ticket_id
 
-    def update_ticket(self, ticket_id, *, priority=None, due_at=None, tags_add=(), note=None):
+    def update_ticket(self, ticket_id, *, priority=None, due_at=None, tags_add=(), note=None, public_reply=None):
         self._maybe_fail()
-        self.updates.append((ticket_id, {"priority": priority, "due_at": due_at,
-                                         "tags_add": list(tags_add), "note": note}))
+        self.updates.append((ticket_id, {"priority": priority, "due_at": due_at, "tags_add": list(tags_add),
+                                         "note": note, "public_reply": public_reply}))
 
 
 class FakeHubSpot(_Failing):
@@ -89,7 +89,11 @@ class FakeHubSpot(_Failing):
             contact = self.contacts.setdefault(answer.customer_email, {"id": str(len(self.contacts) + 1)})
             contact.update(nps_last_score=answer.score, nps_last_category=answer.category)
             if case is not None:
-                contact.update(recovery_incident_open=True)
+                upcoming = case.next_stage if case.status == "open" else None
+                contact.update(recovery_incident_open=case.status == "open", recovery_priority=case.priority,
+                               recovery_stage=upcoming.key if upcoming else "closed",
+                               recovery_next_due_at=upcoming.due_at if upcoming else None,
+                               recovery_outcome=case.outcome)
             if ticket_url:
                 contact["recovery_zendesk_ticket_url"] = ticket_url
             return contact["id"]

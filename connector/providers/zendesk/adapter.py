@@ -112,8 +112,9 @@ class ZendeskAdapter:
         return ticket_id
 
     def update_ticket(self, ticket_id: int, *, priority: str | None = None,
-                      due_at: datetime | None = None, tags_add=(), note: str | None = None) -> None:
-        """Change priority/due date, add tags (``additional_tags``) and a private note."""
+                      due_at: datetime | None = None, tags_add=(), note: str | None = None,
+                      public_reply: str | None = None) -> None:
+        """Change priority/due date, add tags (``additional_tags``), a private note or a public reply."""
         changes = {}
         if priority is not None:
             changes["priority"] = self.mapping.priorities.get(priority, priority)
@@ -123,6 +124,8 @@ class ZendeskAdapter:
             changes["additional_tags"] = list(tags_add)
         if note:
             changes["comment"] = Comment(body=note, public=False)
+        if public_reply:  # one comment per update: a reply is sent on its own
+            changes["comment"] = Comment(body=public_reply, public=True)
         if not changes:
             return
         with zendesk_errors("ticket update"):
