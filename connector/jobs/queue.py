@@ -97,6 +97,12 @@ def complete(session: Session, job: ClaimedJob, now: datetime) -> bool:
     return result.rowcount == 1
 
 
+def finish(rt, job: ClaimedJob) -> bool:
+    """Complete a job in a transaction of its own (handlers with nothing else to commit)."""
+    with transaction(rt.sessions) as session:
+        return complete(session, job, rt.clock())
+
+
 def fail(factory, job: ClaimedJob, now: datetime, error: str, *, retryable: bool,
          retry_after: float | None, policy: RetryPolicy) -> str:
     """Reschedule or bury a job; returns the new status ('queued', 'dead' or 'lost')."""

@@ -9,9 +9,17 @@ FEATURE_MODULES = ("connector.sync", "connector.protocol.stages", "connector.pro
                    "connector.protocol.deadlines", "connector.protocol.outcome", "connector.protocol.alerts")
 
 
-def handler(kind: str, *, case_job: bool = False):
+def handler(kind: str, *, case_job: bool = False, needs: str | None = None):
+    """Register ``function`` for ``kind``. ``needs`` names a vendor (``zendesk``, ``hubspot``,
+    ``chat``): when the install has not connected it, the job completes without a call."""
     def register(function):
-        HANDLERS[kind] = function
+        def run(rt, job):
+            if needs is not None and getattr(rt, needs) is None:
+                from connector.jobs.queue import finish
+                return finish(rt, job)
+            return function(rt, job)
+        run.__name__, run.__doc__ = function.__name__, function.__doc__
+        HANDLERS[kind] = run
         if case_job:
             CASE_JOBS.add(kind)
         return function

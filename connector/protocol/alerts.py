@@ -5,7 +5,7 @@ customer's words, owner, Zendesk link); critical cases (severity or value)
 also post to the team chat. Both are jobs, so an outage delays them only.
 """
 from connector.errors import RetryableError
-from connector.jobs.queue import ClaimedJob, complete, enqueue
+from connector.jobs.queue import ClaimedJob, enqueue, finish
 from connector.jobs.registry import handler
 from connector.protocol import messages
 from connector.store.db import transaction
@@ -20,34 +20,26 @@ def alert_on_open(session, case: Case) -> None:
         enqueue(session, "chat.new_case", case.id, tenant_id=case.tenant_id)
 
 
-def _finish(rt, job: ClaimedJob) -> None:
-    with transaction(rt.sessions) as session:
-        complete(session, job, rt.clock())
-
 
 def _snapshot(rt, job):
     with transaction(rt.sessions) as session:
         return case_snapshot_for(rt, session, session.get(Case, job.ref_id))
 
 
-@handler("hubspot.case_note", case_job=True)
+@handler("hubspot.case_note", case_job=True, needs="hubspot")
 def hubspot_case_note(rt, job: ClaimedJob) -> None:
-    if rt.hubspot is None:
-        return _finish(rt, job)
     snapshot = _snapshot(rt, job)
     if snapshot.hubspot_contact_id is None:
         raise RetryableError("waiting for the initial sync (HubSpot contact)")
     rt.hubspot.add_case_note(snapshot, snapshot.hubspot_contact_id, messages.new_case(snapshot),
                              DbLedger(rt.sessions, f"case:{job.ref_id}"), first_attempt=job.fresh)
-    _finish(rt, job)
+    finish(rt, job)
 
 
-@handler("chat.new_case", case_job=True)
+@handler("chat.new_case", case_job=True, needs="chat")
 def chat_new_case(rt, job: ClaimedJob) -> None:
-    if rt.chat is None:
-        return _finish(rt, job)
     ledger = DbLedger(rt.sessions, f"case:{job.ref_id}")
     if not ledger.get("chat.new_case"):
         rt.chat.post(messages.new_case(_snapshot(rt, job)))
         ledger.record("chat.new_case", "posted")
-    _finish(rt, job)
+    finish(rt, job)

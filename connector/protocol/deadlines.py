@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from connector.domain.outcome import escalate
 from connector.errors import RetryableError
-from connector.jobs.queue import ClaimedJob, complete, enqueue
+from connector.jobs.queue import ClaimedJob, enqueue, finish
 from connector.jobs.registry import handler
 from connector.protocol import messages
 from connector.store.db import transaction
@@ -57,15 +57,9 @@ def _overdue_not_yet(rt, job, ledger_prefix: str):
     return snapshot, ledger, late
 
 
-def _finish(rt, job: ClaimedJob) -> None:
-    with transaction(rt.sessions) as session:
-        complete(session, job, rt.clock())
 
-
-@handler("zendesk.escalate", case_job=True)
+@handler("zendesk.escalate", case_job=True, needs="zendesk")
 def zendesk_escalate(rt, job: ClaimedJob) -> None:
-    if rt.zendesk is None:
-        return _finish(rt, job)
     snapshot, ledger, late = _overdue_not_yet(rt, job, "zendesk.overdue.")
     if snapshot.zendesk_ticket_id is None:
         raise RetryableError("waiting for the initial sync (Zendesk ticket)")
@@ -74,24 +68,20 @@ def zendesk_escalate(rt, job: ClaimedJob) -> None:
     rt.zendesk.update_ticket(snapshot.zendesk_ticket_id, priority=snapshot.priority, note=note or None)
     for stage in late:
         ledger.record(f"zendesk.overdue.{stage.key}", str(snapshot.zendesk_ticket_id))
-    _finish(rt, job)
+    finish(rt, job)
 
 
-@handler("hubspot.escalate", case_job=True)
+@handler("hubspot.escalate", case_job=True, needs="hubspot")
 def hubspot_escalate(rt, job: ClaimedJob) -> None:
-    if rt.hubspot is None:
-        return _finish(rt, job)
     snapshot, _, _ = _overdue_not_yet(rt, job, "hubspot.overdue.")
     rt.hubspot.upsert_contact(snapshot.answer, snapshot, snapshot.zendesk_ticket_url)
-    _finish(rt, job)
+    finish(rt, job)
 
 
-@handler("chat.overdue", case_job=True)
+@handler("chat.overdue", case_job=True, needs="chat")
 def chat_overdue(rt, job: ClaimedJob) -> None:
-    if rt.chat is None:
-        return _finish(rt, job)
     snapshot, ledger, late = _overdue_not_yet(rt, job, "chat.overdue.")
     for stage in late:
         rt.chat.post(messages.overdue(snapshot, stage))
         ledger.record(f"chat.overdue.{stage.key}", "posted")
-    _finish(rt, job)
+    finish(rt, job)

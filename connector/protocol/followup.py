@@ -27,7 +27,7 @@ def request_followup(session, case: Case, closed_ticket_id: int) -> bool:
                    dedupe_key=f"zendesk.followup:{case.id}:{closed_ticket_id}")
 
 
-@handler("zendesk.followup", case_job=True)
+@handler("zendesk.followup", case_job=True, needs="zendesk")
 def zendesk_followup(rt, job: ClaimedJob) -> None:
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)

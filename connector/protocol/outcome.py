@@ -9,7 +9,7 @@ import logging
 
 from connector.domain.outcome import outcome
 from connector.errors import RetryableError
-from connector.jobs.queue import ClaimedJob, complete, enqueue
+from connector.jobs.queue import ClaimedJob, enqueue, finish
 from connector.jobs.registry import handler
 from connector.store.db import transaction
 from connector.store.models import Answer, Case
@@ -30,15 +30,9 @@ def close_with_answer(session, case: Case, answer: Answer, now, *, reopened: boo
     return result
 
 
-def _finish(rt, job: ClaimedJob) -> None:
-    with transaction(rt.sessions) as session:
-        complete(session, job, rt.clock())
 
-
-@handler("zendesk.close_case", case_job=True)
+@handler("zendesk.close_case", case_job=True, needs="zendesk")
 def zendesk_close_case(rt, job: ClaimedJob) -> None:
-    if rt.zendesk is None:
-        return _finish(rt, job)
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)
         ticket_id, result = case.zendesk_ticket_id, case.outcome
@@ -48,16 +42,14 @@ def zendesk_close_case(rt, job: ClaimedJob) -> None:
         raise RetryableError("waiting for the initial sync (Zendesk ticket)")
     rt.zendesk.update_ticket(ticket_id, tags_add=[f"recovery_outcome_{result}"],
                              note=f"Recovery outcome: {result}. The customer answered {said}.")
-    _finish(rt, job)
+    finish(rt, job)
 
 
-@handler("hubspot.close_case", case_job=True)
+@handler("hubspot.close_case", case_job=True, needs="hubspot")
 def hubspot_close_case(rt, job: ClaimedJob) -> None:
-    if rt.hubspot is None:
-        return _finish(rt, job)
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)
         snapshot = case_snapshot_for(rt, session, case)
         closing = answer_snapshot(session.get(Answer, case.closing_answer_id))
     rt.hubspot.upsert_contact(closing, snapshot, snapshot.zendesk_ticket_url)
-    _finish(rt, job)
+    finish(rt, job)

@@ -10,7 +10,7 @@ import logging
 from sqlalchemy import func, select
 
 from connector.errors import RetryableError
-from connector.jobs.queue import ClaimedJob, complete, enqueue
+from connector.jobs.queue import ClaimedJob, enqueue, finish
 from connector.jobs.registry import handler
 from connector.store.db import transaction
 from connector.store.models import Case, Stage
@@ -49,11 +49,9 @@ def _require(value, what: str):
     return value
 
 
-@handler("zendesk.stage_update", case_job=True)
+@handler("zendesk.stage_update", case_job=True, needs="zendesk")
 def zendesk_stage_update(rt, job: ClaimedJob) -> None:
     """Due date follows the next open stage; done tags and a note for each stage done elsewhere."""
-    if rt.zendesk is None:
-        return _finish(rt, job)
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)
         ticket_id = _require(case.zendesk_ticket_id, "Zendesk ticket")
@@ -66,14 +64,12 @@ def zendesk_stage_update(rt, job: ClaimedJob) -> None:
                              tags_add=[rt.zendesk.mapping.done_tag(s.key) for s in newly_done], note=note or None)
     for stage in newly_done:
         ledger.record(f"zendesk.done.{stage.key}", str(ticket_id))
-    _finish(rt, job)
+    finish(rt, job)
 
 
-@handler("hubspot.stage_update", case_job=True)
+@handler("hubspot.stage_update", case_job=True, needs="hubspot")
 def hubspot_stage_update(rt, job: ClaimedJob) -> None:
     """Tasks of done stages completed; the contact's stage and next due date kept current."""
-    if rt.hubspot is None:
-        return _finish(rt, job)
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)
         contact_id = _require(case.hubspot_contact_id if case.hubspot_synced else None, "HubSpot tasks")
@@ -86,9 +82,5 @@ def hubspot_stage_update(rt, job: ClaimedJob) -> None:
             ledger.record(f"hubspot.done.{stage.key}", task_id)
     rt.hubspot.upsert_contact(snapshot.answer, snapshot, snapshot.zendesk_ticket_url)
     log.info("hubspot stage state updated case_id=%s contact_id=%s", job.ref_id, contact_id)
-    _finish(rt, job)
+    finish(rt, job)
 
-
-def _finish(rt, job: ClaimedJob) -> None:
-    with transaction(rt.sessions) as session:
-        complete(session, job, rt.clock())
