@@ -15,7 +15,30 @@ class ZendeskTicketDetailSchema(_Lenient):
     id = fields.Integer(required=True)  # Zendesk sends it as a string: "35436"
     external_id = fields.String(load_default=None, allow_none=True)
     status = fields.String(load_default=None, allow_none=True)
-    tags = fields.List(fields.String(), load_default=list, allow_none=True)
+    tags = fields.List(fields.String(), load_default=list)
+
+
+class ZendeskTagsChangeSchema(_Lenient):
+    tags_added = fields.List(fields.String(), load_default=list)
+    tags_removed = fields.List(fields.String(), load_default=list)
+
+
+class _Status(fields.Field):
+    """Zendesk sends ``current`` as ``"SOLVED"`` or as ``{"status": "SOLVED"}``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, dict):
+            value = value.get("status")
+        if value is not None and not isinstance(value, str):
+            raise self.make_error("invalid")
+        return value
+
+    default_error_messages = {"invalid": "Not a valid status."}
+
+
+class ZendeskStatusChangeSchema(_Lenient):
+    current = _Status(load_default=None, allow_none=True)
+    previous = _Status(load_default=None, allow_none=True)
 
 
 class ZendeskEventSchema(_Lenient):
@@ -23,7 +46,7 @@ class ZendeskEventSchema(_Lenient):
     id = fields.String(load_default=None, allow_none=True)
     type = fields.String(required=True, validate=validate.Length(min=1, max=200))
     detail = fields.Dict(load_default=dict)
-    event = fields.Dict(load_default=dict, allow_none=True)
+    event = fields.Dict(load_default=dict, allow_none=True)  # validated per type (see events.zendesk)
 
 
 class HubSpotEventSchema(_Lenient):

@@ -9,7 +9,8 @@ import logging
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from connector.events.schemas import ZendeskEventSchema, ZendeskTicketDetailSchema
+from connector.events.schemas import (ZendeskEventSchema, ZendeskStatusChangeSchema, ZendeskTagsChangeSchema,
+                                      ZendeskTicketDetailSchema)
 from connector.protocol.followup import request_followup
 from connector.protocol.stages import complete_stage
 from connector.store.db import transaction
@@ -26,11 +27,16 @@ def parse(payload) -> dict:
     if not isinstance(payload, dict):
         raise ValidationError({"_schema": ["body must be a JSON object"]})
     event = ZendeskEventSchema().load(payload)
-    if event["type"] in (TAGS_CHANGED, STATUS_CHANGED):
-        try:
-            event["detail"] = ZendeskTicketDetailSchema().load(event["detail"])
-        except ValidationError as exc:
-            raise ValidationError({"detail": exc.messages}) from None
+    change = {TAGS_CHANGED: ZendeskTagsChangeSchema, STATUS_CHANGED: ZendeskStatusChangeSchema}.get(event["type"])
+    if change is not None:
+        errors = {}
+        for name, schema in (("detail", ZendeskTicketDetailSchema), ("event", change)):
+            try:
+                event[name] = schema().load(event.get(name) or {})
+            except ValidationError as exc:
+                errors[name] = exc.messages
+        if errors:
+            raise ValidationError(errors)
     return event
 
 
@@ -52,13 +58,12 @@ def handle(rt, event: dict) -> tuple[str, str | None]:
         if case is None:
             return "ignored", "not a recovery ticket"
         if event["type"] == TAGS_CHANGED:
-            tags = set(detail.get("tags") or []) | set(change.get("tags_added") or [])
+            tags = set(detail["tags"]) | set(change["tags_added"])
             keys = {mapping.stage_of_tag(tag) for tag in tags} - {None} if mapping else set()
             done = [k for k in sorted(keys) if k in {s.key for s in case.stages}
                     and complete_stage(session, case, k, rt.clock(), source="zendesk")]
             return "accepted", f"stages done: {', '.join(done) or 'none new'}"
-        current = change.get("current")
-        status = (current.get("status") if isinstance(current, dict) else current) or detail.get("status") or ""
-        if str(status).lower() in CLOSING and request_followup(session, case, detail["id"]):
+        status = change.get("current") or detail.get("status") or ""
+        if status.lower() in CLOSING and request_followup(session, case, detail["id"]):
             return "accepted", "follow-up ticket requested"
         return "accepted", "no change"

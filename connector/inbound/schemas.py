@@ -4,6 +4,8 @@ Every vendor endpoint maps its payload to this same shape, so one schema
 guards what enters the store. Unknown keys are dropped: survey tools add
 fields over time and a new field must not start rejecting answers.
 """
+from datetime import datetime, timezone
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from connector.domain.rules import SCALES
@@ -35,9 +37,23 @@ class ContextSchema(_Lenient):
     agent_email = fields.Email(load_default=None, allow_none=True)
 
 
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+
+def _plausible_time(value: datetime) -> None:
+    """Stage due dates are ``submitted_at`` + up to 60 days: a year-9999 answer (or year 1 with
+    a +23:59 offset) overflowed ``datetime`` in intake — a 5xx found by the fuzz tests."""
+    try:
+        utc = value.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        raise ValidationError("is out of range") from None
+    if not EARLIEST <= utc < LATEST:
+        raise ValidationError("must be between 2000 and 2100")
+
+
 class SurveyAnswerSchema(_Lenient):
     response_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    submitted_at = fields.AwareDateTime(required=True)
+    submitted_at = fields.AwareDateTime(required=True, validate=_plausible_time)
     survey = fields.Nested(SurveySchema, required=True)
     score = fields.Integer(required=True, strict=True)
     comment = fields.String(validate=validate.Length(max=10_000), load_default=None, allow_none=True)

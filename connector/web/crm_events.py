@@ -4,16 +4,16 @@ Same rejection checklist as the survey webhooks: 413 -> 401 -> 415 -> 400 ->
 422 -> 200. Events are acknowledged with 200 (vendors retry anything else),
 including unknown types, which are recorded as ignored.
 """
-import json
-
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 
 from connector.events import hubspot as hubspot_events
 from connector.events import zendesk as zendesk_events
 from connector.inbound.crm_signatures import verify_hubspot_v3, verify_zendesk
+from connector.inbound.json_body import BodyError, parse_json
 from connector.inbound.standard_webhooks import SignatureError
 from connector.web.deliveries import note, record_deliveries
+from connector.web.webhooks import public_url
 
 bp = Blueprint("crm_events", __name__, url_prefix="/webhooks")
 record_deliveries(bp, lambda req: req.path.rstrip("/").rsplit("/", 1)[-1])
@@ -37,9 +37,9 @@ def _checked(secret_key: str, verify):
     if not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
         return None, _reject(415, "unsupported_media_type", "send Content-Type: application/json")
     try:
-        return json.loads(raw), None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None, _reject(400, "invalid_json", "body is not JSON")
+        return parse_json(raw), None
+    except BodyError as exc:
+        return None, _reject(400, "invalid_json", f"body is not JSON: {exc}")
 
 
 def _now():
@@ -66,19 +66,10 @@ def zendesk():
     return jsonify(status=outcome, detail=reason)
 
 
-def _signed_uri() -> str:
-    """The URI HubSpot signed: the public address when behind a proxy."""
-    public = current_app.config.get("PUBLIC_BASE_URL")
-    if not public:
-        return request.url
-    query = request.query_string.decode()
-    return public.rstrip("/") + request.path + (f"?{query}" if query else "")
-
-
 @bp.post("/hubspot")
 def hubspot():
     payload, rejected = _checked("HUBSPOT_CLIENT_SECRET", lambda secrets, raw: verify_hubspot_v3(
-        secrets, request.method, _signed_uri(), request.headers, raw, tolerance=_tolerance(), now=_now))
+        secrets, request.method, public_url(), request.headers, raw, tolerance=_tolerance(), now=_now))
     if rejected:
         return rejected
     try:

@@ -1,17 +1,23 @@
-"""Survey webhooks. The rejection checklist runs in order, one status per reason:
+"""Survey webhooks: ``POST /webhooks/surveys/<vendor>``, one route for every source.
 
-413 too large -> 401 signature -> 415 not JSON -> 400 unparsable -> 422 invalid
--> 202 stored (or 200 already stored). Nothing is written before the last step.
+The rejection checklist runs in the same order for every vendor, one status
+per reason: 404 unknown vendor -> 413 too large -> 401 signature (or secret
+not configured) -> 415 not JSON -> 400 unparsable -> 422 invalid (fields
+named) -> 202 stored (or 200 already stored / 200 acknowledged and ignored).
+Nothing is written before the last step. The sources live in
+``connector.inbound.sources``; each maps its vendor's payload to the generic
+answer, so one schema and one intake guard the store.
 """
-import json
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 
 from connector import intake
-from connector.inbound import standard_webhooks
+from connector.inbound.json_body import BodyError, parse_json
 from connector.inbound.schemas import validate_answer
+from connector.inbound.sources import registry
+from connector.inbound.sources.base import Ignored, RequestFacts, SignatureError, UpstreamError
 from connector.web.deliveries import note, record_deliveries
 
 log = logging.getLogger(__name__)
@@ -19,9 +25,9 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 record_deliveries(bp, lambda req: (req.view_args or {}).get("vendor") or req.path.rstrip("/").rsplit("/", 1)[-1])
 
 
-def _reject(status: int, error: str, message: str, **extra):
+def _reject(status: int, error: str, message: str, delivery_id=None, **extra):
     log.info("delivery rejected status=%s reason=%s", status, error)
-    note("rejected", f"{error}: {message}" if status in (401, 415) else error)
+    note("rejected", f"{error}: {message}" if status in (401, 415) else error, delivery_id)
     return jsonify(error=error, message=message, **extra), status
 
 
@@ -29,30 +35,72 @@ def _is_json(mimetype: str) -> bool:
     return mimetype == "application/json" or mimetype.endswith("+json")
 
 
-@bp.post("/surveys/generic")
-def generic_survey():
+def public_url() -> str:
+    """The URL the sender signed: ``PUBLIC_BASE_URL`` + path when set (behind a proxy)."""
+    public = current_app.config.get("PUBLIC_BASE_URL")
+    if not public:
+        return request.url
+    query = request.query_string.decode("latin-1")
+    return str(public).rstrip("/") + request.path + (f"?{query}" if query else "")
+
+
+def _unknown(vendor: str):
+    return _reject(404, "unknown_vendor",
+                   f"no survey source by that name; one of: {', '.join(sorted(registry.SOURCES))}")
+
+
+@bp.route("/surveys/<vendor>", methods=["HEAD"])
+def survey_check(vendor):
+    """SurveyMonkey checks a subscription URL with HEAD before it sends anything."""
+    if registry.get(vendor) is None:
+        return _unknown(vendor)
+    note("ignored", "HEAD check")
+    return "", 200
+
+
+@bp.post("/surveys/<vendor>")
+def survey(vendor):
+    source = registry.get(vendor)
+    if source is None:
+        return _unknown(vendor)
     rt = current_app.extensions["recovery"]
+    config = current_app.config
     raw = request.get_data(cache=True)  # 413 raised here past MAX_CONTENT_LENGTH
-    secrets = (current_app.config.get("WEBHOOK_SECRET") or "").split()
-    if not secrets:
-        return _reject(401, "invalid_signature", "RECOVERY_WEBHOOK_SECRET is not configured")
+    delivery = source.delivery_id(request.headers, None)
+    if source.is_unsigned_ping(raw):
+        note("ignored", "connection test", delivery)
+        return jsonify(status="ignored", reason="connection test"), 200
+    if not source.secrets(config):
+        return _reject(401, "invalid_signature", source.missing_secret_message(), delivery)
+    facts = RequestFacts(request.method, public_url(), request.headers)
     try:
-        standard_webhooks.verify(secrets, request.headers, raw,
-                                 tolerance=int(current_app.config["WEBHOOK_TOLERANCE_SECONDS"]),
-                                 now=lambda: rt.clock().timestamp())
-    except standard_webhooks.SignatureError as exc:
-        return _reject(401, "invalid_signature", str(exc))
+        source.verify(config, facts, raw, lambda: rt.clock().timestamp())
+    except SignatureError as exc:
+        return _reject(401, "invalid_signature", str(exc), delivery)
     if not _is_json(request.mimetype):
-        return _reject(415, "unsupported_media_type", "send Content-Type: application/json")
+        return _reject(415, "unsupported_media_type", "send Content-Type: application/json", delivery)
     try:
-        payload = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _reject(400, "invalid_json", f"body is not JSON: {exc.msg if hasattr(exc, 'msg') else 'bad encoding'}")
+        payload = parse_json(raw)
+    except BodyError as exc:
+        return _reject(400, "invalid_json", f"body is not JSON: {exc}", delivery)
+    delivery = source.delivery_id(request.headers, payload) or delivery
     try:
-        data = validate_answer(payload)
+        payload = source.enrich(payload, config)
+    except UpstreamError as exc:
+        log.warning("delivery deferred source=%s reason=%s", vendor, exc)
+        note("deferred", str(exc), delivery)
+        return jsonify(error="upstream_unavailable", message=str(exc)), 503, {"Retry-After": "60"}
+    mapping = getattr(rt, "survey_mappings", {}).get(vendor) or source.default_mapping()
+    try:
+        data = validate_answer(source.normalize(payload, mapping, facts))
+    except Ignored as exc:
+        log.info("delivery ignored source=%s reason=%s", vendor, exc)
+        note("ignored", str(exc), delivery)
+        return jsonify(status="ignored", reason=str(exc)), 200
     except ValidationError as exc:
-        return _reject(422, "validation_failed", "some fields are invalid", fields=exc.messages)
-    result = intake.accept(rt.sessions, rt.rules, data, source="generic", now=rt.clock())
+        return _reject(422, "validation_failed", "some fields are invalid", delivery, fields=exc.messages)
+    result = intake.accept(rt.sessions, rt.policies, data, source=vendor, now=rt.clock())
+    note(None, None, delivery)
     if result.status == 202:
         rt.notify()
     return jsonify(result.body), result.status
