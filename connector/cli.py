@@ -7,12 +7,17 @@ import threading
 import click
 
 from connector import logs
-from connector.config import hubspot_configured, load_config, secret_values, zendesk_configured
+from connector.config import ConfigError, hubspot_configured, load_config, secret_values, zendesk_configured
+from connector.config import check as check_config
 
 
 def _prepare(sandbox: bool) -> tuple[dict, list]:
     """Read the configuration once; start the stand-ins in sandbox mode."""
     config = load_config()
+    try:
+        check_config(config)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     servers = []
     if sandbox or config["SANDBOX"]:
         from connector.sandbox.launch import start_sandbox

@@ -76,3 +76,19 @@ def hubspot_configured(config) -> bool:
 
 def secret_values(config) -> list[str]:
     return [str(config[key]) for key in SECRET_KEYS if config.get(key)]
+
+
+class ConfigError(ValueError):
+    """A setting that would make every request fail: refuse to start instead."""
+
+
+def check(config) -> None:
+    """Validate settings whose format is known (Standard Webhooks secrets)."""
+    from connector.inbound.standard_webhooks import decode_secret
+
+    for key in ("WEBHOOK_SECRET", "FORMBRICKS_SECRET"):
+        for secret in str(config.get(key) or "").split():
+            try:
+                decode_secret(secret)
+            except ValueError:
+                raise ConfigError(f"{PREFIX}{key} must be whsec_<base64> (several separated by spaces)") from None

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from marshmallow import Schema, ValidationError
 
-DEFAULT_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
+from connector.resources import data_folder
+
+DEFAULT_MAPPINGS_DIR = data_folder("mappings")
 
 
 class MappingError(Exception):

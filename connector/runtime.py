@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 
 from connector.clock import system_clock
+from connector.config import check as check_config
 from connector.domain.policies import Policies, load_policies
 from connector.inbound.sources.registry import load_mappings as load_survey_mappings
 from connector.jobs.queue import RetryPolicy
@@ -52,6 +53,7 @@ def build_adapters(config: dict, mappings_dir=None):
 
 def build_runtime(config: dict, *, clock=system_clock, adapters: tuple | None = None) -> Runtime:
     """``adapters`` = (zendesk, hubspot) replaces the configured ones (tests)."""
+    check_config(config)
     engine = make_engine(config["DATABASE_URL"])
     install_schema(engine)
     loaded = load_policies(config.get("MAPPINGS_DIR"))  # every rule file validated at start

@@ -53,3 +53,12 @@ def test_replay_dead_jobs(cli_env, frozen_runtime, fake_hubspot):
     drain(frozen_runtime)
     with transaction(frozen_runtime.sessions) as session:
         assert session.get(Job, dead[0]).status == "done"
+
+
+def test_a_malformed_webhook_secret_stops_start_up(cli_env, monkeypatch):
+    monkeypatch.setenv("RECOVERY_WEBHOOK_SECRET", "whsec_not base64!")
+    monkeypatch.setenv("RECOVERY_HUBSPOT_ACCESS_TOKEN", "pat-x")
+    result = CliRunner().invoke(main, ["worker"])
+    assert result.exit_code != 0
+    assert "RECOVERY_WEBHOOK_SECRET must be whsec_<base64>" in result.output
+    assert "not base64" not in result.output  # the value itself is never echoed

@@ -9,7 +9,6 @@ import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import requests
 from rich.console import Console
@@ -17,8 +16,9 @@ from rich.progress import track
 from rich.table import Table
 
 from connector.inbound.standard_webhooks import decode_secret, sign
+from connector.resources import data_folder
 
-SAMPLES = Path(__file__).resolve().parents[2] / "webhooks" / "samples"
+SAMPLES = data_folder("webhooks/samples")
 
 
 def load_samples(run_id: str) -> list[dict]:
