@@ -49,27 +49,37 @@ def _close_open_case(session, answer: Answer, cases: list[Case], reopens: bool, 
         close_with_answer(session, case, answer, now, reopened=reopens)
 
 
+def assess_value(case: Case, answer: Answer, lifetime_value: float | None, policy: Policies) -> None:
+    """Value tier, priority and owner follow the customer's value (payload or HubSpot)."""
+    case.lifetime_value = lifetime_value
+    case.value_tier = rules.value_tier(lifetime_value, policy.rules)
+    case.priority = rules.priority(case.severity, case.value_tier, policy.rules)
+    owner = routing.route(case.value_tier, excluded_agent_email=(answer.context or {}).get("agent_email"),
+                          routing=policy.routing)
+    case.owner, case.owner_name, case.hubspot_owner = owner.email, owner.name, owner.hubspot_owner
+    case.zendesk_assignee_email, case.zendesk_group_id = owner.zendesk_assignee_email, owner.zendesk_group_id
+
+
 def _open_case(session, answer: Answer, classification, policy: Policies, now) -> Case:
-    tier = rules.value_tier(answer.lifetime_value, policy.rules)
     # Zendesk ticket history is not known yet: the worker refines the profile with it.
     found = profile.classify_profile(answer.comment, answer.locale, recent_ticket_count=None,
-                                     earlier_scores=earlier_scores(session, answer),
-                                     rules=policy.profile)
-    owner = routing.route(tier, excluded_agent_email=(answer.context or {}).get("agent_email"),
-                          routing=policy.routing)
+                                     earlier_scores=earlier_scores(session, answer), rules=policy.profile)
     case = Case(
         tenant_id=answer.tenant_id, status="open", customer_email=answer.customer_email,
         opening_answer_id=answer.id, score=answer.score, category=answer.category,
-        severity=classification.severity, value_tier=tier, lifetime_value=answer.lifetime_value,
-        priority=rules.priority(classification.severity, tier, policy.rules), opened_at=now, escalations=0,
-        profile=found.profile, profile_signals=list(found.signals), owner=owner.email, owner_name=owner.name,
-        zendesk_assignee_email=owner.zendesk_assignee_email, zendesk_group_id=owner.zendesk_group_id,
-        hubspot_owner=owner.hubspot_owner)
+        severity=classification.severity, opened_at=now, escalations=0,
+        profile=found.profile, profile_signals=list(found.signals))
+    assess_value(case, answer, answer.lifetime_value, policy)
     case.stages = [Stage(key=stage.key, due_at=due, status="pending")
                    for stage, due in react.plan(answer.submitted_at)]
     session.add(case)
     session.flush()
     return case
+
+
+def enqueue_sync(session, case: Case) -> None:
+    for kind in ("zendesk.sync_case", "hubspot.sync_case"):
+        enqueue(session, kind, case.id, tenant_id=case.tenant_id)
 
 
 def accept(sessions, policy: Policies, data: dict, *, source: str, now, tenant_id: str = "default") -> IntakeResult:
@@ -100,8 +110,11 @@ def accept(sessions, policy: Policies, data: dict, *, source: str, now, tenant_i
                 case.previous_case_id = earlier[0].id if earlier else None
                 alert_on_open(session, case)
                 answer.case_id = case_id = case.id
-                enqueue(session, "zendesk.sync_case", case.id, tenant_id=tenant_id)
-                enqueue(session, "hubspot.sync_case", case.id, tenant_id=tenant_id)
+                if answer.lifetime_value is None and policy.rules.get("lifetime_value_from_hubspot"):
+                    # Look the value up first: priority and owner must be right from the first call.
+                    enqueue(session, "hubspot.lifetime_value", case.id, tenant_id=tenant_id)
+                else:
+                    enqueue_sync(session, case)
             else:
                 enqueue(session, "hubspot.sync_answer", answer.id, tenant_id=tenant_id)
             answer.answer_body = {"response_id": answer.response_id, "case_id": case_id}

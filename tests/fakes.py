@@ -78,10 +78,15 @@ class FakeHubSpot(_Failing):
         self.contacts: dict[str, dict] = {}
         self.tasks: dict[str, dict] = {}
         self.notes: list[dict] = []
+        self.values: dict[str, float] = {}  # email -> lifetime value held in HubSpot
         self.schema_calls = 0
 
     def ensure_schema(self):
         self.schema_calls += 1
+
+    def lifetime_value(self, email, source):
+        self._maybe_fail()
+        return self.values.get(email)
 
     def upsert_contact(self, answer, case=None, ticket_url=None):
         self._maybe_fail()

@@ -33,12 +33,19 @@ def _matrix_row():
                        required=True, validate=validate.Length(equal=len(SEVERITIES)))
 
 
+class _ValueSourceSchema(Schema):
+    """Where HubSpot keeps the value when the survey payload has none (e.g. contact ``total_revenue``)."""
+    object = fields.String(required=True, validate=validate.OneOf(["contact", "company"]))
+    property = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,99}$"))
+
+
 class RulesSchema(Schema):
     nps = fields.Nested(_ScaleSchema, required=True)
     csat = fields.Nested(_ScaleSchema, required=True)
     vip_passive_opens_case = fields.Boolean(required=True)
     value_tiers = fields.Dict(keys=fields.String(validate=validate.OneOf(["critical_above", "high_from"])),
                               values=fields.Float(), required=True)
+    lifetime_value_from_hubspot = fields.Nested(_ValueSourceSchema, load_default=None, allow_none=True)
     priority_matrix = fields.Nested(Schema.from_dict({tier: _matrix_row() for tier in VALUE_TIERS}),
                                     required=True)
     hubspot_task_priority = fields.Dict(keys=fields.String(validate=validate.OneOf(ZENDESK_PRIORITIES)),

@@ -6,7 +6,8 @@ CASE_JOBS: set[str] = set()  # kinds whose ref_id is a case id (a dead one marks
 
 # Modules that register handlers; imported once by load().
 FEATURE_MODULES = ("connector.sync", "connector.protocol.stages", "connector.protocol.followup",
-                   "connector.protocol.deadlines", "connector.protocol.outcome", "connector.protocol.alerts")
+                   "connector.protocol.deadlines", "connector.protocol.outcome", "connector.protocol.alerts",
+                   "connector.protocol.value")
 
 
 def handler(kind: str, *, case_job: bool = False, needs: str | None = None):

@@ -59,7 +59,8 @@ def _prop(name, label, type_, field_type, group, options=(), read_only=False, ex
 def _defaults() -> tuple[dict, dict]:
     groups = {"contacts": {"contactinformation": "Contact information"},
               "tasks": {"taskinformation": "Task information"},
-              "notes": {"noteinformation": "Note information"}}
+              "notes": {"noteinformation": "Note information"},
+              "companies": {"companyinformation": "Company information"}}
     ci, ti = "contactinformation", "taskinformation"
     contacts = [
         _prop("email", "Email", "string", "text", ci), _prop("firstname", "First Name", "string", "text", ci),
@@ -69,6 +70,7 @@ def _defaults() -> tuple[dict, dict]:
               ("subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",
                "customer", "evangelist", "other")),
         _prop("hubspot_owner_id", "Contact owner", "enumeration", "select", ci, external=True),
+        _prop("total_revenue", "Total revenue", "number", "number", ci),
         _prop("hs_object_id", "Record ID", "number", "number", ci, read_only=True),
         _prop("createdate", "Create Date", "datetime", "date", ci, read_only=True),
         _prop("lastmodifieddate", "Last Modified Date", "datetime", "date", ci, read_only=True),
@@ -97,8 +99,15 @@ def _defaults() -> tuple[dict, dict]:
         _prop("hs_createdate", "Create date", "datetime", "date", ni, read_only=True),
         _prop("hs_lastmodifieddate", "Last modified date", "datetime", "date", ni, read_only=True),
     ]
+    co = "companyinformation"
+    companies = [
+        _prop("name", "Name", "string", "text", co), _prop("domain", "Company domain name", "string", "text", co),
+        _prop("annualrevenue", "Annual revenue", "number", "number", co),
+        _prop("total_revenue", "Total revenue", "number", "number", co),
+        _prop("hs_object_id", "Record ID", "number", "number", co, read_only=True),
+    ]
     props = {"contacts": {p["name"]: p for p in contacts}, "tasks": {p["name"]: p for p in tasks},
-             "notes": {p["name"]: p for p in notes}}
+             "notes": {p["name"]: p for p in notes}, "companies": {p["name"]: p for p in companies}}
     return ({ot: {n: {"name": n, "label": lbl, "displayOrder": -1, "archived": False}
                   for n, lbl in g.items()} for ot, g in groups.items()}, props)
 
@@ -120,6 +129,7 @@ class HubSpotState:
         self.contacts: dict[str, dict] = {}
         self.tasks: dict[str, dict] = {}
         self.notes: dict[str, dict] = {}
+        self.companies: dict[str, dict] = {}
         self.property_groups, self.properties = _defaults()
         self.owners: dict[str, dict] = {}
         self.faults, self.calls, self.limiter = FaultPlan(), CallLog(), limiter
@@ -139,6 +149,17 @@ class HubSpotState:
             "userId": int(owner_id) - 69000000, "type": "PERSON", "teams": [],
             "createdAt": _now(), "updatedAt": _now(), "archived": False}
         return owner_id
+
+    def add_company(self, properties: dict, contact_ids=()) -> str:
+        """A company (tests and the sandbox seed it) associated with the given contacts."""
+        with self.lock:
+            company_id, now = self.next_id(), _now()
+            self.companies[company_id] = {"id": company_id, "createdAt": now, "updatedAt": now,
+                                          "properties": {"hs_object_id": company_id, **properties},
+                                          "associations": {"contacts": list(contact_ids)}}
+            for contact_id in contact_ids:
+                self.contacts[contact_id].setdefault("associations", {}).setdefault("companies", []).append(company_id)
+            return company_id
 
     def seed_owners(self, routing) -> None:
         """Make the routed owners HubSpot users, as the account would have them."""
@@ -262,7 +283,7 @@ def _requested(args) -> list[str]:
     return [p for raw in args.getlist("properties") for p in raw.split(",") if p]
 
 
-def _view(record: dict, names: list[str] | None, defaults: tuple[str, ...] = (), assoc=()) -> dict:
+def _view(record: dict, names: list[str] | None, defaults: tuple[str, ...] = (), assoc=(), source="task") -> dict:
     props = record["properties"]
     shown = props if names is None else {n: props.get(n) for n in (*defaults, *names) if n in props}
     out = {"id": record["id"], "properties": dict(shown), "createdAt": record["createdAt"],
@@ -270,7 +291,7 @@ def _view(record: dict, names: list[str] | None, defaults: tuple[str, ...] = (),
     for kind in assoc:
         ids = record.get("associations", {}).get(kind, [])
         out.setdefault("associations", {})[kind] = {
-            "results": [{"id": i, "type": "task_to_contact"} for i in ids]}
+            "results": [{"id": i, "type": f"{source}_to_{kind[:-1]}"} for i in ids]}
     return out
 
 
@@ -484,9 +505,21 @@ def create_hubspot_standin(rate_limit: int | None = None, window_seconds: float 
             raise Invalid(404, "Object not found.  objectId are usually numeric.")
         return record
 
+    def associations_asked() -> list[str]:
+        return [a if a.endswith("s") else a + "s"
+                for raw in request.args.getlist("associations") for a in raw.split(",") if a]
+
     @app.get("/crm/v3/objects/contacts/<contact_id>")
     def get_contact(contact_id):
-        return jsonify(_view(find_contact(contact_id), _requested(request.args), contact_defaults))
+        return jsonify(_view(find_contact(contact_id), _requested(request.args), contact_defaults,
+                             associations_asked(), source="contact"))
+
+    @app.get("/crm/v3/objects/companies/<company_id>")
+    def get_company(company_id):
+        record = state.companies.get(company_id)
+        if record is None:
+            raise Invalid(404, "Object not found.  objectId are usually numeric.")
+        return jsonify(_view(record, _requested(request.args), ("hs_object_id", "name", "domain")))
 
     @app.patch("/crm/v3/objects/contacts/<contact_id>")
     def update_contact(contact_id):
@@ -555,9 +588,8 @@ def create_hubspot_standin(rate_limit: int | None = None, window_seconds: float 
 
     @app.get(f"/crm/v3/objects/{objects}/<object_id>")
     def get_engagement(kind, object_id):
-        assoc = [a if a.endswith("s") else a + "s"
-                 for raw in request.args.getlist("associations") for a in raw.split(",") if a]
-        return jsonify(_view(find_engagement(kind, object_id), _requested(request.args), engagement_defaults, assoc))
+        return jsonify(_view(find_engagement(kind, object_id), _requested(request.args), engagement_defaults,
+                             associations_asked()))
 
     @app.patch(f"/crm/v3/objects/{objects}/<object_id>")
     def update_engagement(kind, object_id):

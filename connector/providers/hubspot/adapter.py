@@ -121,6 +121,30 @@ class HubSpotAdapter:
                  getattr(contact, "new", None), answer.answer_id, case.case_id if case else None)
         return contact.id
 
+    def lifetime_value(self, email: str, source: dict) -> float | None:
+        """The customer's value from a contact or company property; None when HubSpot has none."""
+        prop, on_company = source["property"], source["object"] == "company"
+        try:
+            contact = self.client.call("contact read", self.client.contacts.get_by_id, email, id_property="email",
+                                       properties=[] if on_company else [prop],
+                                       associations=["companies"] if on_company else None, sensitive=(email,))
+            if on_company:
+                linked = (contact.associations or {}).get("companies")
+                if not linked or not linked.results:
+                    return None
+                contact = self.client.call("company read", self.client.companies.get_by_id,
+                                           linked.results[0].id, properties=[prop])
+        except PermanentError as exc:
+            if getattr(exc, "status", None) == 404:
+                return None  # not in HubSpot yet: no value to read
+            raise
+        raw = (contact.properties or {}).get(prop)
+        try:
+            return float(raw) if raw not in (None, "") else None
+        except ValueError:
+            log.warning("hubspot %s property %s is not a number", source["object"], prop)
+            return None
+
     def set_ticket_url(self, contact_id: str, url: str) -> None:
         self.ensure_schema()
         name = self.mapping.name("recovery_zendesk_ticket_url")

@@ -86,6 +86,7 @@ class HubSpotClient:
         self.properties = crm.properties.core_api
         self.properties_batch = crm.properties.batch_api
         self.contacts = crm.contacts.basic_api
+        self.companies = crm.companies.basic_api
         self.contacts_batch = crm.contacts.batch_api
         self.notes = crm.objects.notes.basic_api
         self.notes_search = crm.objects.notes.search_api

@@ -1,0 +1,33 @@
+"""The customer's value from HubSpot, when the survey payload carries none.
+
+Runs before either vendor sync (intake enqueues it instead of them), so the
+ticket's priority and the owner are right from the first call. If HubSpot has
+no value, the case keeps the standard tier it opened with.
+"""
+import logging
+
+from connector.intake import assess_value, enqueue_sync
+from connector.jobs.queue import ClaimedJob, complete
+from connector.jobs.registry import handler
+from connector.protocol.alerts import alert_on_open
+from connector.store.db import transaction
+from connector.store.models import Answer, Case
+
+log = logging.getLogger(__name__)
+
+
+@handler("hubspot.lifetime_value", case_job=True)
+def lookup_lifetime_value(rt, job: ClaimedJob) -> None:
+    with transaction(rt.sessions) as session:
+        email = session.get(Case, job.ref_id).customer_email
+    source = rt.rules.get("lifetime_value_from_hubspot")
+    value = rt.hubspot.lifetime_value(email, source) if rt.hubspot is not None and source else None
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, job.ref_id)
+        if value is not None:
+            assess_value(case, session.get(Answer, case.opening_answer_id), value, rt.policies)
+            alert_on_open(session, case)  # the value may make the case critical
+        enqueue_sync(session, case)
+        complete(session, job, rt.clock())
+    log.info("lifetime value looked up case_id=%s found=%s tier=%s", job.ref_id, value is not None, case.value_tier)
+    rt.notify()
