@@ -24,6 +24,8 @@ DEFAULTS = {
     "JOB_BACKOFF_CAP_SECONDS": 600.0,
     "SCHEDULER_INTERVAL_SECONDS": 15.0,
     "RECOGNITION_PUBLIC_REPLY": False,  # admin setting: send the acknowledgement to the customer
+    "HUBSPOT_CALLS_PER_10S": 100,     # HubSpot's published limit for marketplace apps
+    "ZENDESK_CALLS_PER_MINUTE": 700,  # Zendesk Enterprise; lower it for smaller plans
 }
 
 # Values that must never reach a log line or an error message.

@@ -51,6 +51,13 @@ def build_adapters(config: dict, mappings_dir=None):
     return zendesk, hubspot
 
 
+def _throttle(adapter, sessions, name: str, limit: int, window: float, clock) -> None:
+    """Pace the adapter's calls with a limiter shared by every worker on every machine."""
+    if adapter is not None and limit > 0 and hasattr(adapter, "set_throttle"):
+        from connector.ratelimit import SharedRateLimiter
+        adapter.set_throttle(SharedRateLimiter(sessions, name, limit, window, clock).throttle)
+
+
 def build_runtime(config: dict, *, clock=system_clock, adapters: tuple | None = None) -> Runtime:
     """``adapters`` = (zendesk, hubspot) replaces the configured ones (tests)."""
     check_config(config)
@@ -64,6 +71,9 @@ def build_runtime(config: dict, *, clock=system_clock, adapters: tuple | None = 
                          cap=float(config["JOB_BACKOFF_CAP_SECONDS"]))
     from connector.providers.chat import ChatAlerts
 
-    return Runtime(config=config, engine=engine, sessions=make_session_factory(engine),
+    sessions = make_session_factory(engine)
+    _throttle(zendesk, sessions, "default:zendesk", int(config["ZENDESK_CALLS_PER_MINUTE"]), 60.0, clock)
+    _throttle(hubspot, sessions, "default:hubspot", int(config["HUBSPOT_CALLS_PER_10S"]), 10.0, clock)
+    return Runtime(config=config, engine=engine, sessions=sessions,
                    policies=loaded, zendesk=zendesk, hubspot=hubspot, chat=ChatAlerts.from_config(config),
                    clock=clock, policy=policy, survey_mappings=survey_mappings)

@@ -52,8 +52,10 @@ class Worker:
     def _failed(self, job, error: str, retryable: bool, retry_after: float | None) -> None:
         status = queue.fail(self.rt.sessions, job, self.rt.clock(), redact(error),
                             retryable=retryable, retry_after=retry_after, policy=self.rt.policy)
-        log.warning("job failed job_id=%s kind=%s attempt=%s now=%s retry_after=%s",
-                    job.id, job.kind, job.attempt, status, retry_after)
+        # A wait the vendor (or our own limiter) asked for is pacing, not a failure.
+        level = logging.INFO if retry_after is not None and status == "queued" else logging.WARNING
+        log.log(level, "job failed job_id=%s kind=%s attempt=%s now=%s retry_after=%s",
+                job.id, job.kind, job.attempt, status, retry_after)
         if status == "dead" and job.kind in registry.CASE_JOBS:
             with transaction(self.rt.sessions) as session:
                 session.get(Case, job.ref_id).sync_failed = True

@@ -173,3 +173,13 @@ class Delivery(Base):
     outcome: Mapped[str] = mapped_column(String(16))        # accepted, duplicate, rejected, ignored
     reason: Mapped[str | None] = mapped_column(String(300))  # why rejected or ignored
     delivery_id: Mapped[str | None] = mapped_column(String(200))  # webhook-id / event id
+
+
+class RateBucket(Base):
+    """A token bucket shared by every worker on every machine (see connector/ratelimit.py)."""
+
+    __tablename__ = "rate_buckets"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)  # e.g. "default:hubspot"
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

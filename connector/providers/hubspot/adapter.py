@@ -36,6 +36,10 @@ class HubSpotAdapter:
     def from_config(cls, config, mapping: HubSpotMapping | None = None) -> "HubSpotAdapter":
         return cls(HubSpotClient.from_config(config), mapping or load_hubspot_mapping())
 
+    def set_throttle(self, throttle) -> None:
+        """Every SDK call first takes a token from ``throttle``."""
+        self.client.throttle = throttle
+
     # -- schema ------------------------------------------------------------
     def ensure_schema(self) -> None:
         """Create the property group and any missing contact property; once per instance."""

@@ -81,6 +81,7 @@ class HubSpotClient:
         self.sdk = HubSpot(**options)
         self.timeout = timeout
         self._token = access_token
+        self.throttle = None  # set by the runtime: the account's shared rate limiter
         crm = self.sdk.crm
         self.property_groups = crm.properties.groups_api
         self.properties = crm.properties.core_api
@@ -103,6 +104,8 @@ class HubSpotClient:
 
     def call(self, what: str, method, *args, sensitive=(), **kwargs):
         """Run one SDK call with our timeout; raise RetryableError/PermanentError on failure."""
+        if self.throttle is not None:
+            self.throttle()
         try:
             return method(*args, _request_timeout=self.timeout, **kwargs)
         except Exception as exc:  # noqa: BLE001 - every SDK failure must become a typed error

@@ -45,6 +45,10 @@ class ZendeskAdapter:
         client, base_url = build_client(config)
         return cls(client, mapping, base_url)
 
+    def set_throttle(self, throttle) -> None:
+        """Every request through this client first takes a token from ``throttle``."""
+        self._client.tickets.session.get_adapter(self.base_url).throttle = throttle
+
     def ticket_url(self, ticket_id: int) -> str:
         return tickets.ticket_url(self.base_url, ticket_id)
 

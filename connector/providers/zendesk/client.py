@@ -75,10 +75,13 @@ def request_headers(headers: dict):
 class ZendeskTransport(HTTPAdapter):
     def __init__(self, origin: str, base_url: str | None = None):
         super().__init__(max_retries=0)  # the job runner retries, with backoff
+        self.throttle = None  # set by the runtime: the account's shared rate limiter
         self.origin = origin.rstrip("/")
         self.base_url = base_url.rstrip("/") if base_url else None
 
     def send(self, request, **kwargs):
+        if self.throttle is not None:
+            self.throttle()
         built = request
         extra = _extra_headers.get()
         redirect = self.base_url and request.url.startswith(self.origin + "/")
