@@ -41,14 +41,22 @@ def send(base_url: str, secret: str, payload: dict) -> requests.Response:
     return requests.post(f"{base_url}/webhooks/surveys/generic", data=body, headers=headers, timeout=10)
 
 
-def _wait_synced(base_url: str, token: str, case_ids: list[int], timeout: float = 30) -> list[dict]:
+def _wait_until_idle(runtime, base_url: str, token: str, case_ids: list[int], timeout: float = 30) -> list[dict]:
+    """Every job done (promoters' contact updates included), then the cases as the API shows them."""
+    from sqlalchemy import func, select
+
+    from connector.store.db import transaction
+    from connector.store.models import Job
+
     deadline = time.monotonic() + timeout
-    headers = {"Authorization": f"Bearer {token}"}
-    while True:
-        cases = [requests.get(f"{base_url}/api/cases/{cid}", headers=headers, timeout=5).json() for cid in case_ids]
-        if all(c["sync_status"] != "pending" for c in cases) or time.monotonic() > deadline:
-            return cases
+    while time.monotonic() < deadline:
+        with transaction(runtime.sessions) as session:
+            busy = session.scalar(select(func.count()).select_from(Job).where(Job.status.in_(("queued", "running"))))
+        if not busy:
+            break
         time.sleep(0.2)  # polling the live server the user is watching
+    headers = {"Authorization": f"Bearer {token}"}
+    return [requests.get(f"{base_url}/api/cases/{cid}", headers=headers, timeout=5).json() for cid in case_ids]
 
 
 def summarise(console: Console, samples, answers, cases, servers) -> None:
@@ -70,9 +78,10 @@ def summarise(console: Console, samples, answers, cases, servers) -> None:
             case["value_tier"] if case else "", case["priority"] if case else "",
             f"#{ticket['id']}" if ticket else "", props.get("recovery_incident_open") or "", str(len(tasks)))
     console.print(table)
-    console.print(f"Zendesk stand-in: {len(zendesk.tickets)} ticket(s) at {servers['zendesk'].url}   "
-                  f"HubSpot stand-in: {len(hubspot.contacts)} contact(s), {len(hubspot.tasks)} task(s) "
-                  f"at {servers['hubspot'].url}")
+    # soft_wrap: a line the terminal may fold, never one rich breaks mid-phrase
+    console.print(f"Zendesk stand-in: {len(zendesk.tickets)} ticket(s) at {servers['zendesk'].url}", soft_wrap=True)
+    console.print(f"HubSpot stand-in: {len(hubspot.contacts)} contact(s), {len(hubspot.tasks)} task(s) "
+                  f"at {servers['hubspot'].url}", soft_wrap=True)
 
 
 def run_demo(config: dict, servers: dict, port: int) -> None:
@@ -92,11 +101,11 @@ def run_demo(config: dict, servers: dict, port: int) -> None:
                    for p in track(samples, description="Sending sample answers", console=console)]
         case_ids = [a["case_id"] for a in answers if a.get("case_id")]
         with console.status("Waiting for Zendesk and HubSpot sync…"):
-            cases = _wait_synced(base_url, config["ADMIN_TOKEN"], case_ids)
+            cases = _wait_until_idle(app.extensions["recovery"], base_url, config["ADMIN_TOKEN"], case_ids)
         summarise(console, samples, answers, cases, servers)
         console.print(f"\nServing on {base_url} (sandbox). Admin API: "
                       f"curl -H 'Authorization: Bearer {config['ADMIN_TOKEN']}' {base_url}/api/cases/{case_ids[0]}\n"
-                      "Ctrl-C to stop.")
+                      "Ctrl-C to stop.", soft_wrap=True)
 
     serve_app(config, "127.0.0.1", port, None,
               ready=lambda app, server: threading.Thread(target=feed, args=(app, server), daemon=True).start())
