@@ -16,12 +16,13 @@ def create_app(test_config: dict | None = None, *, runtime=None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = int(config["MAX_BODY_BYTES"])
     app.extensions["recovery"] = runtime or build_runtime(config)
 
-    from connector.web import admin, crm_events, health, metrics, webhooks
+    from connector.web import admin, crm_events, health, metrics, ui, webhooks
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(crm_events.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(ui.bp)
 
     @app.errorhandler(HTTPException)
     def _json_errors(exc: HTTPException):

@@ -1,0 +1,68 @@
+// Ticket sidebar: ask ZAF for the ticket id, load the case, wire the buttons.
+(function () {
+  "use strict";
+  var session = document.querySelector('meta[name="recovery-session"]').content;
+  var main = document.getElementById("case");
+
+  function ticketId() {
+    if (window.ZAFClient) {
+      var client = window.ZAFClient.init();
+      if (client) {
+        return client.get("ticket.id").then(function (data) { return data["ticket.id"]; });
+      }
+    }
+    return Promise.resolve(new URLSearchParams(location.search).get("ticket_id"));
+  }
+
+  function load(id) {
+    return fetch("/zendesk/sidebar/case?ticket_id=" + encodeURIComponent(id), {
+      headers: {"X-Recovery-Session": session}, credentials: "omit"
+    }).then(function (r) { return r.text(); }).then(function (html) {
+      main.innerHTML = html;  // server-rendered with Jinja autoescape
+      wire(id);
+    });
+  }
+
+  function complete(section, key, body, id) {
+    return fetch("/zendesk/sidebar/cases/" + section.dataset.caseId + "/stages/" + key + "/complete", {
+      method: "POST", credentials: "omit",
+      headers: {"Content-Type": "application/json", "X-Recovery-Case": section.dataset.caseToken},
+      body: JSON.stringify(body || {})
+    }).then(function (r) {
+      return r.json().then(function (data) {
+        if (!r.ok) { throw data; }
+        return load(id);
+      });
+    });
+  }
+
+  function wire(id) {
+    var section = main.querySelector("section.case");
+    if (!section) { return; }
+    section.querySelectorAll("button.complete").forEach(function (button) {
+      button.addEventListener("click", function () {
+        button.disabled = true;
+        complete(section, button.dataset.stage, null, id).catch(function () { button.disabled = false; });
+      });
+    });
+    var form = document.getElementById("compensation-form");
+    if (form) {
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var data = new FormData(form), record = {};
+        data.forEach(function (value, name) { if (value !== "") { record[name] = value; } });
+        complete(section, "compensation", {compensation: record}, id).catch(function (error) {
+          var fields = (error && error.fields && error.fields.compensation) || {};
+          document.getElementById("form-error").textContent =
+            Object.keys(fields).map(function (k) { return k + ": " + fields[k].join(" "); }).join("; ")
+            || "Could not record the compensation.";
+        });
+      });
+    }
+  }
+
+  ticketId().then(function (id) {
+    if (!id) { main.textContent = "Open this app on a ticket."; return; }
+    return load(id);
+  });
+})();

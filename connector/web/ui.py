@@ -1,0 +1,102 @@
+"""The screens: Zendesk ticket sidebar, HubSpot card, admin dashboard (one blueprint).
+
+Browsers never hold the admin token. The sidebar gets short-lived tokens
+signed with itsdangerous (one for the Zendesk installation, one per case);
+the dashboard keeps a signed, HttpOnly, SameSite=Strict cookie that carries
+a CSRF token. The signing key is ``RECOVERY_UI_SECRET_KEY`` or, by default,
+derived from the admin token, so every web process agrees on it.
+Route modules: ``ui_sidebar``, ``ui_card``, ``ui_dashboard``.
+"""
+import hashlib
+import hmac
+from datetime import datetime, timezone
+
+from flask import Blueprint, current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import or_, select
+
+from connector.domain.react import STAGES_BY_KEY
+from connector.store.models import Case, SideEffect
+
+bp = Blueprint("ui", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/ui-static")
+
+SIDEBAR_TTL = 15 * 60      # a sidebar token outlives the page load, not the agent's shift
+CASE_TTL = 15 * 60
+LEDGER_TICKET, LEDGER_FOLLOWUP = "zendesk.ticket", "zendesk.followup_for."
+
+
+def _key() -> bytes:
+    configured = current_app.config.get("UI_SECRET_KEY")
+    if configured:
+        return str(configured).encode()
+    admin = str(current_app.config.get("ADMIN_TOKEN") or "")
+    if not admin:
+        raise RuntimeError("set RECOVERY_UI_SECRET_KEY or RECOVERY_ADMIN_TOKEN to use the screens")
+    return hmac.new(admin.encode(), b"recovery-ui-session-key", hashlib.sha256).digest()
+
+
+def serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(_key(), salt=f"recovery-ui:{purpose}")
+
+
+def issue(purpose: str, payload: dict) -> str:
+    return serializer(purpose).dumps(payload)
+
+
+def read(purpose: str, token: str | None, max_age: int) -> dict | None:
+    if not token:
+        return None
+    try:
+        return serializer(purpose).loads(token, max_age=max_age)
+    except BadSignature:  # includes SignatureExpired
+        return None
+
+
+def rt():
+    return current_app.extensions["recovery"]
+
+
+def now() -> datetime:
+    return rt().clock()
+
+
+def case_for_ticket(session, ticket_id: int, tenant_id: str = "default") -> Case | None:
+    """The case whose recovery ticket (or an earlier ticket it followed up) is ``ticket_id``."""
+    case = session.scalar(select(Case).where(Case.tenant_id == tenant_id, Case.zendesk_ticket_id == ticket_id)
+                          .order_by(Case.id.desc()))
+    if case is not None:
+        return case
+    scope = session.scalar(select(SideEffect.scope).where(or_(
+        SideEffect.key == f"{LEDGER_FOLLOWUP}{ticket_id}",
+        (SideEffect.external_id == str(ticket_id)) & (
+            (SideEffect.key == LEDGER_TICKET) | SideEffect.key.startswith(LEDGER_FOLLOWUP)))))
+    if scope and scope.startswith("case:"):
+        found = session.get(Case, int(scope.split(":", 1)[1]))
+        return found if found is not None and found.tenant_id == tenant_id else None
+    return None
+
+
+def stage_rows(case: Case, moment: datetime) -> list[dict]:
+    rows = []
+    for stage in case.stages:
+        late = stage.status == "overdue" or (stage.status != "done" and stage.due_at < moment)
+        rows.append({"key": stage.key, "title": STAGES_BY_KEY[stage.key].title, "due_at": stage.due_at,
+                     "status": "overdue" if late else stage.status, "overdue": late,
+                     "done": stage.status == "done", "completed_at": stage.completed_at,
+                     "compensation": (stage.details or {}).get("compensation")})
+    return rows
+
+
+def next_stage(case: Case) -> Case | None:
+    return next((s for s in case.stages if s.status != "done"), None)
+
+
+@bp.app_template_filter("when")
+def _when(value) -> str:
+    if not value:
+        return "—"
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+from connector.web import ui_card, ui_dashboard, ui_sidebar  # noqa: E402,F401  (routes on bp)

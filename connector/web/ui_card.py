@@ -1,0 +1,94 @@
+"""HubSpot contact card: ``GET /hubspot/card`` (v3-signed data fetch) and an admin preview page.
+
+HubSpot's card fetch carries the contact (``associatedObjectId``, and
+``email`` when the card asks for that property) and is signed like webhooks:
+``X-HubSpot-Signature-v3`` over method + URL + body + timestamp with the app's
+client secret (``RECOVERY_HUBSPOT_CLIENT_SECRET``), checked against
+``RECOVERY_PUBLIC_BASE_URL`` when behind a proxy.
+"""
+from flask import current_app, jsonify, render_template, request
+from sqlalchemy import select
+
+from connector.inbound.crm_signatures import verify_hubspot_v3
+from connector.inbound.standard_webhooks import SignatureError
+from connector.store.db import transaction
+from connector.store.models import Case
+from connector.web.admin import _authenticate as bearer_admin
+from connector.web.ui import bp, next_stage, now, rt
+from connector.web.ui_dashboard import dashboard_admin
+from connector.web.webhooks import public_url
+
+
+def _iso(value):
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _ticket_url(ticket_id: int | None) -> str | None:
+    if not ticket_id:
+        return None
+    zendesk = rt().zendesk
+    if zendesk is not None and hasattr(zendesk, "ticket_url"):
+        return zendesk.ticket_url(ticket_id)
+    config = rt().config
+    base = config.get("ZENDESK_BASE_URL") or (
+        f"https://{config['ZENDESK_SUBDOMAIN']}.zendesk.com" if config.get("ZENDESK_SUBDOMAIN") else None)
+    return f"{base.rstrip('/')}/agent/tickets/{ticket_id}" if base else None
+
+
+def _case_for_contact(session, contact_id: str | None, email: str | None) -> Case | None:
+    query = select(Case).where(Case.tenant_id == "default")
+    if contact_id:
+        query = query.where(Case.hubspot_contact_id == contact_id)
+    elif email:
+        query = query.where(Case.customer_email == email.strip().lower())
+    else:
+        return None
+    cases = session.scalars(query.order_by(Case.id.desc())).all()
+    return next((c for c in cases if c.status == "open"), cases[0] if cases else None)
+
+
+def card_json(case: Case | None) -> dict:
+    if case is None:
+        return {"incident": False, "case_id": None, "stage": None, "next_due_at": None, "outcome": None,
+                "zendesk_ticket_url": None, "results": []}
+    upcoming = next_stage(case) if case.status == "open" else None
+    overdue = bool(upcoming and upcoming.due_at < now())
+    facts = {"incident": case.status == "open", "case_id": case.id, "status": case.status,
+             "priority": case.priority, "profile": case.profile,
+             "stage": upcoming.key if upcoming else None, "next_due_at": _iso(upcoming.due_at if upcoming else None),
+             "overdue": overdue, "outcome": case.outcome, "zendesk_ticket_url": _ticket_url(case.zendesk_ticket_id)}
+    properties = [{"label": "Incident", "dataType": "BOOLEAN", "value": facts["incident"]},
+                  {"label": "Stage", "dataType": "STRING", "value": facts["stage"] or "—"},
+                  {"label": "Next due", "dataType": "DATETIME", "value": facts["next_due_at"]},
+                  {"label": "Outcome", "dataType": "STRING", "value": case.outcome or "—"}]
+    result = {"objectId": case.id, "title": f"Recovery case #{case.id}", "properties": properties}
+    if facts["zendesk_ticket_url"]:
+        result["link"] = facts["zendesk_ticket_url"]
+    return {**facts, "results": [result]}
+
+
+@bp.get("/hubspot/card")
+def hubspot_card():
+    secrets = (current_app.config.get("HUBSPOT_CLIENT_SECRET") or "").split()
+    if not secrets:
+        return jsonify(error="invalid_signature", message="RECOVERY_HUBSPOT_CLIENT_SECRET is not configured"), 401
+    try:
+        verify_hubspot_v3(secrets, request.method, public_url(), request.headers, request.get_data(),
+                          tolerance=int(current_app.config["WEBHOOK_TOLERANCE_SECONDS"]),
+                          now=lambda: now().timestamp())
+    except SignatureError as exc:
+        return jsonify(error="invalid_signature", message=str(exc)), 401
+    with transaction(rt().sessions) as session:
+        case = _case_for_contact(session, request.args.get("associatedObjectId"), request.args.get("email"))
+        return jsonify(card_json(case))
+
+
+@bp.get("/hubspot/card/preview")
+def hubspot_card_preview():
+    """The card as a page, for admins (dashboard cookie, or the bearer token for scripts)."""
+    if dashboard_admin() is None and bearer_admin() is not None:
+        return render_template("login.html", error=None, next_path=request.path), 401
+    email = (request.args.get("email") or "").strip()
+    with transaction(rt().sessions) as session:
+        card = card_json(_case_for_contact(session, None, email) if email else None)
+    return render_template("card_preview.html", card=card, email=email)

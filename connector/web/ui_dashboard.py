@@ -1,0 +1,129 @@
+"""Admin dashboard ``/dashboard``: cases by stage, overdue stages, recovery by delay, deliveries, settings.
+
+Login with the admin token in a form (never a URL); the answer is a signed
+cookie (Secure, HttpOnly, SameSite=Strict, 8 h) holding a CSRF token that every
+POST form must send back.
+"""
+import dataclasses
+import hmac
+import json
+import secrets
+from collections import Counter
+
+from flask import abort, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from connector.domain.metrics import BUCKETS
+from connector.domain.react import STAGE_KEYS
+from connector.reporting import metrics_report
+from connector.store.db import transaction
+from connector.store.models import Case, Delivery, Job
+from connector.sync import replay_dead_job
+from connector.web.ui import bp, issue, next_stage, now, read, rt, stage_rows
+
+COOKIE, COOKIE_TTL = "recovery_admin", 8 * 3600
+
+
+def dashboard_admin() -> dict | None:
+    return read("dashboard", request.cookies.get(COOKIE), COOKIE_TTL)
+
+
+def _require_csrf(session: dict) -> None:
+    offered = request.form.get("csrf_token", "")
+    if not hmac.compare_digest(offered.encode(), session["csrf"].encode()):
+        abort(400, description="missing or stale CSRF token: reload the page")
+
+
+def _local_path(value: str | None) -> str:
+    return value if value and value.startswith("/") and not value.startswith("//") and "\\" not in value \
+        else url_for("ui.dashboard")
+
+
+@bp.route("/dashboard/login", methods=["GET", "POST"])
+def dashboard_login():
+    if request.method == "GET":
+        return render_template("login.html", error=None, next_path=request.args.get("next", ""))
+    token = str(rt().config.get("ADMIN_TOKEN") or "")
+    offered = request.form.get("token", "")
+    if not token or not hmac.compare_digest(offered.encode(), token.encode()):
+        return render_template("login.html", error="That token is not the admin token.",
+                               next_path=request.form.get("next", "")), 401
+    response = redirect(_local_path(request.form.get("next")), code=303)
+    response.set_cookie(COOKIE, issue("dashboard", {"csrf": secrets.token_urlsafe(24)}), max_age=COOKIE_TTL,
+                        secure=True, httponly=True, samesite="Strict", path="/")
+    return response
+
+
+@bp.post("/dashboard/logout")
+def dashboard_logout():
+    session = dashboard_admin()
+    if session is not None:
+        _require_csrf(session)
+    response = redirect(url_for("ui.dashboard_login"), code=303)
+    response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="Strict")
+    return response
+
+
+def _plain(value):
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+def _settings() -> dict:
+    policies, runtime = rt().policies, rt()
+    routing = {tier: [{"name": o.name, "email": o.email, "hubspot_owner": o.hubspot_owner} for o in owners]
+               for tier, owners in policies.routing.tiers.items()}
+    settings = {"rules": policies.rules, "routing": routing, "compensation": dict(policies.compensation)}
+    for name, adapter in (("zendesk", runtime.zendesk), ("hubspot", runtime.hubspot)):
+        mapping = getattr(adapter, "mapping", None)
+        if dataclasses.is_dataclass(mapping):
+            settings[f"{name}_mapping"] = {f.name: _plain(getattr(mapping, f.name)) for f in dataclasses.fields(mapping)}
+    settings["survey_mappings"] = sorted(runtime.survey_mappings)
+    return {key: json.dumps(value, indent=2, default=str, ensure_ascii=False) for key, value in settings.items()}
+
+
+def _chart(rates: dict) -> list[dict]:
+    bars = []
+    for index, bucket in enumerate(BUCKETS):
+        rate = (rates.get(bucket) or {}).get("rate")
+        height = round(160 * (rate or 0))
+        bars.append({"bucket": bucket, "rate": rate, "x": 40 + index * 90, "y": 190 - height, "height": height,
+                     "closed": (rates.get(bucket) or {}).get("closed", 0)})
+    return bars
+
+
+@bp.get("/dashboard")
+def dashboard():
+    session = dashboard_admin()
+    if session is None:
+        return redirect(url_for("ui.dashboard_login", next=request.path), code=303)
+    moment = now()
+    with transaction(rt().sessions) as db:
+        open_cases = db.scalars(select(Case).where(Case.status == "open").order_by(Case.id)).all()
+        by_stage = Counter((next_stage(c).key if next_stage(c) else "all_done") for c in open_cases)
+        overdue = [{"case": c, "stage": row} for c in open_cases for row in stage_rows(c, moment) if row["overdue"]]
+        overdue.sort(key=lambda item: item["stage"]["due_at"])
+        deliveries = db.scalars(select(Delivery).order_by(Delivery.id.desc()).limit(50)).all()
+        dead = db.scalars(select(Job).where(Job.status == "dead").order_by(Job.id).limit(100)).all()
+        report = metrics_report(db)
+        return render_template("dashboard.html", csrf=session["csrf"], open_cases=open_cases, by_stage=by_stage,
+                               overdue=overdue, deliveries=deliveries, dead=dead, report=report,
+                               bars=_chart(report["recovery_rate_by_delay"]), settings=_settings(),
+                               stage_keys=STAGE_KEYS)
+
+
+@bp.post("/dashboard/jobs/<int:job_id>/replay")
+def dashboard_replay(job_id: int):
+    session = dashboard_admin()
+    if session is None:
+        abort(401, description="log in to the dashboard first")
+    _require_csrf(session)
+    runtime = rt()
+    with transaction(runtime.sessions) as db:
+        replayed = replay_dead_job(db, job_id, runtime.clock())
+    if replayed:
+        runtime.notify()
+    return redirect(url_for("ui.dashboard", replayed=job_id if replayed else None) + "#deliveries", code=303)

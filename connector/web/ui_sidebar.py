@@ -1,0 +1,100 @@
+"""Zendesk ticket sidebar: ``/zendesk/sidebar`` (signed URL) and its two small endpoints.
+
+1. Zendesk POSTs the app's JWT (``token`` form field) when loading the page;
+   it is verified and exchanged for a sidebar token (this installation, 15 min).
+2. The page's script asks ZAF for the ticket id and loads
+   ``GET /zendesk/sidebar/case?ticket_id=`` with that token; the answer is the
+   case's HTML with a token scoped to that one case.
+3. Buttons call ``POST /zendesk/sidebar/cases/<id>/stages/<key>/complete`` with
+   the case token: the admin API's logic, without the admin token.
+Tokens travel in headers, never cookies (third-party iframes) nor URLs.
+"""
+import logging
+
+from flask import jsonify, render_template, request
+from marshmallow import ValidationError
+
+from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecordSchema
+from connector.domain.react import STAGES_BY_KEY
+from connector.protocol import stages
+from connector.store.db import transaction
+from connector.store.models import Case
+from connector.web.ui import (CASE_TTL, SIDEBAR_TTL, bp, case_for_ticket, issue, now, read, rt,
+                              stage_rows)
+from connector.web.zaf_jwt import TokenError, verify_zaf_token
+
+log = logging.getLogger(__name__)
+FRAME_POLICY = "frame-ancestors 'self' https://*.zendesk.com"
+
+
+def _framed(response, status: int = 200):
+    response = (response, status) if isinstance(response, str) else response
+    from flask import make_response
+    resp = make_response(response)
+    resp.headers["Content-Security-Policy"] = FRAME_POLICY
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _refuse(status: int, message: str):
+    return _framed(render_template("sidebar_error.html", message=message), status)
+
+
+@bp.route("/zendesk/sidebar", methods=["GET", "POST"])
+def sidebar():
+    key = rt().config.get("ZENDESK_APP_PUBLIC_KEY")
+    if not key:
+        return _refuse(503, "The app's public key is not configured (RECOVERY_ZENDESK_APP_PUBLIC_KEY).")
+    try:
+        claims = verify_zaf_token(request.form.get("token", ""), key, now=now().timestamp(),
+                                  audience=rt().config.get("ZENDESK_APP_AUD") or None)
+    except TokenError as exc:
+        log.info("sidebar token refused: %s", exc)
+        return _refuse(401, "Open this page from the Zendesk ticket sidebar.")
+    token = issue("sidebar", {"tenant": "default", "aud": claims.get("aud")})
+    return _framed(render_template("sidebar.html", session_token=token))
+
+
+@bp.get("/zendesk/sidebar/case")
+def sidebar_case():
+    session_claims = read("sidebar", request.headers.get("X-Recovery-Session"), SIDEBAR_TTL)
+    if session_claims is None:
+        return _refuse(401, "Your sidebar session has expired: reload the app.")
+    try:
+        ticket_id = int(request.args.get("ticket_id", ""))
+    except ValueError:
+        return _refuse(422, "ticket_id must be a number.")
+    with transaction(rt().sessions) as session:
+        case = case_for_ticket(session, ticket_id, session_claims["tenant"])
+        if case is None:
+            return _framed(render_template("sidebar_case.html", case=None, ticket_id=ticket_id))
+        token = issue("case", {"tenant": session_claims["tenant"], "case": case.id})
+        return _framed(render_template("sidebar_case.html", case=case, rows=stage_rows(case, now()),
+                                       case_token=token, ticket_id=ticket_id,
+                                       compensation_types=COMPENSATION_TYPES))
+
+
+@bp.post("/zendesk/sidebar/cases/<int:case_id>/stages/<key>/complete")
+def sidebar_complete(case_id: int, key: str):
+    claims = read("case", request.headers.get("X-Recovery-Case"), CASE_TTL)
+    if claims is None or claims.get("case") != case_id:
+        return jsonify(error="unauthorized", message="this token is not for this case"), 401
+    if key not in STAGES_BY_KEY:
+        return jsonify(error="not_found", message=f"unknown stage {key}"), 404
+    body = request.get_json(silent=True) or {}
+    details = None
+    if key == "compensation" and body.get("compensation") is not None:
+        schema = CompensationRecordSchema()
+        try:
+            details = {"compensation": schema.dump(schema.load(body["compensation"]))}
+        except ValidationError as exc:
+            return jsonify(error="validation_failed", fields={"compensation": exc.messages}), 422
+    runtime = rt()
+    with transaction(runtime.sessions) as session:
+        case = session.get(Case, case_id)
+        if case is None or case.tenant_id != claims["tenant"]:
+            return jsonify(error="not_found", message=f"no case {case_id}"), 404
+        changed = stages.complete_stage(session, case, key, runtime.clock(), source="sidebar", details=details)
+    runtime.notify()
+    return jsonify(case_id=case_id, stage=key, changed=changed, status="done")

@@ -1,0 +1,34 @@
+// Contact card: reads GET /hubspot/card from the connector. hubspot.fetch signs the
+// request (X-HubSpot-Signature-v3, the app's client secret); the connector verifies it.
+import React, { useEffect, useState } from "react";
+import { Alert, DescriptionList, DescriptionListItem, Link, LoadingSpinner, Text, hubspot } from "@hubspot/ui-extensions";
+
+export const CONNECTOR_URL = "https://recovery.example.com";  // must be listed in permittedUrls.fetch
+
+hubspot.extend(({ context }) => <RecoveryCard context={context} />);
+
+const RecoveryCard = ({ context }) => {
+  const [card, setCard] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    const contactId = context.crm.objectId;
+    hubspot.fetch(`${CONNECTOR_URL}/hubspot/card?associatedObjectId=${encodeURIComponent(contactId)}`, { method: "GET" })
+      .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+      .then(setCard)
+      .catch(() => setError("The recovery connector did not answer."));
+  }, [context.crm.objectId]);
+  if (error) return <Alert title="NPS recovery" variant="error">{error}</Alert>;
+  if (!card) return <LoadingSpinner label="Loading the recovery case" />;
+  if (!card.case_id) return <Text>No recovery case for this contact.</Text>;
+  return (
+    <>
+      {card.incident && <Alert title="Open incident" variant={card.overdue ? "danger" : "warning"}>Recovery case #{card.case_id}</Alert>}
+      <DescriptionList direction="row">
+        <DescriptionListItem label="Stage">{card.stage || "—"}</DescriptionListItem>
+        <DescriptionListItem label="Next due">{card.next_due_at || "—"}</DescriptionListItem>
+        <DescriptionListItem label="Outcome">{card.outcome || "—"}</DescriptionListItem>
+      </DescriptionList>
+      {card.zendesk_ticket_url && <Link href={card.zendesk_ticket_url}>Open the Zendesk ticket</Link>}
+    </>
+  );
+};

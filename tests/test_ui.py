@@ -1,0 +1,151 @@
+"""The screens over the Flask test client: sidebar tokens, card signature, dashboard auth and CSRF."""
+import re
+import time
+
+import pytest
+
+from connector.inbound.crm_signatures import sign_hubspot_v3
+from connector.store.db import transaction
+from connector.store.models import Case, Job
+from connector.web.zaf_jwt import TokenError, verify_zaf_token
+from tests.conftest import ADMIN_TOKEN
+from tests.signing import HUBSPOT_CLIENT_SECRET
+from tests.ui_support import AUD, ZafKeys, dead_job, open_case
+
+
+@pytest.fixture
+def zaf(tmp_path):
+    return ZafKeys(tmp_path)
+
+
+@pytest.fixture
+def ui_app(runtime, zaf):
+    from connector.web.app import create_app
+    runtime.config.update(ZENDESK_APP_PUBLIC_KEY=zaf.public_pem, ZENDESK_APP_AUD=AUD)
+    return create_app(runtime.config, runtime=runtime)
+
+
+@pytest.fixture
+def ui(ui_app):
+    return ui_app.test_client()
+
+
+def _session(ui, zaf) -> str:
+    page = ui.post("/zendesk/sidebar", data={"token": zaf.token()})
+    assert page.status_code == 200, page.text
+    return re.search(r'name="recovery-session" content="([^"]+)"', page.text).group(1)
+
+
+def test_zaf_token_checks(zaf):
+    claims = verify_zaf_token(zaf.token(), zaf.public_pem, now=time.time(), audience=AUD)
+    assert claims["aud"] == AUD
+    good = zaf.token()
+    tampered = good.rsplit(".", 1)[0][:-2] + "xx." + good.rsplit(".", 1)[1]
+    for token, reason in ((tampered, "signature|JSON|base64"), (zaf.token({"exp": int(time.time()) - 3600}), "expired"),
+                          (zaf.token({"aud": "https://other.zendesk.com/x"}), "another installation"),
+                          (zaf.token(alg="HS256"), "RS256"), ("a.b", "not a JWT")):
+        with pytest.raises(TokenError, match=reason):
+            verify_zaf_token(token, zaf.public_pem, now=time.time(), audience=AUD)
+
+
+def test_sidebar_refuses_without_a_signed_token(ui, zaf):
+    assert ui.post("/zendesk/sidebar", data={"token": "nope"}).status_code == 401
+    assert ui.get("/zendesk/sidebar").status_code == 401
+    assert ui.get("/zendesk/sidebar/case?ticket_id=1").status_code == 401
+
+
+def test_sidebar_shows_the_case_and_completes_stages(ui, runtime, client, zaf):
+    case_id = open_case(runtime, ui, submitted_at="2020-01-01T10:00:00+00:00")
+    fragment = ui.get("/zendesk/sidebar/case?ticket_id=9001", headers={"X-Recovery-Session": _session(ui, zaf)})
+    assert fragment.status_code == 200
+    assert f"Recovery case #{case_id}" in fragment.text and "OVERDUE" in fragment.text
+    assert "marie@example.com" not in fragment.text
+    token = re.search(r'data-case-token="([^"]+)"', fragment.text).group(1)
+    url = f"/zendesk/sidebar/cases/{case_id}/stages/recognition/complete"
+    assert ui.post(url, json={}).status_code == 401
+    assert ui.post(f"/zendesk/sidebar/cases/{case_id + 1}/stages/recognition/complete", json={},
+                   headers={"X-Recovery-Case": token}).status_code == 401
+    assert ui.post(url, json={}, headers={"X-Recovery-Case": token}).get_json()["changed"] is True
+    comp = f"/zendesk/sidebar/cases/{case_id}/stages/compensation/complete"
+    bad = ui.post(comp, json={"compensation": {"type": "cash", "amount": "-1", "currency": "EURO"}},
+                  headers={"X-Recovery-Case": token})
+    assert bad.status_code == 422 and set(bad.get_json()["fields"]["compensation"]) == {"type", "amount", "currency"}
+    ok = ui.post(comp, json={"compensation": {"type": "credit", "amount": "120.50", "currency": "eur"}},
+                 headers={"X-Recovery-Case": token})
+    assert ok.status_code == 200
+    with transaction(runtime.sessions) as session:
+        stages = {s.key: s for s in session.get(Case, case_id).stages}
+        assert stages["recognition"].status == "done"
+        assert stages["compensation"].details["compensation"] == {
+            "type": "credit", "amount": "120.50", "currency": "EUR", "note": None}
+
+
+def test_sidebar_finds_the_case_from_an_earlier_ticket(ui, runtime, zaf):
+    from connector.store.snapshots import DbLedger
+    case_id = open_case(runtime, ui, ticket_id=9100)
+    DbLedger(runtime.sessions, f"case:{case_id}").record("zendesk.followup_for.9100", "9101")
+    with transaction(runtime.sessions) as session:
+        session.get(Case, case_id).zendesk_ticket_id = 9101
+    headers = {"X-Recovery-Session": _session(ui, zaf)}
+    for ticket in (9100, 9101):
+        assert f"Recovery case #{case_id}" in ui.get(f"/zendesk/sidebar/case?ticket_id={ticket}", headers=headers).text
+    assert "No recovery case" in ui.get("/zendesk/sidebar/case?ticket_id=7", headers=headers).text
+
+
+def _signed_card(ui, query: str, *, secret=HUBSPOT_CLIENT_SECRET):
+    stamp = str(int(time.time() * 1000))
+    url = f"http://localhost/hubspot/card?{query}"
+    return ui.get(url, headers={"X-HubSpot-Request-Timestamp": stamp,
+                                "X-HubSpot-Signature-v3": sign_hubspot_v3(secret, "GET", url, b"", stamp)})
+
+
+def test_hubspot_card_is_signed_and_describes_the_case(ui, runtime):
+    case_id = open_case(runtime, ui)
+    card = _signed_card(ui, "associatedObjectId=501&portalId=42")
+    assert card.status_code == 200
+    body = card.get_json()
+    assert body["incident"] is True and body["case_id"] == case_id and body["stage"] == "recognition"
+    assert body["next_due_at"] and body["results"][0]["title"] == f"Recovery case #{case_id}"
+    assert _signed_card(ui, "associatedObjectId=501", secret="wrong").status_code == 401
+    assert ui.get("/hubspot/card?associatedObjectId=501").status_code == 401
+    assert _signed_card(ui, "associatedObjectId=999").get_json()["incident"] is False
+
+
+def _login(ui, token=ADMIN_TOKEN):
+    return ui.post("/dashboard/login", data={"token": token})
+
+
+def test_dashboard_login_cookie_and_csrf(ui, runtime):
+    assert ui.get("/dashboard").status_code == 303
+    assert _login(ui, "wrong").status_code == 401
+    answer = _login(ui)
+    cookie = answer.headers["Set-Cookie"]
+    assert answer.status_code == 303 and ADMIN_TOKEN not in cookie and ADMIN_TOKEN not in answer.location
+    for flag in ("Secure", "HttpOnly", "SameSite=Strict"):
+        assert flag in cookie
+    case_id = open_case(runtime, ui)
+    job_id = dead_job(runtime, case_id)
+    page = ui.get("/dashboard")
+    assert page.status_code == 200 and f"Case #{case_id}" in page.text and f'id="job-{job_id}"' in page.text
+    assert ADMIN_TOKEN not in page.text and HUBSPOT_CLIENT_SECRET not in page.text
+    assert ui.post(f"/dashboard/jobs/{job_id}/replay").status_code == 400  # no CSRF token
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    assert ui.post(f"/dashboard/jobs/{job_id}/replay", data={"csrf_token": csrf}).status_code == 303
+    with transaction(runtime.sessions) as session:
+        assert session.get(Job, job_id).status == "queued"
+
+
+def test_login_redirect_stays_on_this_site(ui):
+    assert _login(ui).location.endswith("/dashboard")
+    answer = ui.post("/dashboard/login", data={"token": ADMIN_TOKEN, "next": "//evil.example/x"})
+    assert "evil" not in answer.location
+
+
+def test_card_preview_needs_admin_and_escapes(ui, runtime):
+    assert ui.get("/hubspot/card/preview?email=marie@example.com").status_code == 401
+    open_case(runtime, ui)
+    _login(ui)
+    page = ui.get("/hubspot/card/preview?email=marie@example.com")
+    assert page.status_code == 200 and "Open incident" in page.text
+    hostile = ui.get('/hubspot/card/preview?email=<script>alert(1)</script>')
+    assert "<script>alert(1)</script>" not in hostile.text and "&lt;script&gt;" in hostile.text
