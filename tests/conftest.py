@@ -50,12 +50,22 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'recovery.db'}"
         return
-    url = request.getfixturevalue("pg_database")
-    engine = create_engine(url)
+    yield _empty(request.getfixturevalue("pg_database"))
+
+
+def _empty(url: str) -> str:
     from connector.store.models import Base
+
+    engine = create_engine(url)
     Base.metadata.drop_all(engine)
     engine.dispose()
-    yield url
+    return url
+
+
+@pytest.fixture
+def postgres_url(pg_database):
+    """An empty PostgreSQL database, for what only PostgreSQL does (several processes)."""
+    return _empty(pg_database)
 
 
 @pytest.fixture
