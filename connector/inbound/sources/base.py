@@ -15,13 +15,29 @@ checklist for all of them (413 -> 401 -> 415 -> 400 -> 422 -> 202/200):
 * ``delivery_id(headers, payload)`` — the vendor's id of this delivery, for the
   delivery log (``payload`` is ``None`` until the body is parsed).
 """
+import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from marshmallow import RAISE, Schema, fields, validate
 
 from connector.domain.rules import SCALES
-from connector.inbound.standard_webhooks import SignatureError  # noqa: F401 (re-exported)
+from connector.inbound.standard_webhooks import SignatureError
+
+
+def match_scheme_signature(header: str, offered: str | None, expected, *, scheme: str, form: str,
+                           case_insensitive: bool = False) -> None:
+    """Check a ``<scheme>=<digest>`` header (Typeform, Delighted) against the signature each
+    configured secret gives (``expected``); one message per failure, constant-time compare."""
+    offered = (offered or "").strip()
+    if not offered:
+        raise SignatureError(f"missing {header} header")
+    got, _, digest = offered.partition("=")
+    if got != scheme or not digest:
+        raise SignatureError(f"{header} is not {scheme}=<{form}>")
+    value = offered.lower() if case_insensitive else offered
+    if not any(hmac.compare_digest(candidate.encode(), value.encode()) for candidate in expected):
+        raise SignatureError("no signature matches")
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from marshmallow import fields, validate
 
 from connector.domain.rules import SCALES
 from connector.inbound.sources import values as v
-from connector.inbound.sources.base import (Ignored, SignatureError, SourceMappingSchema, SurveySource,
-                                            customer_fields)
+from connector.inbound.sources.base import (Ignored, SourceMappingSchema, SurveySource, customer_fields,
+                                            match_scheme_signature)
 
 HEADER = "X-Delighted-Webhook-Signature"
 
@@ -52,16 +52,9 @@ class DelightedSource(SurveySource):
     mapping_schema = DelightedMappingSchema
 
     def verify(self, config, facts, raw_body, now):
-        offered = (facts.headers.get(HEADER) or "").strip()
-        if not offered:
-            raise SignatureError(f"missing {HEADER} header")
-        scheme, _, digest = offered.partition("=")
-        if scheme != "sha256" or not digest:
-            raise SignatureError(f"{HEADER} is not sha256=<hex>")
-        for secret in self.secrets(config):
-            if hmac.compare_digest(sign(secret, raw_body).encode(), offered.lower().encode()):
-                return
-        raise SignatureError("no signature matches")
+        match_scheme_signature(HEADER, facts.headers.get(HEADER),
+                               (sign(secret, raw_body) for secret in self.secrets(config)),
+                               scheme="sha256", form="hex", case_insensitive=True)
 
     def delivery_id(self, headers, payload):
         event_id = v.dig(payload, "event_id")

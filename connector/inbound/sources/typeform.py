@@ -26,7 +26,7 @@ from marshmallow import fields, validate
 
 from connector.domain.rules import SCALES
 from connector.inbound.sources import values as v
-from connector.inbound.sources.base import Ignored, SignatureError, SourceMappingSchema, SurveySource
+from connector.inbound.sources.base import Ignored, SourceMappingSchema, SurveySource, match_scheme_signature
 
 HEADER = "Typeform-Signature"
 
@@ -64,16 +64,9 @@ class TypeformSource(SurveySource):
     mapping_schema = TypeformMappingSchema
 
     def verify(self, config, facts, raw_body, now):
-        offered = facts.headers.get(HEADER)
-        if not offered:
-            raise SignatureError(f"missing {HEADER} header")
-        scheme, _, digest = offered.strip().partition("=")
-        if scheme != "sha256" or not digest:
-            raise SignatureError(f"{HEADER} is not sha256=<base64>")
-        for secret in self.secrets(config):
-            if hmac.compare_digest(sign(secret, raw_body).encode(), offered.strip().encode()):
-                return
-        raise SignatureError("no signature matches")
+        match_scheme_signature(HEADER, facts.headers.get(HEADER),
+                               (sign(secret, raw_body) for secret in self.secrets(config)),
+                               scheme="sha256", form="base64")
 
     def delivery_id(self, headers, payload):
         event_id = v.dig(payload, "event_id")
