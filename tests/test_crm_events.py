@@ -153,3 +153,18 @@ def test_public_base_url_is_the_uri_hubspot_signed(client, app, synced_case):
     behind_proxy = post_hubspot_events(client, [hubspot_task_completed("1")],
                                        signed_base="https://connector.example.com")
     assert behind_proxy.status_code == 200
+
+
+def test_replayed_hubspot_delivery_changes_nothing_more(client, synced_case, frozen_runtime, fake_hubspot):
+    with transaction(frozen_runtime.sessions) as session:
+        effect = session.scalar(select(SideEffect).where(SideEffect.key == "hubspot.task.action"))
+        effect.external_id = "777"
+    fake_hubspot.tasks["777"] = fake_hubspot.tasks.pop(f"recovery-{synced_case}-action")
+    delivery = [hubspot_task_completed("777", event_id=41)]
+    assert post_hubspot_events(client, delivery).get_json()["detail"] == "1 handled, 0 ignored of 1 event(s)"
+    with transaction(frozen_runtime.sessions) as session:
+        jobs_after_first = len(session.scalars(select(Job)).all())
+    replay = post_hubspot_events(client, delivery)  # HubSpot retries a delivery it thinks failed
+    assert replay.status_code == 200 and replay.get_json()["status"] == "ignored"
+    with transaction(frozen_runtime.sessions) as session:
+        assert len(session.scalars(select(Job)).all()) == jobs_after_first
