@@ -54,7 +54,7 @@ def zendesk_sync_case(rt, job: ClaimedJob) -> None:
         rt.zendesk.update_ticket(ticket_id, public_reply=snapshot.recognition_draft)
         ledger.record("zendesk.reply", str(ticket_id))
     with transaction(rt.sessions) as session:
-        case = session.get(Case, job.ref_id)
+        case = session.get(Case, job.ref_id, with_for_update=True)  # see _when_both_synced
         case.zendesk_ticket_id, case.zendesk_synced = int(ticket_id), True
         _when_both_synced(rt, session, case)
         complete(session, job, rt.clock())
@@ -62,7 +62,11 @@ def zendesk_sync_case(rt, job: ClaimedJob) -> None:
 
 
 def _when_both_synced(rt, session, case: Case) -> None:
-    """Whichever vendor job finishes second links the ticket on the contact and adds the rep's note."""
+    """Whichever vendor job finishes second links the ticket on the contact and adds the rep's note.
+
+    Both callers hold the case row locked (FOR UPDATE): on PostgreSQL two jobs in two processes
+    would otherwise each read the row before the other's commit, and neither would see both done.
+    """
     if not case.hubspot_synced or not (case.zendesk_ticket_id or rt.zendesk is None):
         return
     if case.zendesk_ticket_id and not case.hubspot_ticket_url_synced:
@@ -105,7 +109,7 @@ def hubspot_sync_case(rt, job: ClaimedJob) -> None:
     rt.hubspot.create_stage_tasks(snapshot, str(contact_id), DbLedger(rt.sessions, f"case:{job.ref_id}"),
                                   first_attempt=job.fresh)
     with transaction(rt.sessions) as session:
-        case = session.get(Case, job.ref_id)
+        case = session.get(Case, job.ref_id, with_for_update=True)  # see _when_both_synced
         case.hubspot_synced = True
         case.hubspot_ticket_url_synced = snapshot.zendesk_ticket_url is not None
         _when_both_synced(rt, session, case)
@@ -122,7 +126,7 @@ def hubspot_link_ticket(rt, job: ClaimedJob) -> None:
         contact_id, ticket_id = case.hubspot_contact_id, case.zendesk_ticket_id
     rt.hubspot.set_ticket_url(contact_id, rt.zendesk.ticket_url(ticket_id))
     with transaction(rt.sessions) as session:
-        session.get(Case, job.ref_id).hubspot_ticket_url_synced = True
+        session.get(Case, job.ref_id, with_for_update=True).hubspot_ticket_url_synced = True
         complete(session, job, rt.clock())
 
 

@@ -40,12 +40,12 @@ def zendesk_followup(rt, job: ClaimedJob) -> None:
         new_id = rt.zendesk.open_followup(snapshot, number, ledger, first_attempt=job.fresh)
         ledger.record(f"{FOR_TICKET}{closed_id}", str(new_id))
     with transaction(rt.sessions) as session:
-        case = session.get(Case, job.ref_id)
+        case = session.get(Case, job.ref_id, with_for_update=True)
         case.zendesk_ticket_id = int(new_id)
         complete(session, job, rt.clock())
     # The contact's ticket link must follow the live ticket.
     with transaction(rt.sessions) as session:
-        case = session.get(Case, job.ref_id)
+        case = session.get(Case, job.ref_id, with_for_update=True)
         case.hubspot_ticket_url_synced = False
         if case.hubspot_synced:
             enqueue(session, "hubspot.link_ticket", case.id, tenant_id=case.tenant_id,

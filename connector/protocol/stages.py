@@ -25,6 +25,8 @@ def complete_stage(session, case: Case, key: str, now, *, source: str, details: 
 
     ``details`` (e.g. the compensation given) are kept even when the stage was
     already done elsewhere: the sidebar is where the amount is entered."""
+    # Completions of one case are serialised: the done count below names the sync jobs.
+    session.refresh(case, with_for_update=True)
     stage = next((s for s in case.stages if s.key == key), None)
     if stage is None:
         raise KeyError(key)
