@@ -40,8 +40,12 @@ def _match(secrets: Iterable[str], message: bytes, offered: str) -> None:
     raise SignatureError("no signature matches")
 
 
+def _zendesk_message(timestamp: str, body: bytes) -> bytes:
+    return timestamp.encode() + body
+
+
 def sign_zendesk(secret: str, timestamp: str, body: bytes) -> str:
-    return _digest(secret, timestamp.encode() + body)
+    return _digest(secret, _zendesk_message(timestamp, body))
 
 
 def verify_zendesk(secrets: Iterable[str], headers: Mapping[str, str], body: bytes, *,
@@ -59,7 +63,7 @@ def verify_zendesk(secrets: Iterable[str], headers: Mapping[str, str], body: byt
     except ValueError:
         raise SignatureError("X-Zendesk-Webhook-Signature-Timestamp is not an ISO 8601 time") from None
     _check_age(now() - sent.timestamp(), tolerance)
-    _match(secrets, stamp.encode() + body, signature)
+    _match(secrets, _zendesk_message(stamp, body), signature)
 
 
 def hubspot_uri(uri: str) -> str:
@@ -68,8 +72,12 @@ def hubspot_uri(uri: str) -> str:
     return uri
 
 
+def _hubspot_message(method: str, uri: str, body: bytes, timestamp_ms: str) -> bytes:
+    return method.upper().encode() + hubspot_uri(uri).encode() + body + timestamp_ms.encode()
+
+
 def sign_hubspot_v3(secret: str, method: str, uri: str, body: bytes, timestamp_ms: str) -> str:
-    return _digest(secret, method.upper().encode() + hubspot_uri(uri).encode() + body + timestamp_ms.encode())
+    return _digest(secret, _hubspot_message(method, uri, body, timestamp_ms))
 
 
 def verify_hubspot_v3(secrets: Iterable[str], method: str, uri: str, headers: Mapping[str, str], body: bytes, *,
@@ -83,4 +91,4 @@ def verify_hubspot_v3(secrets: Iterable[str], method: str, uri: str, headers: Ma
     if not stamp.isdigit():
         raise SignatureError("X-HubSpot-Request-Timestamp is not Unix milliseconds")
     _check_age(now() - int(stamp) / 1000, tolerance)
-    _match(secrets, method.upper().encode() + hubspot_uri(uri).encode() + body + stamp.encode(), signature)
+    _match(secrets, _hubspot_message(method, uri, body, stamp), signature)
