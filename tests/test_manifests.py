@@ -11,14 +11,37 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 ROOT = Path(__file__).resolve().parents[1] / "manifest"
 ZENDESK, HUBSPOT = ROOT / "zendesk", ROOT / "hubspot"
-# Routes the later OAuth work adds (issue 6 item 3); listed here so they are not forgotten.
-PLANNED_ROUTES = {"/oauth/hubspot/callback"}
-# HubSpot SDK API groups used by the adapter -> the scope each needs.
-SCOPE_FOR_API = {"crm.contacts": {"crm.objects.contacts.read", "crm.objects.contacts.write"},
-                 "crm.objects.notes": {"crm.objects.contacts.write"},
-                 "crm.objects.tasks": {"crm.objects.contacts.write"},
-                 "crm.properties": {"crm.schemas.contacts.read", "crm.schemas.contacts.write"},
-                 "crm.companies": {"crm.objects.companies.read"}, "crm.owners": {"crm.objects.owners.read"}}
+# Zendesk validator constants (zendesk_apps_support: manifest/parameter.rb, validations/translations.rb)
+# Secure-setting scopes: "header" is the value zendesk_apps_support's own spec uses
+# (spec/validations/secure_settings_spec.rb); add others only with a source.
+ZAF_PARAMETER_TYPES = {"text", "password", "checkbox", "url", "number", "multiline", "hidden", "oauth"}
+ZAF_LOCALE = r"[a-z]{2}(-\w{2,3})?"
+ZAF_SECURE_SCOPES = {"header"}
+# HubSpot SDK API objects the client builds (connector/providers/hubspot/client.py) -> the scopes the
+# calls made through them need, from each API's "Scope requirements" on developers.hubspot.com:
+# contacts, tasks and notes all list crm.objects.contacts.read/.write (tasks and notes are engagements,
+# with no scope of their own); properties and property groups of contacts list crm.schemas.contacts.*;
+# companies crm.objects.companies.read; owners crm.objects.owners.read.
+CONTACTS_READ, CONTACTS_WRITE = "crm.objects.contacts.read", "crm.objects.contacts.write"
+SCOPES_FOR_SDK_API = {
+    "crm.properties.groups_api": {"crm.schemas.contacts.read", "crm.schemas.contacts.write"},  # get_all, create
+    "crm.properties.core_api": {"crm.schemas.contacts.read", "crm.schemas.contacts.write"},    # get_all, update
+    "crm.properties.batch_api": {"crm.schemas.contacts.write"},                               # create
+    "crm.contacts.basic_api": {CONTACTS_READ, CONTACTS_WRITE},                                # get_by_id, update
+    "crm.contacts.batch_api": {CONTACTS_WRITE},                                               # upsert
+    "crm.companies.basic_api": {"crm.objects.companies.read"},                                # get_by_id
+    "crm.objects.notes.basic_api": {CONTACTS_WRITE},                                          # create
+    "crm.objects.notes.batch_api": {CONTACTS_WRITE},                                          # batch create
+    "crm.objects.notes.search_api": {CONTACTS_READ},                                          # do_search
+    "crm.objects.tasks.basic_api": {CONTACTS_WRITE},                                          # update
+    "crm.objects.tasks.batch_api": {CONTACTS_WRITE},                                          # create
+    "crm.objects.tasks.search_api": {CONTACTS_READ},                                          # do_search
+    "crm.owners.owners_api": {"crm.objects.owners.read"},                                     # get_page
+}
+# Scopes the app needs besides its API calls: "oauth" (HubSpot's basic scope of every OAuth app), a
+# card on contact records (app cards reference: minimum scope of the object type), and webhooks that
+# read task and contact events (the events' object read scope).
+SCOPES_FOR_FEATURES = {"oauth", CONTACTS_READ}
 
 
 def _json(path: Path):
@@ -41,37 +64,85 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 
 def test_zendesk_manifest_passes_the_validation_rules():
+    """The rules of Zendesk's own validator (zendesk/zendesk_apps_support, validations/manifest.rb and
+    secure_settings.rb) and of the manifest reference (developer.zendesk.com, "Manifest reference")."""
     manifest = _json(ZENDESK / "manifest.json")
     for field in ("name", "author", "defaultLocale", "location", "frameworkVersion", "version"):
         assert manifest.get(field), f"manifest.json needs {field}"
-    assert set(manifest["author"]) >= {"name", "email"} and "@" in manifest["author"]["email"]
-    assert manifest["frameworkVersion"] == "2.0" and manifest["private"] is False and manifest["signedUrls"] is True
-    for parameter in manifest["parameters"]:
-        assert re.fullmatch(r"[a-z_]+", parameter["name"]) and parameter["type"] in ("text", "url", "checkbox", "number")
-        if parameter.get("secure"):
-            assert parameter.get("scopes"), f"secure parameter {parameter['name']} must declare scopes"
-    assert _png_size(ZENDESK / "assets/logo.png") == (128, 128)
-    assert _png_size(ZENDESK / "assets/logo-small.png") == (64, 64)
-    assert any(_png_size(p) == (1024, 768) for p in (ZENDESK / "assets").glob("screenshot-*.png"))
+    author = manifest["author"]
+    assert set(author) >= {"name", "email", "url"} and "@" in author["email"]
+    assert re.match(r"https?://", author["url"]), "the validator wants an http(s) author url"
+    assert manifest["frameworkVersion"] == "2.0" and manifest["version"]
+    assert manifest["private"] is False, "a marketplace app is public"
+    assert manifest["signedUrls"] is True and manifest.get("singleInstall") in (None, True, False)
+    assert re.fullmatch(ZAF_LOCALE, manifest["defaultLocale"])
+    assert (ZENDESK / f"translations/{manifest['defaultLocale']}.json").exists()
+    names = [p["name"] for p in manifest.get("parameters", [])]
+    assert len(names) == len(set(names)) and "name" not in names
+    for parameter in manifest.get("parameters", []):
+        assert re.fullmatch(r"[a-z_]+", parameter["name"]) and parameter.get("type", "text") in ZAF_PARAMETER_TYPES
+        assert not (parameter.get("type") == "hidden" and parameter.get("required")), "hidden cannot be required"
+        if parameter.get("secure"):  # secure settings: only through the Zendesk proxy, limited by scopes
+            assert parameter.get("scopes") and set(parameter["scopes"]) <= ZAF_SECURE_SCOPES, parameter["name"]
+            assert manifest.get("domainWhitelist"), "secure settings are only sent to whitelisted domains"
+        for key in ("required", "secure"):
+            assert isinstance(parameter.get(key, False), bool)
 
 
-@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_zendesk_assets_have_the_marketplace_sizes():
+    """logo.png 320x320 and logo-small.png 128x128 (developer.zendesk.com "Create app brand assets",
+    "Styles and assets"); at most 3 screenshot-N.png, each exactly 1024x768 (zendesk_apps_support
+    validations/screenshots.rb: MAX_FILES = 3, 1024 x 768)."""
+    assert _png_size(ZENDESK / "assets/logo.png") == (320, 320)
+    assert _png_size(ZENDESK / "assets/logo-small.png") == (128, 128)
+    screenshots = sorted((ZENDESK / "assets").glob("screenshot-*.png"))
+    assert 1 <= len(screenshots) <= 3
+    assert [p.name for p in screenshots] == [f"screenshot-{i}.png" for i in range(len(screenshots))]
+    assert all(_png_size(p) == (1024, 768) for p in screenshots)
+
+
+LOCALES = sorted(p.stem for p in (ZENDESK / "translations").glob("*.json"))
+
+
+@pytest.mark.parametrize("locale", LOCALES)
 def test_zendesk_translations_have_the_marketplace_strings(locale):
+    """A public app's translations/<locale>.json carries app.name, short_description, long_description
+    and installation_instructions (zendesk_apps_support validations/translations.rb); name at most 40
+    characters, short description at most 80 (developer.zendesk.com "Create content"); every setting
+    has a label and help text ("Setting up new apps"); every locale has the keys of the default one."""
     manifest = _json(ZENDESK / "manifest.json")
+    assert re.fullmatch(ZAF_LOCALE, locale)
     app = _json(ZENDESK / f"translations/{locale}.json")["app"]
     for key in ("name", "short_description", "long_description", "installation_instructions"):
         assert isinstance(app.get(key), str) and app[key].strip(), f"{locale}.json lacks app.{key}"
-    assert len(app["short_description"]) <= 80
-    for parameter in manifest["parameters"]:
-        assert app["parameters"][parameter["name"]]["label"], f"{locale}.json lacks a label for {parameter['name']}"
-    assert manifest["defaultLocale"] == "en" and (ZENDESK / "translations/en.json").exists()
+    assert len(app["name"]) <= 40 and len(app["short_description"]) <= 80
+    for parameter in manifest.get("parameters", []):
+        strings = app["parameters"][parameter["name"]]
+        assert strings["label"].strip() and strings["helpText"].strip(), f"{locale}.json: {parameter['name']}"
+    assert set(app["parameters"]) == {p["name"] for p in manifest.get("parameters", [])}
+    default = _json(ZENDESK / f"translations/{manifest['defaultLocale']}.json")["app"]
+    assert _keys(app) == _keys(default), f"{locale}.json and the default locale differ in keys"
+
+
+def _keys(tree, prefix=""):
+    if not isinstance(tree, dict):
+        return {prefix}
+    return set().union(*(_keys(value, f"{prefix}.{key}") for key, value in tree.items()))
 
 
 def test_zendesk_sidebar_url_is_the_connector_sidebar(app):
-    sidebar = _json(ZENDESK / "manifest.json")["location"]["support"]["ticket_sidebar"]["url"]
-    prefix = "{{setting.connector_url}}"
-    assert sidebar.startswith(prefix) and "connector_url" in {p["name"] for p in _json(ZENDESK / "manifest.json")["parameters"]}
-    path = sidebar[len(prefix):]
+    """The ticket sidebar is a URL location on the connector, so that Zendesk POSTs its signed JWT
+    (signedUrls) there. The URL's host is the installation's connector_url setting: zendesk_apps_support
+    accepts location URLs containing "{{setting." (validations/manifest.rb, PR #202). A setting used
+    there must be a plain (non-secure), required url setting; the rest of the URL is a route."""
+    manifest = _json(ZENDESK / "manifest.json")
+    sidebar = manifest["location"]["support"]["ticket_sidebar"]
+    assert isinstance(sidebar.get("flexible", False), bool) and sidebar.get("autoLoad", True) is True
+    match = re.fullmatch(r"\{\{setting\.([a-z_]+)\}\}(/[\w/]+)", sidebar["url"])
+    assert match, "the sidebar URL is {{setting.<url setting>}}/<path>"
+    setting = next(p for p in manifest["parameters"] if p["name"] == match[1])
+    assert setting["type"] == "url" and setting.get("required") is True and not setting.get("secure")
+    path = match[2]
     assert _route(app, path, "POST") == _route(app, path, "GET") == "ui.sidebar"  # signed URLs are POSTed
     assert "ZENDESK_APP_PUBLIC_KEY" in (Path(__file__).parents[1] / "connector/web/ui_sidebar.py").read_text()
 
@@ -81,46 +152,97 @@ def _hubspot():
             _json(HUBSPOT / "src/app/webhooks/webhooks-hsmeta.json")["config"])
 
 
+HUBSPOT_UID = r"[A-Za-z0-9_.-]{1,64}"
+CARD_LOCATIONS = {"crm.record.tab", "crm.record.sidebar", "crm.preview", "helpdesk.sidebar"}
+
+
 def test_hubspot_project_layout():
+    """2025.2 project shape: hsproject.json (name, srcDir, platformVersion), the app schema of
+    "App configuration" (uid, type app, name, description, distribution, auth, permittedUrls, support;
+    a marketplace app must use oauth), the card schema of the "App cards reference" (type card, one
+    location, objectTypes, entrypoint), each *-hsmeta.json at the root of its feature folder with a
+    project-unique uid (HubSpot/hubspot-project-components 2025.2, AGENTS.md and templates)."""
     project = _json(HUBSPOT / "hsproject.json")
-    assert project["srcDir"] == "src" and re.fullmatch(r"\d{4}\.\d", project["platformVersion"])
+    assert project["name"] and project["srcDir"] == "src" and project["platformVersion"] == "2025.2"
+    metas = sorted((HUBSPOT / "src/app").rglob("*-hsmeta.json"))
+    components = {p.relative_to(HUBSPOT / "src/app").as_posix(): _json(p) for p in metas}
+    uids = [c["uid"] for c in components.values()]
+    assert len(uids) == len(set(uids)) and all(re.fullmatch(HUBSPOT_UID, u) for u in uids)
+    folder_of = {"app": "", "card": "cards/", "webhooks": "webhooks/"}
+    for path, component in components.items():
+        assert component["type"] in folder_of, f"{path}: unexpected component type"
+        assert path == folder_of[component["type"]] + path.rsplit("/", 1)[-1], f"{path} is in the wrong folder"
     config, _ = _hubspot()
-    assert config["auth"]["type"] == "oauth" and config["distribution"] == "marketplace"
+    app = _json(HUBSPOT / "src/app/app-hsmeta.json")
+    assert app["type"] == "app" and 0 < len(config["name"]) <= 200 and config["description"].strip()
+    assert config["distribution"] == "marketplace" and config["auth"]["type"] == "oauth"
+    assert set(config["permittedUrls"]) == {"fetch", "iframe", "img"}
+    assert set(config["support"]) >= {"supportEmail", "documentationUrl", "supportUrl"}
     card = _json(HUBSPOT / "src/app/cards/recovery-card-hsmeta.json")
-    assert card["type"] == "card" and card["config"]["objectTypes"] == ["contacts"]
+    assert card["type"] == "card" and card["config"]["name"] and card["config"]["location"] in CARD_LOCATIONS
+    assert card["config"]["objectTypes"] == ["contacts"]
     assert (HUBSPOT / "src" / card["config"]["entrypoint"].lstrip("/")).exists()
+    package = _json(HUBSPOT / "src/app/cards/package.json")
+    assert {"@hubspot/ui-extensions", "react"} <= set(package["dependencies"])
 
 
 def test_hubspot_urls_are_routes_of_the_app(app):
+    """One connector origin everywhere: permittedUrls.fetch (hubspot.fetch only reaches listed HTTPS,
+    non-localhost URLs - "Fetching data"), the card's CONNECTOR_URL, the webhook targetUrl and the
+    OAuth redirect URLs; each path is a route of the app (or an OAuth route still being built)."""
     config, webhooks = _hubspot()
-    base = urlparse(config["permittedUrls"]["fetch"][0])
+    fetch = config["permittedUrls"]["fetch"]
+    assert len(fetch) == 1
+    base = urlparse(fetch[0])
+    assert base.scheme == "https" and base.hostname not in ("localhost", "127.0.0.1") and base.path in ("", "/")
     target = urlparse(webhooks["settings"]["targetUrl"])
-    assert target.netloc == base.netloc and target.scheme == "https"
+    assert (target.scheme, target.netloc) == (base.scheme, base.netloc)
     assert _route(app, target.path, "POST") == "crm_events.hubspot"
     for url in config["auth"]["redirectUrls"]:
-        assert urlparse(url).netloc == base.netloc and urlparse(url).path in PLANNED_ROUTES
+        redirect = urlparse(url)
+        assert (redirect.scheme, redirect.netloc) == (base.scheme, base.netloc)
+        _route(app, redirect.path, "GET")
     jsx = (HUBSPOT / "src/app/cards/RecoveryCard.jsx").read_text()
-    assert f'CONNECTOR_URL = "{base.scheme}://{base.netloc}"' in jsx
-    for path in re.findall(r"\$\{CONNECTOR_URL\}(/[\w/]+)", jsx):
-        assert _route(app, path, "GET") == "ui.hubspot_card"
+    assert re.findall(r'CONNECTOR_URL = "([^"]+)"', jsx) == [f"{base.scheme}://{base.netloc}"]
+    assert "window.fetch" not in jsx and re.search(r"(?<![\w.])fetch\(", jsx) is None, "cards use hubspot.fetch"
+    paths = re.findall(r"hubspot\.fetch\(`\$\{CONNECTOR_URL\}(/[\w/]+)", jsx)
+    assert paths and all(_route(app, path, "GET") == "ui.hubspot_card" for path in paths)
     assert app.config.get("HUBSPOT_CLIENT_SECRET"), "card and webhooks are verified with the client secret"
 
 
 def test_hubspot_subscriptions_are_events_the_connector_handles():
+    """Webhook component shape of developers.hubspot.com "Configure webhooks" (2025.2): settings with
+    targetUrl and maxConcurrentRequests; object.* events in crmObjects (task is a supported generic
+    object type); contact.privacyDeletion is a classic event that goes in hubEvents, not in
+    legacyCrmObjects (same page, and HubSpot/hubspot-project-components 2025.2 webhooks template)."""
     from connector.events import hubspot as events
     _, webhooks = _hubspot()
+    assert webhooks["settings"]["targetUrl"].startswith("https://")
+    assert isinstance(webhooks["settings"]["maxConcurrentRequests"], int) and webhooks["settings"]["maxConcurrentRequests"] > 0
     source = Path(events.__file__).read_text()
-    crm = webhooks["subscriptions"]["crmObjects"]
-    assert [(s["subscriptionType"], s["objectType"], s["propertyName"]) for s in crm] == [
-        ("object.propertyChange", "task", "hs_task_status")]
-    assert "hs_task_status" in source and "COMPLETED" in source
-    for legacy in webhooks["subscriptions"]["legacyCrmObjects"]:
-        assert legacy["subscriptionType"] in source, f"{legacy['subscriptionType']} is not handled"
+    subscriptions = webhooks["subscriptions"]
+    assert set(subscriptions) <= {"crmObjects", "legacyCrmObjects", "hubEvents"}
+    crm = subscriptions["crmObjects"]
+    assert [(s["subscriptionType"], s["objectType"], s["propertyName"], s["active"]) for s in crm] == [
+        ("object.propertyChange", "task", "hs_task_status", True)]
+    assert "hs_task_status" in source and "COMPLETED" in source and events.TASK_OBJECT_TYPE == "0-27"
+    assert not any(s["subscriptionType"].startswith(("contact.privacyDeletion", "conversation."))
+                   for s in subscriptions.get("legacyCrmObjects", [])), "those go in hubEvents"
+    assert [(s["subscriptionType"], s["active"]) for s in subscriptions["hubEvents"]] == [
+        ("contact.privacyDeletion", True)]
+    assert "contact.privacyDeletion" in events.PRIVACY_DELETION
 
 
 def test_hubspot_scopes_are_exactly_what_the_adapter_uses():
+    """requiredScopes = the scopes of every SDK API the client uses, plus oauth and the card's and
+    webhooks' read scope; nothing more (least privilege, marketplace review)."""
     client = (Path(__file__).parents[1] / "connector/providers/hubspot/client.py").read_text()
-    used = {api for api in SCOPE_FOR_API if re.search(rf"\b{re.escape(api)}\.", client)}
-    assert used == set(SCOPE_FOR_API), f"update SCOPE_FOR_API: {set(SCOPE_FOR_API) ^ used}"
-    needed = set().union(*(SCOPE_FOR_API[api] for api in used)) | {"oauth"}
-    assert set(_hubspot()[0]["auth"]["requiredScopes"]) == needed
+    used = set(re.findall(r"\bcrm\.(?:objects\.)?\w+\.\w+_api\b", client))
+    assert used == set(SCOPES_FOR_SDK_API), f"update SCOPES_FOR_SDK_API: {set(SCOPES_FOR_SDK_API) ^ used}"
+    needed = set().union(*SCOPES_FOR_SDK_API.values()) | SCOPES_FOR_FEATURES
+    auth = _hubspot()[0]["auth"]
+    assert sorted(auth["requiredScopes"]) == sorted(needed)
+    assert auth["optionalScopes"] == [] and auth["conditionallyRequiredScopes"] == []
+    from connector.installs.oauth import HUBSPOT_SCOPES
+
+    assert sorted(HUBSPOT_SCOPES.split()) == sorted(auth["requiredScopes"]), "the install asks for what the app declares"

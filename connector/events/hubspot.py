@@ -35,26 +35,37 @@ def _is_task_completion(event: dict) -> bool:
 
 
 def _complete_task(rt, session, task_id: str) -> bool:
-    effect = session.scalar(select(SideEffect).where(
-        SideEffect.key.startswith("hubspot.task."), SideEffect.external_id == task_id))
-    if effect is None:
-        return False  # not one of our recovery tasks
-    case = session.get(Case, int(effect.scope.split(":", 1)[1]))
-    key = effect.key.removeprefix("hubspot.task.")
-    return case is not None and complete_stage(session, case, key, rt.clock(), source="hubspot")
+    effects = session.scalars(select(SideEffect).where(
+        SideEffect.key.startswith("hubspot.task."), SideEffect.external_id == task_id)).all()
+    for effect in effects:  # object ids are per portal: keep the one of this event's tenant
+        case = session.get(Case, int(effect.scope.split(":", 1)[1]))
+        if case is not None and case.tenant_id == rt.tenant_id:
+            key = effect.key.removeprefix("hubspot.task.")
+            return complete_stage(session, case, key, rt.clock(), source="hubspot")
+    return False  # not one of this tenant's recovery tasks
 
 
-def handle(rt, events: list[dict]) -> tuple[str, str | None]:
+def handle(rt, events: list[dict], tenant_of=lambda portal_id: "default") -> tuple[str, str | None]:
+    """``tenant_of(portalId)`` names the tenant that installed the portal (None: not ours)."""
     handled = ignored = 0
+    # Look the portals up first: tenant_of reads in its own transaction, which must not wait on
+    # this one's write lock (SQLite: one writer).
+    tenants = {portal: tenant_of(portal) for portal in {event.get("portalId") for event in events}}
+    runtimes = {tenant: rt.for_tenant(tenant) for tenant in set(tenants.values()) - {None}}
     with transaction(rt.sessions) as session:
         for event in events:
+            tenant = tenants[event.get("portalId")]
+            if tenant is None:
+                ignored += 1
+                continue
+            trt = runtimes[tenant]
             if _is_task_completion(event):
-                if _complete_task(rt, session, str(event["objectId"])):
+                if _complete_task(trt, session, str(event["objectId"])):
                     handled += 1
                 else:
                     ignored += 1
             elif event["subscriptionType"] in PRIVACY_DELETION and event.get("objectTypeId") in (None, "0-1"):
-                erase_contact(session, str(event["objectId"]), rt.clock())
+                erase_contact(session, str(event["objectId"]), rt.clock(), tenant_id=tenant)
                 handled += 1
             else:
                 ignored += 1

@@ -52,6 +52,7 @@ class ZendeskEventSchema(_Lenient):
 class HubSpotEventSchema(_Lenient):
     """One element of HubSpot's batched webhook array."""
     eventId = fields.Integer(load_default=None, allow_none=True)
+    portalId = fields.Integer(load_default=None, allow_none=True)  # which installed account: the tenant
     subscriptionType = fields.String(required=True, validate=validate.Length(min=1, max=100))
     objectId = fields.Integer(required=True)
     objectTypeId = fields.String(load_default=None, allow_none=True)

@@ -40,11 +40,13 @@ def parse(payload) -> dict:
     return event
 
 
-def _find_case(session, mapping, detail: dict) -> Case | None:
+def _find_case(session, mapping, detail: dict, tenant_id: str) -> Case | None:
+    """The tenant's case of this ticket (ids are per Zendesk account: never another tenant's)."""
     case_id = mapping.case_id_of(detail.get("external_id")) if mapping else None
     if case_id is not None:
-        return session.get(Case, case_id)
-    return session.scalar(select(Case).where(Case.zendesk_ticket_id == detail["id"]))
+        case = session.get(Case, case_id)
+        return case if case is not None and case.tenant_id == tenant_id else None
+    return session.scalar(select(Case).where(Case.tenant_id == tenant_id, Case.zendesk_ticket_id == detail["id"]))
 
 
 def handle(rt, event: dict) -> tuple[str, str | None]:
@@ -54,7 +56,7 @@ def handle(rt, event: dict) -> tuple[str, str | None]:
     detail, change = event["detail"], event.get("event") or {}
     mapping = rt.zendesk.mapping if rt.zendesk else None
     with transaction(rt.sessions) as session:
-        case = _find_case(session, mapping, detail)
+        case = _find_case(session, mapping, detail, rt.tenant_id)
         if case is None:
             return "ignored", "not a recovery ticket"
         if event["type"] == TAGS_CHANGED:

@@ -13,10 +13,12 @@ from connector.inbound.crm_signatures import verify_hubspot_v3, verify_zendesk
 from connector.inbound.json_body import BodyError, parse_json
 from connector.inbound.standard_webhooks import SignatureError
 from connector.web.deliveries import note, record_deliveries
+from connector.web.tenancy import tenant_routes, tenant_runtime, tenant_settings
 from connector.web.webhooks import public_url
 
 bp = Blueprint("crm_events", __name__, url_prefix="/webhooks")
 record_deliveries(bp, lambda req: req.path.rstrip("/").rsplit("/", 1)[-1])
+tenant_routes(bp)
 
 
 def _reject(status: int, error: str, message: str, **extra):
@@ -27,7 +29,7 @@ def _reject(status: int, error: str, message: str, **extra):
 def _checked(secret_key: str, verify):
     """Run the checklist up to a parsed JSON body; return (payload, None) or (None, response)."""
     raw = request.get_data(cache=True)
-    secrets = (current_app.config.get(secret_key) or "").split()
+    secrets = (tenant_settings().get(secret_key) or "").split()
     if not secrets:
         return None, _reject(401, "invalid_signature", f"RECOVERY_{secret_key} is not configured")
     try:
@@ -60,7 +62,7 @@ def zendesk():
         event = zendesk_events.parse(payload)
     except ValidationError as exc:
         return _reject(422, "validation_failed", "some fields are invalid", fields=exc.messages)
-    outcome, reason = zendesk_events.handle(current_app.extensions["recovery"], event)
+    outcome, reason = zendesk_events.handle(tenant_runtime(), event)
     note(outcome, reason, delivery_id=event.get("id"))
     current_app.extensions["recovery"].notify()
     return jsonify(status=outcome, detail=reason)
@@ -76,7 +78,10 @@ def hubspot():
         events = hubspot_events.parse(payload)
     except ValidationError as exc:
         return _reject(422, "validation_failed", "some events are invalid", fields=exc.messages)
-    outcome, reason = hubspot_events.handle(current_app.extensions["recovery"], events)
+    rt = current_app.extensions["recovery"]
+    # App-level webhooks: the signed portalId says whose events these are.
+    tenant_of = (lambda portal: rt.directory.tenant_of("hubspot", portal)) if rt.directory else (lambda _: "default")
+    outcome, reason = hubspot_events.handle(rt, events, tenant_of=tenant_of)
     note(outcome, reason, delivery_id=str(events[0].get("eventId") or "") or None)
     current_app.extensions["recovery"].notify()
     return jsonify(status=outcome, detail=reason)

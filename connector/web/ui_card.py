@@ -23,10 +23,10 @@ def _iso(value):
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def _ticket_url(ticket_id: int | None) -> str | None:
+def _ticket_url(ticket_id: int | None, runtime=None) -> str | None:
     if not ticket_id:
         return None
-    zendesk = rt().zendesk
+    zendesk = (runtime or rt()).zendesk
     if zendesk is not None and hasattr(zendesk, "ticket_url"):
         return zendesk.ticket_url(ticket_id)
     config = rt().config
@@ -35,8 +35,8 @@ def _ticket_url(ticket_id: int | None) -> str | None:
     return f"{base.rstrip('/')}/agent/tickets/{ticket_id}" if base else None
 
 
-def _case_for_contact(session, contact_id: str | None, email: str | None) -> Case | None:
-    query = select(Case).where(Case.tenant_id == "default")
+def _case_for_contact(session, contact_id: str | None, email: str | None, tenant: str = "default") -> Case | None:
+    query = select(Case).where(Case.tenant_id == tenant)
     if contact_id:
         query = query.where(Case.hubspot_contact_id == contact_id)
     elif email:
@@ -47,7 +47,7 @@ def _case_for_contact(session, contact_id: str | None, email: str | None) -> Cas
     return next((c for c in cases if c.status == "open"), cases[0] if cases else None)
 
 
-def card_json(case: Case | None) -> dict:
+def card_json(case: Case | None, runtime=None) -> dict:
     if case is None:
         return {"incident": False, "case_id": None, "stage": None, "next_due_at": None, "outcome": None,
                 "zendesk_ticket_url": None, "results": []}
@@ -56,7 +56,7 @@ def card_json(case: Case | None) -> dict:
     facts = {"incident": case.status == "open", "case_id": case.id, "status": case.status,
              "priority": case.priority, "profile": case.profile,
              "stage": upcoming.key if upcoming else None, "next_due_at": _iso(upcoming.due_at if upcoming else None),
-             "overdue": overdue, "outcome": case.outcome, "zendesk_ticket_url": _ticket_url(case.zendesk_ticket_id)}
+             "overdue": overdue, "outcome": case.outcome, "zendesk_ticket_url": _ticket_url(case.zendesk_ticket_id, runtime)}
     properties = [{"label": "Incident", "dataType": "BOOLEAN", "value": facts["incident"]},
                   {"label": "Stage", "dataType": "STRING", "value": facts["stage"] or "—"},
                   {"label": "Next due", "dataType": "DATETIME", "value": facts["next_due_at"]},
@@ -78,9 +78,15 @@ def hubspot_card():
                           now=lambda: now().timestamp())
     except SignatureError as exc:
         return jsonify(error="invalid_signature", message=str(exc)), 401
-    with transaction(rt().sessions) as session:
-        case = _case_for_contact(session, request.args.get("associatedObjectId"), request.args.get("email"))
-        return jsonify(card_json(case))
+    # The signed URL's portalId names the installed portal, hence the tenant (never another's case).
+    directory = rt().directory
+    tenant = directory.tenant_of("hubspot", request.args.get("portalId")) if directory is not None else "default"
+    if tenant is None:
+        return jsonify(card_json(None))
+    runtime = rt().for_tenant(tenant)
+    with transaction(runtime.sessions) as session:
+        case = _case_for_contact(session, request.args.get("associatedObjectId"), request.args.get("email"), tenant)
+        return jsonify(card_json(case, runtime))
 
 
 @bp.get("/hubspot/card/preview")

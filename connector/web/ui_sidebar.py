@@ -10,6 +10,7 @@
 Tokens travel in headers, never cookies (third-party iframes) nor URLs.
 """
 import logging
+import re
 
 from flask import jsonify, render_template, request
 from marshmallow import ValidationError
@@ -52,8 +53,25 @@ def sidebar():
     except TokenError as exc:
         log.info("sidebar token refused: %s", exc)
         return _refuse(401, "Open this page from the Zendesk ticket sidebar.")
-    token = issue("sidebar", {"tenant": "default", "aud": claims.get("aud")})
+    tenant = _tenant_of(claims)
+    if tenant is None:
+        return _refuse(403, "This Zendesk account has not connected the recovery connector yet.")
+    token = issue("sidebar", {"tenant": tenant, "aud": claims.get("aud")})
     return _framed(render_template("sidebar.html", session_token=token))
+
+
+_ACCOUNT = re.compile(r"^(?:https://)?([a-z0-9][a-z0-9-]*)\.zendesk\.com(?:/|$)")
+
+
+def _tenant_of(claims: dict) -> str | None:
+    """The tenant of the Zendesk account Zendesk signed for (``aud`` names it, else ``iss``)."""
+    subdomain = None
+    for claim in (claims.get("aud"), claims.get("iss")):
+        for value in claim if isinstance(claim, list) else [claim]:
+            found = _ACCOUNT.match(value) if isinstance(value, str) else None
+            subdomain = subdomain or (found.group(1) if found else None)
+    directory = rt().directory
+    return directory.tenant_of("zendesk", subdomain) if directory is not None else "default"
 
 
 @bp.get("/zendesk/sidebar/case")

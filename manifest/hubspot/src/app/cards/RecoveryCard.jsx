@@ -1,9 +1,14 @@
-// Contact card: reads GET /hubspot/card from the connector. hubspot.fetch signs the
-// request (X-HubSpot-Signature-v3, the app's client secret); the connector verifies it.
+// Contact card: reads GET /hubspot/card from the connector with hubspot.fetch. HubSpot sends the
+// request from its servers, signed with the app's client secret (X-HubSpot-Signature-v3, checked by
+// the connector), and refuses any URL missing from permittedUrls.fetch in app-hsmeta.json (HTTPS,
+// no localhost). hubspot.fetch sends no custom headers: the signature is the only credential.
 import React, { useEffect, useState } from "react";
 import { Alert, DescriptionList, DescriptionListItem, Link, LoadingSpinner, Text, hubspot } from "@hubspot/ui-extensions";
 
-export const CONNECTOR_URL = "https://recovery.example.com";  // must be listed in permittedUrls.fetch
+// UI extensions get no build-time variables (config profiles fill only *-hsmeta.json files), so the
+// connector's origin is written once here; tests/test_manifests.py keeps it equal to
+// permittedUrls.fetch, the webhook targetUrl and the OAuth redirect URLs.
+export const CONNECTOR_URL = "https://recovery.example.com";
 
 hubspot.extend(({ context }) => <RecoveryCard context={context} />);
 

@@ -1,0 +1,113 @@
+"""The adapters of one tenant: Zendesk and HubSpot clients on its own OAuth tokens, paced by
+its own rate buckets (``<tenant>:zendesk``, ``<tenant>:hubspot``: limits are per account).
+
+Tenant ``default`` is the environment's single account (``RECOVERY_ZENDESK_*``,
+``RECOVERY_HUBSPOT_*``). Adapters are cached per tenant for a minute, so an uninstall
+seen by another process takes effect here within that time; the token inside is always
+current (``TokenProvider``).
+"""
+import threading
+
+from cachetools import TTLCache
+
+from connector.installs import DEFAULT_TENANT, VENDORS, store
+from connector.installs.crypto import TokenCipher
+from connector.installs.oauth import HubSpotOAuth, ZendeskOAuth
+from connector.installs.tokens import TokenProvider
+from connector.store.db import transaction
+
+CACHE_SECONDS = 60
+# Per-tenant settings an admin may set (each tenant signs its own webhooks). Nothing else of
+# the deployment's secrets is ever visible to a tenant's requests.
+TENANT_SECRET_KEYS = ("WEBHOOK_SECRET", "TYPEFORM_SECRET", "SURVEYMONKEY_SECRET", "DELIGHTED_SECRET",
+                      "FORMBRICKS_SECRET", "ZENDESK_WEBHOOK_SECRET", "SURVEYMONKEY_ACCESS_TOKEN")
+
+
+class TenantDirectory:
+    def __init__(self, config, sessions, clock, mappings: tuple, default_adapters: tuple, throttle):
+        self.config, self.sessions, self.clock = config, sessions, clock
+        self.zendesk_mapping, self.hubspot_mapping = mappings
+        self.default = default_adapters
+        self.throttle = throttle  # (adapter, bucket name, vendor) -> None
+        self.cipher = TokenCipher.from_config(config)
+        self._cache = TTLCache(maxsize=1000, ttl=CACHE_SECONDS, timer=lambda: self.clock().timestamp())
+        self._settings = TTLCache(maxsize=1000, ttl=CACHE_SECONDS, timer=lambda: self.clock().timestamp())
+        self._lock = threading.Lock()
+
+    def adapters(self, tenant_id: str) -> tuple:
+        """(zendesk, hubspot) of ``tenant_id``; None for a vendor it has not connected."""
+        if tenant_id == DEFAULT_TENANT:
+            return self.default
+        with self._lock:
+            found = self._cache.get(tenant_id)
+            if found is None:
+                found = self._cache[tenant_id] = self._build(tenant_id)
+            return found
+
+    def forget(self, tenant_id: str) -> None:
+        with self._lock:
+            self._cache.pop(tenant_id, None)
+            self._settings.pop(tenant_id, None)
+
+    def settings(self, tenant_id: str) -> dict | None:
+        """The configuration a tenant's inbound requests are checked with; None for an unknown tenant.
+
+        The deployment's settings without any of its secrets, plus the tenant's own secrets.
+        """
+        from connector.config import SECRET_KEYS
+        from connector.store.tenancy import Tenant
+
+        if tenant_id == DEFAULT_TENANT:
+            return self.config
+        with self._lock:
+            if tenant_id in self._settings:
+                return self._settings[tenant_id]
+        with transaction(self.sessions) as session:
+            if session.get(Tenant, tenant_id) is None:
+                return None
+            own = store.tenant_secrets(session, self.cipher, tenant_id)
+        settings = {k: v for k, v in self.config.items() if k not in SECRET_KEYS}
+        settings.update({k: v for k, v in own.items() if k in TENANT_SECRET_KEYS})
+        with self._lock:
+            self._settings[tenant_id] = settings
+        return settings
+
+    def tenant_of(self, vendor: str, account) -> str | None:
+        """The tenant that installed this vendor account (a verified portal id or subdomain).
+
+        An account nobody installed belongs to the environment's single account when that one
+        connects this vendor and is not pinned to another account (``RECOVERY_HUBSPOT_PORTAL_ID``, ``RECOVERY_ZENDESK_SUBDOMAIN``).
+        """
+        if account is not None:
+            with transaction(self.sessions) as session:
+                found = store.tenant_for_account(session, vendor, str(account))
+            if found is not None:
+                return found
+        if self.default[VENDORS.index(vendor)] is None:
+            return None  # the environment connects no such account: the traffic is no one's
+        pinned = self.config.get("HUBSPOT_PORTAL_ID" if vendor == "hubspot" else "ZENDESK_SUBDOMAIN")
+        return DEFAULT_TENANT if account is None or not pinned or str(pinned) == str(account) else None
+
+    def _build(self, tenant_id: str) -> tuple:
+        from connector.providers.hubspot import HubSpotAdapter
+        from connector.providers.hubspot.client import HubSpotClient
+        from connector.providers.zendesk import ZendeskAdapter
+
+        with transaction(self.sessions) as session:
+            zendesk_row = store.installation(session, tenant_id, "zendesk")
+            subdomain = zendesk_row.account if zendesk_row else None
+            has_hubspot = store.installation(session, tenant_id, "hubspot") is not None
+        zendesk = hubspot = None
+        if subdomain is not None:
+            oauth = ZendeskOAuth(self.config)
+            tokens = TokenProvider(self.sessions, self.cipher, oauth, tenant_id, "zendesk", self.clock)
+            account = {"ZENDESK_SUBDOMAIN": subdomain, "ZENDESK_BASE_URL": oauth.account_url(subdomain)}
+            zendesk = ZendeskAdapter.from_config(account, self.zendesk_mapping, token_source=tokens)
+            self.throttle(zendesk, f"{tenant_id}:zendesk", "zendesk")
+        if has_hubspot:
+            tokens = TokenProvider(self.sessions, self.cipher, HubSpotOAuth(self.config), tenant_id, "hubspot",
+                                   self.clock)
+            client = HubSpotClient(None, self.config.get("HUBSPOT_BASE_URL") or None, token_source=tokens)
+            hubspot = HubSpotAdapter(client, self.hubspot_mapping)
+            self.throttle(hubspot, f"{tenant_id}:hubspot", "hubspot")
+        return zendesk, hubspot

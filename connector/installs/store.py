@@ -1,0 +1,111 @@
+"""Reading and writing installations. Tokens go in and out of the database only here,
+and only as ciphertext (``TokenCipher``)."""
+import json
+import logging
+import secrets as random_secrets
+
+from sqlalchemy import delete, or_, select, update
+
+from connector.installs.crypto import TokenCipher
+from connector.installs.oauth import Grant
+from connector.store.models import Job
+from connector.store.tenancy import Installation, Tenant
+
+log = logging.getLogger(__name__)
+
+
+def new_tenant_id() -> str:
+    return "t_" + random_secrets.token_hex(8)
+
+
+def ensure_tenant(session, tenant_id: str, name: str | None = None) -> Tenant:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        tenant = Tenant(id=tenant_id, name=name)
+        session.add(tenant)
+        session.flush()
+    return tenant
+
+
+def tenant_for_account(session, vendor: str, account: str) -> str | None:
+    return session.scalar(select(Installation.tenant_id).where(
+        Installation.vendor == vendor, Installation.account == str(account)))
+
+
+def installation(session, tenant_id: str, vendor: str, *, for_update: bool = False) -> Installation | None:
+    query = select(Installation).where(Installation.tenant_id == tenant_id, Installation.vendor == vendor)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def save_grant(session, cipher: TokenCipher, tenant_id: str, vendor: str, grant: Grant, now) -> Installation:
+    """Store a fresh grant. An account belongs to one tenant: re-installing it keeps its tenant."""
+    row = session.scalars(select(Installation).where(
+        Installation.vendor == vendor, Installation.account == grant.account)).first()
+    if row is None:
+        previous = installation(session, tenant_id, vendor)
+        if previous is not None:  # the tenant switches to another account of this vendor
+            purge(session, tenant_id, vendor, now, "replaced by another account")
+        ensure_tenant(session, tenant_id)
+        row = Installation(tenant_id=tenant_id, vendor=vendor, account=grant.account, installed_at=now)
+        session.add(row)
+    store_tokens(row, cipher, grant, now)
+    session.flush()
+    log.info("installation saved tenant=%s vendor=%s", row.tenant_id, vendor)
+    return row
+
+
+def store_tokens(row: Installation, cipher: TokenCipher, grant: Grant, now) -> None:
+    row.access_token = cipher.encrypt(grant.access_token)
+    row.refresh_token = cipher.encrypt(grant.refresh_token) if grant.refresh_token else row.refresh_token
+    row.expires_at, row.refreshed_at = grant.expires_at, now
+    if grant.scopes:
+        row.scopes = grant.scopes[:1000]
+
+
+def vendor_jobs(vendor: str):
+    return Job.kind.like(f"{vendor}.%")
+
+
+def purge(session, tenant_id: str, vendor: str, now, reason: str) -> dict:
+    """Forget the tokens and cancel the tenant's pending work for ``vendor`` (uninstall, dead token)."""
+    removed = session.execute(delete(Installation).where(
+        Installation.tenant_id == tenant_id, Installation.vendor == vendor)).rowcount
+    cancelled = session.execute(update(Job).where(
+        Job.tenant_id == tenant_id, vendor_jobs(vendor), or_(Job.status == "queued", Job.status == "running"),
+    ).values(status="cancelled", finished_at=now, lease_until=None, last_error=f"disconnected: {reason}"[:200])
+    ).rowcount
+    log.warning("installation purged tenant=%s vendor=%s reason=%s jobs_cancelled=%s",
+                tenant_id, vendor, reason, cancelled)
+    return {"installations": removed, "jobs_cancelled": cancelled}
+
+
+def tenant_secrets(session, cipher: TokenCipher, tenant_id: str) -> dict:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None or not tenant.secrets:
+        return {}
+    return json.loads(cipher.decrypt(tenant.secrets))
+
+
+def set_tenant_secrets(session, cipher: TokenCipher, tenant_id: str, updates: dict) -> dict:
+    """Merge ``updates`` (an empty value removes a key) into the tenant's encrypted secrets."""
+    tenant = ensure_tenant(session, tenant_id)
+    current = tenant_secrets(session, cipher, tenant_id)
+    current.update(updates)
+    current = {k: v for k, v in current.items() if v}
+    tenant.secrets = cipher.encrypt(json.dumps(current, sort_keys=True))
+    return current
+
+
+def rotate_all(session, cipher: TokenCipher) -> int:
+    """Re-encrypt every stored token and secret under the first key; returns the values rewritten."""
+    count = 0
+    for row in session.scalars(select(Installation)):
+        row.access_token = cipher.rotate(row.access_token)
+        row.refresh_token = cipher.rotate(row.refresh_token)
+        count += 1 + (row.refresh_token is not None)
+    for tenant in session.scalars(select(Tenant).where(Tenant.secrets.is_not(None))):
+        tenant.secrets = cipher.rotate(tenant.secrets)
+        count += 1
+    return count

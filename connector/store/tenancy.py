@@ -1,0 +1,43 @@
+"""Tables of the multi-tenant installs: tenants and their connected vendor accounts.
+
+Tokens and secrets are stored as Fernet ciphertext only (``connector.installs.crypto``):
+a copy of the database file reveals no credential.
+"""
+from datetime import datetime
+
+from sqlalchemy import Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from connector.store.models import Base, UTCDateTime, utcnow
+
+
+class Tenant(Base):
+    """A company using the connector. ``secrets`` (ciphertext of a JSON object) holds its own
+    webhook signing secrets, e.g. ``WEBHOOK_SECRET``, ``TYPEFORM_SECRET``."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    secrets: Mapped[str | None] = mapped_column(Text)
+
+
+class Installation(Base):
+    """One vendor account (a Zendesk subdomain, a HubSpot portal) connected by OAuth to a tenant."""
+
+    __tablename__ = "installations"
+    __table_args__ = (UniqueConstraint("vendor", "account", name="uq_installation_account"),
+                      UniqueConstraint("tenant_id", "vendor", name="uq_installation_tenant_vendor"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    vendor: Mapped[str] = mapped_column(String(16))            # zendesk | hubspot
+    account: Mapped[str] = mapped_column(String(200))          # subdomain | hub id
+    access_token: Mapped[str] = mapped_column(Text)            # ciphertext
+    refresh_token: Mapped[str | None] = mapped_column(Text)    # ciphertext
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scopes: Mapped[str | None] = mapped_column(String(1000))
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refresh_lock_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # one refresh at a time

@@ -1,0 +1,112 @@
+"""Admin API for installs (bearer ``RECOVERY_ADMIN_TOKEN``, the operator of the deployment).
+
+No token or secret value ever leaves through here: rows show accounts, expiry and the
+names of the secrets a tenant has set.
+"""
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+
+from connector.installs import VENDORS, store
+from connector.installs.directory import TENANT_SECRET_KEYS
+from connector.store.db import transaction
+from connector.store.tenancy import Installation, Tenant
+from connector.web.admin import _authenticate, _iso
+
+bp = Blueprint("installations", __name__, url_prefix="/api")
+bp.before_request(_authenticate)
+
+
+def _rt():
+    return current_app.extensions["recovery"]
+
+
+@bp.get("/installations")
+def list_installations():
+    rt = _rt()
+    with transaction(rt.sessions) as session:
+        tenants = {t.id: t for t in session.scalars(select(Tenant))}
+        rows = session.scalars(select(Installation).order_by(Installation.tenant_id, Installation.vendor)).all()
+        out = {tid: {"tenant": tid, "name": t.name, "secrets": sorted(store.tenant_secrets(session, rt.directory.cipher, tid)),
+                     "vendors": {}} for tid, t in tenants.items()}
+        for row in rows:
+            out.setdefault(row.tenant_id, {"tenant": row.tenant_id, "name": None, "secrets": [], "vendors": {}})
+            out[row.tenant_id]["vendors"][row.vendor] = {
+                "account": row.account, "scopes": row.scopes, "installed_at": _iso(row.installed_at),
+                "expires_at": _iso(row.expires_at), "refreshed_at": _iso(row.refreshed_at)}
+    return jsonify(installations=list(out.values()))
+
+
+@bp.delete("/installations/<tenant>/<vendor>")
+def uninstall(tenant, vendor):
+    """Disconnect: tokens deleted, the tenant's pending work for that vendor cancelled."""
+    if vendor not in VENDORS:
+        return jsonify(error="unknown_vendor", message=f"one of: {', '.join(VENDORS)}"), 404
+    rt = _rt()
+    with transaction(rt.sessions) as session:
+        row = store.installation(session, tenant, vendor)
+        access, refresh = _readable(rt.directory.cipher, row)
+        account = row.account if row is not None else None
+        counts = store.purge(session, tenant, vendor, rt.clock(), "uninstalled by the admin")
+    rt.directory.forget(tenant)
+    if not counts["installations"]:
+        return jsonify(error="not_found", message="no such installation"), 404
+    counts["revoked_at_vendor"] = _revoke(vendor, access, refresh, account)
+    return jsonify(counts)
+
+
+def _readable(cipher, row) -> tuple[str | None, str | None]:
+    """The row's tokens for revoking at the vendor; none when a key is lost (uninstall goes on)."""
+    from connector.installs.crypto import UnreadableSecret
+
+    try:
+        return (cipher.decrypt(row.access_token), cipher.decrypt(row.refresh_token)) if row else (None, None)
+    except UnreadableSecret:
+        return None, None
+
+
+def _revoke(vendor: str, access_token: str | None, refresh_token: str | None, account: str) -> bool:
+    """Ask the vendor to forget the grant too (best effort: our copy is already gone)."""
+    from connector.errors import SyncError
+    from connector.installs.oauth import oauth_client
+
+    client = oauth_client(vendor, current_app.config)
+    if not client.configured:
+        return False
+    try:
+        return client.revoke(access_token, refresh_token, account)
+    except SyncError as exc:
+        current_app.logger.warning("revoking the %s grant failed: %s", vendor, exc)
+        return False
+
+
+@bp.put("/tenants/<tenant>/secrets")
+def set_secrets(tenant):
+    """Set a tenant's webhook signing secrets; answers the names now set, never the values."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not body:
+        return jsonify(error="validation_failed", message="send a JSON object of secrets"), 422
+    unknown = sorted(set(body) - set(TENANT_SECRET_KEYS))
+    wrong = sorted(k for k, v in body.items() if not isinstance(v, str))
+    if unknown or wrong:
+        fields = {k: ["unknown setting"] for k in unknown} | {k: ["must be a string"] for k in wrong}
+        return jsonify(error="validation_failed", message="some fields are invalid", fields=fields), 422
+    rt = _rt()
+    with transaction(rt.sessions) as session:
+        if session.get(Tenant, tenant) is None:
+            return jsonify(error="not_found", message="no such tenant"), 404
+        names = sorted(store.set_tenant_secrets(session, rt.directory.cipher, tenant, body))
+    rt.directory.forget(tenant)
+    return jsonify(tenant=tenant, secrets=names)
+
+
+@bp.post("/tenants/<tenant>/connect/<vendor>")
+def connect_link(tenant, vendor):
+    """A one-hour link that connects ``vendor`` to an existing tenant (sent to its admin)."""
+    from connector.web.oauth import join_link
+
+    if vendor not in VENDORS:
+        return jsonify(error="unknown_vendor", message=f"one of: {', '.join(VENDORS)}"), 404
+    with transaction(_rt().sessions) as session:
+        if session.get(Tenant, tenant) is None:
+            return jsonify(error="not_found", message="no such tenant"), 404
+    return jsonify(url=join_link(vendor, tenant))

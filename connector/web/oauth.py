@@ -1,0 +1,126 @@
+"""OAuth installs from the marketplaces: ``/oauth/<vendor>/install`` and ``/oauth/<vendor>/callback``.
+
+1. ``install`` sends the admin to the vendor's consent page with a signed ``state`` (vendor,
+   nonce, optional tenant to join) and sets the nonce in a cookie: a callback only completes in
+   the browser that started it (no login CSRF).
+2. ``callback`` checks state and cookie, exchanges the code, asks the vendor which account
+   granted it, and stores the tokens encrypted. The account decides the tenant: an account
+   already installed keeps its tenant; otherwise the tenant named in the signed state (joining
+   the other vendor of the same company), otherwise a new tenant.
+3. The page shown names the tenant's webhook URL and offers to connect the other vendor
+   with a short-lived signed link that joins this tenant.
+"""
+import base64
+import logging
+import secrets
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from itsdangerous import BadSignature
+
+from connector.errors import PermanentError, SyncError
+from connector.installs import VENDORS, store
+from connector.installs.oauth import oauth_client, valid_subdomain
+from connector.store.db import transaction
+
+log = logging.getLogger(__name__)
+bp = Blueprint("oauth", __name__, url_prefix="/oauth")
+STATE_SECONDS = 600
+JOIN_SECONDS = 3600
+COOKIE = "recovery_oauth_nonce"
+
+
+def _signer(purpose: str):
+    from connector.web.ui import serializer
+
+    return serializer(f"oauth-{purpose}")
+
+
+def join_link(vendor: str, tenant_id: str) -> str:
+    """A link that connects ``vendor`` to an existing tenant (for whoever installed its other vendor)."""
+    return url_for("oauth.install", vendor=vendor, join=_signer("join").dumps(tenant_id), _external=True)
+
+
+def redirect_uri(vendor: str) -> str:
+    public = current_app.config.get("PUBLIC_BASE_URL")
+    path = url_for("oauth.callback", vendor=vendor)
+    return str(public).rstrip("/") + path if public else url_for("oauth.callback", vendor=vendor, _external=True)
+
+
+def _page(status: int, message: str, **facts):
+    return render_template("installed.html", message=message, **facts), status
+
+
+def _client(vendor: str):
+    if vendor not in VENDORS:
+        return None
+    client = oauth_client(vendor, current_app.config)
+    return client if client.configured else None
+
+
+@bp.get("/<vendor>/install")
+def install(vendor):
+    client = _client(vendor)
+    if client is None:
+        return _page(404, f"No OAuth app is configured for {vendor}.")
+    tenant = None
+    if request.args.get("join"):
+        try:
+            tenant = _signer("join").loads(request.args["join"], max_age=JOIN_SECONDS)
+        except BadSignature:
+            return _page(400, "This connect link has expired. Start again from the app.")
+    subdomain = (request.args.get("subdomain") or "").strip().lower() or None
+    if vendor == "zendesk" and not valid_subdomain(subdomain):
+        return render_template("installed.html", ask_subdomain=True, vendor=vendor,
+                               join=request.args.get("join")), 200 if subdomain is None else 400
+    nonce = secrets.token_urlsafe(16)
+    state = _signer("state").dumps({"vendor": vendor, "tenant": tenant, "account": subdomain, "nonce": nonce})
+    response = redirect(client.authorize_url(redirect_uri(vendor), state, subdomain))
+    # Lax: the vendor's redirect back is a top-level cross-site GET, which Strict would drop.
+    response.set_cookie(COOKIE, nonce, max_age=STATE_SECONDS, secure=request.is_secure, httponly=True,
+                        samesite="Lax", path="/oauth")
+    return response
+
+
+@bp.get("/<vendor>/callback")
+def callback(vendor):
+    client = _client(vendor)
+    if client is None:
+        return _page(404, f"No OAuth app is configured for {vendor}.")
+    if request.args.get("error"):
+        return _page(400, f"{vendor.capitalize()} did not grant access ({request.args['error'][:60]}).")
+    try:
+        state = _signer("state").loads(request.args.get("state", ""), max_age=STATE_SECONDS)
+    except BadSignature:
+        return _page(400, "This sign-in link has expired or was not started here. Start the install again.")
+    nonce = request.cookies.get(COOKIE) or ""
+    if state.get("vendor") != vendor or not secrets.compare_digest(nonce, state.get("nonce") or "-"):
+        return _page(400, "This install was started in another browser. Start it again here.")
+    rt = current_app.extensions["recovery"]
+    try:
+        grant = client.exchange(request.args.get("code", ""), redirect_uri(vendor), rt.clock(), state.get("account"))
+    except SyncError as exc:
+        log.warning("oauth code exchange failed vendor=%s: %s", vendor, exc)
+        status = 400 if isinstance(exc, PermanentError) else 502
+        return _page(status, f"{vendor.capitalize()} refused the sign-in. Start the install again.")
+    with transaction(rt.sessions) as session:
+        tenant = (store.tenant_for_account(session, vendor, grant.account) or state.get("tenant")
+                  or store.new_tenant_id())
+        store.save_grant(session, rt.directory.cipher, tenant, vendor, grant, rt.clock())
+        secret = _ensure_webhook_secret(session, rt.directory.cipher, tenant)
+    rt.directory.forget(tenant)
+    other = next(v for v in VENDORS if v != vendor)
+    response = current_app.make_response(_page(
+        200, f"{vendor.capitalize()} is connected.", tenant=tenant, vendor=vendor, webhook_secret=secret,
+        webhook_url=url_for("tenant_webhooks.survey", tenant=tenant, vendor="generic", _external=True),
+        connect_other=join_link(other, tenant) if _client(other) else None, other=other))
+    response.delete_cookie(COOKIE, path="/oauth")
+    return response
+
+
+def _ensure_webhook_secret(session, cipher, tenant: str) -> str | None:
+    """A new tenant gets its own Standard Webhooks secret, shown once on this page."""
+    if store.tenant_secrets(session, cipher, tenant).get("WEBHOOK_SECRET"):
+        return None
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    store.set_tenant_secrets(session, cipher, tenant, {"WEBHOOK_SECRET": secret})
+    return secret
