@@ -93,18 +93,23 @@ def test_crash_between_effect_and_bookkeeping_is_not_doubled(frozen_runtime, fak
     """A handler that dies after the vendor call is run again: the ledger and
     natural-key lookups keep it to one ticket and eight tasks."""
     case_id = accept(frozen_runtime)["case_id"]
-    from connector import sync
-    original = sync.complete
-    calls = {"n": 0}
+    from connector import sync, sync_hubspot
+    crashed = set()
 
-    def crash_once(session, job, now):
-        calls["n"] += 1
-        if calls["n"] <= 2:
-            raise RuntimeError("worker died after the vendor call")
-        return original(session, job, now)
+    def crash_once_per_module(module):
+        original = module.complete
 
-    monkeypatch.setattr(sync, "complete", crash_once)
+        def complete(session, job, now):
+            if module not in crashed:  # the first completion of each vendor's handler dies
+                crashed.add(module)
+                raise RuntimeError("worker died after the vendor call")
+            return original(session, job, now)
+        monkeypatch.setattr(module, "complete", complete)
+
+    crash_once_per_module(sync)
+    crash_once_per_module(sync_hubspot)
     drain(frozen_runtime)
+    assert crashed == {sync, sync_hubspot}
     assert case_row(frozen_runtime, case_id).sync_status == "synced"
     assert len(fake_zendesk.tickets) == 1 and len(fake_hubspot.tasks) == 8
 

@@ -10,8 +10,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from connector.store.db import transaction
@@ -46,44 +46,103 @@ class RetryPolicy:
 
 def enqueue(session: Session, kind: str, ref_id: int, *, tenant_id: str = "default",
             dedupe_key: str | None = None, run_at: datetime | None = None) -> bool:
-    """Add a job unless one with the same dedupe key exists; True when added."""
-    key = dedupe_key or f"{kind}:{ref_id}"
-    if session.scalar(select(Job.id).where(Job.dedupe_key == key)) is not None:
-        return False
-    job = Job(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=key)
+    """Add a job unless one with the same dedupe key exists; True when added.
+
+    One INSERT ... ON CONFLICT DO NOTHING: a concurrent insert of the same key is no error,
+    and a worker settling a group holds SQLite's write lock for one statement per job, not
+    a look-up, a savepoint and an insert."""
+    values = dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=dedupe_key or f"{kind}:{ref_id}")
     if run_at is not None:
-        job.run_at = run_at
-    try:
-        with session.begin_nested():
-            session.add(job)
-    except IntegrityError:  # another process added it between our check and insert
-        return False
-    return True
+        values["run_at"] = run_at
+    return session.execute(_insert_if_new(session.get_bind().dialect.name), values).first() is not None
+
+
+def _insert_if_new(dialect: str):
+    if dialect not in _INSERT_IF_NEW:
+        build = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+        _INSERT_IF_NEW[dialect] = (build(Job.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                                   .returning(Job.__table__.c.id))  # no row when the key was taken
+    return _INSERT_IF_NEW[dialect]
+
+
+_INSERT_IF_NEW: dict = {}
+
+
+# Built once (intake runs them on every webhook): statement construction is their main cost.
+_TAKEN_KEYS = select(Job.__table__.c.dedupe_key).where(
+    Job.__table__.c.dedupe_key.in_(bindparam("keys", expanding=True)))
+_INSERT_JOBS = insert(Job.__table__)
+
+
+def enqueue_fresh(session: Session, jobs: list[tuple[str, int]], *, tenant_id: str = "default") -> None:
+    """Add the jobs of rows this transaction created (``(kind, ref_id)``), in one INSERT.
+
+    The hot path of intake: nobody else can enqueue for an id this transaction has not
+    committed, so the savepoint ``enqueue`` takes per job against a concurrent insert is not
+    needed. One look-up still skips a key that already exists, as ``enqueue`` would.
+    """
+    keys = {f"{kind}:{ref_id}": (kind, ref_id) for kind, ref_id in jobs}
+    if not keys:
+        return
+    taken = set(session.execute(_TAKEN_KEYS, {"keys": list(keys)}).scalars())
+    rows = [dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=key)
+            for key, (kind, ref_id) in keys.items() if key not in taken]
+    if rows:
+        session.execute(_INSERT_JOBS, rows)
 
 
 def claim(factory, worker_id: str, now: datetime, lease_seconds: float,
           max_attempts: int) -> ClaimedJob | None:
+    jobs = claim_group(factory, worker_id, now, lease_seconds, max_attempts)
+    return jobs[0] if jobs else None
+
+
+def claim_group(factory, worker_id: str, now: datetime, lease_seconds: float, max_attempts: int,
+                group_size=None) -> list[ClaimedJob]:
+    """Claim the next due job and, when ``group_size(kind)`` > 1, other due queued jobs of the
+    same kind and tenant, up to that many in all, in the same transaction.
+
+    Grouping is chosen by the backlog: only jobs already due are taken, nothing waits for
+    more work, so a lone job goes alone at once. Every job of the group gets its own lease
+    and attempt number (its fencing token), exactly as if it had been claimed alone.
+    """
     with transaction(factory) as session:
         claimable = or_(
             and_(Job.status == "queued", Job.run_at <= now),
             and_(Job.status == "running", Job.lease_until < now),
         )
-        query = select(Job).where(claimable).order_by(Job.run_at, Job.id).limit(1)
-        if session.bind.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        job = session.scalars(query).first()
+        job = session.scalars(_locking(session, select(Job).where(claimable)
+                                       .order_by(Job.run_at, Job.id).limit(1))).first()
         if job is None:
-            return None
+            return []
         if job.status == "running" and job.attempts >= max_attempts:
             # Its worker died on every attempt: stop feeding it to workers.
             job.status, job.last_error, job.finished_at = "dead", "lease expired on last attempt", now
-            return None
-        fresh = job.attempts == 0 and job.last_error is None
-        job.status = "running"
-        job.attempts += 1
-        job.lease_until = now + timedelta(seconds=lease_seconds)
-        job.locked_by = worker_id
-        return ClaimedJob(job.id, job.kind, job.ref_id, job.tenant_id, job.attempts, fresh)
+            return []
+        size = group_size(job.kind) if group_size else 1
+        group = [job]
+        if size > 1:
+            group += session.scalars(_locking(session, select(Job).where(
+                Job.status == "queued", Job.run_at <= now, Job.kind == job.kind,
+                Job.tenant_id == job.tenant_id, Job.id != job.id)
+                .order_by(Job.run_at, Job.id).limit(size - 1))).all()
+        return [_take(member, worker_id, now, lease_seconds) for member in group]
+
+
+def _locking(session, query):
+    """PostgreSQL: rows another worker is claiming are skipped, not waited for."""
+    if session.bind.dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query  # SQLite: BEGIN IMMEDIATE already serialises claims
+
+
+def _take(job: Job, worker_id: str, now: datetime, lease_seconds: float) -> ClaimedJob:
+    fresh = job.attempts == 0 and job.last_error is None
+    job.status = "running"
+    job.attempts += 1
+    job.lease_until = now + timedelta(seconds=lease_seconds)
+    job.locked_by = worker_id
+    return ClaimedJob(job.id, job.kind, job.ref_id, job.tenant_id, job.attempts, fresh)
 
 
 def _fenced(job: ClaimedJob):
@@ -101,6 +160,12 @@ def finish(rt, job: ClaimedJob) -> bool:
     """Complete a job in a transaction of its own (handlers with nothing else to commit)."""
     with transaction(rt.sessions) as session:
         return complete(session, job, rt.clock())
+
+
+def cancel(factory, job: ClaimedJob, now: datetime, reason: str) -> bool:
+    with transaction(factory) as session:
+        return session.execute(update(Job).where(_fenced(job)).values(
+            status="cancelled", finished_at=now, lease_until=None, last_error=reason[:2000])).rowcount == 1
 
 
 def fail(factory, job: ClaimedJob, now: datetime, error: str, *, retryable: bool,

@@ -12,6 +12,7 @@ import threading
 import uuid
 
 from connector.errors import SyncError
+from connector.installs.tokens import NotConnected
 from connector.jobs import queue, registry
 from connector.logs import redact
 from connector.store.db import transaction
@@ -31,23 +32,50 @@ class Worker:
         self._last_tick = None
 
     def run_once(self) -> bool:
-        """Process at most one job; True if one was claimed."""
+        """Process the next due job, or the next group of them; True if any was claimed."""
         config = self.rt.config
-        job = queue.claim(self.rt.sessions, self.worker_id, self.rt.clock(),
-                          float(config["JOB_LEASE_SECONDS"]), self.rt.policy.max_attempts)
-        if job is None:
+        registry.load()
+        groups = registry.GROUP_HANDLERS
+        limit = int(config.get("BATCH_LIMIT", 1))
+        jobs = queue.claim_group(self.rt.sessions, self.worker_id, self.rt.clock(),
+                                 float(config["JOB_LEASE_SECONDS"]), self.rt.policy.max_attempts,
+                                 group_size=lambda kind: limit if kind in groups else 1)
+        if not jobs:
             return False
-        handler = registry.load().get(job.kind)
+        if jobs[0].kind in groups:
+            self._run_group(groups[jobs[0].kind], jobs)
+            return True
+        job = jobs[0]
+        handler = registry.HANDLERS.get(job.kind)
         try:
             if handler is None:
                 raise SyncError(f"no handler for job kind {job.kind}")
-            handler(self.rt, job)
-        except SyncError as exc:
-            self._failed(job, str(exc), exc.retryable, exc.retry_after)
-        except Exception as exc:  # a bug or an unexpected library error: retry, keep the type
-            log.exception("job crashed job_id=%s kind=%s", job.id, job.kind)
-            self._failed(job, f"{type(exc).__name__}: {redact(str(exc))}", True, None)
+            handler(self.rt.for_tenant(job.tenant_id), job)  # the job sees its own tenant's accounts only
+        except Exception as exc:
+            self._failed_with(job, exc)
         return True
+
+    # -- groups (batching across answers): one tenant per group, see registry.group_handler --
+    def _run_group(self, handler, jobs) -> None:
+        try:
+            failures = handler(self.rt.for_tenant(jobs[0].tenant_id), jobs) or {}  # one tenant per group
+        except Exception as exc:  # the whole group failed: each job is retried on its own terms
+            failures = {job.id: exc for job in jobs}
+        for job in jobs:
+            if job.id in failures:
+                self._failed_with(job, failures[job.id])
+
+    def _failed_with(self, job, exc: Exception) -> None:
+        if isinstance(exc, NotConnected):  # uninstalled or revoked meanwhile: the work has no one to go to
+            queue.cancel(self.rt.sessions, job, self.rt.clock(), str(exc))
+            log.warning("job cancelled job_id=%s kind=%s: vendor disconnected", job.id, job.kind)
+            return
+        if isinstance(exc, SyncError):
+            self._failed(job, str(exc), exc.retryable, exc.retry_after)
+            return
+        # A bug or an unexpected library error: retry, keep the type.
+        log.error("job crashed job_id=%s kind=%s", job.id, job.kind, exc_info=exc)
+        self._failed(job, f"{type(exc).__name__}: {redact(str(exc))}", True, None)
 
     def _failed(self, job, error: str, retryable: bool, retry_after: float | None) -> None:
         status = queue.fail(self.rt.sessions, job, self.rt.clock(), redact(error),

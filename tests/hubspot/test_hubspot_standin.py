@@ -173,3 +173,59 @@ def test_injected_faults_answer_with_hubspot_error_shape(api, state):
     response = api("GET", "/crm/v3/owners")
     assert response.status_code == 503 and error(response)
     assert api("GET", "/crm/v3/owners").status_code == 200
+
+
+def test_injected_429_storm_carries_retry_after_like_hubspot(api, state):
+    state.faults.fail_for(30, 429, retry_after=3)
+    limited = api("GET", "/crm/v3/owners")
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "3"
+    assert error(limited)["errorType"] == "RATE_LIMIT" and error(limited)["category"] == "RATE_LIMITS"
+    state.faults.clear()
+    assert api("GET", "/crm/v3/owners").status_code == 200
+
+
+def test_a_poisoned_body_fails_forever_and_others_pass(api, state):
+    state.faults.poison("poison@example.com", 500)
+    assert [upsert(api, {}, email="poison@example.com").status_code for _ in range(3)] == [500, 500, 500]
+    assert upsert(api, {}, email="fine@example.com").status_code == 200
+    arrivals = [c.at for c in state.calls.all()]
+    assert arrivals == sorted(arrivals) and arrivals[0] > 0  # arrival times, for retry-timing tests
+
+
+def test_upsert_echoes_trace_ids_and_refuses_the_same_email_twice(api, state):
+    inputs = [{"idProperty": "email", "id": f"c{i}@example.com", "properties": {}, "objectWriteTraceId": f"t{i}"}
+              for i in range(3)]
+    results = api("POST", UPSERT, {"inputs": inputs}).get_json()["results"]
+    assert sorted(r["objectWriteTraceId"] for r in results) == ["t0", "t1", "t2"]
+    twice = inputs[:2] + [{**inputs[0], "id": "C0@EXAMPLE.COM", "objectWriteTraceId": "t9"}]
+    response = api("POST", UPSERT, {"inputs": twice})
+    assert response.status_code == 400 and "Duplicate" in error(response)["message"]
+    assert len(state.contacts) == 3
+
+
+def test_batch_update_by_record_id_is_all_or_nothing(api, state):
+    ids = [upsert(api, {}, email=f"c{i}@example.com").get_json()["results"][0]["id"] for i in range(2)]
+    ok = api("POST", "/crm/v3/objects/contacts/batch/update",
+             {"inputs": [{"id": i, "properties": {"firstname": f"N{i}"}} for i in ids]})
+    assert ok.status_code == 200 and {r["id"] for r in ok.get_json()["results"]} == set(ids)
+    for body in ({"inputs": [{"id": ids[0], "properties": {"firstname": "X"}}, {"id": "999", "properties": {}}]},
+                 {"inputs": [{"id": ids[0], "properties": {"firstname": "X"}}] * 2},
+                 {"inputs": [{"id": ids[0], "properties": {"firstname": "X"}}] * 101},
+                 {"inputs": [{"id": ids[0], "properties": {"no_such_property": "X"}}]}):
+        assert api("POST", "/crm/v3/objects/contacts/batch/update", body).status_code == 400
+    assert state.contacts[ids[0]]["properties"]["firstname"] == f"N{ids[0]}"
+
+
+def test_traced_batch_create_is_multi_status_and_names_each_rejected_input(api, state):
+    contact_id = upsert(api, {}).get_json()["results"][0]["id"]
+    good, bad = task_input(contact_id), task_input(contact_id, hs_task_priority="ASAP")
+    response = api("POST", TASKS, {"inputs": [{**good, "objectWriteTraceId": "a"},
+                                              {**bad, "objectWriteTraceId": "b"}]})
+    assert response.status_code == 207
+    body = response.get_json()
+    assert [r["objectWriteTraceId"] for r in body["results"]] == ["a"]
+    assert [e["context"]["objectWriteTraceId"] for e in body["errors"]] == [["b"]]
+    assert len(state.tasks) == 1
+    assert api("POST", TASKS, {"inputs": [good, bad]}).status_code == 400  # untraced: all or nothing
+    same = api("POST", TASKS, {"inputs": [{**good, "objectWriteTraceId": "c"}] * 2})
+    assert same.status_code == 400 and len(state.tasks) == 1

@@ -172,3 +172,43 @@ def test_search_by_external_id_and_user_email(http):
     assert [(r["id"], r["result_type"]) for r in tickets["results"]] == [(created["id"], "ticket")]
     assert [(r["id"], r["result_type"]) for r in users["results"]] == [
         (created["requester_id"], "user")]
+
+
+def create_many(http, tickets, **headers):
+    return http.post("/api/v2/tickets/create_many.json", json={"tickets": tickets}, headers={**AUTH, **headers})
+
+
+def job(http, job_id):
+    return http.get(f"/api/v2/job_statuses/{job_id}.json", headers=AUTH)
+
+
+def test_create_many_answers_a_queued_job_whose_results_name_each_index(http, state):
+    bodies = [ticket(external_id=f"recovery-{i}")["ticket"] for i in range(3)]
+    bodies[1]["priority"] = "asap"
+    queued = create_many(http, bodies, **{"Idempotency-Key": "k"})
+    status = queued.get_json()["job_status"]
+    assert queued.status_code == 200 and status["status"] == "queued" and status["results"] is None
+    assert len(state.tickets) == 2  # created in the background whether or not anyone polls
+    done = job(http, status["id"]).get_json()["job_status"]
+    assert done["status"] == "completed" and done["total"] == 3
+    by_index = {r["index"]: r for r in done["results"]}
+    assert state.tickets[by_index[0]["id"]]["external_id"] == "recovery-0"
+    assert state.tickets[by_index[2]["id"]]["external_id"] == "recovery-2"
+    assert by_index[1]["error"] == "RecordInvalid" and "id" not in by_index[1]
+    create_many(http, [bodies[0]], **{"Idempotency-Key": "k"})  # no idempotency on this endpoint
+    assert [t["external_id"] for t in state.tickets.values()].count("recovery-0") == 2
+
+
+def test_create_many_takes_1_to_100_tickets_and_unknown_jobs_are_404(http, state):
+    assert create_many(http, [ticket()["ticket"]] * 101).status_code == 400
+    assert create_many(http, []).status_code == 400
+    assert http.post("/api/v2/tickets/create_many.json", json=ticket(), headers=AUTH).status_code == 400
+    assert not state.tickets
+    assert job(http, "no-such-job").status_code == 404
+
+
+def test_a_slow_job_shows_working_until_it_is_done(http, state):
+    state.job_delay = 3600
+    status = create_many(http, [ticket()["ticket"]]).get_json()["job_status"]
+    working = job(http, status["id"]).get_json()["job_status"]
+    assert working["status"] == "working" and working["results"] is None

@@ -4,27 +4,37 @@ Every method is idempotent: the contact is upserted by e-mail, and stage tasks
 are recorded in the ledger one by one; after a crash between HubSpot's answer
 and ``ledger.record`` (``first_attempt`` False) the tasks already created are
 found again by their natural key before anything new is created.
+
+The writes themselves live in ``batch`` (several cases per call); the one-case
+methods here are that code with a batch of one, so both paths behave alike.
 """
-import html
 import logging
 import threading
 
 from connector.errors import PermanentError, RetryableError
 from connector.providers.base import AnswerSnapshot, CaseSnapshot, EffectLedger
+from connector.providers.hubspot.batch import (LEDGER_NOTE, LEDGER_PREFIX, BatchWrites, CaseWrite,  # noqa: F401
+                                               ContactWrite)
+from connector.providers.hubspot.batch_notes import LinkAndNoteWrites
 from connector.providers.hubspot.client import HubSpotClient
 from connector.providers.hubspot.mapping import HubSpotMapping, load_hubspot_mapping
-from connector.providers.hubspot.properties import (contact_properties, hs_datetime, keys_in, stage_tasks,
-                                                    task_key)
+from connector.providers.hubspot.properties import keys_in, task_key
 
 log = logging.getLogger(__name__)
 
-LEDGER_PREFIX = "hubspot.task."
-LEDGER_NOTE = "hubspot.case_note"
-NOTE_TO_CONTACT = 202  # HUBSPOT_DEFINED note -> contact
 SEARCH_PAGE = 100
+VENDOR_BATCH_LIMIT = 100  # one case's eight tasks always fit one call
 
 
-class HubSpotAdapter:
+def _one(outcomes: dict):
+    """The single item's result of a batch method, or its error raised."""
+    (result,) = outcomes.values()
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+class HubSpotAdapter(BatchWrites, LinkAndNoteWrites):
     def __init__(self, client: HubSpotClient, mapping: HubSpotMapping):
         self.client = client
         self.mapping = mapping
@@ -113,17 +123,7 @@ class HubSpotAdapter:
     def upsert_contact(self, answer: AnswerSnapshot, case: CaseSnapshot | None = None,
                        ticket_url: str | None = None) -> str:
         """Create or update the contact (by e-mail); return its HubSpot id."""
-        self.ensure_schema()
-        props = contact_properties(answer, case, self.mapping, ticket_url)
-        body = {"inputs": [{"idProperty": "email", "id": answer.customer_email, "properties": props}]}
-        response = self.client.call("contact upsert", self.client.contacts_batch.upsert, body,
-                                    sensitive=(answer.customer_email, answer.comment))
-        if not response.results:
-            raise RetryableError("HubSpot contact upsert: empty result")
-        contact = response.results[0]
-        log.info("hubspot contact upserted id=%s new=%s answer=%s case=%s", contact.id,
-                 getattr(contact, "new", None), answer.answer_id, case.case_id if case else None)
-        return contact.id
+        return _one(self.upsert_contacts([ContactWrite(answer.answer_id, answer, case, ticket_url)], 1))
 
     def lifetime_value(self, email: str, source: dict) -> float | None:
         """The customer's value from a contact or company property; None when HubSpot has none."""
@@ -175,54 +175,13 @@ class HubSpotAdapter:
     def create_stage_tasks(self, case: CaseSnapshot, contact_id: str, ledger: EffectLedger,
                            first_attempt: bool) -> dict[str, str]:
         """One task per stage; return stage key -> task id, every one recorded in the ledger."""
-        done = {s.key: ledger.get(LEDGER_PREFIX + s.key) for s in case.stages}
-        done = {k: v for k, v in done.items() if v}
-        if len(done) < len(case.stages) and not first_attempt:
-            for stage_key, task_id in self._find_tasks(case, contact_id).items():
-                if stage_key not in done:
-                    ledger.record(LEDGER_PREFIX + stage_key, task_id)
-                    done[stage_key] = task_id
-        by_key = {task_key(case.case_id, s.key): s.key for s in case.stages if s.key not in done}
-        if by_key:
-            owner_id = self.resolve_owner(case.hubspot_owner or case.owner)
-            inputs = [i for i in stage_tasks(case, contact_id, self.mapping, owner_id)
-                      if i["objectWriteTraceId"] in by_key]
-            response = self.client.call("task batch create", self.client.tasks_batch.create,
-                                        {"inputs": inputs})
-            for task in response.results:
-                keys = {task.object_write_trace_id} | keys_in(task.properties.get("hs_task_body"))
-                stage_key = next((by_key[k] for k in keys if k in by_key), None)
-                if stage_key and stage_key not in done:
-                    ledger.record(LEDGER_PREFIX + stage_key, task.id)
-                    done[stage_key] = task.id
-            log.info("hubspot case=%s contact=%s: created %d tasks", case.case_id, contact_id,
-                     len(response.results))
-        lost = [s.key for s in case.stages if s.key not in done]
-        if lost:
-            raise RetryableError(f"HubSpot task batch create: no result for stages {', '.join(lost)}")
-        return {s.key: done[s.key] for s in case.stages}
+        write = CaseWrite(case.case_id, case, contact_id, ledger, first_attempt)
+        return _one(self.create_case_tasks([write], VENDOR_BATCH_LIMIT))
 
     def add_case_note(self, case: CaseSnapshot, contact_id: str, text: str, ledger: EffectLedger,
                       first_attempt: bool) -> str:
         """The rep's alert on the contact timeline, once per case (same idempotency as tasks)."""
-        recorded = ledger.get(LEDGER_NOTE)
-        if recorded:
-            return recorded
-        marker = f"Ref: recovery-{case.case_id}-opened"
-        found = None if first_attempt else self._find_note(contact_id, marker)
-        if found is None:
-            body = {"properties": {"hs_timestamp": hs_datetime(case.answer.submitted_at),
-                                   "hs_note_body": html.escape(text).replace("\n", "<br>") + f"<br>{marker}"},
-                    "associations": [{"to": {"id": contact_id}, "types": [
-                        {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": NOTE_TO_CONTACT}]}]}
-            owner_id = self.resolve_owner(case.hubspot_owner or case.owner)
-            if owner_id:
-                body["properties"]["hubspot_owner_id"] = owner_id
-            found = self.client.call("note create", self.client.notes.create, body,
-                                     sensitive=(case.answer.customer_email, case.answer.comment)).id
-        ledger.record(LEDGER_NOTE, found)
-        log.info("hubspot case=%s contact=%s: note %s", case.case_id, contact_id, found)
-        return found
+        return _one(self.add_case_notes([CaseWrite(case.case_id, case, contact_id, ledger, first_attempt, text)], 1))
 
     def _find_note(self, contact_id: str, marker: str) -> str | None:
         request = {"filterGroups": [{"filters": [

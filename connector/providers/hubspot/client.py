@@ -70,10 +70,13 @@ def translate(exc: Exception, what: str, sensitive=()) -> SyncError:
 class HubSpotClient:
     """The SDK's API objects, built once (each SDK property access builds a new pool)."""
 
-    def __init__(self, access_token: str, base_url: str | None = None,
-                 timeout: float = DEFAULT_TIMEOUT):
-        if not access_token:
+    def __init__(self, access_token: str | None, base_url: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT, token_source=None):
+        """``token_source`` (OAuth installs): a TokenProvider asked for the current token before each call."""
+        self.token_source = token_source
+        if token_source is None and not access_token:
             raise PermanentError("HubSpot access token is not configured")
+        access_token = access_token or "per-call"
         options = {"access_token": access_token,
                    "retry": Retry(total=0, redirect=0, raise_on_redirect=False, raise_on_status=False)}
         if base_url:
@@ -90,11 +93,21 @@ class HubSpotClient:
         self.companies = crm.companies.basic_api
         self.contacts_batch = crm.contacts.batch_api
         self.notes = crm.objects.notes.basic_api
+        self.notes_batch = crm.objects.notes.batch_api
         self.notes_search = crm.objects.notes.search_api
         self.tasks = crm.objects.tasks.basic_api
         self.tasks_batch = crm.objects.tasks.batch_api
         self.tasks_search = crm.objects.tasks.search_api
         self.owners = crm.owners.owners_api
+
+    def _use_token(self, token: str) -> None:
+        """Point every SDK API object at ``token`` (each holds its own Configuration)."""
+        if token == self._token:
+            return
+        for api in list(vars(self).values()):
+            if hasattr(api, "api_client"):
+                api.api_client.configuration.access_token = token
+        self._token = token
 
     @classmethod
     def from_config(cls, config) -> "HubSpotClient":
@@ -106,10 +119,17 @@ class HubSpotClient:
         """Run one SDK call with our timeout; raise RetryableError/PermanentError on failure."""
         if self.throttle is not None:
             self.throttle()
+        if self.token_source is not None:
+            self._use_token(self.token_source())
+        token = self._token
         try:
             return method(*args, _request_timeout=self.timeout, **kwargs)
         except Exception as exc:  # noqa: BLE001 - every SDK failure must become a typed error
-            error = translate(exc, what, (*sensitive, self._token))
+            error = translate(exc, what, (*sensitive, token))
+            if self.token_source is not None and getattr(error, "status", None) == 401:
+                self.token_source.rejected(token)  # expired or revoked early: refresh, then retry the job
+                error = RetryableError(f"HubSpot {what}: HTTP 401, the OAuth token was refused")
+                error.status = 401
             log.warning("hubspot %s failed: %s status=%s retryable=%s", what, type(exc).__name__,
                         getattr(error, "status", None), error.retryable)
             raise error from None

@@ -7,6 +7,9 @@ Idempotency, in three layers (a retried job must never open a second ticket):
    ledger write;
 3. the create carries ``Idempotency-Key: <external_id>``, so Zendesk itself
    answers a replay within its 2-hour window with the original ticket.
+
+Several cases' tickets at once (``open_tickets``, bulk creation) are in ``bulk``;
+``open_ticket`` is that code with one case.
 """
 import logging
 from collections.abc import Mapping
@@ -14,17 +17,17 @@ from datetime import datetime, timedelta
 
 from cachetools import TTLCache
 
-from zenpy.lib.api_objects import Comment, Ticket, User
+from zenpy.lib.api_objects import Comment, Ticket
 
 from connector.providers.base import CaseSnapshot, EffectLedger
 from connector.providers.zendesk import ticket as tickets
+from connector.providers.zendesk.bulk import LEDGER_TICKET, BulkTickets, TicketOpen, zenpy_ticket  # noqa: F401
 from connector.providers.zendesk.client import (ZendeskPermanentError, build_client,
                                                 request_headers, zendesk_errors)
 from connector.providers.zendesk.mapping import ZendeskMapping
 
 log = logging.getLogger(__name__)
 
-LEDGER_TICKET = "zendesk.ticket"
 LEDGER_FOLLOWUP = "zendesk.followup."
 
 
@@ -33,7 +36,7 @@ def _ticket_of(result) -> Ticket:
     return getattr(result, "ticket", None) or result
 
 
-class ZendeskAdapter:
+class ZendeskAdapter(BulkTickets):
     def __init__(self, client, mapping: ZendeskMapping, base_url: str):
         self._client = client
         self.mapping = mapping
@@ -41,8 +44,8 @@ class ZendeskAdapter:
         self._history = TTLCache(maxsize=10_000, ttl=600)  # a campaign asks about the same people
 
     @classmethod
-    def from_config(cls, config: Mapping, mapping: ZendeskMapping) -> "ZendeskAdapter":
-        client, base_url = build_client(config)
+    def from_config(cls, config: Mapping, mapping: ZendeskMapping, token_source=None) -> "ZendeskAdapter":
+        client, base_url = build_client(config, token_source)
         return cls(client, mapping, base_url)
 
     def set_throttle(self, throttle) -> None:
@@ -72,7 +75,10 @@ class ZendeskAdapter:
         return self._history[key]
 
     def open_ticket(self, case: CaseSnapshot, ledger: EffectLedger, first_attempt: bool) -> int:
-        return self._open(case, tickets.build_ticket(case, self.mapping), LEDGER_TICKET, ledger, first_attempt)
+        (result,) = self.open_tickets([TicketOpen(case.case_id, case, ledger, first_attempt)], 1).values()
+        if isinstance(result, Exception):
+            raise result
+        return result
 
     def open_followup(self, case: CaseSnapshot, number: int, ledger: EffectLedger, first_attempt: bool) -> int:
         """A new ticket for the stages still ahead once the recovery ticket was solved or closed."""
@@ -98,9 +104,7 @@ class ZendeskAdapter:
         return ticket_id
 
     def _create(self, case_id: int, body: dict, key: str) -> int:
-        fields = dict(body)
-        ticket = Ticket(requester=User(**fields.pop("requester")),
-                        comment=Comment(**fields.pop("comment")), **fields)
+        ticket = zenpy_ticket(body)
         try:
             with zendesk_errors("ticket create"), request_headers({"Idempotency-Key": key}):
                 ticket_id = _ticket_of(self._client.tickets.create(ticket)).id

@@ -76,6 +76,7 @@ class ZendeskTransport(HTTPAdapter):
     def __init__(self, origin: str, base_url: str | None = None):
         super().__init__(max_retries=0)  # the job runner retries, with backoff
         self.throttle = None  # set by the runtime: the account's shared rate limiter
+        self.token_source = None  # OAuth installs: a TokenProvider (fresh token per request)
         self.origin = origin.rstrip("/")
         self.base_url = base_url.rstrip("/") if base_url else None
 
@@ -84,6 +85,9 @@ class ZendeskTransport(HTTPAdapter):
             self.throttle()
         built = request
         extra = _extra_headers.get()
+        token = self.token_source() if self.token_source is not None else None
+        if token is not None:
+            extra = {**extra, "Authorization": f"Bearer {token}"}
         redirect = self.base_url and request.url.startswith(self.origin + "/")
         if extra or redirect:
             request = request.copy()
@@ -93,6 +97,10 @@ class ZendeskTransport(HTTPAdapter):
                 if kwargs.get("proxies") and should_bypass_proxies(request.url, None):
                     kwargs["proxies"] = {}
         response = super().send(request, **kwargs)
+        if response.status_code == 401 and token is not None:
+            response.close()
+            self.token_source.rejected(token)  # expired or revoked early: refresh, then retry the job
+            raise ZendeskRetryableError("Zendesk refused the OAuth token (HTTP 401)", status=401)
         if response.status_code == 429:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             response.close()
@@ -103,13 +111,19 @@ class ZendeskTransport(HTTPAdapter):
         return response
 
 
-def build_client(config) -> tuple[Zenpy, str]:
-    """A zenpy client for ``config`` and the web base URL of the account."""
+def build_client(config, token_source=None) -> tuple[Zenpy, str]:
+    """A zenpy client for ``config`` and the web base URL of the account.
+
+    With ``token_source`` (an OAuth install) every request carries the source's current
+    bearer token instead of the API-token basic auth of the environment configuration.
+    """
     subdomain = config.get("ZENDESK_SUBDOMAIN")
     base_url = config.get("ZENDESK_BASE_URL")
     email_, token = config.get("ZENDESK_EMAIL"), config.get("ZENDESK_API_TOKEN")
-    missing = [k for k, v in (("ZENDESK_EMAIL", email_), ("ZENDESK_API_TOKEN", token),
-                              ("ZENDESK_SUBDOMAIN", subdomain or base_url)) if not v]
+    if token_source is not None:
+        email_, token = None, None
+    needed = (("ZENDESK_EMAIL", email_), ("ZENDESK_API_TOKEN", token)) if token_source is None else ()
+    missing = [k for k, v in (*needed, ("ZENDESK_SUBDOMAIN", subdomain or base_url)) if not v]
     if missing:
         raise PermanentError(f"Zendesk is not configured: missing {', '.join(missing)}")
     subdomain = subdomain or "local"  # zenpy insists on one; unused when base_url is set
@@ -117,10 +131,12 @@ def build_client(config) -> tuple[Zenpy, str]:
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
     transport = ZendeskTransport(origin, base_url)
+    transport.token_source = token_source
     session.mount("https://", transport)
     session.mount("http://", transport)
-    client = Zenpy(subdomain=subdomain, email=email_, token=token, session=session,
-                   timeout=TIMEOUT_SECONDS, disable_cache=True)
+    credentials = {"email": email_, "token": token} if token_source is None else {"oauth_token": "per-request"}
+    client = Zenpy(subdomain=subdomain, session=session, timeout=TIMEOUT_SECONDS, disable_cache=True,
+                   **credentials)
     return client, (base_url or origin).rstrip("/")
 
 

@@ -1,0 +1,171 @@
+"""Recovery tickets of several cases in one Zendesk call: ``tickets/create_many``.
+
+One ticket per case is the contract, so the single-ticket rules hold per case, in
+four layers (a retry must never open a second ticket):
+
+1. the ledger: ``zendesk.ticket`` recorded means no call at all;
+2. ``zendesk.ticket_job`` (``<job id>:<index>``) is recorded for every case of a bulk
+   request *before* its job is polled: a retry polls that job again instead of
+   creating anything, and only if the job is gone or failed looks further;
+3. on a retry (not ``first_attempt``) or after such a job, the ticket is looked up by
+   ``external_id`` (``GET /api/v2/tickets?external_id=``, consistent, unlike search):
+   this covers a crash between Zendesk's answer and the ledger write;
+4. groups under five use the single create with ``Idempotency-Key`` (create_many has
+   none, and a bulk job plus its polls would cost about as many calls and wait for the job:
+   a lone answer, or a few, get their tickets at once).
+
+create_many queues a job: its status is polled (``job_statuses/{id}``) with growing
+waits until ``completed``, each result naming its ``index`` in the request and the new
+ticket's ``id``, or an error for that ticket alone. A job still running at the deadline
+hands the cases back (retryable): their next try polls the recorded job.
+"""
+import logging
+import time
+from dataclasses import dataclass
+
+from zenpy.lib.api_objects import Comment, Ticket, User
+
+from connector.errors import PermanentError, RetryableError, SyncError
+from connector.providers.base import CaseSnapshot, EffectLedger, in_slices, read_together, record_together
+from connector.providers.zendesk import ticket as tickets
+from connector.providers.zendesk.client import ZendeskPermanentError, _label, zendesk_errors
+
+log = logging.getLogger(__name__)
+
+LEDGER_TICKET = "zendesk.ticket"
+LEDGER_JOB = "zendesk.ticket_job"
+MIN_BULK = 5          # fewer tickets go one by one (Idempotency-Key, no job to poll)
+FIRST_POLL = 0.5      # seconds before the first look at a job; then doubling up to MAX_POLL
+MAX_POLL = 5.0
+POLL_DEADLINE = 60.0
+
+
+@dataclass(frozen=True)
+class TicketOpen:
+    key: object
+    case: CaseSnapshot
+    ledger: EffectLedger
+    first_attempt: bool
+
+
+def zenpy_ticket(body: dict) -> Ticket:
+    fields = dict(body)
+    return Ticket(requester=User(**fields.pop("requester")), comment=Comment(**fields.pop("comment")), **fields)
+
+
+class BulkTickets:
+    """Mixed into ``ZendeskAdapter``: needs ``_client``, ``mapping``, ``find_ticket``, ``_create``."""
+
+    sleep = staticmethod(time.sleep)      # replaced in tests: polling waits, never the web path
+    monotonic = staticmethod(time.monotonic)
+
+    def open_tickets(self, items: list[TicketOpen], limit: int) -> dict:
+        """The recovery ticket of every case: {key: ticket id or the case's error}."""
+        out, todo, jobs = {}, [], {}
+        recorded = read_together([item.ledger for item in items], [LEDGER_TICKET, LEDGER_JOB])
+        for item, known in zip(items, recorded):
+            try:
+                found = self._known_ticket(item, known, jobs)
+            except SyncError as exc:
+                out[item.key] = exc
+                continue
+            if found is None:
+                todo.append(item)
+            else:
+                out[item.key] = found
+        if len(todo) < MIN_BULK or limit < MIN_BULK:
+            chunks = [[item] for item in todo]
+        else:
+            chunks = in_slices(todo, limit)
+        for number, chunk in enumerate(chunks):
+            try:
+                out.update(self._create_one(chunk[0]) if len(chunk) == 1 else self._create_many(chunk))
+            except SyncError as exc:
+                if not exc.retryable:
+                    out.update({item.key: exc for item in chunk})
+                    continue
+                for rest in chunks[number:]:  # 429 or outage: send nothing more into it
+                    out.update({item.key: exc for item in rest})
+                break
+        return out
+
+    def _known_ticket(self, item: TicketOpen, known: dict, jobs: dict) -> int | None:
+        """``known``: the case's ledger entries (read for the whole group at once)."""
+        if known.get(LEDGER_TICKET) is not None:
+            return int(known[LEDGER_TICKET])
+        pending = known.get(LEDGER_JOB)
+        if pending is None and item.first_attempt:
+            return None
+        if pending is not None:
+            job_id, index = pending.rsplit(":", 1)
+            if job_id not in jobs:
+                jobs[job_id] = self._job_results(job_id)
+            ticket_id = (jobs[job_id] or {}).get(int(index))
+            if ticket_id is not None:
+                item.ledger.record(LEDGER_TICKET, str(ticket_id))
+                return ticket_id
+        ticket_id = self.find_ticket(tickets.external_id(item.case, self.mapping))
+        if ticket_id is not None:
+            log.info("case %s: found existing Zendesk ticket %s", item.case.case_id, ticket_id)
+            item.ledger.record(LEDGER_TICKET, str(ticket_id))
+        return ticket_id
+
+    def _job_results(self, job_id: str) -> dict | None:
+        """{index: ticket id} of a finished job; None when it is gone; retryable while it runs."""
+        try:
+            with zendesk_errors("job status"):
+                status = self._client.job_status(id=job_id)
+        except ZendeskPermanentError as exc:
+            if exc.status == 404:  # kept for a limited time only: fall back to the lookup
+                return None
+            raise
+        if status.status in ("queued", "working"):
+            raise RetryableError("Zendesk bulk ticket job still running", retry_after=2.0)
+        return {r.index: r.id for r in status.results or [] if getattr(r, "id", None)
+                and getattr(r, "index", None) is not None}
+
+    def _create_one(self, item: TicketOpen) -> dict:
+        body = tickets.build_ticket(item.case, self.mapping)
+        ticket_id = self._create(item.case.case_id, body, body["external_id"])
+        item.ledger.record(LEDGER_TICKET, str(ticket_id))
+        return {item.key: ticket_id}
+
+    def _create_many(self, chunk: list[TicketOpen]) -> dict:
+        bodies = [tickets.build_ticket(item.case, self.mapping) for item in chunk]
+        with zendesk_errors("ticket bulk create"):
+            job = self._client.tickets.create([zenpy_ticket(b) for b in bodies])
+        # Before anything else: a crash from now on re-polls this job, never re-creates.
+        record_together([(item.ledger, LEDGER_JOB, f"{job.id}:{index}") for index, item in enumerate(chunk)])
+        status = self._wait(job.id)
+        results = {getattr(r, "index", None): r for r in status.results or []}
+        out, created = {}, []
+        for index, item in enumerate(chunk):
+            result = results.get(index)
+            ticket_id = getattr(result, "id", None)
+            if ticket_id:
+                created.append((item.ledger, LEDGER_TICKET, str(ticket_id)))
+                out[item.key] = ticket_id
+            elif result is not None:  # Zendesk refused this ticket alone: its code only, never details
+                out[item.key] = PermanentError(f"Zendesk ticket bulk create refused this ticket: "
+                                               f"{_label(getattr(result, 'error', None)) or 'error'}")
+            else:
+                out[item.key] = RetryableError("Zendesk ticket bulk create: no result for this ticket")
+        record_together(created)
+        log.info("Zendesk bulk job %s: %d tickets created of %d", job.id,
+                 sum(1 for v in out.values() if not isinstance(v, Exception)), len(chunk))
+        return out
+
+    def _wait(self, job_id: str):
+        """Poll a bulk job with growing waits until it is done (or hand the cases back)."""
+        deadline, delay = self.monotonic() + POLL_DEADLINE, FIRST_POLL
+        while True:
+            self.sleep(delay)
+            with zendesk_errors("job status"):
+                status = self._client.job_status(id=job_id)
+            if status.status == "completed":
+                return status
+            if status.status not in ("queued", "working"):  # failed or killed: some may exist
+                raise RetryableError(f"Zendesk bulk ticket job {status.status}")
+            if self.monotonic() + delay > deadline:
+                raise RetryableError("Zendesk bulk ticket job still running", retry_after=delay)
+            delay = min(delay * 2, MAX_POLL)

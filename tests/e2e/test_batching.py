@@ -1,0 +1,120 @@
+"""Issue 5, batching: many answers at once through the real SDKs and the stand-ins make
+few calls, each case still gets exactly one ticket, one contact and eight tasks, and a
+crash in the middle of a batch duplicates nothing."""
+import re
+import time
+from collections import Counter
+
+import pytest
+
+from connector.jobs.worker import Worker
+from connector.store.snapshots import DbLedger
+from tests.signing import answer_payload, just_now
+
+pytestmark = pytest.mark.e2e
+CASES, OTHERS = 12, 18
+DISAPPOINTED = "Usually great service, but this time the delivery was late."  # history may change it
+CHRONIC = "Again the same outage, still not fixed."                          # history cannot
+
+
+def post_campaign(connector) -> list[int]:
+    """12 detractors (half of them chronic by their words) and 18 promoters, all accepted first."""
+    case_ids = []
+    for i in range(CASES + OTHERS):
+        detractor = i < CASES
+        payload = answer_payload(submitted_at=just_now(), response_id=f"batch-{i}", score=3 if detractor else 9,
+                                 comment=(CHRONIC if i % 2 else DISAPPOINTED) if detractor else "Fine.",
+                                 customer={"email": f"customer{i}@example.com", "lifetime_value": 500 + i})
+        response = connector.post(payload, msg_id=f"m{i}")
+        assert response.status_code == 202
+        if detractor:
+            case_ids.append(response.json()["case_id"])
+    return case_ids
+
+
+def work_until_synced(connector, case_ids, timeout=30.0):
+    """One worker in this thread over the backlog; retries come due within the test backoff."""
+    worker, deadline = Worker(connector.runtime, "test-worker"), time.monotonic() + timeout
+    while True:
+        while worker.run_once():
+            pass
+        cases = [connector.case(i) for i in case_ids]
+        if all(c["sync_status"] == "synced" for c in cases) and not worker.run_once():
+            return cases
+        assert time.monotonic() < deadline, [c["sync_status"] for c in cases]
+        time.sleep(0.02)  # a retry's backoff (50 ms at most in tests) has not run out yet
+
+
+def assert_exactly_one_of_each(vendors, case_ids):
+    tickets = Counter(t["external_id"] for t in vendors.zendesk.tickets.values())
+    assert {f"recovery-{c}": 1 for c in case_ids} == tickets
+    emails = Counter(c["properties"]["email"] for c in vendors.hubspot.contacts.values())
+    assert set(emails.values()) == {1} and len(emails) == CASES + OTHERS
+    keys = Counter(k for t in vendors.hubspot.tasks.values()
+                   for k in set(re.findall(r"recovery-(\d+)-[a-z0-9_]+", t["properties"]["hs_task_body"])))
+    assert keys == {str(c): 8 for c in case_ids}
+    notes = Counter(re.search(r"recovery-(\d+)-opened", n["properties"]["hs_note_body"])[1]
+                    for n in vendors.hubspot.notes.values())
+    assert notes == {str(c): 1 for c in case_ids}
+    for i in range(CASES):
+        contact = vendors.hubspot.contact_by_email(f"customer{i}@example.com")["properties"]
+        assert contact["recovery_incident_open"] == "true" and "/agent/tickets/" in contact["recovery_zendesk_ticket_url"]
+
+
+def calls(state, method, path):
+    return state.calls.count(method, path)
+
+
+def test_a_backlog_of_answers_takes_a_handful_of_calls(connector_factory, vendors):
+    connector = connector_factory(workers=0)
+    case_ids = post_campaign(connector)
+    work_until_synced(connector, case_ids)
+    assert_exactly_one_of_each(vendors, case_ids)
+    zendesk, hubspot = vendors.zendesk, vendors.hubspot
+    assert calls(zendesk, "POST", "/api/v2/tickets/create_many") == 1
+    assert calls(zendesk, "POST", "/api/v2/tickets.json") == 0
+    assert calls(zendesk, "GET", "/api/v2/search") == CASES // 2   # only the disappointed ask for history
+    assert calls(hubspot, "POST", "/crm/v3/objects/contacts/batch/upsert") == 2  # the cases', the others'
+    assert calls(hubspot, "POST", "/crm/v3/objects/tasks/batch/create") == 1     # 96 tasks
+    assert calls(hubspot, "POST", "/crm/v3/objects/notes/batch/create") == 1
+    total = len(zendesk.calls.all()) + len(hubspot.calls.all())
+    assert total <= 22, total  # schema set-up and owner look-ups included; naive: see below
+
+
+def test_batch_limit_one_is_the_naive_one_call_per_object(connector_factory, vendors):
+    # No client-side pacing here: the naive run's ~150 calls would take 16 s at HubSpot's rate.
+    connector = connector_factory(workers=0, BATCH_LIMIT=1, HUBSPOT_CALLS_PER_10S=0, ZENDESK_CALLS_PER_MINUTE=0)
+    case_ids = post_campaign(connector)
+    work_until_synced(connector, case_ids, timeout=60)
+    assert_exactly_one_of_each(vendors, case_ids)
+    hubspot = vendors.hubspot
+    assert calls(vendors.zendesk, "POST", "/api/v2/tickets.json") == CASES
+    assert calls(hubspot, "POST", "/crm/v3/objects/contacts/batch/upsert") == CASES + OTHERS
+    assert calls(hubspot, "POST", "/crm/v3/objects/tasks/batch/create") == 8 * CASES
+    assert {len(c.body["inputs"]) for c in hubspot.calls.all() if c.path.startswith("/crm/v3/objects/")
+            and c.path.endswith("/batch/create")} == {1}
+
+
+def test_a_crash_between_the_vendors_answer_and_the_ledger_duplicates_nothing(connector_factory, vendors,
+                                                                               monkeypatch):
+    """The worker dies right after Zendesk accepted the bulk request and right after HubSpot
+    created a batch of tasks, before either was written down: the retries find them."""
+    crashed = set()
+    record_together = DbLedger.record_together
+
+    def crashing_record_together(entries):
+        for kind in ("zendesk.ticket_job", "hubspot.task."):
+            if kind not in crashed and any(key.startswith(kind) for _, key, _ in entries):
+                crashed.add(kind)
+                raise RuntimeError(f"worker died before recording {kind}")
+        return record_together(entries)
+
+    monkeypatch.setattr(DbLedger, "record_together", staticmethod(crashing_record_together))
+    connector = connector_factory(workers=0)
+    case_ids = post_campaign(connector)
+    work_until_synced(connector, case_ids)
+    assert crashed == {"zendesk.ticket_job", "hubspot.task."}
+    assert_exactly_one_of_each(vendors, case_ids)
+    # The retries looked the objects up by their natural keys instead of creating them again.
+    assert calls(vendors.zendesk, "GET", "/api/v2/tickets.json") >= 1
+    assert calls(vendors.hubspot, "POST", "/crm/v3/objects/tasks/search") >= 1
