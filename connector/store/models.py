@@ -183,3 +183,8 @@ class RateBucket(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)  # e.g. "default:hubspot"
     tokens: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The installs' tables live in their own module; importing it here registers them on Base
+# wherever the model is used (create_all, drop_all).
+from connector.store import tenancy  # noqa: E402,F401
