@@ -7,7 +7,8 @@ import threading
 import click
 
 from connector import logs
-from connector.config import ConfigError, hubspot_configured, load_config, secret_values, zendesk_configured
+from connector.config import (ConfigError, hubspot_configured, load_config, oauth_configured, secret_values,
+                              zendesk_configured)
 from connector.config import check as check_config
 
 
@@ -22,7 +23,7 @@ def _prepare(sandbox: bool) -> tuple[dict, list]:
     if sandbox or config["SANDBOX"]:
         from connector.sandbox.launch import start_sandbox
         servers = start_sandbox(config)
-    elif not (zendesk_configured(config) or hubspot_configured(config)):
+    elif not (zendesk_configured(config) or hubspot_configured(config) or oauth_configured(config)):
         raise click.ClickException(
             "neither Zendesk nor HubSpot is configured: set RECOVERY_ZENDESK_* and/or "
             "RECOVERY_HUBSPOT_ACCESS_TOKEN, or run with --sandbox (RECOVERY_SANDBOX=true)")
@@ -56,9 +57,11 @@ def serve_app(config: dict, host: str, port: int, workers: int | None, ready=Non
     from werkzeug.serving import make_server
 
     from connector.jobs.worker import start_threads
+    from connector.runtime import settle_heap
     from connector.web.app import create_app
 
     app = create_app(config)
+    settle_heap()
     stop = threading.Event()
     start_threads(app.extensions["recovery"], workers or int(config["WORKER_THREADS"]), stop)
     server = make_server(host, port, app, threaded=True)
@@ -117,6 +120,35 @@ def install_schema_command():
 
     install_schema(make_engine(load_config()["DATABASE_URL"]))
     click.echo("schema installed")
+
+
+@main.command("rotate-keys")
+def rotate_keys():
+    """Re-encrypt every stored token and tenant secret with the first RECOVERY_ENCRYPTION_KEYS key.
+
+    Put the new key first, run this, then drop the old key from the setting.
+    """
+    from connector.installs import store
+    from connector.installs.crypto import TokenCipher
+    from connector.store.db import install_schema, make_engine, make_session_factory, transaction
+
+    config = load_config()
+    cipher = TokenCipher.from_config(config)
+    if not cipher.configured:
+        raise click.ClickException("RECOVERY_ENCRYPTION_KEYS is not set")
+    engine = make_engine(config["DATABASE_URL"])
+    install_schema(engine)
+    with transaction(make_session_factory(engine)) as session:
+        count = store.rotate_all(session, cipher)
+    click.echo(f"re-encrypted {count} stored value(s) with the first key")
+
+
+@main.command("generate-key")
+def generate_key_command():
+    """Print a new Fernet key for RECOVERY_ENCRYPTION_KEYS."""
+    from connector.installs.crypto import generate_key
+
+    click.echo(generate_key())
 
 
 @main.command()

@@ -26,6 +26,16 @@ DEFAULTS = {
     "RECOGNITION_PUBLIC_REPLY": False,  # admin setting: send the acknowledgement to the customer
     "HUBSPOT_CALLS_PER_10S": 100,     # HubSpot's published limit for marketplace apps
     "ZENDESK_CALLS_PER_MINUTE": 700,  # Zendesk Enterprise; lower it for smaller plans
+    "BATCH_LIMIT": 100,  # objects per vendor call and jobs per claimed group; 1 = one call per object
+    # Marketplace OAuth installs (many tenants): the apps' client ids and secrets, and the keys
+    # that encrypt the tenants' tokens at rest. See connector/installs.
+    "HUBSPOT_CLIENT_ID": None,
+    "ZENDESK_CLIENT_ID": None,
+    "ZENDESK_CLIENT_SECRET": None,
+    "ENCRYPTION_KEYS": None,
+    "HUBSPOT_AUTHORIZE_URL": None,  # default https://app.hubspot.com/oauth/authorize
+    "ZENDESK_ACCOUNT_URL": None,    # default https://{subdomain}.zendesk.com
+    "HUBSPOT_PORTAL_ID": None,      # pins the environment's HubSpot account (tenant default)
 }
 
 # Values that must never reach a log line or an error message.
@@ -33,7 +43,7 @@ SECRET_KEYS = (
     "ZENDESK_API_TOKEN", "HUBSPOT_ACCESS_TOKEN", "WEBHOOK_SECRET", "ADMIN_TOKEN",
     "ZENDESK_WEBHOOK_SECRET", "HUBSPOT_CLIENT_SECRET", "TYPEFORM_SECRET",
     "SURVEYMONKEY_SECRET", "DELIGHTED_SECRET", "FORMBRICKS_SECRET", "CHAT_WEBHOOK_URL", "UI_SECRET_KEY",
-    "SURVEYMONKEY_ACCESS_TOKEN",
+    "SURVEYMONKEY_ACCESS_TOKEN", "ZENDESK_CLIENT_SECRET", "ENCRYPTION_KEYS",
 )
 
 _BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True,
@@ -76,6 +86,13 @@ def hubspot_configured(config) -> bool:
     return bool(config.get("HUBSPOT_ACCESS_TOKEN"))
 
 
+def oauth_configured(config) -> bool:
+    """Marketplace installs possible: an OAuth app for a vendor and a key to keep tokens with."""
+    apps = (config.get("HUBSPOT_CLIENT_ID") and config.get("HUBSPOT_CLIENT_SECRET")) or (
+        config.get("ZENDESK_CLIENT_ID") and config.get("ZENDESK_CLIENT_SECRET"))
+    return bool(apps and config.get("ENCRYPTION_KEYS"))
+
+
 def secret_values(config) -> list[str]:
     return [str(config[key]) for key in SECRET_KEYS if config.get(key)]
 
@@ -87,6 +104,15 @@ class ConfigError(ValueError):
 def check(config) -> None:
     """Validate settings whose format is known (Standard Webhooks secrets)."""
     from connector.inbound.standard_webhooks import decode_secret
+    from connector.installs.crypto import TokenCipher
+
+    try:
+        TokenCipher.from_config(config)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+    if not 1 <= int(config.get("BATCH_LIMIT", 100)) <= 100:
+        raise ConfigError(f"{PREFIX}BATCH_LIMIT must be between 1 and 100 (the vendors' batch limit)")
 
     for key in ("WEBHOOK_SECRET", "FORMBRICKS_SECRET"):
         for secret in str(config.get(key) or "").split():

@@ -9,6 +9,10 @@ import logging
 import re
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+(?:@|%40)[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+# Credentials that travel in URLs: the OAuth callback's single-use code and state, the
+# one-hour join link, tokens. An access log line must not hand them to whoever reads it.
+URL_CREDENTIAL = re.compile(r"([?&](?:code|state|join|token|access_token|refresh_token|client_secret|jwt)=)"
+                            r"[^&\s\"']+", re.IGNORECASE)
 _secrets: set[str] = set()
 _installed = False
 
@@ -16,7 +20,7 @@ _installed = False
 def redact(text: str) -> str:
     for secret in _secrets:
         text = text.replace(secret, "[secret]")
-    return EMAIL.sub("[email]", text)
+    return URL_CREDENTIAL.sub(r"\1[redacted]", EMAIL.sub("[email]", text))
 
 
 def install_redaction(secrets=()) -> None:

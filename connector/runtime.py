@@ -3,6 +3,8 @@
 Like a Bolt ``App``: the web framework (Flask) and the worker loop are thin
 edges around this object; neither reads the environment itself.
 """
+import dataclasses
+import gc
 import threading
 from dataclasses import dataclass, field
 
@@ -27,10 +29,25 @@ class Runtime:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     wake: threading.Event = field(default_factory=threading.Event)
     survey_mappings: dict = field(default_factory=dict)  # vendor -> mapping (inbound.sources)
+    directory: object | None = None  # installs.directory.TenantDirectory: adapters per tenant
+    tenant_id: str = "default"
 
     @property
     def rules(self) -> dict:
         return self.policies.rules
+
+    def for_tenant(self, tenant_id: str) -> "Runtime":
+        """This runtime seen from one tenant: its own Zendesk and HubSpot adapters.
+
+        Handlers only ever see ``rt.zendesk`` / ``rt.hubspot``, so a job of tenant A cannot
+        reach tenant B's accounts. The chat channel is the deployment's own: other tenants
+        get none rather than someone else's.
+        """
+        if tenant_id == self.tenant_id or self.directory is None:
+            return self
+        zendesk, hubspot = self.directory.adapters(tenant_id)
+        return dataclasses.replace(self, zendesk=zendesk, hubspot=hubspot, tenant_id=tenant_id,
+                                   chat=self.chat if tenant_id == "default" else None)
 
     def notify(self) -> None:
         """Tell in-process workers there is new work (after the commit)."""
@@ -71,9 +88,34 @@ def build_runtime(config: dict, *, clock=system_clock, adapters: tuple | None = 
                          cap=float(config["JOB_BACKOFF_CAP_SECONDS"]))
     from connector.providers.chat import ChatAlerts
 
+    from connector.installs.directory import TenantDirectory
+    from connector.providers.hubspot.mapping import load_hubspot_mapping
+    from connector.providers.zendesk.mapping import load_zendesk_mapping
+
     sessions = make_session_factory(engine)
-    _throttle(zendesk, sessions, "default:zendesk", int(config["ZENDESK_CALLS_PER_MINUTE"]), 60.0, clock)
-    _throttle(hubspot, sessions, "default:hubspot", int(config["HUBSPOT_CALLS_PER_10S"]), 10.0, clock)
+    limits = {"zendesk": (int(config["ZENDESK_CALLS_PER_MINUTE"]), 60.0),
+              "hubspot": (int(config["HUBSPOT_CALLS_PER_10S"]), 10.0)}
+
+    def throttle(adapter, bucket: str, vendor: str) -> None:
+        _throttle(adapter, sessions, bucket, *limits[vendor], clock)
+
+    throttle(zendesk, "default:zendesk", "zendesk")
+    throttle(hubspot, "default:hubspot", "hubspot")
+    mappings_dir = config.get("MAPPINGS_DIR")
+    directory = TenantDirectory(config, sessions, clock, (load_zendesk_mapping(mappings_dir),
+                                                          load_hubspot_mapping(mappings_dir)),
+                                (zendesk, hubspot), throttle)
     return Runtime(config=config, engine=engine, sessions=sessions,
                    policies=loaded, zendesk=zendesk, hubspot=hubspot, chat=ChatAlerts.from_config(config),
-                   clock=clock, policy=policy, survey_mappings=survey_mappings)
+                   clock=clock, policy=policy, survey_mappings=survey_mappings, directory=directory)
+
+
+def settle_heap() -> None:
+    """Once a server process has built what it keeps (app, runtime, mappings, models).
+
+    A full garbage collection walks every live object: ~80,000 after start-up, 50-100 ms
+    with the process stalled, every few thousand webhooks: a p99 spike. Frozen objects
+    are left out of every later collection (and a forked child shares their pages).
+    """
+    gc.collect()
+    gc.freeze()

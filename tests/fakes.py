@@ -51,6 +51,15 @@ class FakeZendesk(_Failing):
         ledger.record("zendesk.ticket", str(ticket_id))
         return ticket_id
 
+    def open_tickets(self, items, limit):
+        out = {}
+        for item in items:
+            try:
+                out[item.key] = self.open_ticket(item.case, item.ledger, item.first_attempt)
+            except Exception as exc:  # noqa: BLE001 - handed back per item, like the real bulk create
+                out[item.key] = exc
+        return out
+
     def ticket_url(self, ticket_id):
         return f"https://fake.zendesk.test/agent/tickets/{ticket_id}"
 
@@ -125,6 +134,30 @@ class FakeHubSpot(_Failing):
         self.notes.append({"contact": contact_id, "text": text})
         ledger.record("hubspot.case_note", str(len(self.notes)))
         return str(len(self.notes))
+
+    # -- batches: the same effects one item at a time, each item failing on its own --------
+    def _each(self, items, key, one):
+        out = {}
+        for item in items:
+            try:
+                out[key(item)] = one(item)
+            except Exception as exc:  # noqa: BLE001 - handed back per item, like the real batches
+                out[key(item)] = exc
+        return out
+
+    def upsert_contacts(self, writes, limit):
+        return self._each(writes, lambda w: w.key, lambda w: self.upsert_contact(w.answer, w.case, w.ticket_url))
+
+    def create_case_tasks(self, writes, limit):
+        return self._each(writes, lambda w: w.key,
+                          lambda w: self.create_stage_tasks(w.case, w.contact_id, w.ledger, w.first_attempt))
+
+    def add_case_notes(self, writes, limit):
+        return self._each(writes, lambda w: w.key,
+                          lambda w: self.add_case_note(w.case, w.contact_id, w.text, w.ledger, w.first_attempt))
+
+    def set_ticket_urls(self, links, limit):
+        return self._each(links, lambda link: link[0], lambda link: self.set_ticket_url(link[1], link[2]))
 
     def complete_task(self, task_id):
         self._maybe_fail()

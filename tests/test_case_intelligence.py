@@ -1,4 +1,6 @@
 """Profile, routing, drafts and guidance as they land on a case (fake vendors)."""
+from datetime import datetime, timezone
+
 from connector.errors import PermanentError
 from connector.store.db import transaction
 from connector.store.models import Case
@@ -59,3 +61,31 @@ def test_snapshot_carries_draft_guidance_and_playbook(frozen_runtime):
     asks = {s.key: s.ask for s in snapshot.stages}
     assert "graceful exit" in asks["action"]
     assert "15–20%" in asks["compensation"]
+
+
+def test_history_is_asked_only_when_it_can_change_the_profile(frozen_runtime, fake_zendesk, monkeypatch):
+    asked = []
+    monkeypatch.setattr(fake_zendesk, "recent_ticket_count", lambda email, days, now: asked.append(email) or 3)
+    chronic = accept(frozen_runtime, response_id="a", comment="Encore une panne, toujours pareil.",
+                     customer={"email": "a@example.com"})["case_id"]
+    structural = accept(frozen_runtime, response_id="b", customer={"email": "b@example.com"},
+                        comment="We need SSO which you don't have; switching to an enterprise-grade tool.")["case_id"]
+    disappointed = accept(frozen_runtime, response_id="c", comment="Le service a été lent hier.",
+                          customer={"email": "c@example.com"})["case_id"]
+    drain(frozen_runtime)
+    assert asked == ["c@example.com"]  # one search for three cases
+    assert case_row(frozen_runtime, disappointed).profile == "chronic"
+    assert case_row(frozen_runtime, chronic).profile == "chronic"
+    assert case_row(frozen_runtime, structural).profile == "structural"
+
+
+def test_a_rate_limited_history_search_is_not_repeated_for_the_rest_of_the_group(frozen_runtime, fake_zendesk):
+    from connector.errors import RetryableError
+    fake_zendesk.history["d@example.com"] = 3
+    fake_zendesk.fail_with(RetryableError("429", retry_after=30))
+    ids = [accept(frozen_runtime, response_id=r, comment="Le service a été lent hier.",
+                  customer={"email": f"{r}@example.com"})["case_id"] for r in ("c", "d")]
+    frozen_runtime.clock.now = datetime.now(timezone.utc)  # both due at once: one group
+    drain(frozen_runtime)
+    assert [case_row(frozen_runtime, i).profile for i in ids] == ["disappointed", "disappointed"]
+    assert all(case_row(frozen_runtime, i).sync_status == "synced" for i in ids)  # never blocks the tickets

@@ -42,3 +42,67 @@ def test_log_holds_no_personal_data(client, admin_headers):
 
 def test_delivery_log_needs_admin_token(client):
     assert client.get("/api/deliveries").status_code == 401
+
+
+def _rows(runtime):
+    from sqlalchemy import select
+
+    from connector.store.db import transaction
+    from connector.store.models import Answer, Delivery
+
+    with transaction(runtime.sessions) as session:
+        answers = session.scalars(select(Answer.response_id).order_by(Answer.id)).all()
+        logged = session.execute(select(Delivery.delivery_id, Delivery.status_code, Delivery.outcome)
+                                 .order_by(Delivery.id)).all()
+    return answers, [tuple(r) for r in logged]
+
+
+def test_one_row_per_request_for_accepted_duplicate_and_rejected(client, runtime):
+    # The accepted and duplicate rows commit with intake; the after-request hook must not add a second.
+    assert post_answer(client, answer_payload(), msg_id="m1").status_code == 202
+    assert post_answer(client, answer_payload(score=10), msg_id="m2").status_code == 200
+    assert post_answer(client, answer_payload(score=42, response_id="bad"), msg_id="m3").status_code == 422
+    assert post_answer(client, answer_payload(response_id="p", score=10), msg_id="m4").status_code == 202
+    assert _rows(runtime) == (["srv-123", "p"], [("m1", 202, "accepted"), ("m2", 200, "duplicate"),
+                                                 ("m3", 422, "rejected"), ("m4", 202, "accepted")])
+
+
+def test_a_duplicate_that_lost_the_race_logs_one_duplicate_row(client, runtime, monkeypatch):
+    from connector import intake
+
+    post_answer(client, answer_payload(), msg_id="first")
+    real, calls = intake._seen_body, []
+
+    def missed_once(session, tenant_id, response_id):
+        # The first look-up misses, as when a concurrent delivery commits just after it.
+        calls.append(response_id)
+        return None if len(calls) == 1 else real(session, tenant_id, response_id)
+
+    monkeypatch.setattr(intake, "_seen_body", missed_once)
+    again = post_answer(client, answer_payload(), msg_id="second")
+    assert again.status_code == 200 and len(calls) == 2  # the unique constraint caught it
+    assert _rows(runtime)[1] == [("first", 202, "accepted"), ("second", 200, "duplicate")]
+
+
+def test_failed_commit_stores_neither_the_answer_nor_an_accepted_row(client, runtime):
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    failures = []
+
+    def fail_first_commit(connection):
+        if not failures:
+            failures.append(1)
+            raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    event.listen(runtime.engine, "commit", fail_first_commit)
+    try:
+        response = post_answer(client, answer_payload(), msg_id="m-broken")
+    finally:
+        event.remove(runtime.engine, "commit", fail_first_commit)
+    assert response.status_code == 500 and failures
+    # Only the after-request hook's own row, for the 500: nothing says "accepted".
+    assert _rows(runtime) == ([], [("m-broken", 500, "rejected")])
+    retried = post_answer(client, answer_payload(), msg_id="m-broken")
+    assert retried.status_code == 202  # nothing half-stored stands in the sender's retry
+    assert _rows(runtime)[1][-1] == ("m-broken", 202, "accepted")

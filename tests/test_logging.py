@@ -15,6 +15,14 @@ def test_redact_masks_emails_and_installed_secrets():
     assert redact(f"token {ADMIN_TOKEN}") == "token [secret]"
 
 
+def test_redact_masks_credentials_in_urls_but_keeps_the_rest():
+    line = '"GET /oauth/hubspot/callback?code=na1-5f2e&state=eyJub25jZSI6.abc HTTP/1.1" 302'
+    assert redact(line) == '"GET /oauth/hubspot/callback?code=[redacted]&state=[redacted] HTTP/1.1" 302'
+    assert redact("GET /oauth/zendesk/install?subdomain=acme&join=InQxIg.sig") == \
+        "GET /oauth/zendesk/install?subdomain=acme&join=[redacted]"
+    assert redact("GET /api/cases?status=open&encode=1") == "GET /api/cases?status=open&encode=1"
+
+
 def test_full_flow_logs_no_personal_data_or_secret(frozen_runtime, fake_hubspot, caplog):
     from connector.web.app import create_app
 

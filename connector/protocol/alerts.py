@@ -3,21 +3,29 @@
 The sales rep sees a note on the HubSpot contact's timeline (score, the
 customer's words, owner, Zendesk link); critical cases (severity or value)
 also post to the team chat. Both are jobs, so an outage delays them only.
+Notes are written in groups (one batch create for every due note of a tenant).
 """
 from connector.errors import RetryableError
-from connector.jobs.queue import ClaimedJob, enqueue, finish
-from connector.jobs.registry import handler
+from connector.jobs.queue import ClaimedJob, enqueue
+from connector.jobs.registry import group_handler
 from connector.protocol import messages
-from connector.store.db import transaction
+from connector.providers.hubspot.batch import CaseWrite
+from connector.store.db import reading, transaction
 from connector.store.models import Case
 from connector.store.snapshots import DbLedger
-from connector.sync import case_snapshot_for
+from connector.sync import batch_limit, case_snapshot_for
+from connector.sync_hubspot import complete_served
+
+
+def open_alerts(case: Case) -> tuple[str, ...]:
+    """The alert jobs a newly opened case needs: the chat alert when it is critical."""
+    return ("chat.new_case",) if case.severity == "critical" or case.value_tier == "critical" else ()
 
 
 def alert_on_open(session, case: Case) -> None:
-    """Enqueue the chat alert for a critical case (called by intake, same transaction)."""
-    if case.severity == "critical" or case.value_tier == "critical":
-        enqueue(session, "chat.new_case", case.id, tenant_id=case.tenant_id)
+    """Enqueue the alerts of a case whose value changed after it opened (same transaction)."""
+    for kind in open_alerts(case):
+        enqueue(session, kind, case.id, tenant_id=case.tenant_id)
 
 
 
@@ -26,20 +34,36 @@ def _snapshot(rt, job):
         return case_snapshot_for(rt, session, session.get(Case, job.ref_id))
 
 
-@handler("hubspot.case_note", case_job=True, needs="hubspot")
-def hubspot_case_note(rt, job: ClaimedJob) -> None:
-    snapshot = _snapshot(rt, job)
-    if snapshot.hubspot_contact_id is None:
-        raise RetryableError("waiting for the initial sync (HubSpot contact)")
-    rt.hubspot.add_case_note(snapshot, snapshot.hubspot_contact_id, messages.new_case(snapshot),
-                             DbLedger(rt.sessions, f"case:{job.ref_id}"), first_attempt=job.fresh)
-    finish(rt, job)
+@group_handler("hubspot.case_note", case_job=True)
+def hubspot_case_notes(rt, jobs: list[ClaimedJob]) -> dict:
+    """The notes of every due case in one batch create per BATCH_LIMIT notes."""
+    if rt.hubspot is None:
+        return complete_served(rt, jobs, {job.id: None for job in jobs})
+    with reading(rt.sessions) as session:
+        snapshots = {job.id: case_snapshot_for(rt, session, session.get(Case, job.ref_id)) for job in jobs}
+    waiting = {job.id: RetryableError("waiting for the initial sync (HubSpot contact)")
+               for job in jobs if snapshots[job.id].hubspot_contact_id is None}
+    writes = [CaseWrite(job.id, s, s.hubspot_contact_id, DbLedger(rt.sessions, f"case:{job.ref_id}"), job.fresh,
+                        messages.new_case(s)) for job in jobs if job.id not in waiting for s in [snapshots[job.id]]]
+    results = {**rt.hubspot.add_case_notes(writes, batch_limit(rt)), **waiting}
+    return complete_served(rt, jobs, results)
 
 
-@handler("chat.new_case", case_job=True, needs="chat")
-def chat_new_case(rt, job: ClaimedJob) -> None:
-    ledger = DbLedger(rt.sessions, f"case:{job.ref_id}")
-    if not ledger.get("chat.new_case"):
-        rt.chat.post(messages.new_case(_snapshot(rt, job)))
-        ledger.record("chat.new_case", "posted")
-    finish(rt, job)
+@group_handler("chat.new_case", case_job=True)
+def chat_new_cases(rt, jobs: list[ClaimedJob]) -> dict:
+    """One chat message per critical case (a chat webhook takes one message per post). Grouped
+    all the same: with no chat connected, a campaign's alerts settle in one transaction."""
+    results = {}
+    for job in jobs:
+        if rt.chat is None:
+            results[job.id] = None
+            continue
+        ledger = DbLedger(rt.sessions, f"case:{job.ref_id}")
+        try:
+            if not ledger.get("chat.new_case"):
+                rt.chat.post(messages.new_case(_snapshot(rt, job)))
+                ledger.record("chat.new_case", "posted")
+            results[job.id] = None
+        except Exception as exc:  # noqa: BLE001 - this alert alone is retried (the worker types it)
+            results[job.id] = exc
+    return complete_served(rt, jobs, results)

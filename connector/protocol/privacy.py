@@ -10,14 +10,18 @@ log = logging.getLogger(__name__)
 ERASED = "erased@erased.invalid"
 
 
-def erase_contact(session, hubspot_contact_id: str, now) -> dict:
-    """Erase everyone the store knows under this HubSpot contact; return counts."""
+def erase_contact(session, hubspot_contact_id: str, now, tenant_id: str = "default") -> dict:
+    """Erase everyone the tenant's store knows under this HubSpot contact; return counts.
+
+    Contact ids are per portal: another tenant's person with the same id or e-mail is untouched.
+    """
     emails = set(session.scalars(select(Case.customer_email).where(
-        Case.hubspot_contact_id == str(hubspot_contact_id))).all()) - {ERASED}
+        Case.tenant_id == tenant_id, Case.hubspot_contact_id == str(hubspot_contact_id))).all()) - {ERASED}
     if not emails:
         return {"cases": 0, "answers": 0, "jobs_cancelled": 0}
-    cases = session.scalars(select(Case).where(Case.customer_email.in_(emails))).all()
-    answers = session.scalars(select(Answer).where(Answer.customer_email.in_(emails))).all()
+    cases = session.scalars(select(Case).where(Case.tenant_id == tenant_id, Case.customer_email.in_(emails))).all()
+    answers = session.scalars(select(Answer).where(Answer.tenant_id == tenant_id,
+                                                   Answer.customer_email.in_(emails))).all()
     for answer in answers:
         answer.customer_email, answer.customer_name, answer.company = ERASED, None, None
         answer.comment, answer.context, answer.lifetime_value = None, {}, None

@@ -35,33 +35,46 @@ class RateLimiter:
 
 @dataclass
 class FaultPlan:
-    """Faults a test injects: answer ``status`` to the next calls or until a time."""
+    """Faults a test injects: answer ``status`` to the next calls or until a time,
+    and answer a poisoned request (its body holds a marker) the same way forever."""
 
     status: int = 500
     remaining: int = 0
     until: float = 0.0
     latency: float = 0.0  # seconds added to every answer: a slow vendor
+    retry_after: int | None = None  # Retry-After sent with an injected 429
+    poisoned: dict = field(default_factory=dict)  # body marker (bytes) -> status
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def fail_next(self, count: int, status: int = 500) -> None:
+    def fail_next(self, count: int, status: int = 500, retry_after: int | None = None) -> None:
         with self.lock:
-            self.status, self.remaining = status, count
+            self.status, self.remaining, self.retry_after = status, count, retry_after
 
-    def fail_for(self, seconds: float, status: int = 500) -> None:
+    def fail_for(self, seconds: float, status: int = 500, retry_after: int | None = None) -> None:
         with self.lock:
-            self.status, self.until = status, time.monotonic() + seconds
+            self.status, self.until, self.retry_after = status, time.monotonic() + seconds, retry_after
+
+    def poison(self, marker: str, status: int = 500) -> None:
+        """Every request whose body contains ``marker`` (an e-mail, say) gets ``status``."""
+        with self.lock:
+            self.poisoned[marker.encode()] = status
 
     def clear(self) -> None:
         with self.lock:
             self.remaining, self.until = 0, 0.0
+            self.poisoned.clear()
 
-    def take(self) -> int | None:
+    def take(self, body: bytes = b"") -> tuple[int, int | None] | None:
+        """The injected (status, Retry-After) for this request, or None to answer normally."""
         with self.lock:
+            for marker, status in self.poisoned.items():
+                if marker in body:
+                    return status, None
             if self.remaining > 0:
                 self.remaining -= 1
-                return self.status
+                return self.status, self.retry_after
             if time.monotonic() < self.until:
-                return self.status
+                return self.status, self.retry_after
             return None
 
 
@@ -72,6 +85,7 @@ class Call:
     status: int
     headers: dict
     body: object
+    at: float = 0.0  # time.monotonic() when the request arrived, for tests of retry timing
 
 
 class CallLog:
@@ -108,11 +122,17 @@ def install_guards(app: Flask, *, limiter: RateLimiter, faults: FaultPlan, calls
 
     @app.before_request
     def _guards():
+        request.environ["standin.arrived"] = time.monotonic()
         if faults.latency:
             time.sleep(faults.latency)  # simulated vendor slowness, not a test wait
-        status = faults.take()
-        if status is not None:
-            return jsonify(error_body(status, "injected fault")), status
+        injected = faults.take(request.get_data(cache=True))
+        if injected is not None:
+            status, retry_after = injected
+            response = jsonify(error_body(status, "injected fault"))
+            response.status_code = status
+            if status == 429 and retry_after is not None:
+                response.headers["Retry-After"] = str(retry_after)
+            return response
         wait = limiter.check(rate_key(request))
         if wait is not None:
             response = jsonify(error_body(429, "rate limit exceeded"))
@@ -123,6 +143,6 @@ def install_guards(app: Flask, *, limiter: RateLimiter, faults: FaultPlan, calls
 
     @app.after_request
     def _log(response: Response):
-        calls.add(Call(request.method, request.path, response.status_code,
-                       dict(request.headers), request.get_json(silent=True)))
+        calls.add(Call(request.method, request.path, response.status_code, dict(request.headers),
+                       request.get_json(silent=True), request.environ.get("standin.arrived", 0.0)))
         return response

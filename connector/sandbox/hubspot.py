@@ -252,7 +252,7 @@ def _error_body(status: int, message: str, category: str | None = None, errors=N
     body = {"status": "error", "message": message, "correlationId": str(uuid.uuid4()),
             "category": category or CATEGORIES.get(status, "INTERNAL_ERROR" if status >= 500 else "ERROR")}
     if status == 429:
-        body["policyName"] = "TEN_SECONDLY_ROLLING"
+        body.update(errorType="RATE_LIMIT", policyName="TEN_SECONDLY_ROLLING")
     if errors:
         body["errors"] = errors
     return body
@@ -277,6 +277,13 @@ def _batch_inputs(body: dict) -> list:
     if len(inputs) > BATCH_LIMIT:
         raise Invalid(400, f"Batch input limit exceeded: {len(inputs)} inputs, at most {BATCH_LIMIT} allowed")
     return inputs
+
+
+def _traced(out: dict, item: dict) -> dict:
+    """Batch results echo the input's objectWriteTraceId, to pair them without relying on order."""
+    if item.get("objectWriteTraceId"):
+        out["objectWriteTraceId"] = item["objectWriteTraceId"]
+    return out
 
 
 def _requested(args) -> list[str]:
@@ -477,13 +484,13 @@ def create_hubspot_standin(rate_limit: int | None = None, window_seconds: float 
             if "@" not in email or email.startswith("@") or email.endswith("@"):
                 raise Invalid(400, "Property values were not valid: email is not a valid email address",
                               errors=[{"error": "INVALID_EMAIL", "name": "email"}])
-            checked.append((email, state.check_properties("contacts", item.get("properties", {}))))
-        emails = [e.lower() for e, _ in checked]
+            checked.append((email, state.check_properties("contacts", item.get("properties", {})), item))
+        emails = [e.lower() for e, _, _ in checked]
         if len(set(emails)) != len(emails):
             raise Invalid(400, "Duplicate IDs found in batch input")
         results = []
         with state.lock:
-            for email, props in checked:
+            for email, props, item in checked:
                 record, now = state.contact_by_email(email), _now()
                 if record is None:
                     record = new_record({"email": email.lower(), "createdate": now, **props})
@@ -493,7 +500,31 @@ def create_hubspot_standin(rate_limit: int | None = None, window_seconds: float 
                     record["properties"].update(props)
                     created = False
                 record["updatedAt"] = record["properties"]["lastmodifieddate"] = now
-                results.append({**_view(record, None), "new": created})
+                results.append(_traced({**_view(record, None), "new": created}, item))
+        return jsonify({"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": _now()})
+
+    @app.post("/crm/v3/objects/contacts/batch/update")
+    def batch_update_contacts():
+        """By record id (``idProperty`` omitted, as HubSpot wants for ids); all or nothing."""
+        started, inputs = _now(), _batch_inputs(_json_body())
+        checked = []
+        for item in inputs:
+            if not isinstance(item, dict) or item.get("idProperty") not in (None, "hs_object_id"):
+                raise Invalid(400, "Batch update here takes record ids: leave idProperty out")
+            checked.append((str(item.get("id", "")), state.check_properties("contacts", item.get("properties", {})), item))
+        ids = [i for i, _, _ in checked]
+        if len(set(ids)) != len(ids):
+            raise Invalid(400, "Duplicate IDs found in batch input")
+        with state.lock:
+            missing = [i for i in ids if i not in state.contacts]
+            if missing:
+                raise Invalid(400, f"Could not find objects with ids {', '.join(missing)}", "OBJECT_NOT_FOUND")
+            results = []
+            for contact_id, props, item in checked:
+                record = state.contacts[contact_id]
+                record["properties"].update(props)
+                record["updatedAt"] = record["properties"]["lastmodifieddate"] = _now()
+                results.append(_traced(_view(record, None), item))
         return jsonify({"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": _now()})
 
     def find_contact(contact_id: str) -> dict:
@@ -574,11 +605,28 @@ def create_hubspot_standin(rate_limit: int | None = None, window_seconds: float 
 
     @app.post(f"/crm/v3/objects/{objects}/batch/create")
     def batch_create_engagements(kind):
+        """All or nothing, unless every input has a unique objectWriteTraceId: then HubSpot
+        answers 207 (multi-status), creating the valid inputs and naming each rejected one."""
         started, inputs = _now(), _batch_inputs(_json_body())
-        checked = [(*new_engagement(kind, item), item.get("objectWriteTraceId")) for item in inputs]
+        traces = [item.get("objectWriteTraceId") if isinstance(item, dict) else None for item in inputs]
+        multi_status = all(traces)
+        if multi_status and len(set(traces)) != len(traces):
+            raise Invalid(400, "objectWriteTraceId values must be unique within a batch")
+        checked, errors = [], []
+        for item, trace in zip(inputs, traces):
+            try:
+                checked.append((*new_engagement(kind, item), trace))
+            except Invalid as exc:
+                if not multi_status:
+                    raise
+                errors.append({"status": "error", "category": exc.category, "message": exc.message,
+                               "context": {"objectWriteTraceId": [trace]}, "errors": exc.errors or []})
         with state.lock:
             results = [store_engagement(kind, *entry) for entry in checked]
-        return jsonify({"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": _now()}), 201
+        body = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": _now()}
+        if errors:
+            body.update(errors=errors, numErrors=len(errors))
+        return jsonify(body), 207 if errors else 201
 
     def find_engagement(kind: str, object_id: str) -> dict:
         record = getattr(state, kind).get(object_id)

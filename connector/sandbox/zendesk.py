@@ -2,7 +2,8 @@
 
 Covers what the connector uses, answering in the shapes zenpy parses:
 ``POST/GET /api/v2/tickets``, ``GET/PUT /api/v2/tickets/{id}``, ticket comments,
-users, a user's requested tickets and a minimal ``/api/v2/search``. Like the real
+users, a user's requested tickets, a minimal ``/api/v2/search``, and bulk creation with
+its job statuses (``zendesk_jobs``). Like the real
 API it wants basic auth ``{email}/token:{api_token}``, rejects unknown fields
 and enum values with ``422 RecordInvalid``, honours ``Idempotency-Key`` on
 ticket creation (``x-idempotency-lookup: hit|miss``, 2-hour window) and, with
@@ -22,6 +23,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from connector.sandbox.common import CallLog, FaultPlan, RateLimiter, install_guards
+from connector.sandbox.zendesk_jobs import install_bulk_tickets
 
 STANDIN_EMAIL = "agent@sandbox.example"
 STANDIN_API_TOKEN = "sandbox-zendesk-token"
@@ -272,7 +274,7 @@ def _out(kind: str | None, record: dict) -> dict:
     """A stored record as answered, with its API ``url`` (comments have none)."""
     if kind is None:
         return dict(record)
-    return dict(record, url=f"{request.host_url}api/v2/{kind}/{record['id']}.json")
+    return dict(record, url=f"{request.url_root}api/v2/{kind}/{record['id']}.json")
 
 
 def _page(key: str, kind: str | None, items: list[dict]) -> dict:
@@ -349,8 +351,13 @@ def _search(state: ZendeskStandinState, query: str) -> list[dict]:
 
 
 def create_zendesk_standin(rate_limit_per_minute: int | None = None, *,
-                           email: str = STANDIN_EMAIL, api_token: str = STANDIN_API_TOKEN) -> Flask:
-    """A Flask app answering like Zendesk; its state is ``app.extensions["zendesk_standin"]``."""
+                           email: str = STANDIN_EMAIL, api_token: str = STANDIN_API_TOKEN,
+                           bearer_check=None) -> Flask:
+    """A Flask app answering like Zendesk; its state is ``app.extensions["zendesk_standin"]``.
+
+    ``bearer_check(token)`` (optional) judges an OAuth ``Authorization: Bearer`` token:
+    None lets the call through, anything else is answered as the refusal.
+    """
     app = Flask(__name__)
     state = ZendeskStandinState(rate_limit_per_minute, email, api_token)
     app.extensions["zendesk_standin"] = state
@@ -360,6 +367,8 @@ def create_zendesk_standin(rate_limit_per_minute: int | None = None, *,
     @app.before_request
     def _authenticate():
         auth = request.authorization
+        if bearer_check is not None and auth and auth.type == "bearer":
+            return bearer_check(auth.token)
         if not (auth and auth.type == "basic" and auth.username == f"{state.email}/token"
                 and auth.password == state.api_token):
             response = jsonify(error_body(401, "unauthenticated"))
@@ -467,4 +476,5 @@ def create_zendesk_standin(rate_limit_per_minute: int | None = None, *,
         return jsonify({"results": results, "count": len(results), "next_page": None,
                         "previous_page": None, "facets": None})
 
+    install_bulk_tickets(app, state)
     return app

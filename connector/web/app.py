@@ -4,7 +4,7 @@ from werkzeug.exceptions import HTTPException
 
 from connector.config import load_config, secret_values
 from connector.logs import install_redaction
-from connector.runtime import build_runtime
+from connector.runtime import build_runtime, settle_heap
 
 
 def create_app(test_config: dict | None = None, *, runtime=None) -> Flask:
@@ -16,10 +16,16 @@ def create_app(test_config: dict | None = None, *, runtime=None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = int(config["MAX_BODY_BYTES"])
     app.extensions["recovery"] = runtime or build_runtime(config)
 
-    from connector.web import admin, crm_events, health, metrics, ui, webhooks
+    from connector.web import admin, crm_events, health, installations, metrics, oauth, ui, webhooks
+    from connector.web.tenancy import TENANT_PREFIX
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(crm_events.bp)
+    # The same endpoints for each installed tenant, verified with that tenant's own secrets.
+    app.register_blueprint(webhooks.bp, url_prefix=TENANT_PREFIX + "/webhooks", name="tenant_webhooks")
+    app.register_blueprint(crm_events.bp, url_prefix=TENANT_PREFIX + "/webhooks", name="tenant_crm_events")
+    app.register_blueprint(oauth.bp)
+    app.register_blueprint(installations.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(ui.bp)
@@ -30,4 +36,6 @@ def create_app(test_config: dict | None = None, *, runtime=None) -> Flask:
         code = (exc.name or "error").lower().replace(" ", "_")
         return jsonify(error=code, message=exc.description), exc.code
 
+    if test_config is None and runtime is None:
+        settle_heap()  # built from the environment alone: a server process (gunicorn), not a test
     return app

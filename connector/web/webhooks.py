@@ -18,11 +18,13 @@ from connector.inbound.json_body import BodyError, parse_json
 from connector.inbound.schemas import validate_answer
 from connector.inbound.sources import registry
 from connector.inbound.sources.base import Ignored, RequestFacts, SignatureError, UpstreamError
-from connector.web.deliveries import note, record_deliveries
+from connector.web.deliveries import in_intake, note, record_deliveries, recorded
+from connector.web.tenancy import current_tenant, tenant_routes, tenant_settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 record_deliveries(bp, lambda req: (req.view_args or {}).get("vendor") or req.path.rstrip("/").rsplit("/", 1)[-1])
+tenant_routes(bp)
 
 
 def _reject(status: int, error: str, message: str, delivery_id=None, **extra):
@@ -64,7 +66,7 @@ def survey(vendor):
     if source is None:
         return _unknown(vendor)
     rt = current_app.extensions["recovery"]
-    config = current_app.config
+    config = tenant_settings()  # a tenant's requests verify with that tenant's own secrets only
     raw = request.get_data(cache=True)  # 413 raised here past MAX_CONTENT_LENGTH
     delivery = source.delivery_id(request.headers, None)
     if source.is_unsigned_ping(raw):
@@ -99,8 +101,22 @@ def survey(vendor):
         return jsonify(status="ignored", reason=str(exc)), 200
     except ValidationError as exc:
         return _reject(422, "validation_failed", "some fields are invalid", delivery, fields=exc.messages)
-    result = intake.accept(rt.sessions, rt.policies, data, source=vendor, now=rt.clock())
-    note(None, None, delivery)
+    tenant = _signed_portal_tenant(rt, vendor, payload)
+    if tenant is None:
+        note("ignored", "HubSpot portal not installed", delivery)
+        return jsonify(status="ignored", reason="HubSpot portal not installed"), 200
+    now = rt.clock()
+    result = intake.accept(rt.sessions, rt.policies, data, source=vendor, now=now, tenant_id=tenant,
+                           log_delivery=in_intake(vendor, delivery, now))
+    recorded()
     if result.status == 202:
         rt.notify()
     return jsonify(result.body), result.status
+
+
+def _signed_portal_tenant(rt, vendor: str, payload) -> str | None:
+    """HubSpot signs with the app's secret for every portal: the signed ``portalId`` names the tenant."""
+    portal = payload.get("portalId") if vendor == "hubspot" and isinstance(payload, dict) else None
+    if portal is None or rt.directory is None or current_tenant() != "default":
+        return current_tenant()
+    return rt.directory.tenant_of("hubspot", portal)
