@@ -9,6 +9,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
@@ -21,6 +22,10 @@ from connector.sandbox.launch import start_sandbox  # noqa: E402
 from connector.sandbox.server import BackgroundServer  # noqa: E402
 from connector.web.app import create_app  # noqa: E402
 from tests.signing import answer_payload, signed_headers  # noqa: E402
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def percentile(values, q):
@@ -45,32 +50,42 @@ def main(count: int = 300) -> None:
     headers_admin = {"Authorization": f"Bearer {config['ADMIN_TOKEN']}"}
 
     def post(i: int, score: int):
-        body = json.dumps(answer_payload(response_id=f"bench-{i}", score=score,
+        # Answered now: the fixture's fixed date would put every stage overdue at once.
+        body = json.dumps(answer_payload(response_id=f"bench-{i}", score=score, submitted_at=now_iso(),
                                          customer={"email": f"b{i}@example.com"})).encode()
         started = time.perf_counter()
         response = session.post(f"{web.url}/webhooks/surveys/generic", data=body,
                                 headers=signed_headers(body, msg_id=f"m{i}"))
         return time.perf_counter() - started, response.json()
 
-    latencies, to_synced = [], []
+    def synced(case_id) -> bool:
+        return session.get(f"{web.url}/api/cases/{case_id}", headers=headers_admin).json()["sync_status"] == "synced"
+
+    latencies, cases = [], []
     for i in range(count):
-        score = 3 if i % 10 < 3 else 9  # 30% detractors
-        elapsed, body = post(i, score)
+        elapsed, body = post(i, 3 if i % 10 < 3 else 9)  # 30% detractors
         latencies.append(elapsed)
-        if body["case_id"] and i % 10 == 0:  # idle measurement: wait for this one before the next
-            accepted = time.perf_counter()
-            while session.get(f"{web.url}/api/cases/{body['case_id']}",
-                              headers=headers_admin).json()["sync_status"] != "synced":
-                time.sleep(0.005)
-            to_synced.append(time.perf_counter() - accepted)
+        cases += [body["case_id"]] if body["case_id"] else []
+    while not all(synced(c) for c in cases):  # let the burst drain before the idle measurement
+        time.sleep(0.05)
+    # Idle: one detractor at a time, each after the HubSpot budget has refilled (10 calls at 9/s
+    # in the shared limiter), so the figure is the pipeline's own, not the rate limit's.
+    to_synced = []
+    for i in range(count, count + 10):
+        time.sleep(1.5)
+        _, body = post(i, 3)
+        accepted = time.perf_counter()
+        while not synced(body["case_id"]):
+            time.sleep(0.005)
+        to_synced.append(time.perf_counter() - accepted)
     stop.set()
     rt.wake.set()
     ms = [x * 1000 for x in latencies]
     print(f"webhook 202/200 latency over {count} sequential answers: "
           f"p50 {percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, max {max(ms):.1f} ms")
-    synced = [x * 1000 for x in to_synced]
-    print(f"202 -> synced in Zendesk and HubSpot (idle, {len(synced)} detractors): "
-          f"median {statistics.median(synced):.0f} ms, max {max(synced):.0f} ms")
+    ms_synced = [x * 1000 for x in to_synced]
+    print(f"202 -> synced in Zendesk and HubSpot (idle, {len(to_synced)} detractors one at a time): "
+          f"median {statistics.median(ms_synced):.0f} ms, max {max(ms_synced):.0f} ms")
 
 
 if __name__ == "__main__":
