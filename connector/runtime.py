@@ -37,17 +37,17 @@ class Runtime:
         return self.policies.rules
 
     def for_tenant(self, tenant_id: str) -> "Runtime":
-        """This runtime seen from one tenant: its own Zendesk and HubSpot adapters.
+        """This runtime seen from one tenant: its own Zendesk and HubSpot adapters and chat.
 
-        Handlers only ever see ``rt.zendesk`` / ``rt.hubspot``, so a job of tenant A cannot
-        reach tenant B's accounts. The chat channel is the deployment's own: other tenants
-        get none rather than someone else's.
+        Handlers only ever see ``rt.zendesk`` / ``rt.hubspot`` / ``rt.chat``, so a job of
+        tenant A cannot reach tenant B's accounts or channel. The deployment's chat webhook
+        is the default tenant's; another tenant posts to the one it set, or nowhere.
         """
         if tenant_id == self.tenant_id or self.directory is None:
             return self
         zendesk, hubspot = self.directory.adapters(tenant_id)
-        return dataclasses.replace(self, zendesk=zendesk, hubspot=hubspot, tenant_id=tenant_id,
-                                   chat=self.chat if tenant_id == "default" else None)
+        chat = self.chat if tenant_id == "default" else self.directory.chat(tenant_id)
+        return dataclasses.replace(self, zendesk=zendesk, hubspot=hubspot, tenant_id=tenant_id, chat=chat)
 
     def notify(self) -> None:
         """Tell in-process workers there is new work (after the commit)."""

@@ -8,7 +8,7 @@ current (``TokenProvider``).
 """
 import threading
 
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 
 from connector.installs import DEFAULT_TENANT, VENDORS, store
 from connector.installs.crypto import TokenCipher
@@ -17,10 +17,11 @@ from connector.installs.tokens import TokenProvider
 from connector.store.db import transaction
 
 CACHE_SECONDS = 60
-# Per-tenant settings an admin may set (each tenant signs its own webhooks). Nothing else of
-# the deployment's secrets is ever visible to a tenant's requests.
+# Per-tenant settings an admin may set: each tenant signs its own webhooks and has its own
+# chat channel. Nothing else of the deployment's secrets is ever visible to a tenant.
 TENANT_SECRET_KEYS = ("WEBHOOK_SECRET", "TYPEFORM_SECRET", "SURVEYMONKEY_SECRET", "DELIGHTED_SECRET",
-                      "FORMBRICKS_SECRET", "ZENDESK_WEBHOOK_SECRET", "SURVEYMONKEY_ACCESS_TOKEN")
+                      "FORMBRICKS_SECRET", "ZENDESK_WEBHOOK_SECRET", "SURVEYMONKEY_ACCESS_TOKEN",
+                      "CHAT_WEBHOOK_URL")
 
 
 class TenantDirectory:
@@ -32,6 +33,7 @@ class TenantDirectory:
         self.cipher = TokenCipher.from_config(config)
         self._cache = TTLCache(maxsize=1000, ttl=CACHE_SECONDS, timer=lambda: self.clock().timestamp())
         self._settings = TTLCache(maxsize=1000, ttl=CACHE_SECONDS, timer=lambda: self.clock().timestamp())
+        self._chats = LRUCache(maxsize=1000)  # chat webhook URL -> ChatAlerts (one HTTP session each)
         self._lock = threading.Lock()
 
     def adapters(self, tenant_id: str) -> tuple:
@@ -42,6 +44,19 @@ class TenantDirectory:
             found = self._cache.get(tenant_id)
             if found is None:
                 found = self._cache[tenant_id] = self._build(tenant_id)
+            return found
+
+    def chat(self, tenant_id: str):
+        """The tenant's own chat channel (its ``CHAT_WEBHOOK_URL``), or None: never another's."""
+        from connector.providers.chat import ChatAlerts
+
+        url = (self.settings(tenant_id) or {}).get("CHAT_WEBHOOK_URL")
+        if not url:
+            return None
+        with self._lock:
+            found = self._chats.get(url)
+            if found is None:
+                found = self._chats[url] = ChatAlerts(url)
             return found
 
     def forget(self, tenant_id: str) -> None:

@@ -4,6 +4,7 @@ No token or secret value ever leaves through here: rows show accounts, expiry an
 names of the secrets a tenant has set.
 """
 from flask import Blueprint, current_app, jsonify, request
+from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from connector.installs import VENDORS, store
@@ -14,6 +15,18 @@ from connector.web.admin import _authenticate, _iso
 
 bp = Blueprint("installations", __name__, url_prefix="/api")
 bp.before_request(_authenticate)
+_URL = validate.URL(schemes={"http", "https"}, require_tld=False, error="Not a valid http(s) URL.")
+
+
+def _empty_or_url(value: str) -> None:
+    if value:  # an empty value removes the setting
+        _URL(value)
+
+
+# Every setting a string; an unknown name is refused, not stored.
+TenantSecretsSchema = Schema.from_dict(
+    {key: fields.Str(validate=_empty_or_url if key == "CHAT_WEBHOOK_URL" else None) for key in TENANT_SECRET_KEYS},
+    name="TenantSecretsSchema")
 
 
 def _rt():
@@ -81,15 +94,14 @@ def _revoke(vendor: str, access_token: str | None, refresh_token: str | None, ac
 
 @bp.put("/tenants/<tenant>/secrets")
 def set_secrets(tenant):
-    """Set a tenant's webhook signing secrets; answers the names now set, never the values."""
+    """Set a tenant's webhook signing secrets and chat webhook; answers the names now set, never the values."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not body:
         return jsonify(error="validation_failed", message="send a JSON object of secrets"), 422
-    unknown = sorted(set(body) - set(TENANT_SECRET_KEYS))
-    wrong = sorted(k for k, v in body.items() if not isinstance(v, str))
-    if unknown or wrong:
-        fields = {k: ["unknown setting"] for k in unknown} | {k: ["must be a string"] for k in wrong}
-        return jsonify(error="validation_failed", message="some fields are invalid", fields=fields), 422
+    try:
+        body = TenantSecretsSchema().load(body)
+    except ValidationError as exc:
+        return jsonify(error="validation_failed", message="some fields are invalid", fields=exc.messages), 422
     rt = _rt()
     with transaction(rt.sessions) as session:
         if session.get(Tenant, tenant) is None:

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from flask import Flask, request
 
 from connector.domain.routing import load_routing
 from connector.installs import store
@@ -13,8 +14,9 @@ from connector.installs.crypto import generate_key
 from connector.installs.oauth import HUBSPOT_SCOPES
 from connector.sandbox.accounts import start_accounts
 from connector.sandbox.oauth import ManualClock
+from connector.sandbox.server import BackgroundServer
 from connector.store.db import transaction
-from tests.conftest import make_config
+from tests.conftest import ADMIN_TOKEN, make_config
 from tests.e2e.conftest import Connector, wait_until
 from tests.signing import answer_payload, just_now, signed_headers
 
@@ -36,6 +38,22 @@ def accounts():
             running.zendesk_account(subdomain).state.seed_agents(routing)
             running.hubspot_portal(portal).state.seed_owners(routing)
         yield running
+
+
+@pytest.fixture
+def chat():
+    """Each company's team chat: an incoming-webhook receiver, one path per company."""
+    posted: dict[str, list[str]] = {}
+    app = Flask("chat")
+
+    @app.post("/hooks/<company>")
+    def receive(company):
+        posted.setdefault(company, []).append(request.get_json()["text"])
+        return "ok"
+
+    with BackgroundServer(app) as server:
+        server.posted = posted
+        yield server
 
 
 @pytest.fixture
@@ -90,9 +108,14 @@ def send(connector, tenant: str, response_id: str, score: int, email: str) -> di
     return answer.json()
 
 
-def test_two_tenants_side_by_side_never_touch_each_others_accounts(connector, accounts):
+def test_two_tenants_side_by_side_never_touch_each_others_accounts(connector, accounts, chat):
     tenants = {sub: install_company(connector, sub, portal) for sub, portal in TENANTS.items()}
     assert len(set(tenants.values())) == 2
+    for sub, tenant in tenants.items():  # each company's admin connects its own team chat
+        put = requests.put(f"{connector.url}/api/tenants/{tenant}/secrets", timeout=10,
+                           headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                           json={"CHAT_WEBHOOK_URL": f"{chat.url}/hooks/{sub}"})
+        assert put.status_code == 200, put.text
     opened = {sub: [] for sub in TENANTS}
     for sub, tenant in tenants.items():
         for i, score in enumerate((2, 4, 9)):  # two detractors and a promoter, same people in both companies
@@ -115,6 +138,13 @@ def test_two_tenants_side_by_side_never_touch_each_others_accounts(connector, ac
                     accounts.hubspot_portal(portal).callers.grants()) for sub, portal in TENANTS.items()}
     assert grants["acme"][0].isdisjoint(grants["globex"][0]) and grants["acme"][1].isdisjoint(grants["globex"][1])
     assert accounts.hubspot.refused.all() == []
+    # Critical cases alert their own company's chat, never the other's.
+    critical = {sub: sorted(c for c in ids if "critical" in (connector.case(c)["severity"], connector.case(c)["value_tier"]))
+                for sub, ids in opened.items()}
+    assert all(critical.values()), critical
+    wait_until(lambda: all(len(chat.posted.get(sub, [])) == len(ids) for sub, ids in critical.items()), timeout=30)
+    for sub, ids in critical.items():
+        assert sorted(int(text.split("#")[1].split(":")[0]) for text in chat.posted[sub]) == ids
 
 
 def test_an_expired_token_is_refreshed_once_and_a_revoked_install_stops_its_work(connector, accounts):

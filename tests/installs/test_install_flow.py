@@ -161,6 +161,18 @@ def test_the_admin_lists_installs_without_tokens_and_can_disconnect_one(rt, clie
     assert client.get("/api/installations").status_code == 401
     put = client.put(f"/api/tenants/{tenant}/secrets", headers=headers, json={"TYPEFORM_SECRET": "tf", "NOPE": "x"})
     assert put.status_code == 422 and set(put.get_json()["fields"]) == {"NOPE"}
+    bad = {"CHAT_WEBHOOK_URL": "hooks.slack.com/no-scheme", "DELIGHTED_SECRET": 7}
+    put = client.put(f"/api/tenants/{tenant}/secrets", headers=headers, json=bad)
+    assert put.status_code == 422 and set(put.get_json()["fields"]) == set(bad)
+    with transaction(rt.sessions) as session:  # a refused request stores nothing
+        assert "TYPEFORM_SECRET" not in store.tenant_secrets(session, rt.directory.cipher, tenant)
+    chat = "https://hooks.slack.com/services/T000/B000/XXXX"
+    put = client.put(f"/api/tenants/{tenant}/secrets", headers=headers, json={"CHAT_WEBHOOK_URL": chat})
+    assert put.status_code == 200 and "CHAT_WEBHOOK_URL" in put.get_json()["secrets"]
+    assert chat not in put.get_data(as_text=True)
+    assert rt.for_tenant(tenant).chat.url == chat and rt.for_tenant("default").chat is None
+    cleared = client.put(f"/api/tenants/{tenant}/secrets", headers=headers, json={"CHAT_WEBHOOK_URL": ""})
+    assert "CHAT_WEBHOOK_URL" not in cleared.get_json()["secrets"] and rt.for_tenant(tenant).chat is None
     responses.post(f"{HUBSPOT_API}/oauth/v3/token/revoke", body="")
     gone = client.delete(f"/api/installations/{tenant}/hubspot", headers=headers)
     assert gone.status_code == 200 and gone.get_json()["installations"] == 1
