@@ -1,5 +1,4 @@
 """The job queue on SQLite and PostgreSQL: leases, fencing, backoff, dead jobs."""
-import threading
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -8,6 +7,7 @@ from connector.jobs import queue
 from connector.jobs.queue import RetryPolicy
 from connector.store.db import transaction
 from connector.store.models import Job
+from tests.threads import race
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 POLICY = RetryPolicy(max_attempts=3, base=1.0, cap=8.0)
@@ -113,23 +113,13 @@ def test_job_whose_worker_always_dies_goes_dead(runtime):
 
 def test_concurrent_claims_never_share_a_job(runtime):
     add(runtime, count=40)
-    claimed, errors = [], []
-    barrier = threading.Barrier(4)
+    claimed = []
 
     def work(name):
-        barrier.wait()
-        try:
-            while (job := queue.claim(runtime.sessions, name, T0, 60, 3)) is not None:
-                claimed.append(job.id)
-                with transaction(runtime.sessions) as session:
-                    queue.complete(session, job, T0)
-        except Exception as exc:  # surfaced below: a lock error would be a bug
-            errors.append(exc)
+        while (job := queue.claim(runtime.sessions, name, T0, 60, 3)) is not None:
+            claimed.append(job.id)
+            with transaction(runtime.sessions) as session:
+                queue.complete(session, job, T0)
 
-    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert race(work) == []
     assert sorted(claimed) == list(range(1, 41))

@@ -1,10 +1,10 @@
 """Claiming a group of due jobs of one kind and one tenant (SQLite and PostgreSQL)."""
-import threading
 from datetime import timedelta
 
 from connector.jobs import queue
 from connector.store.db import transaction
 from tests.test_queue import POLICY, T0, job_row
+from tests.threads import race
 
 
 def add(runtime, kind, refs, *, tenant="default", run_at=T0):
@@ -72,25 +72,15 @@ def test_concurrent_group_claims_never_share_a_job(runtime):
     add(runtime, "hubspot.sync_answer", range(1, 31))
     add(runtime, "hubspot.sync_answer", range(31, 41), tenant="other")
     add(runtime, "zendesk.sync_case", range(1, 11))
-    claimed, errors = [], []
-    barrier = threading.Barrier(4)
+    claimed = []
 
     def work(name):
-        barrier.wait()
-        try:
-            while group := claim(runtime, name, size=7):
-                assert len({(j.kind, j.tenant_id) for j in group}) == 1
-                claimed.extend(j.id for j in group)
-                with transaction(runtime.sessions) as session:
-                    for job in group:
-                        assert queue.complete(session, job, T0)
-        except Exception as exc:  # surfaced below: a lock error or a shared job would be a bug
-            errors.append(exc)
+        while group := claim(runtime, name, size=7):
+            assert len({(j.kind, j.tenant_id) for j in group}) == 1
+            claimed.extend(j.id for j in group)
+            with transaction(runtime.sessions) as session:
+                for job in group:
+                    assert queue.complete(session, job, T0)
 
-    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert race(work) == []
     assert sorted(claimed) == list(range(1, 51))

@@ -72,44 +72,33 @@ class Processes:
                 self.kill(process)
 
 
-@pytest.fixture
-def processes(tmp_path):
+def _each_closed(make, close):
+    """A fixture's factory: everything it made is closed at teardown."""
     made = []
 
-    def make(config: dict) -> Processes:
-        made.append(Processes(config, tmp_path))
+    def factory(*args, **kwargs):
+        made.append(make(*args, **kwargs))
         return made[-1]
 
-    yield make
-    for group in made:
-        group.stop_all()
+    yield factory
+    for thing in made:
+        close(thing)
+
+
+@pytest.fixture
+def processes(tmp_path):
+    yield from _each_closed(lambda config: Processes(config, tmp_path), Processes.stop_all)
 
 
 @pytest.fixture
 def in_process():
     """The connector in this process (web app plus worker threads), on SQLite."""
-    started = []
-
-    def start(config: dict, workers: int = 2) -> Connector:
-        started.append(Connector(config, workers))
-        return started[-1]
-
-    yield start
-    for connector in started:
-        connector.close()
+    yield from _each_closed(lambda config, workers=2: Connector(config, workers), Connector.close)
 
 
 @pytest.fixture
 def store_of():
-    opened = []
-
-    def open_store(url: str) -> Store:
-        opened.append(Store(url))
-        return opened[-1]
-
-    yield open_store
-    for store in opened:
-        store.close()
+    yield from _each_closed(Store, Store.close)
 
 
 def _healthy(port: int) -> bool:
