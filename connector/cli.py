@@ -115,11 +115,12 @@ def replay(job_ids, all_dead):
 
 @main.command("install-schema")
 def install_schema_command():
-    """Create the tables (idempotent); run once before several workers start."""
+    """Create the tables, or migrate them after an upgrade (idempotent); run it before the
+    new version's processes start."""
     from connector.store.db import install_schema, make_engine
 
-    install_schema(make_engine(load_config()["DATABASE_URL"]))
-    click.echo("schema installed")
+    revision = install_schema(make_engine(load_config()["DATABASE_URL"]))
+    click.echo(f"schema installed (revision {revision})")
 
 
 @main.command("rotate-keys")

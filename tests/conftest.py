@@ -58,6 +58,8 @@ def _empty(url: str) -> str:
 
     engine = create_engine(url)
     Base.metadata.drop_all(engine)
+    with engine.begin() as connection:  # the schema's revision goes with its tables
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
     return url
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from connector.cli import main
 from connector.store.db import transaction
+from connector.store.migrations import head
 from connector.store.models import Job
 from tests.conftest import drain
 from tests.fakes import rejection
@@ -35,7 +36,7 @@ def test_worker_refuses_without_vendors(cli_env):
 def test_install_schema_is_idempotent(cli_env):
     for _ in range(2):
         result = CliRunner().invoke(main, ["install-schema"])
-        assert result.exit_code == 0 and "schema installed" in result.output
+        assert result.exit_code == 0 and f"schema installed (revision {head()})" in result.output
 
 
 def test_replay_dead_jobs(cli_env, frozen_runtime, fake_hubspot):

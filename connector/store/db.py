@@ -18,7 +18,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from connector.store.checkpoint import BACKSTOP_PAGES, start_checkpoints
-from connector.store.models import Base
 
 BUSY_TIMEOUT_SECONDS = 30
 READ_ONLY = "recovery_read_only"  # execution option: the unit of work only reads
@@ -78,8 +77,11 @@ def begin_immediate(dbapi_connection, timeout: float = BUSY_TIMEOUT_SECONDS) -> 
         dbapi_connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
 
 
-def install_schema(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
+def install_schema(engine: Engine) -> str:
+    """Create or migrate the schema to the newest revision (``connector.store.migrations``)."""
+    from connector.store.migrations import bring_up_to_date
+
+    return bring_up_to_date(engine)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

@@ -1,0 +1,56 @@
+"""The database schema, kept current by Alembic migrations (``versions/``).
+
+A new database is created from the models in one go and stamped with the newest revision; an
+existing one runs the migrations it lacks, so upgrading the connector keeps every answer, case
+and job. A database made before migrations existed (tables, no version row) is the baseline
+revision. One process migrates at a time: on PostgreSQL under a transaction-scoped advisory
+lock, on SQLite under the write lock that BEGIN IMMEDIATE takes (``connector.store.db``).
+"""
+from functools import cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+FOLDER = Path(__file__).parent
+BASELINE = "0001"            # the schema of the releases before migrations
+_LOCK_KEY = 0x5245434F       # "RECO": the advisory lock of schema changes on PostgreSQL
+
+
+def alembic_config(connection=None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(FOLDER))
+    config.attributes["connection"] = connection
+    return config
+
+
+@cache
+def head() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def bring_up_to_date(engine) -> str:
+    """Create or migrate the schema to the newest revision; returns it."""
+    from connector.store.models import Base
+
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        current = current_revision(connection)
+        if current == head():
+            return current
+        if current is None and not set(Base.metadata.tables) & set(inspect(connection).get_table_names()):
+            Base.metadata.create_all(connection)
+            command.stamp(alembic_config(connection), "head")
+        else:
+            if current is None:
+                command.stamp(alembic_config(connection), BASELINE)
+            command.upgrade(alembic_config(connection), "head")
+    return head()

@@ -1,0 +1,74 @@
+"""The schema's migrations (SQLite and PostgreSQL): they build exactly the models' schema, a
+database from before migrations is upgraded in place with its rows kept, and several
+processes installing at once leave one schema."""
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from connector.store.db import install_schema, make_engine
+from connector.store.migrations import BASELINE, alembic_config, current_revision, head
+from connector.store.models import Base
+from tests.threads import race
+
+
+def _differences(engine) -> list:
+    with engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+
+
+def _migrate(engine, to: str) -> None:
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), to)
+
+
+def test_the_migrations_alone_build_the_models_schema(db_url):
+    # Fails when a model changes without a migration: write one with `alembic revision --autogenerate`.
+    engine = make_engine(db_url)
+    _migrate(engine, "head")
+    assert _differences(engine) == []
+    engine.dispose()
+
+
+def test_a_new_database_is_created_at_the_newest_revision_and_a_second_install_changes_nothing(db_url):
+    engine = make_engine(db_url)
+    assert install_schema(engine) == head() != BASELINE
+    assert _differences(engine) == []
+    with engine.connect() as connection:
+        assert current_revision(connection) == head()
+        tables = set(inspect(connection).get_table_names())
+    assert install_schema(engine) == head()
+    with engine.connect() as connection:
+        assert set(inspect(connection).get_table_names()) == tables
+        assert connection.execute(text("SELECT COUNT(*) FROM alembic_version")).scalar() == 1
+    engine.dispose()
+
+
+def test_a_database_from_before_migrations_is_upgraded_and_keeps_its_rows(db_url):
+    # The last release without migrations: the baseline tables and no version table.
+    engine = make_engine(db_url)
+    _migrate(engine, BASELINE)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
+        connection.execute(text("INSERT INTO rate_buckets (name, tokens, updated_at) "
+                                "VALUES ('default:hubspot', 42, CURRENT_TIMESTAMP)"))
+        assert "tenants" not in inspect(connection).get_table_names()
+    assert install_schema(engine) == head()
+    assert _differences(engine) == []
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT tokens FROM rate_buckets")).scalar() == 42
+        assert {"tenants", "installations"} <= set(inspect(connection).get_table_names())
+    engine.dispose()
+
+
+def test_processes_installing_at_once_leave_one_schema(db_url):
+    engines = [make_engine(db_url) for _ in range(4)]
+    revisions = []
+    errors = race(lambda name: revisions.append(install_schema(engines[int(name[1:])])))
+    assert errors == [] and revisions == [head()] * 4
+    with engines[0].connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head()]
+    assert _differences(engines[0]) == []
+    for engine in engines:
+        engine.dispose()
