@@ -76,6 +76,12 @@ def test_react_plan_offsets_contract():
     assert list(due) == list(react.STAGE_KEYS)
 
 
+def test_stage_labels_tell_the_three_tracking_stages_apart():
+    assert [stage.label for stage in react.STAGES] == [
+        "Recognition", "Empathy call", "Action plan", "Compensation", "Tracking (day 7)", "Tracking (day 14)",
+        "Tracking (day 30)", "Re-survey (day 60)"]
+
+
 def test_react_plan_needs_an_offset():
     with pytest.raises(ValueError):
         react.plan(datetime(2026, 11, 20, 16, 37))

@@ -105,6 +105,7 @@ def test_hubspot_card_is_signed_and_describes_the_case(ui, runtime):
     assert card.status_code == 200
     body = card.get_json()
     assert body["incident"] is True and body["case_id"] == case_id and body["stage"] == "recognition"
+    assert body["stage_label"] == "Recognition" and body["results"][0]["properties"][1]["value"] == "Recognition"
     assert body["next_due_at"] and body["results"][0]["title"] == f"Recovery case #{case_id}"
     assert _signed_card(ui, "associatedObjectId=501", secret="wrong").status_code == 401
     assert ui.get("/hubspot/card?associatedObjectId=501").status_code == 401

@@ -16,6 +16,12 @@ class Stage:
     task_type: str  # HubSpot hs_task_type: CALL, EMAIL or TODO
     ask: str        # what the task asks the owner to do
 
+    @property
+    def label(self) -> str:
+        """What people read: three stages are ``Tracking``, told apart by their day (``Tracking (day 7)``)."""
+        day = self.key.rpartition("_d")[2]
+        return f"{self.title} (day {day})" if day.isdigit() else self.title
+
 
 STAGES: tuple[Stage, ...] = (
     Stage("recognition", "Recognition", timedelta(hours=6), "EMAIL",

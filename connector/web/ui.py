@@ -81,7 +81,8 @@ def stage_rows(case: Case, moment: datetime) -> list[dict]:
     rows = []
     for stage in case.stages:
         late = stage.status == "overdue" or (stage.status != "done" and stage.due_at < moment)
-        rows.append({"key": stage.key, "title": STAGES_BY_KEY[stage.key].title, "due_at": stage.due_at,
+        rows.append({"key": stage.key, "title": STAGES_BY_KEY[stage.key].label, "ask": STAGES_BY_KEY[stage.key].ask,
+                     "due_at": stage.due_at,
                      "status": "overdue" if late else stage.status, "overdue": late,
                      "done": stage.status == "done", "completed_at": stage.completed_at,
                      "compensation": (stage.details or {}).get("compensation")})
@@ -94,8 +95,11 @@ def next_stage(case: Case) -> Case | None:
 
 @bp.app_template_filter("when")
 def _when(value) -> str:
+    """A moment as people read it, ``2026-11-20 21:37 UTC``; also from the card's ISO strings."""
     if not value:
         return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 

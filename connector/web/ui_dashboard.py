@@ -14,7 +14,7 @@ from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from connector.domain.metrics import BUCKETS
-from connector.domain.react import STAGE_KEYS
+from connector.domain.react import STAGES
 from connector.reporting import metrics_report
 from connector.store.db import transaction
 from connector.store.models import Case, Delivery, Job
@@ -112,7 +112,7 @@ def dashboard():
         return render_template("dashboard.html", csrf=session["csrf"], open_cases=open_cases, by_stage=by_stage,
                                overdue=overdue, deliveries=deliveries, dead=dead, report=report,
                                bars=_chart(report["recovery_rate_by_delay"]), settings=_settings(),
-                               stage_keys=STAGE_KEYS)
+                               stages=STAGES)
 
 
 @bp.post("/dashboard/jobs/<int:job_id>/replay")

@@ -1,5 +1,6 @@
 """The sidebar, the card preview and the dashboard in a real browser."""
 import html
+import re
 
 import pytest
 
@@ -28,9 +29,12 @@ def test_sidebar_completes_a_stage_and_records_compensation(page, live):
     open_sidebar(page, live, 4321)
     assert page.locator("#stage-recognition").get_attribute("data-status") == "overdue"
     assert page.locator("#stage-recognition .overdue-flag").inner_text() == "OVERDUE"
+    assert page.inner_text("#next-step").startswith("Next: Recognition — Send a personal acknowledgement")
+    assert page.locator("#next-step.late").count() == 1
     shot(page, "sidebar-overdue")
     page.click("#stage-recognition button.complete")
     page.wait_for_selector("#stage-recognition.status-done")
+    assert page.inner_text("#next-step").startswith("Next: Empathy call — Call the customer")
     page.fill("#compensation-form input[name=amount]", "-3")
     page.click("#compensation-form button[type=submit]")
     page.wait_for_selector("#form-error:has-text('amount')")
@@ -60,7 +64,8 @@ def test_card_preview_page(page, live):
     page.click("text=Show")
     page.wait_for_selector("#incident")
     assert f"case #{case_id}" in page.inner_text("#incident")
-    assert page.inner_text("#card-stage") == "recognition"
+    assert page.inner_text("#card-stage") == "Recognition"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC( OVERDUE)?", page.inner_text("#card-due")), page.inner_text("#card-due")
     shot(page, "card-preview")
 
 
@@ -73,6 +78,8 @@ def test_dashboard_shows_cases_and_replays_a_dead_job(page, live):
     page.wait_for_selector("#open-cases")
     assert f"Case #{case_id}" in page.inner_text("#open-cases")
     assert page.locator("#overdue tr.overdue").count() >= 1
+    overdue = page.inner_text("#overdue")  # the three tracking stages told apart by their day
+    assert all(f"Tracking (day {day})" in overdue for day in (7, 14, 30)), overdue
     assert page.locator("#chart svg rect.bar").count() == 4
     assert ADMIN_TOKEN not in page.content() and ADMIN_TOKEN not in page.url
     shot(page, "dashboard")

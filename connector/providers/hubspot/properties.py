@@ -7,6 +7,7 @@ import html
 import re
 from datetime import datetime, timezone
 
+from connector.domain.react import STAGES_BY_KEY
 from connector.providers.base import AnswerSnapshot, CaseSnapshot, StageSnapshot
 from connector.providers.hubspot.mapping import TASK_PRIORITIES, HubSpotMapping
 
@@ -66,9 +67,7 @@ def contact_properties(answer: AnswerSnapshot, case: CaseSnapshot | None, mappin
 
 
 def stage_label(stage: StageSnapshot) -> str:
-    """``Tracking`` is three stages: tell them apart by their day (``Tracking (day 7)``)."""
-    match = re.search(r"_d(\d+)$", stage.key)
-    return f"{stage.title} (day {match.group(1)})" if match else stage.title
+    return STAGES_BY_KEY[stage.key].label
 
 
 def task_priority(case: CaseSnapshot, mapping: HubSpotMapping) -> str:
