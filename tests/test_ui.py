@@ -3,13 +3,14 @@ import re
 import time
 
 import pytest
+from sqlalchemy import select
 
 from connector.inbound.crm_signatures import sign_hubspot_v3
 from connector.store.db import transaction
 from connector.store.models import Case, Job
 from connector.web.zaf_jwt import TokenError, verify_zaf_token
 from tests.conftest import ADMIN_TOKEN
-from tests.signing import HUBSPOT_CLIENT_SECRET
+from tests.signing import HUBSPOT_CLIENT_SECRET, OTHER_SECRET, answer_payload, post_answer
 from tests.ui_support import AUD, ZafKeys, dead_job, open_case
 
 
@@ -134,6 +135,45 @@ def test_dashboard_login_cookie_and_csrf(ui, runtime):
     assert ui.post(f"/dashboard/jobs/{job_id}/replay", data={"csrf_token": csrf}).status_code == 303
     with transaction(runtime.sessions) as session:
         assert session.get(Job, job_id).status == "queued"
+
+
+def _delivery_row(page: str, delivery_id: int) -> str:
+    return re.search(rf'<tr id="delivery-{delivery_id}">.*?</tr>', page, re.S).group(0)
+
+
+def test_the_delivery_log_replays_the_failed_sync_behind_a_delivery(ui, runtime):
+    from connector.store.models import Answer, Delivery
+
+    case_a = open_case(runtime, ui)
+    open_case(runtime, ui, response_id="srv-ui-2", email="paul@example.com", ticket_id=9002)
+    payload = answer_payload(response_id="srv-ui-1", customer={"email": "marie@example.com"})
+    assert post_answer(ui, payload).status_code == 200                      # the survey tool sent it twice
+    assert post_answer(ui, payload, secret=OTHER_SECRET).status_code == 401  # and a forgery came by
+    case_job = dead_job(runtime, case_a)
+    with transaction(runtime.sessions) as session:
+        answer_b = session.scalar(select(Answer.id).where(Answer.response_id == "srv-ui-2"))
+        answer_job = Job(kind="hubspot.sync_answer", ref_id=answer_b, dedupe_key="dead-answer-b", status="dead",
+                         attempts=3, last_error="HubSpotPermanentError: 400")
+        session.add(answer_job)
+        session.flush()
+        answer_job = answer_job.id
+        rows = {(d.response_id, d.status_code): d.id for d in session.scalars(select(Delivery))}
+    assert set(rows) == {("srv-ui-1", 202), ("srv-ui-2", 202), ("srv-ui-1", 200), (None, 401)}
+    _login(ui)
+    page = ui.get("/dashboard").text
+    for key in (("srv-ui-1", 202), ("srv-ui-1", 200), ("srv-ui-2", 202)):
+        assert "1 failed" in _delivery_row(page, rows[key]) and "Replay" in _delivery_row(page, rows[key])
+    assert "Replay" not in _delivery_row(page, rows[(None, 401)])
+    replay = f"/dashboard/deliveries/{rows[('srv-ui-2', 202)]}/replay"
+    assert ui.post(replay).status_code == 400  # no CSRF token
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    answer = ui.post(replay, data={"csrf_token": csrf})
+    assert answer.status_code == 303 and "requeued=1" in answer.location
+    with transaction(runtime.sessions) as session:  # only the jobs behind that delivery
+        assert (session.get(Job, answer_job).status, session.get(Job, case_job).status) == ("queued", "dead")
+    assert "requeued=0" in ui.post(replay, data={"csrf_token": csrf}).location
+    listed = ui.get("/api/deliveries", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).get_json()["deliveries"]
+    assert {d["response_id"] for d in listed} == {"srv-ui-1", "srv-ui-2", None}
 
 
 def test_login_redirect_stays_on_this_site(ui):

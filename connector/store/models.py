@@ -173,6 +173,7 @@ class Delivery(Base):
     outcome: Mapped[str] = mapped_column(String(16))        # accepted, duplicate, rejected, ignored
     reason: Mapped[str | None] = mapped_column(String(300))  # why rejected or ignored
     delivery_id: Mapped[str | None] = mapped_column(String(200))  # webhook-id / event id
+    response_id: Mapped[str | None] = mapped_column(String(200))  # the answer it stored or repeated
 
 
 class RateBucket(Base):

@@ -131,4 +131,5 @@ def list_deliveries():
         rows = session.scalars(query.limit(limit)).all()
         return jsonify(deliveries=[{
             "id": d.id, "source": d.source, "received_at": _iso(d.received_at), "status_code": d.status_code,
-            "outcome": d.outcome, "reason": d.reason, "delivery_id": d.delivery_id} for d in rows])
+            "outcome": d.outcome, "reason": d.reason, "delivery_id": d.delivery_id,
+            "response_id": d.response_id} for d in rows])

@@ -9,7 +9,7 @@ accepted answer, and an "accepted" row exists only if the answer does.
 import logging
 
 from flask import Blueprint, current_app, g, request
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from connector.store.db import transaction
 from connector.store.models import Delivery
@@ -26,19 +26,46 @@ def note(outcome: str | None = None, reason: str | None = None, delivery_id: str
     g.delivery = {"outcome": outcome, "reason": reason, "delivery_id": delivery_id, "source": source}
 
 
-def _row(source: str, status: int, outcome: str, reason: str | None, delivery_id: str | None, now) -> dict:
-    return dict(tenant_id=g.get("tenant", "default"), source=source[:32], status_code=status, outcome=outcome, reason=(reason or None) and reason[:300],
-                delivery_id=(delivery_id or None) and delivery_id[:200], received_at=now)
+def _row(source: str, status: int, outcome: str, reason: str | None, delivery_id: str | None, now,
+         response_id: str | None = None) -> dict:
+    return dict(tenant_id=g.get("tenant", "default"), source=source[:32], status_code=status, outcome=outcome,
+                reason=(reason or None) and reason[:300], delivery_id=(delivery_id or None) and delivery_id[:200],
+                received_at=now, response_id=response_id)
 
 
-def in_intake(source: str, delivery_id: str | None, now):
+def in_intake(source: str, delivery_id: str | None, now, response_id: str):
     """``log_delivery`` for ``intake.accept``: the row (accepted or duplicate) joins the
-    intake's transaction. Call ``recorded()`` once intake has returned."""
+    intake's transaction and names the answer. Call ``recorded()`` once intake has returned."""
     delivery_id = delivery_id or request.headers.get("webhook-id")
 
     def add(session, status: int) -> None:
-        session.execute(_INSERT, [_row(source, status, OUTCOME_BY_STATUS[status], None, delivery_id, now)])
+        session.execute(_INSERT, [_row(source, status, OUTCOME_BY_STATUS[status], None, delivery_id, now,
+                                       response_id)])
     return add
+
+
+def dead_jobs_behind(session, deliveries) -> dict[int, list[int]]:
+    """Delivery id -> the dead jobs of the answer it stored and of that answer's case: what
+    its Replay button queues again. Deliveries that stored nothing have none."""
+    from connector.store.models import Answer, Job
+    from connector.sync import CASE_JOBS
+
+    wanted = {(d.tenant_id, d.response_id) for d in deliveries if d.response_id}
+    if not wanted:
+        return {}
+    answers = [a for a in session.execute(select(Answer.id, Answer.case_id, Answer.tenant_id, Answer.response_id)
+                                          .where(Answer.response_id.in_({r for _, r in wanted})))
+               if (a.tenant_id, a.response_id) in wanted]
+    refs = {a.id for a in answers} | {a.case_id for a in answers if a.case_id}
+    dead = session.execute(select(Job.id, Job.kind, Job.ref_id, Job.tenant_id)
+                           .where(Job.status == "dead", Job.ref_id.in_(refs))).all() if refs else []
+    jobs_of = {}
+    for answer in answers:
+        jobs_of[(answer.tenant_id, answer.response_id)] = sorted(
+            job.id for job in dead if job.tenant_id == answer.tenant_id
+            and job.ref_id == (answer.case_id if job.kind in CASE_JOBS else answer.id))
+    return {d.id: jobs_of[(d.tenant_id, d.response_id)] for d in deliveries
+            if jobs_of.get((d.tenant_id, d.response_id))}
 
 
 def recorded() -> None:

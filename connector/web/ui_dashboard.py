@@ -19,6 +19,7 @@ from connector.reporting import metrics_report
 from connector.store.db import transaction
 from connector.store.models import Case, Delivery, Job
 from connector.sync import replay_dead_job
+from connector.web.deliveries import dead_jobs_behind
 from connector.web.ui import bp, issue, next_stage, now, read, rt, stage_rows
 
 COOKIE, COOKIE_TTL = "recovery_admin", 8 * 3600
@@ -107,23 +108,41 @@ def dashboard():
         overdue = [{"case": c, "stage": row} for c in open_cases for row in stage_rows(c, moment) if row["overdue"]]
         overdue.sort(key=lambda item: item["stage"]["due_at"])
         deliveries = db.scalars(select(Delivery).order_by(Delivery.id.desc()).limit(50)).all()
+        failed = dead_jobs_behind(db, deliveries)
         dead = db.scalars(select(Job).where(Job.status == "dead").order_by(Job.id).limit(100)).all()
         report = metrics_report(db)
         return render_template("dashboard.html", csrf=session["csrf"], open_cases=open_cases, by_stage=by_stage,
-                               overdue=overdue, deliveries=deliveries, dead=dead, report=report,
+                               overdue=overdue, deliveries=deliveries, failed=failed, dead=dead, report=report,
                                bars=_chart(report["recovery_rate_by_delay"]), settings=_settings(),
                                stages=STAGES)
 
 
-@bp.post("/dashboard/jobs/<int:job_id>/replay")
-def dashboard_replay(job_id: int):
+def _replay(job_ids) -> int:
+    """Queue dead jobs again (each only if still dead); how many were."""
     session = dashboard_admin()
     if session is None:
         abort(401, description="log in to the dashboard first")
     _require_csrf(session)
     runtime = rt()
     with transaction(runtime.sessions) as db:
-        replayed = replay_dead_job(db, job_id, runtime.clock())
+        replayed = sum(replay_dead_job(db, job_id, runtime.clock()) for job_id in job_ids(db))
     if replayed:
         runtime.notify()
+    return replayed
+
+
+@bp.post("/dashboard/jobs/<int:job_id>/replay")
+def dashboard_replay(job_id: int):
+    replayed = _replay(lambda db: [job_id])
     return redirect(url_for("ui.dashboard", replayed=job_id if replayed else None) + "#deliveries", code=303)
+
+
+@bp.post("/dashboard/deliveries/<int:delivery_id>/replay")
+def dashboard_replay_delivery(delivery_id: int):
+    """The delivery log's Replay: every dead job behind one delivery's answer, queued again."""
+    def behind(db):
+        delivery = db.get(Delivery, delivery_id)
+        return dead_jobs_behind(db, [delivery]).get(delivery_id, []) if delivery else []
+
+    replayed = _replay(behind)
+    return redirect(url_for("ui.dashboard", delivery=delivery_id, requeued=replayed) + "#delivery-log", code=303)

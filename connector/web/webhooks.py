@@ -107,7 +107,7 @@ def survey(vendor):
         return jsonify(status="ignored", reason="HubSpot portal not installed"), 200
     now = rt.clock()
     result = intake.accept(rt.sessions, rt.policies, data, source=vendor, now=now, tenant_id=tenant,
-                           log_delivery=in_intake(vendor, delivery, now))
+                           log_delivery=in_intake(vendor, delivery, now, data["response_id"]))
     recorded()
     if result.status == 202:
         rt.notify()

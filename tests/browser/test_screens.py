@@ -89,3 +89,13 @@ def test_dashboard_shows_cases_and_replays_a_dead_job(page, live):
     with transaction(live.runtime.sessions) as session:
         assert session.get(Job, job_id).status in ("queued", "running", "done")
     shot(page, "dashboard-replayed")
+    # The delivery log's own Replay: the answer's delivery shows its failed sync and queues it again.
+    again = dead_job(live.runtime, case_id)
+    page.goto(f"{live.base}/dashboard")
+    page.click("#delivery-log tr:has-text('1 failed') button")
+    page.wait_for_selector("#delivery-replayed")
+    assert "1 failed job(s) queued again" in page.inner_text("#delivery-replayed")
+    assert page.locator("#delivery-log button").count() == 0
+    with transaction(live.runtime.sessions) as session:
+        assert session.get(Job, again).status in ("queued", "running", "done")
+    shot(page, "dashboard-delivery-replayed")
