@@ -53,11 +53,15 @@ def test_a_database_from_before_migrations_is_upgraded_and_keeps_its_rows(db_url
         connection.execute(text("DROP TABLE alembic_version"))
         connection.execute(text("INSERT INTO rate_buckets (name, tokens, updated_at) "
                                 "VALUES ('default:hubspot', 42, CURRENT_TIMESTAMP)"))
+        connection.execute(text("INSERT INTO deliveries (tenant_id, source, received_at, status_code, outcome) "
+                                "VALUES ('default', 'typeform', CURRENT_TIMESTAMP, 202, 'accepted')"))
         assert "tenants" not in inspect(connection).get_table_names()
     assert install_schema(engine) == head()
     assert _differences(engine) == []
     with engine.connect() as connection:
         assert connection.execute(text("SELECT tokens FROM rate_buckets")).scalar() == 42
+        # SQLite adds the column by copying the table (0003): the row is still there.
+        assert connection.execute(text("SELECT source, response_id FROM deliveries")).all() == [("typeform", None)]
         assert {"tenants", "installations"} <= set(inspect(connection).get_table_names())
     engine.dispose()
 
