@@ -1,4 +1,5 @@
 """The screens over the Flask test client: sidebar tokens, card signature, dashboard auth and CSRF."""
+import json
 import re
 import time
 
@@ -10,7 +11,7 @@ from connector.store.db import transaction
 from connector.store.models import Case, Job
 from connector.web.zaf_jwt import TokenError, verify_zaf_token
 from tests.conftest import ADMIN_TOKEN
-from tests.signing import HUBSPOT_CLIENT_SECRET, OTHER_SECRET, answer_payload, post_answer
+from tests.signing import HUBSPOT_CLIENT_SECRET, OTHER_SECRET, answer_payload, post_answer, signed_headers
 from tests.ui_support import AUD, ZafKeys, dead_job, open_case
 
 
@@ -174,6 +175,35 @@ def test_the_delivery_log_replays_the_failed_sync_behind_a_delivery(ui, runtime)
     assert "requeued=0" in ui.post(replay, data={"csrf_token": csrf}).location
     listed = ui.get("/api/deliveries", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).get_json()["deliveries"]
     assert {d["response_id"] for d in listed} == {"srv-ui-1", "srv-ui-2", None}
+
+
+def test_the_dashboard_shows_one_company_at_a_time(ui, runtime):
+    from connector.installs import store
+    from connector.installs.crypto import TokenCipher, generate_key
+
+    runtime.directory.cipher = TokenCipher(generate_key())
+    ours = open_case(runtime, ui)
+    with transaction(runtime.sessions) as session:
+        store.set_tenant_secrets(session, runtime.directory.cipher, "t_acme",
+                                 {"WEBHOOK_SECRET": OTHER_SECRET, "CHAT_WEBHOOK_URL": "https://chat.example/hook"})
+    body = json.dumps(answer_payload(response_id="acme-1", customer={"email": "zoe@example.com"})).encode()
+    answer = ui.post("/t/t_acme/webhooks/surveys/generic", data=body, headers=signed_headers(body, secret=OTHER_SECRET))
+    assert answer.status_code == 202, answer.get_json()
+    theirs = answer.get_json()["case_id"]
+    dead_job(runtime, theirs)
+    _login(ui)
+    default = ui.get("/dashboard").text
+    assert f"Case #{ours}" in default and f"Case #{theirs}" not in default and "1 failed" not in default
+    acme = ui.get("/dashboard?tenant=t_acme").text
+    assert f"Case #{theirs}" in acme and f"Case #{ours}" not in acme
+    assert "1 failed" in acme and 'value="t_acme" selected' in acme
+    assert "CHAT_WEBHOOK_URL, WEBHOOK_SECRET" in acme and "chat.example" not in acme and OTHER_SECRET not in acme
+    assert ui.get("/dashboard?tenant=nobody").status_code == 404
+    # A replay from the company's page comes back to that page.
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', acme).group(1)
+    delivery = re.search(r'/dashboard/deliveries/(\d+)/replay', acme).group(1)
+    back = ui.post(f"/dashboard/deliveries/{delivery}/replay", data={"csrf_token": csrf, "tenant": "t_acme"})
+    assert "tenant=t_acme" in back.location and "requeued=1" in back.location
 
 
 def test_login_redirect_stays_on_this_site(ui):

@@ -57,7 +57,7 @@ def open_case(rt, client, *, ticket_id: int = 9001, email: str = "marie@example.
 def dead_job(rt, case_id: int) -> int:
     with transaction(rt.sessions) as session:
         job = Job(kind="zendesk.sync_case", ref_id=case_id, dedupe_key=f"dead-{time.time_ns()}", status="dead",
-                  attempts=5, last_error="ZendeskPermanentError: 403")
+                  attempts=5, last_error="ZendeskPermanentError: 403", tenant_id=session.get(Case, case_id).tenant_id)
         session.add(job)
         session.flush()
         return job.id

@@ -15,9 +15,13 @@ from sqlalchemy import select
 
 from connector.domain.metrics import BUCKETS
 from connector.domain.react import STAGES
+from connector.installs import DEFAULT_TENANT
+from connector.installs.crypto import EncryptionNotConfigured, UnreadableSecret
+from connector.installs.store import tenant_secrets
 from connector.reporting import metrics_report
 from connector.store.db import transaction
 from connector.store.models import Case, Delivery, Job
+from connector.store.tenancy import Tenant
 from connector.sync import replay_dead_job
 from connector.web.deliveries import dead_jobs_behind
 from connector.web.ui import bp, issue, next_stage, now, read, rt, stage_rows
@@ -86,6 +90,16 @@ def _settings() -> dict:
     return {key: json.dumps(value, indent=2, default=str, ensure_ascii=False) for key, value in settings.items()}
 
 
+def _secret_names(db, tenant: str) -> list[str]:
+    """Which settings a tenant has set (names only; the environment holds the default's)."""
+    if tenant == DEFAULT_TENANT:
+        return []
+    try:
+        return sorted(tenant_secrets(db, rt().directory.cipher, tenant))
+    except (UnreadableSecret, EncryptionNotConfigured):
+        return ["(unreadable: check RECOVERY_ENCRYPTION_KEYS)"]
+
+
 def _chart(rates: dict) -> list[dict]:
     bars = []
     for index, bucket in enumerate(BUCKETS):
@@ -101,20 +115,34 @@ def dashboard():
     session = dashboard_admin()
     if session is None:
         return redirect(url_for("ui.dashboard_login", next=request.path), code=303)
-    moment = now()
+    moment, tenant = now(), request.args.get("tenant") or DEFAULT_TENANT
     with transaction(rt().sessions) as db:
-        open_cases = db.scalars(select(Case).where(Case.status == "open").order_by(Case.id)).all()
+        # One company at a time: its cases, overdue stages, deliveries, dead jobs and figures.
+        tenants = [DEFAULT_TENANT, *db.scalars(select(Tenant.id).where(Tenant.id != DEFAULT_TENANT).order_by(Tenant.id))]
+        if tenant not in tenants:
+            abort(404, description="no such tenant")
+        open_cases = db.scalars(select(Case).where(Case.status == "open", Case.tenant_id == tenant)
+                                .order_by(Case.id)).all()
         by_stage = Counter((next_stage(c).key if next_stage(c) else "all_done") for c in open_cases)
         overdue = [{"case": c, "stage": row} for c in open_cases for row in stage_rows(c, moment) if row["overdue"]]
         overdue.sort(key=lambda item: item["stage"]["due_at"])
-        deliveries = db.scalars(select(Delivery).order_by(Delivery.id.desc()).limit(50)).all()
+        deliveries = db.scalars(select(Delivery).where(Delivery.tenant_id == tenant)
+                                .order_by(Delivery.id.desc()).limit(50)).all()
         failed = dead_jobs_behind(db, deliveries)
-        dead = db.scalars(select(Job).where(Job.status == "dead").order_by(Job.id).limit(100)).all()
-        report = metrics_report(db)
+        dead = db.scalars(select(Job).where(Job.status == "dead", Job.tenant_id == tenant)
+                          .order_by(Job.id).limit(100)).all()
+        report = metrics_report(db, tenant_id=tenant)
+        secrets_set = _secret_names(db, tenant)
         return render_template("dashboard.html", csrf=session["csrf"], open_cases=open_cases, by_stage=by_stage,
                                overdue=overdue, deliveries=deliveries, failed=failed, dead=dead, report=report,
                                bars=_chart(report["recovery_rate_by_delay"]), settings=_settings(),
-                               stages=STAGES)
+                               stages=STAGES, tenants=tenants, tenant=tenant, secrets_set=secrets_set)
+
+
+def _tenant_shown() -> str | None:
+    """The tenant the posting page showed (its forms carry it), to show it again."""
+    tenant = request.form.get("tenant")
+    return tenant if tenant and tenant != DEFAULT_TENANT else None
 
 
 def _replay(job_ids) -> int:
@@ -134,7 +162,8 @@ def _replay(job_ids) -> int:
 @bp.post("/dashboard/jobs/<int:job_id>/replay")
 def dashboard_replay(job_id: int):
     replayed = _replay(lambda db: [job_id])
-    return redirect(url_for("ui.dashboard", replayed=job_id if replayed else None) + "#deliveries", code=303)
+    return redirect(url_for("ui.dashboard", tenant=_tenant_shown(), replayed=job_id if replayed else None)
+                    + "#deliveries", code=303)
 
 
 @bp.post("/dashboard/deliveries/<int:delivery_id>/replay")
@@ -145,4 +174,5 @@ def dashboard_replay_delivery(delivery_id: int):
         return dead_jobs_behind(db, [delivery]).get(delivery_id, []) if delivery else []
 
     replayed = _replay(behind)
-    return redirect(url_for("ui.dashboard", delivery=delivery_id, requeued=replayed) + "#delivery-log", code=303)
+    return redirect(url_for("ui.dashboard", tenant=_tenant_shown(), delivery=delivery_id, requeued=replayed)
+                    + "#delivery-log", code=303)
