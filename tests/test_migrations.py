@@ -1,14 +1,14 @@
 """The schema's migrations (SQLite and PostgreSQL): they build exactly the models' schema, a
 database from before migrations is upgraded in place with its rows kept, and several
 processes installing at once leave one schema."""
-
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from connector.store.db import install_schema, make_engine
-from connector.store.migrations import BASELINE, alembic_config, current_revision, head
+from connector.store.migrations import BASELINE, SchemaTooNew, alembic_config, current_revision, head
 from connector.store.models import Base
 from tests.threads import race
 
@@ -76,3 +76,15 @@ def test_processes_installing_at_once_leave_one_schema(db_url):
     assert _differences(engines[0]) == []
     for engine in engines:
         engine.dispose()
+
+
+def test_a_database_from_a_newer_connector_is_refused_untouched(db_url):
+    engine = make_engine(db_url)
+    install_schema(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaTooNew, match="9999"):
+        install_schema(engine)
+    with engine.connect() as connection:
+        assert current_revision(connection) == "9999"
+    engine.dispose()

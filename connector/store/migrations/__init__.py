@@ -28,8 +28,16 @@ def alembic_config(connection=None) -> Config:
 
 
 @cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return _scripts().get_current_head()
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer connector: this one must not touch it."""
 
 
 def current_revision(connection) -> str | None:
@@ -46,6 +54,9 @@ def bring_up_to_date(engine) -> str:
         current = current_revision(connection)
         if current == head():
             return current
+        if current is not None and current not in {script.revision for script in _scripts().walk_revisions()}:
+            raise SchemaTooNew(f"the database is at schema revision {current}, which this version of the connector "
+                               f"does not know (its newest is {head()}): run the newer version, or restore a backup")
         if current is None and not set(Base.metadata.tables) & set(inspect(connection).get_table_names()):
             Base.metadata.create_all(connection)
             command.stamp(alembic_config(connection), "head")
