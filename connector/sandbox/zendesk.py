@@ -11,15 +11,13 @@ a rate limit, answers ``429`` with ``Retry-After`` (per account).
 """
 import hashlib
 import json
-import re
-import shlex
-from urllib.parse import urlencode
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from connector.sandbox.common import install_guards
 from connector.sandbox.zendesk_jobs import install_bulk_tickets
+from connector.sandbox.zendesk_listing import as_answered, paged, search_records, side_load_users
 from connector.sandbox.zendesk_state import RecordInvalid, ZendeskStandinState
 
 STANDIN_EMAIL = "agent@sandbox.example"
@@ -36,93 +34,6 @@ def error_body(status: int, message: str) -> dict:
 
 def _error(status: int, message: str, **extra):
     return jsonify({**error_body(status, message), **extra}), status
-
-
-def _int_arg(name: str, default: int) -> int:
-    try:
-        return int(request.args.get(name, default))
-    except ValueError:
-        raise BadRequest(f"{name} must be an integer") from None
-
-
-def _out(kind: str | None, record: dict) -> dict:
-    """A stored record as answered, with its API ``url`` (comments have none)."""
-    if kind is None:
-        return dict(record)
-    return dict(record, url=f"{request.url_root}api/v2/{kind}/{record['id']}.json")
-
-
-def _page(key: str, kind: str | None, items: list[dict]) -> dict:
-    """Cursor pagination when ``page[size]`` is sent (zenpy does), offset pagination otherwise."""
-    items = sorted(items, key=lambda i: i["id"])
-    args = {k: v for k, v in request.args.items() if k not in ("page[after]", "page")}
-    if "page[size]" in request.args:
-        size = max(1, min(_int_arg("page[size]", 100), 100))
-        if "page[after]" in request.args:
-            after = _int_arg("page[after]", 0)
-            items = [i for i in items if i["id"] > after]
-        page, more = items[:size], len(items) > size
-        cursor = str(page[-1]["id"]) if page else None
-        nxt = f"{request.base_url}?{urlencode({**args, 'page[after]': cursor})}" if more else None
-        return {key: [_out(kind, i) for i in page],
-                "meta": {"has_more": more, "after_cursor": cursor,
-                         "before_cursor": str(page[0]["id"]) if page else None},
-                "links": {"next": nxt, "prev": None}}
-    per_page = max(1, min(_int_arg("per_page", 100), 100))
-    number = max(1, _int_arg("page", 1))
-    chunk = items[(number - 1) * per_page:number * per_page]
-    link = lambda n: f"{request.base_url}?{urlencode({**args, 'page': n})}"  # noqa: E731
-    return {key: [_out(kind, i) for i in chunk],
-            "next_page": link(number + 1) if number * per_page < len(items) else None,
-            "previous_page": link(number - 1) if number > 1 else None, "count": len(items)}
-
-
-def _side_load(state: ZendeskStandinState, body: dict, tickets: list[dict]) -> dict:
-    if "users" in request.args.get("include", "").split(","):
-        keys = ("requester_id", "submitter_id", "assignee_id")
-        ids = {t[k] for t in tickets for k in keys if t[k]}
-        body["users"] = [_out("users", state.users[i]) for i in sorted(ids)]
-    return body
-
-
-def _search(state: ZendeskStandinState, query: str) -> list[dict]:
-    """``type:ticket external_id:X``, ``type:user email:X``, ``requester:``, ``tags:``, words."""
-    try:
-        tokens = shlex.split(query)
-    except ValueError:
-        raise BadRequest("unbalanced quotes in query") from None
-    kind, terms = "ticket", []
-    for token in tokens:
-        bound = re.fullmatch(r"(created|updated)([<>])(\S+)", token)
-        if bound:  # created>2026-08-24: Zendesk compares dates at day precision
-            terms.append((f"{bound.group(1)}_at{bound.group(2)}", bound.group(3)[:10]))
-            continue
-        key, sep, value = token.partition(":")
-        if sep and key == "type":
-            kind = value
-        else:
-            terms.append((key, value.lower()) if sep else (None, token.lower()))
-
-    def matches(record: dict, key: str | None, value: str) -> bool:
-        if key is None:
-            return any(value in str(record.get(f) or "").lower()
-                       for f in ("subject", "description", "name", "email"))
-        if key == "requester":
-            user = state.users.get(record.get("requester_id")) or {}
-            return value in (str(user.get("email", "")).lower(), str(user.get("id")))
-        if key.endswith(("_at>", "_at<")):
-            day = str(record.get(key[:-1]) or "")[:10]
-            return day > value if key.endswith(">") else day < value
-        if key in ("tags", "tag"):
-            return value in record.get("tags", [])
-        if key in ("external_id", "email", "status", "priority", "name"):
-            return str(record.get(key) or "").lower() == value
-        return False
-
-    pool = {"ticket": state.tickets, "user": state.users}.get(kind, {})
-    found = [r for r in pool.values() if all(matches(r, k, v) for k, v in terms)]
-    found.sort(key=lambda r: r["id"])
-    return [dict(_out(f"{kind}s", r), result_type=kind) for r in found]
 
 
 def create_zendesk_standin(rate_limit_per_minute: int | None = None, *,
@@ -182,7 +93,7 @@ def create_zendesk_standin(rate_limit_per_minute: int | None = None, *,
                 ticket, audit = state.create_ticket(payload["ticket"])
             except RecordInvalid as exc:
                 return jsonify(exc.body()), 422
-            answer = {"ticket": _out("tickets", ticket), "audit": audit}
+            answer = {"ticket": as_answered("tickets", ticket), "audit": audit}
             if key:
                 state.remember(key, fingerprint, answer)
         headers = {"Location": answer["ticket"]["url"]}
@@ -197,7 +108,7 @@ def create_zendesk_standin(rate_limit_per_minute: int | None = None, *,
             tickets = list(state.tickets.values())
             if "external_id" in request.args:
                 tickets = [t for t in tickets if t["external_id"] == request.args["external_id"]]
-            return jsonify(_side_load(state, _page("tickets", "tickets", tickets), tickets))
+            return jsonify(side_load_users(state, paged("tickets", "tickets", tickets), tickets))
 
     @app.route("/api/v2/tickets/<int:ticket_id>.json", methods=["GET", "PUT"])
     @app.route("/api/v2/tickets/<int:ticket_id>", methods=["GET", "PUT"])
@@ -207,13 +118,13 @@ def create_zendesk_standin(rate_limit_per_minute: int | None = None, *,
                 return _error(404, "Not found")
             if request.method == "GET":
                 ticket = state.tickets[ticket_id]
-                return jsonify(_side_load(state, {"ticket": _out("tickets", ticket)}, [ticket]))
+                return jsonify(side_load_users(state, {"ticket": as_answered("tickets", ticket)}, [ticket]))
             payload = ticket_payload()
             try:
                 ticket, audit = state.update_ticket(ticket_id, payload["ticket"])
             except RecordInvalid as exc:
                 return jsonify(exc.body()), 422
-            return jsonify({"ticket": _out("tickets", ticket), "audit": audit})
+            return jsonify({"ticket": as_answered("tickets", ticket), "audit": audit})
 
     @app.get("/api/v2/tickets/<int:ticket_id>/comments.json")
     @app.get("/api/v2/tickets/<int:ticket_id>/comments")
@@ -221,7 +132,7 @@ def create_zendesk_standin(rate_limit_per_minute: int | None = None, *,
         with state.lock:
             if ticket_id not in state.tickets:
                 return _error(404, "Not found")
-            return jsonify(_page("comments", None, list(state.comments[ticket_id])))
+            return jsonify(paged("comments", None, list(state.comments[ticket_id])))
 
     @app.get("/api/v2/users/<int:user_id>.json")
     @app.get("/api/v2/users/<int:user_id>")
@@ -229,7 +140,7 @@ def create_zendesk_standin(rate_limit_per_minute: int | None = None, *,
         with state.lock:
             if user_id not in state.users:
                 return _error(404, "Not found")
-            return jsonify({"user": _out("users", state.users[user_id])})
+            return jsonify({"user": as_answered("users", state.users[user_id])})
 
     @app.get("/api/v2/users/<int:user_id>/tickets/requested.json")
     @app.get("/api/v2/users/<int:user_id>/tickets/requested")
@@ -238,7 +149,7 @@ def create_zendesk_standin(rate_limit_per_minute: int | None = None, *,
             if user_id not in state.users:
                 return _error(404, "Not found")
             tickets = [t for t in state.tickets.values() if t["requester_id"] == user_id]
-            return jsonify(_side_load(state, _page("tickets", "tickets", tickets), tickets))
+            return jsonify(side_load_users(state, paged("tickets", "tickets", tickets), tickets))
 
     @app.get("/api/v2/search.json")
     @app.get("/api/v2/search")
@@ -247,7 +158,7 @@ def create_zendesk_standin(rate_limit_per_minute: int | None = None, *,
         if not query:
             raise BadRequest("query is required")
         with state.lock:
-            results = _search(state, query)
+            results = search_records(state, query)
         return jsonify({"results": results, "count": len(results), "next_page": None,
                         "previous_page": None, "facets": None})
 
