@@ -28,7 +28,7 @@ import uuid
 
 from flask import Flask, jsonify, redirect, request
 
-from connector.sandbox.hubspot import _error_body
+from connector.sandbox.hubspot_http import error_body
 from connector.sandbox.oauth import Refused, error_page, with_query
 
 APP_ID = 4242001
@@ -138,6 +138,6 @@ def create_hubspot_oauth_app(portals) -> Flask:
     @app.errorhandler(404)
     @app.errorhandler(405)
     def _not_found(exc):
-        return jsonify(_error_body(exc.code, f"{exc.code} {exc.name}: {request.method} {request.path}")), exc.code
+        return jsonify(error_body(exc.code, f"{exc.code} {exc.name}: {request.method} {request.path}")), exc.code
 
     return app

@@ -16,7 +16,8 @@ from flask import Flask
 from werkzeug.wrappers import Request, Response
 
 from connector.sandbox.callers import Caller, CallerLog, record_callers
-from connector.sandbox.hubspot import _error_body, create_hubspot_standin
+from connector.sandbox.hubspot import create_hubspot_standin
+from connector.sandbox.hubspot_http import error_body
 from connector.sandbox.hubspot_oauth import create_hubspot_oauth_app
 from connector.sandbox.oauth import OAuthClient, TokenStore
 
@@ -90,10 +91,10 @@ class HubSpotPortals:
             return portal.app(environ, start_response)
         if status == "expired":
             ago = _ago(self.clock() - found.expires_at)
-            body = _error_body(401, f"The OAuth token used to make this call expired {ago} ago.",
-                               "EXPIRED_AUTHENTICATION")
+            body = error_body(401, f"The OAuth token used to make this call expired {ago} ago.",
+                              "EXPIRED_AUTHENTICATION")
         else:
-            body = _error_body(401, NOT_FOUND, "INVALID_AUTHENTICATION")
+            body = error_body(401, NOT_FOUND, "INVALID_AUTHENTICATION")
         grant = portal.oauth.grants.get(token) if portal else None
         self.refused.add(Caller(req.method, req.path, 401, "oauth" if token else "none", token or None, grant))
         return Response(json.dumps(body), 401, content_type="application/json")(environ, start_response)

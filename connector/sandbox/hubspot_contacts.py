@@ -1,0 +1,118 @@
+"""The HubSpot stand-in's contacts, with the companies and owners they point to.
+
+Contacts are upserted by email and updated by id, in batches or one at a time, as the
+connector writes them; companies and owners are only read (tests and the sandbox seed them).
+"""
+from flask import jsonify, request
+
+from connector.sandbox.hubspot_http import (associations_asked, batch_inputs, echo_trace_id, json_body,
+                                            record_view, requested_properties)
+from connector.sandbox.hubspot_schema import Invalid, now_iso
+
+
+def register(app, state) -> None:
+    contact_defaults = ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname")
+
+    @app.post("/crm/v3/objects/contacts/batch/upsert")
+    def upsert_contacts():
+        started, inputs = now_iso(), batch_inputs(json_body())
+        checked = []
+        for item in inputs:
+            if not isinstance(item, dict) or item.get("idProperty") != "email":
+                raise Invalid(400, "Upsert inputs need idProperty 'email' (the only unique contact property here)")
+            email = str(item.get("id", "")).strip()
+            if "@" not in email or email.startswith("@") or email.endswith("@"):
+                raise Invalid(400, "Property values were not valid: email is not a valid email address",
+                              errors=[{"error": "INVALID_EMAIL", "name": "email"}])
+            checked.append((email, state.check_properties("contacts", item.get("properties", {})), item))
+        emails = [e.lower() for e, _, _ in checked]
+        if len(set(emails)) != len(emails):
+            raise Invalid(400, "Duplicate IDs found in batch input")
+        results = []
+        with state.lock:
+            for email, props, item in checked:
+                record, now = state.contact_by_email(email), now_iso()
+                if record is None:
+                    record = state.new_record({"email": email.lower(), "createdate": now, **props})
+                    state.contacts[record["id"]] = record
+                    created = True
+                else:
+                    record["properties"].update(props)
+                    created = False
+                record["updatedAt"] = record["properties"]["lastmodifieddate"] = now
+                results.append(echo_trace_id({**record_view(record, None), "new": created}, item))
+        return jsonify({"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": now_iso()})
+
+    @app.post("/crm/v3/objects/contacts/batch/update")
+    def batch_update_contacts():
+        """By record id (``idProperty`` omitted, as HubSpot wants for ids); all or nothing."""
+        started, inputs = now_iso(), batch_inputs(json_body())
+        checked = []
+        for item in inputs:
+            if not isinstance(item, dict) or item.get("idProperty") not in (None, "hs_object_id"):
+                raise Invalid(400, "Batch update here takes record ids: leave idProperty out")
+            checked.append((str(item.get("id", "")), state.check_properties("contacts", item.get("properties", {})), item))
+        ids = [i for i, _, _ in checked]
+        if len(set(ids)) != len(ids):
+            raise Invalid(400, "Duplicate IDs found in batch input")
+        with state.lock:
+            missing = [i for i in ids if i not in state.contacts]
+            if missing:
+                raise Invalid(400, f"Could not find objects with ids {', '.join(missing)}", "OBJECT_NOT_FOUND")
+            results = []
+            for contact_id, props, item in checked:
+                record = state.contacts[contact_id]
+                record["properties"].update(props)
+                record["updatedAt"] = record["properties"]["lastmodifieddate"] = now_iso()
+                results.append(echo_trace_id(record_view(record, None), item))
+        return jsonify({"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": now_iso()})
+
+    def find_contact(contact_id: str) -> dict:
+        if request.args.get("idProperty") == "email":
+            record = state.contact_by_email(contact_id)
+        else:
+            record = state.contacts.get(contact_id)
+        if record is None:
+            raise Invalid(404, "Object not found.  objectId are usually numeric.")
+        return record
+
+    @app.get("/crm/v3/objects/contacts/<contact_id>")
+    def get_contact(contact_id):
+        return jsonify(record_view(find_contact(contact_id), requested_properties(request.args),
+                                   contact_defaults, associations_asked(), source="contact"))
+
+    @app.get("/crm/v3/objects/companies/<company_id>")
+    def get_company(company_id):
+        record = state.companies.get(company_id)
+        if record is None:
+            raise Invalid(404, "Object not found.  objectId are usually numeric.")
+        return jsonify(record_view(record, requested_properties(request.args),
+                                   ("hs_object_id", "name", "domain")))
+
+    @app.patch("/crm/v3/objects/contacts/<contact_id>")
+    def update_contact(contact_id):
+        props = state.check_properties("contacts", json_body().get("properties", {}))
+        with state.lock:
+            record = find_contact(contact_id)
+            record["properties"].update(props)
+            record["updatedAt"] = record["properties"]["lastmodifieddate"] = now_iso()
+        return jsonify(record_view(record, None))
+
+    # -- owners -------------------------------------------------------------
+    @app.get("/crm/v3/owners/")
+    @app.get("/crm/v3/owners")
+    def list_owners():
+        email = (request.args.get("email") or "").lower()
+        owners = [o for o in state.owners.values() if not email or o["email"].lower() == email]
+        start, limit = int(request.args.get("after") or 0), int(request.args.get("limit") or 100)
+        out = {"results": owners[start:start + limit]}
+        if start + limit < len(owners):
+            out["paging"] = {"next": {"after": str(start + limit)}}
+        return jsonify(out)
+
+    @app.get("/crm/v3/owners/<owner_id>")
+    def get_owner(owner_id):
+        owner = state.owners.get(owner_id)
+        if owner is None:
+            raise Invalid(404, f"Owner {owner_id} not found")
+        return jsonify(owner)
