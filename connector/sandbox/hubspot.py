@@ -4,7 +4,7 @@ It answers the endpoints the connector uses, shaped like HubSpot's so that
 hubspot-api-client deserializes them, and is as strict as HubSpot on them:
 bearer token required, unknown properties rejected until created through the
 properties API, values checked against the property's type and options,
-``hs_timestamp`` required on tasks, at most 100 inputs per batch, duplicate
+``hs_timestamp`` required on tasks and notes, at most 100 inputs per batch, duplicate
 property or group → 409, and an optional per-token rate limit → 429 with
 ``Retry-After``. State lives on ``app.extensions["hubspot_standin"]``.
 

@@ -88,7 +88,7 @@ def register(app, state) -> None:
     @app.get(f"/crm/v3/objects/{objects}/<object_id>")
     def get_engagement(kind, object_id):
         return jsonify(record_view(find_engagement(kind, object_id), requested_properties(request.args),
-                                   engagement_defaults, associations_asked()))
+                                   engagement_defaults, associations_asked(), source=kind[:-1]))
 
     @app.patch(f"/crm/v3/objects/{objects}/<object_id>")
     def update_engagement(kind, object_id):

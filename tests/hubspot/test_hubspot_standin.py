@@ -91,6 +91,18 @@ def test_task_requires_hs_timestamp_and_a_real_contact(api):
     assert api("POST", TASKS, {"inputs": [task_input(contact_id)]}).status_code == 201
 
 
+def test_a_read_names_the_association_from_the_object_read(api):
+    contact_id = upsert(api, {}).get_json()["results"][0]["id"]
+    task = api("POST", TASKS, {"inputs": [task_input(contact_id)]}).get_json()["results"][0]["id"]
+    note = task_input(contact_id, hs_note_body="Called.")
+    del note["properties"]["hs_task_subject"]
+    note["associations"][0]["types"][0]["associationTypeId"] = 202
+    note = api("POST", "/crm/v3/objects/notes/batch/create", {"inputs": [note]}).get_json()["results"][0]["id"]
+    for kind, object_id in (("task", task), ("note", note)):
+        read = api("GET", f"/crm/v3/objects/{kind}s/{object_id}?associations=contacts").get_json()
+        assert read["associations"]["contacts"]["results"] == [{"id": contact_id, "type": f"{kind}_to_contact"}]
+
+
 def test_batches_over_100_inputs_are_refused(api, state):
     contact_id = upsert(api, {}).get_json()["results"][0]["id"]
     response = api("POST", TASKS, {"inputs": [task_input(contact_id)] * 101})
