@@ -56,12 +56,14 @@ def render(report: dict, console) -> None:
 @click.command()
 @click.option("--since", type=_DAY, default=None, help="First day (YYYY-MM-DD, UTC) of answers counted.")
 @click.option("--until", type=_DAY, default=None, help="Last day (YYYY-MM-DD, UTC), inclusive.")
+@click.option("--tenant", default="default", show_default=True, help="The company whose cases are counted.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (as GET /api/metrics).")
-def report(since, until, as_json):
+def report(since, until, tenant, as_json):
     """Recovery metrics: response times, recovery rates, NPS of the recovered group."""
     from connector.reporting import metrics_report
     from connector.runtime import build_runtime
     from connector.store.db import transaction
+    from connector.store.tenancy import Tenant
 
     since, until = since and since.date(), until and until.date()
     if since and until and until < since:
@@ -69,7 +71,9 @@ def report(since, until, as_json):
     rt = build_runtime(load_config())
     try:
         with transaction(rt.sessions) as session:
-            figures = metrics_report(session, since=since, until=until)
+            if tenant != "default" and session.get(Tenant, tenant) is None:
+                raise click.BadParameter(f"no tenant {tenant!r} (see GET /api/installations)", param_hint="--tenant")
+            figures = metrics_report(session, tenant_id=tenant, since=since, until=until)
     finally:
         rt.engine.dispose()
     if as_json:

@@ -273,3 +273,31 @@ def test_cli_table(cli_env):
 def test_cli_rejects_bad_dates(cli_env, args):
     result = CliRunner().invoke(report, args)
     assert result.exit_code == 2
+
+
+def _move_to_tenant(runtime, case_ids, tenant="t_acme"):
+    from connector.installs.store import ensure_tenant
+
+    with transaction(runtime.sessions) as session:
+        ensure_tenant(session, tenant)
+        for case_id in case_ids:
+            session.get(Case, case_id).tenant_id = tenant
+
+
+def test_api_reports_one_company_at_a_time(metrics_client, seeded, admin_headers):
+    _move_to_tenant(seeded, [1, 2, 3])
+    acme = metrics_client.get("/api/metrics?tenant=t_acme", headers=admin_headers).get_json()
+    default = metrics_client.get("/api/metrics", headers=admin_headers).get_json()
+    assert (acme["cases"], default["cases"]) == (3, EXPECTED_ALL["cases"] - 3)
+    unknown = metrics_client.get("/api/metrics?tenant=t_nobody", headers=admin_headers)
+    assert unknown.status_code == 404 and unknown.get_json()["error"] == "not_found"
+    assert metrics_client.get("/api/metrics?tenant=", headers=admin_headers).status_code == 422
+
+
+def test_cli_reports_one_company_at_a_time(cli_env, seeded):
+    _move_to_tenant(seeded, [1, 2, 3])
+    acme = CliRunner().invoke(report, ["--json", "--tenant", "t_acme"])
+    assert acme.exit_code == 0, acme.output
+    assert json.loads(acme.output)["cases"] == 3
+    unknown = CliRunner().invoke(report, ["--tenant", "t_nobody"])
+    assert unknown.exit_code == 2 and "t_nobody" in unknown.output

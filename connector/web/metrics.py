@@ -1,13 +1,16 @@
 """``GET /api/metrics`` (bearer ``RECOVERY_ADMIN_TOKEN``): the recovery metrics report.
 
 ``?since=YYYY-MM-DD&until=YYYY-MM-DD`` (both optional, both inclusive days,
-UTC) select cases by the customer's ``submitted_at``; see ``connector.reporting``.
+UTC) select cases by the customer's ``submitted_at``; ``?tenant=`` one company's
+cases (default: the environment's own account); see ``connector.reporting``.
 """
 from flask import Blueprint, current_app, jsonify, request
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from connector.installs import DEFAULT_TENANT
 from connector.reporting import metrics_report
 from connector.store.db import transaction
+from connector.store.tenancy import Tenant
 from connector.web.admin import _authenticate as require_admin
 
 bp = Blueprint("metrics", __name__, url_prefix="/api")
@@ -19,6 +22,7 @@ class WindowSchema(Schema):
 
     since = fields.Date(load_default=None)
     until = fields.Date(load_default=None)
+    tenant = fields.Str(load_default=DEFAULT_TENANT, validate=validate.Length(min=1, max=64))
 
     @validates_schema
     def _ordered(self, data, **kwargs):
@@ -32,5 +36,8 @@ def get_metrics():
         window = WindowSchema().load(request.args.to_dict())
     except ValidationError as exc:
         return jsonify(error="validation_failed", fields=exc.messages), 422
+    tenant = window.pop("tenant")
     with transaction(current_app.extensions["recovery"].sessions) as session:
-        return jsonify(metrics_report(session, **window))
+        if tenant != DEFAULT_TENANT and session.get(Tenant, tenant) is None:  # a typo must not read as "no cases"
+            return jsonify(error="not_found", message="no such tenant"), 404
+        return jsonify(metrics_report(session, tenant_id=tenant, **window))
