@@ -73,3 +73,25 @@ def test_compensation_given_is_recorded_when_the_stage_completes(client, admin_h
     assert stage(case)["status"] == "done"
     assert stage(case)["details"] == {"compensation": {"type": "free_months", "amount": "2", "currency": "EUR",
                                                        "note": "two months on the Pro plan"}}
+
+
+def test_lists_name_each_rows_company_and_filter_on_it(client, runtime, admin_headers):
+    from connector.store.db import transaction
+    from connector.store.models import Case, Job
+
+    ids = [post_answer(client, answer_payload(response_id=f"r{i}"), msg_id=f"m{i}").get_json()["case_id"]
+           for i in (1, 2)]  # the same customer twice: the second answer closes the first case and opens another
+    with transaction(runtime.sessions) as session:
+        session.get(Case, ids[1]).tenant_id = "t_acme"
+        session.add(Job(kind="zendesk.sync_case", ref_id=ids[1], dedupe_key="dead-acme", status="dead",
+                        tenant_id="t_acme"))
+    everyone = client.get("/api/cases?email=marie@example.com", headers=admin_headers).get_json()["cases"]
+    assert [(c["id"], c["tenant"]) for c in everyone] == [(ids[0], "default"), (ids[1], "t_acme")]
+    acme = client.get("/api/cases?email=marie@example.com&tenant=t_acme", headers=admin_headers).get_json()["cases"]
+    assert [c["id"] for c in acme] == [ids[1]]
+    jobs = client.get("/api/jobs?status=dead&tenant=t_acme", headers=admin_headers).get_json()["jobs"]
+    assert [(j["ref_id"], j["tenant"]) for j in jobs] == [(ids[1], "t_acme")]
+    assert client.get("/api/jobs?status=dead&tenant=default", headers=admin_headers).get_json()["jobs"] == []
+    deliveries = client.get("/api/deliveries?tenant=default", headers=admin_headers).get_json()["deliveries"]
+    assert len(deliveries) == 2 and {d["tenant"] for d in deliveries} == {"default"}
+    assert client.get("/api/deliveries?tenant=t_acme", headers=admin_headers).get_json()["deliveries"] == []

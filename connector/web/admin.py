@@ -31,7 +31,7 @@ def _iso(value):
 
 def case_json(case: Case) -> dict:
     return {
-        "id": case.id, "status": case.status, "customer_email": case.customer_email,
+        "id": case.id, "tenant": case.tenant_id, "status": case.status, "customer_email": case.customer_email,
         "score": case.score, "category": case.category, "severity": case.severity,
         "profile": case.profile, "profile_signals": list(case.profile_signals or []),
         "value_tier": case.value_tier, "priority": case.priority, "owner": case.owner,
@@ -41,6 +41,12 @@ def case_json(case: Case) -> dict:
         "sync_status": case.sync_status, "outcome": case.outcome,
         "opened_at": _iso(case.opened_at), "closed_at": _iso(case.closed_at),
     }
+
+
+def _of_tenant(query, model):
+    """``?tenant=`` keeps one company's rows; without it the operator sees every company's."""
+    tenant = request.args.get("tenant")
+    return query.where(model.tenant_id == tenant) if tenant else query
 
 
 def _rt():
@@ -62,7 +68,8 @@ def list_cases():
     if not email:
         return jsonify(error="validation_failed", fields={"email": ["Missing data for required field."]}), 422
     with transaction(_rt().sessions) as session:
-        cases = session.scalars(select(Case).where(Case.customer_email == email).order_by(Case.id)).all()
+        cases = session.scalars(_of_tenant(select(Case).where(Case.customer_email == email), Case)
+                                .order_by(Case.id)).all()
         return jsonify(cases=[case_json(c) for c in cases])
 
 
@@ -90,7 +97,7 @@ def complete_stage(case_id: int, key: str):
 
 
 def job_json(job: Job) -> dict:
-    return {"id": job.id, "kind": job.kind, "ref_id": job.ref_id, "status": job.status,
+    return {"id": job.id, "tenant": job.tenant_id, "kind": job.kind, "ref_id": job.ref_id, "status": job.status,
             "attempts": job.attempts, "run_at": _iso(job.run_at), "last_error": job.last_error,
             "created_at": _iso(job.created_at), "finished_at": _iso(job.finished_at)}
 
@@ -101,7 +108,7 @@ def list_jobs():
     if status not in ("queued", "running", "done", "dead"):
         return jsonify(error="validation_failed", fields={"status": ["Must be one of: queued, running, done, dead."]}), 422
     with transaction(_rt().sessions) as session:
-        jobs = session.scalars(select(Job).where(Job.status == status).order_by(Job.id).limit(500)).all()
+        jobs = session.scalars(_of_tenant(select(Job).where(Job.status == status), Job).order_by(Job.id).limit(500)).all()
         return jsonify(jobs=[job_json(j) for j in jobs])
 
 
@@ -118,8 +125,8 @@ def replay_job(job_id: int):
 
 @bp.get("/deliveries")
 def list_deliveries():
-    """Newest first; filter with ?source= and ?outcome=; ?limit= up to 500."""
-    query = select(Delivery).order_by(Delivery.id.desc())
+    """Newest first; filter with ?source=, ?outcome= and ?tenant=; ?limit= up to 500."""
+    query = _of_tenant(select(Delivery), Delivery).order_by(Delivery.id.desc())
     for name in ("source", "outcome"):
         if request.args.get(name):
             query = query.where(getattr(Delivery, name) == request.args[name])
@@ -130,6 +137,6 @@ def list_deliveries():
     with transaction(_rt().sessions) as session:
         rows = session.scalars(query.limit(limit)).all()
         return jsonify(deliveries=[{
-            "id": d.id, "source": d.source, "received_at": _iso(d.received_at), "status_code": d.status_code,
+            "id": d.id, "tenant": d.tenant_id, "source": d.source, "received_at": _iso(d.received_at), "status_code": d.status_code,
             "outcome": d.outcome, "reason": d.reason, "delivery_id": d.delivery_id,
             "response_id": d.response_id} for d in rows])
