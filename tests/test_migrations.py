@@ -88,3 +88,14 @@ def test_a_database_from_a_newer_connector_is_refused_untouched(db_url):
     with engine.connect() as connection:
         assert current_revision(connection) == "9999"
     engine.dispose()
+
+
+def test_every_revision_downgrades_and_upgrades_again(db_url):
+    engine = make_engine(db_url)
+    _migrate(engine, "head")
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "base")
+        assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+    _migrate(engine, "head")
+    assert _differences(engine) == []
+    engine.dispose()
