@@ -37,7 +37,7 @@ class Runtime:
         return self.policies.rules
 
     def for_tenant(self, tenant_id: str) -> "Runtime":
-        """This runtime seen from one tenant: its own Zendesk and HubSpot adapters and chat.
+        """This runtime seen from one tenant: its own Zendesk and HubSpot adapters, chat and owners.
 
         Handlers only ever see ``rt.zendesk`` / ``rt.hubspot`` / ``rt.chat``, so a job of
         tenant A cannot reach tenant B's accounts or channel. The deployment's chat webhook
@@ -47,7 +47,8 @@ class Runtime:
             return self
         zendesk, hubspot = self.directory.adapters(tenant_id)
         chat = self.chat if tenant_id == "default" else self.directory.chat(tenant_id)
-        return dataclasses.replace(self, zendesk=zendesk, hubspot=hubspot, tenant_id=tenant_id, chat=chat)
+        return dataclasses.replace(self, zendesk=zendesk, hubspot=hubspot, tenant_id=tenant_id, chat=chat,
+                                   policies=self.directory.policies(tenant_id, self.policies))
 
     def notify(self) -> None:
         """Tell in-process workers there is new work (after the commit)."""

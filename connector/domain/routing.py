@@ -10,6 +10,7 @@ Every owner is a named person with an email (never just a queue), and each
 tier must list at least two distinct people so that one exclusion can always
 be honoured; the mapping is refused at start-up otherwise.
 """
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -83,6 +84,12 @@ class RoutingSchema(Schema):
     @post_load
     def make(self, data, **kwargs) -> Routing:
         return Routing({tier: tuple(data["tiers"][tier]["owners"]) for tier in VALUE_TIERS})
+
+
+def as_mapping(routing: Routing) -> dict:
+    """``routing`` in the file's own format (what ``RoutingSchema`` loads)."""
+    return {"tiers": {tier: {"owners": [dataclasses.asdict(owner) for owner in owners]}
+                      for tier, owners in routing.tiers.items()}}
 
 
 def load_routing(directory=None) -> Routing:

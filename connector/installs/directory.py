@@ -6,16 +6,20 @@ Tenant ``default`` is the environment's single account (``RECOVERY_ZENDESK_*``,
 seen by another process takes effect here within that time; the token inside is always
 current (``TokenProvider``).
 """
+import dataclasses
+import logging
 import threading
 
 from cachetools import LRUCache, TTLCache
+from marshmallow import ValidationError
 
 from connector.installs import DEFAULT_TENANT, VENDORS, store
 from connector.installs.crypto import TokenCipher
 from connector.installs.oauth import HubSpotOAuth, ZendeskOAuth
 from connector.installs.tokens import TokenProvider
-from connector.store.db import transaction
+from connector.store.db import reading, transaction
 
+log = logging.getLogger(__name__)
 CACHE_SECONDS = 60
 # Per-tenant settings an admin may set: each tenant signs its own webhooks and has its own
 # chat channel. Nothing else of the deployment's secrets is ever visible to a tenant.
@@ -34,6 +38,7 @@ class TenantDirectory:
         self._cache = TTLCache(maxsize=1000, ttl=CACHE_SECONDS, timer=lambda: self.clock().timestamp())
         self._settings = TTLCache(maxsize=1000, ttl=CACHE_SECONDS, timer=lambda: self.clock().timestamp())
         self._chats = LRUCache(maxsize=1000)  # chat webhook URL -> ChatAlerts (one HTTP session each)
+        self._policies = TTLCache(maxsize=1000, ttl=CACHE_SECONDS, timer=lambda: self.clock().timestamp())
         self._lock = threading.Lock()
 
     def adapters(self, tenant_id: str) -> tuple:
@@ -59,10 +64,33 @@ class TenantDirectory:
                 found = self._chats[url] = ChatAlerts(url)
             return found
 
+    def policies(self, tenant_id: str, deployment):
+        """The deployment's ``Policies`` with the tenant's own routing, when it set one."""
+        from connector.domain.routing import RoutingSchema
+
+        if tenant_id == DEFAULT_TENANT:
+            return deployment
+        with self._lock:
+            if tenant_id in self._policies:
+                return self._policies[tenant_id]
+        with reading(self.sessions) as session:
+            own = store.tenant_routing(session, tenant_id)
+        found = deployment
+        if own is not None:
+            try:
+                found = dataclasses.replace(deployment, routing=RoutingSchema().load(own))
+            except ValidationError as exc:  # stored valid, refused by a later version's rules
+                log.error("tenant routing no longer valid, using the deployment's tenant=%s fields=%s",
+                          tenant_id, sorted(exc.messages))
+        with self._lock:
+            self._policies[tenant_id] = found
+        return found
+
     def forget(self, tenant_id: str) -> None:
         with self._lock:
             self._cache.pop(tenant_id, None)
             self._settings.pop(tenant_id, None)
+            self._policies.pop(tenant_id, None)
 
     def settings(self, tenant_id: str) -> dict | None:
         """The configuration a tenant's inbound requests are checked with; None for an unknown tenant.

@@ -98,6 +98,17 @@ def set_tenant_secrets(session, cipher: TokenCipher, tenant_id: str, updates: di
     return current
 
 
+def tenant_routing(session, tenant_id: str) -> dict | None:
+    """The tenant's own routing mapping (validated when set), or None for the deployment's."""
+    tenant = session.get(Tenant, tenant_id)
+    return json.loads(tenant.routing) if tenant is not None and tenant.routing else None
+
+
+def set_tenant_routing(session, tenant_id: str, routing: dict | None) -> None:
+    """Store a validated routing mapping for the tenant; None goes back to the deployment's."""
+    ensure_tenant(session, tenant_id).routing = None if routing is None else json.dumps(routing, sort_keys=True)
+
+
 def rotate_all(session, cipher: TokenCipher) -> int:
     """Re-encrypt every stored token and secret under the first key; returns the values rewritten."""
     count = 0

@@ -13,7 +13,8 @@ from connector.store.models import Base, UTCDateTime, utcnow
 
 class Tenant(Base):
     """A company using the connector. ``secrets`` (ciphertext of a JSON object) holds its own
-    webhook signing secrets, e.g. ``WEBHOOK_SECRET``, ``TYPEFORM_SECRET``."""
+    webhook signing secrets, e.g. ``WEBHOOK_SECRET``, ``TYPEFORM_SECRET``; ``routing`` its own
+    case owners per value tier (none: the deployment's ``mappings/routing.json``)."""
 
     __tablename__ = "tenants"
 
@@ -21,6 +22,7 @@ class Tenant(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     secrets: Mapped[str | None] = mapped_column(Text)
+    routing: Mapped[str | None] = mapped_column(Text)  # JSON, as mappings/routing.json: its own owners
 
 
 class Installation(Base):

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
+from connector.domain.routing import RoutingSchema, as_mapping
 from connector.installs import VENDORS, store
 from connector.installs.directory import TENANT_SECRET_KEYS
 from connector.store.db import transaction
@@ -109,6 +110,45 @@ def set_secrets(tenant):
         names = sorted(store.set_tenant_secrets(session, rt.directory.cipher, tenant, body))
     rt.directory.forget(tenant)
     return jsonify(tenant=tenant, secrets=names)
+
+
+@bp.get("/tenants/<tenant>/routing")
+def get_routing(tenant):
+    """Who owns the tenant's cases: its own routing, or the deployment's (``source`` says which)."""
+    rt = _rt()
+    with transaction(rt.sessions) as session:
+        if session.get(Tenant, tenant) is None:
+            return jsonify(error="not_found", message="no such tenant"), 404
+        own = store.tenant_routing(session, tenant)
+    routing = own if own is not None else as_mapping(rt.policies.routing)
+    return jsonify(tenant=tenant, source="tenant" if own is not None else "deployment", **routing)
+
+
+@bp.put("/tenants/<tenant>/routing")
+def set_routing(tenant):
+    """The tenant's own case owners per value tier, in the format of ``mappings/routing.json``."""
+    body = request.get_json(silent=True)
+    try:
+        routing = RoutingSchema().load(body if isinstance(body, dict) else {})
+    except ValidationError as exc:
+        return jsonify(error="validation_failed", message="some fields are invalid", fields=exc.messages), 422
+    return _store_routing(tenant, as_mapping(routing))
+
+
+@bp.delete("/tenants/<tenant>/routing")
+def reset_routing(tenant):
+    """Back to the deployment's routing."""
+    return _store_routing(tenant, None)
+
+
+def _store_routing(tenant: str, routing: dict | None):
+    rt = _rt()
+    with transaction(rt.sessions) as session:
+        if session.get(Tenant, tenant) is None:
+            return jsonify(error="not_found", message="no such tenant"), 404
+        store.set_tenant_routing(session, tenant, routing)
+    rt.directory.forget(tenant)
+    return get_routing(tenant)
 
 
 @bp.post("/tenants/<tenant>/connect/<vendor>")

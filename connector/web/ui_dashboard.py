@@ -77,8 +77,9 @@ def _plain(value):
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
 
 
-def _settings() -> dict:
-    policies, runtime = rt().policies, rt()
+def _settings(tenant: str) -> dict:
+    runtime = rt()
+    policies = runtime.directory.policies(tenant, runtime.policies) if runtime.directory else runtime.policies
     routing = {tier: [{"name": o.name, "email": o.email, "hubspot_owner": o.hubspot_owner} for o in owners]
                for tier, owners in policies.routing.tiers.items()}
     settings = {"rules": policies.rules, "routing": routing, "compensation": dict(policies.compensation)}
@@ -116,6 +117,7 @@ def dashboard():
     if session is None:
         return redirect(url_for("ui.dashboard_login", next=request.path), code=303)
     moment, tenant = now(), request.args.get("tenant") or DEFAULT_TENANT
+    settings = _settings(tenant)  # reads in its own transaction: before this one takes SQLite's write lock
     with transaction(rt().sessions) as db:
         # One company at a time: its cases, overdue stages, deliveries, dead jobs and figures.
         tenants = [DEFAULT_TENANT, *db.scalars(select(Tenant.id).where(Tenant.id != DEFAULT_TENANT).order_by(Tenant.id))]
@@ -135,7 +137,7 @@ def dashboard():
         secrets_set = _secret_names(db, tenant)
         return render_template("dashboard.html", csrf=session["csrf"], open_cases=open_cases, by_stage=by_stage,
                                overdue=overdue, deliveries=deliveries, failed=failed, dead=dead, report=report,
-                               bars=_chart(report["recovery_rate_by_delay"]), settings=_settings(),
+                               bars=_chart(report["recovery_rate_by_delay"]), settings=settings,
                                stages=STAGES, tenants=tenants, tenant=tenant, secrets_set=secrets_set)
 
 

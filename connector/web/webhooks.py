@@ -106,7 +106,8 @@ def survey(vendor):
         note("ignored", "HubSpot portal not installed", delivery)
         return jsonify(status="ignored", reason="HubSpot portal not installed"), 200
     now = rt.clock()
-    result = intake.accept(rt.sessions, rt.policies, data, source=vendor, now=now, tenant_id=tenant,
+    policies = rt.policies if rt.directory is None else rt.directory.policies(tenant, rt.policies)  # its owners
+    result = intake.accept(rt.sessions, policies, data, source=vendor, now=now, tenant_id=tenant,
                            log_delivery=in_intake(vendor, delivery, now, data["response_id"]))
     recorded()
     if result.status == 202:
