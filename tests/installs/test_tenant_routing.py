@@ -55,6 +55,10 @@ def test_a_company_routes_its_cases_to_its_own_people(setup):
     assert rt.for_tenant("t_acme").policies.routing.tiers["critical"][0].name == "Ada Lovelace"
     assert rt.for_tenant("default").policies is rt.policies
 
+    client.post("/dashboard/login", data={"token": ADMIN_TOKEN})  # the settings view shows whose routing
+    assert "Ada Lovelace" in client.get("/dashboard?tenant=t_acme").text
+    assert "Ada Lovelace" not in client.get("/dashboard").text
+
     reset = client.delete("/api/tenants/t_acme/routing", headers=ADMIN)
     assert reset.status_code == 200 and reset.get_json()["source"] == "deployment"
     assert not acme_answer(client, "acme-2")["owner"].endswith("@acme.example")
