@@ -70,20 +70,30 @@ class TenantDirectory:
 
         if tenant_id == DEFAULT_TENANT:
             return deployment
-        with self._lock:
-            if tenant_id in self._policies:
-                return self._policies[tenant_id]
-        with reading(self.sessions) as session:
-            own = store.tenant_routing(session, tenant_id)
-        found = deployment
-        if own is not None:
+
+        def load():
+            with reading(self.sessions) as session:
+                own = store.tenant_routing(session, tenant_id)
+            if own is None:
+                return deployment
             try:
-                found = dataclasses.replace(deployment, routing=RoutingSchema().load(own))
+                return dataclasses.replace(deployment, routing=RoutingSchema().load(own))
             except ValidationError as exc:  # stored valid, refused by a later version's rules
                 log.error("tenant routing no longer valid, using the deployment's tenant=%s fields=%s",
                           tenant_id, sorted(exc.messages))
+                return deployment
+        return self._remembered(self._policies, tenant_id, load)
+
+    def _remembered(self, cache: TTLCache, tenant_id: str, load):
+        """``cache[tenant_id]``, else ``load()`` outside the lock (it reads the database) and kept
+        for a minute; a None (no such tenant) is not kept."""
         with self._lock:
-            self._policies[tenant_id] = found
+            if tenant_id in cache:
+                return cache[tenant_id]
+        found = load()
+        if found is not None:
+            with self._lock:
+                cache[tenant_id] = found
         return found
 
     def forget(self, tenant_id: str) -> None:
@@ -102,18 +112,16 @@ class TenantDirectory:
 
         if tenant_id == DEFAULT_TENANT:
             return self.config
-        with self._lock:
-            if tenant_id in self._settings:
-                return self._settings[tenant_id]
-        with transaction(self.sessions) as session:
-            if session.get(Tenant, tenant_id) is None:
-                return None
-            own = store.tenant_secrets(session, self.cipher, tenant_id)
-        settings = {k: v for k, v in self.config.items() if k not in SECRET_KEYS}
-        settings.update({k: v for k, v in own.items() if k in TENANT_SECRET_KEYS})
-        with self._lock:
-            self._settings[tenant_id] = settings
-        return settings
+
+        def load():
+            with transaction(self.sessions) as session:
+                if session.get(Tenant, tenant_id) is None:
+                    return None
+                own = store.tenant_secrets(session, self.cipher, tenant_id)
+            settings = {k: v for k, v in self.config.items() if k not in SECRET_KEYS}
+            settings.update({k: v for k, v in own.items() if k in TENANT_SECRET_KEYS})
+            return settings
+        return self._remembered(self._settings, tenant_id, load)
 
     def tenant_of(self, vendor: str, account) -> str | None:
         """The tenant that installed this vendor account (a verified portal id or subdomain).

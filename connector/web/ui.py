@@ -81,8 +81,8 @@ def stage_rows(case: Case, moment: datetime) -> list[dict]:
     rows = []
     for stage in case.stages:
         late = stage.status == "overdue" or (stage.status != "done" and stage.due_at < moment)
-        rows.append({"key": stage.key, "title": STAGES_BY_KEY[stage.key].label, "ask": STAGES_BY_KEY[stage.key].ask,
-                     "due_at": stage.due_at,
+        protocol = STAGES_BY_KEY[stage.key]
+        rows.append({"key": stage.key, "title": protocol.label, "ask": protocol.ask, "due_at": stage.due_at,
                      "status": "overdue" if late else stage.status, "overdue": late,
                      "done": stage.status == "done", "completed_at": stage.completed_at,
                      "compensation": (stage.details or {}).get("compensation")})
