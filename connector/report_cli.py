@@ -63,7 +63,7 @@ def report(since, until, tenant, as_json):
     from connector.reporting import metrics_report
     from connector.runtime import build_runtime
     from connector.store.db import transaction
-    from connector.store.tenancy import Tenant
+    from connector.installs.store import known_tenant
 
     since, until = since and since.date(), until and until.date()
     if since and until and until < since:
@@ -71,7 +71,7 @@ def report(since, until, tenant, as_json):
     rt = build_runtime(load_config())
     try:
         with transaction(rt.sessions) as session:
-            if tenant != "default" and session.get(Tenant, tenant) is None:
+            if not known_tenant(session, tenant):
                 raise click.BadParameter(f"no tenant {tenant!r} (see GET /api/installations)", param_hint="--tenant")
             figures = metrics_report(session, tenant_id=tenant, since=since, until=until)
     finally:

@@ -6,6 +6,7 @@ import secrets as random_secrets
 
 from sqlalchemy import delete, or_, select, update
 
+from connector.installs import DEFAULT_TENANT
 from connector.installs.crypto import TokenCipher
 from connector.installs.oauth import Grant
 from connector.store.models import Job
@@ -96,6 +97,11 @@ def set_tenant_secrets(session, cipher: TokenCipher, tenant_id: str, updates: di
     current = {k: v for k, v in current.items() if v}
     tenant.secrets = cipher.encrypt(json.dumps(current, sort_keys=True))
     return current
+
+
+def known_tenant(session, tenant_id: str) -> bool:
+    """The environment's own account, or a tenant someone installed."""
+    return tenant_id == DEFAULT_TENANT or session.get(Tenant, tenant_id) is not None
 
 
 def tenant_routing(session, tenant_id: str) -> dict | None:

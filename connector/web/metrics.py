@@ -8,9 +8,9 @@ from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from connector.installs import DEFAULT_TENANT
+from connector.installs.store import known_tenant
 from connector.reporting import metrics_report
 from connector.store.db import transaction
-from connector.store.tenancy import Tenant
 from connector.web.admin import _authenticate as require_admin
 
 bp = Blueprint("metrics", __name__, url_prefix="/api")
@@ -38,6 +38,6 @@ def get_metrics():
         return jsonify(error="validation_failed", fields=exc.messages), 422
     tenant = window.pop("tenant")
     with transaction(current_app.extensions["recovery"].sessions) as session:
-        if tenant != DEFAULT_TENANT and session.get(Tenant, tenant) is None:  # a typo must not read as "no cases"
+        if not known_tenant(session, tenant):  # a typo must not read as "no cases"
             return jsonify(error="not_found", message="no such tenant"), 404
         return jsonify(metrics_report(session, tenant_id=tenant, **window))
