@@ -68,7 +68,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -87,7 +86,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from deployment import (connector_usage, cpu_during, cpu_snapshot, cpu_text, deployment_text,  # noqa: E402
-                        die_with_parent, free_port, make_connector, proc_status, slowest, wait_healthy)
+                        die_with_parent, free_port, make_connector, slowest, wait_healthy)
 
 RESULTS = ROOT / "bench" / "results"
 HOST = "127.0.0.1"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from marshmallow import Schema, ValidationError
 
-from connector.resources import data_folder
+from connector.infra.resources import data_folder
 
 DEFAULT_MAPPINGS_DIR = data_folder("mappings")
 

@@ -8,7 +8,7 @@ import gc
 import threading
 from dataclasses import dataclass, field
 
-from connector.clock import system_clock
+from connector.infra.clock import system_clock
 from connector.config import check as check_config
 from connector.domain.policies import Policies, load_policies
 from connector.inbound.sources.registry import load_mappings as load_survey_mappings
@@ -72,7 +72,7 @@ def build_adapters(config: dict, mappings_dir=None):
 def _throttle(adapter, sessions, name: str, limit: int, window: float, clock) -> None:
     """Pace the adapter's calls with a limiter shared by every worker on every machine."""
     if adapter is not None and limit > 0 and hasattr(adapter, "set_throttle"):
-        from connector.ratelimit import SharedRateLimiter
+        from connector.store.ratelimit import SharedRateLimiter
         adapter.set_throttle(SharedRateLimiter(sessions, name, limit, window, clock).throttle)
 
 

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-from connector.clock import system_clock
+from connector.infra.clock import system_clock
 from connector.config import DEFAULTS
 from connector.runtime import build_runtime
 from tests.fakes import FakeHubSpot, FakeZendesk
@@ -149,7 +149,7 @@ def drain(rt, max_rounds: int = 500) -> None:
 
 @pytest.fixture
 def frozen_runtime(db_url, fake_zendesk, fake_hubspot):
-    from connector.clock import FrozenClock
+    from connector.infra.clock import FrozenClock
 
     clock = FrozenClock(system_clock())
     rt = make_runtime(make_config(db_url), zendesk=fake_zendesk, hubspot=fake_hubspot, clock=clock)

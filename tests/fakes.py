@@ -1,11 +1,11 @@
 """In-memory vendor adapters for core tests (the real ones have their own suites).
 
-They follow ``connector.providers.base`` and can be told to fail, so the job
+They follow ``connector.ports.snapshots`` and can be told to fail, so the job
 runner's retry, dead-letter and idempotency rules can be tested without HTTP.
 """
 import threading
 
-from connector.errors import PermanentError, RetryableError
+from connector.ports.errors import PermanentError, RetryableError
 
 
 class _Failing:

@@ -1,7 +1,7 @@
 """Profile, routing, drafts and guidance as they land on a case (fake vendors)."""
 from datetime import datetime, timezone
 
-from connector.errors import PermanentError
+from connector.ports.errors import PermanentError
 from connector.store.db import transaction
 from connector.store.models import Case
 from tests.conftest import drain
@@ -51,7 +51,7 @@ def test_routing_by_value_and_never_the_complained_agent(frozen_runtime):
 
 
 def test_snapshot_carries_draft_guidance_and_playbook(frozen_runtime):
-    from connector.sync import case_snapshot_for
+    from connector.cases.shared import case_snapshot_for
     case_id = accept(frozen_runtime, locale="en", customer={"name": "John Carter", "lifetime_value": 15000},
                      comment="We need SSO which you don't have; switching to an enterprise-grade tool.")["case_id"]
     with transaction(frozen_runtime.sessions) as session:
@@ -80,7 +80,7 @@ def test_history_is_asked_only_when_it_can_change_the_profile(frozen_runtime, fa
 
 
 def test_a_rate_limited_history_search_is_not_repeated_for_the_rest_of_the_group(frozen_runtime, fake_zendesk):
-    from connector.errors import RetryableError
+    from connector.ports.errors import RetryableError
     fake_zendesk.history["d@example.com"] = 3
     fake_zendesk.fail_with(RetryableError("429", retry_after=30))
     ids = [accept(frozen_runtime, response_id=r, comment="Le service a été lent hier.",

@@ -5,8 +5,8 @@ import pytest
 
 from connector.domain.react import STAGES
 from connector.jobs.worker import Worker
-from connector.protocol.deadlines import mark_overdue
-from connector.protocol.stages import complete_stage
+from connector.cases.deadlines import mark_overdue
+from connector.cases.stages import complete_stage
 from connector.store.db import transaction
 from connector.store.models import Case
 from tests.conftest import drain

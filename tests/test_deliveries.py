@@ -68,7 +68,7 @@ def test_one_row_per_request_for_accepted_duplicate_and_rejected(client, runtime
 
 
 def test_a_duplicate_that_lost_the_race_logs_one_duplicate_row(client, runtime, monkeypatch):
-    from connector import intake
+    from connector.cases import intake
 
     post_answer(client, answer_payload(), msg_id="first")
     real, calls = intake._seen_body, []

@@ -1,7 +1,7 @@
 """Logs carry ids and statuses, never the customer's email or comment, nor a secret."""
 import logging
 
-from connector.logs import install_redaction, redact
+from connector.infra.logs import install_redaction, redact
 from tests.conftest import ADMIN_TOKEN, drain
 from tests.fakes import rejection
 from tests.signing import SECRET, answer_payload, post_answer

@@ -215,7 +215,7 @@ def test_hubspot_subscriptions_are_events_the_connector_handles():
     targetUrl and maxConcurrentRequests; object.* events in crmObjects (task is a supported generic
     object type); contact.privacyDeletion is a classic event that goes in hubEvents, not in
     legacyCrmObjects (same page, and HubSpot/hubspot-project-components 2025.2 webhooks template)."""
-    from connector.events import hubspot as events
+    from connector.cases import hubspot_events as events
     _, webhooks = _hubspot()
     assert webhooks["settings"]["targetUrl"].startswith("https://")
     assert isinstance(webhooks["settings"]["maxConcurrentRequests"], int) and webhooks["settings"]["maxConcurrentRequests"] > 0

@@ -8,9 +8,9 @@ from click.testing import CliRunner
 from sqlalchemy import event
 
 from connector.domain.react import plan
-from connector.protocol.privacy import ERASED
-from connector.report_cli import report
-from connector.reporting import case_facts
+from connector.cases.privacy import ERASED
+from connector.cli.report import report
+from connector.cases.reporting import case_facts
 from connector.store.db import transaction
 from connector.store.models import Answer, Case, Stage
 

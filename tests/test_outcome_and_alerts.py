@@ -4,7 +4,7 @@ import requests
 import responses
 
 from connector.domain.outcome import escalate, outcome
-from connector.errors import PermanentError, RetryableError
+from connector.ports.errors import PermanentError, RetryableError
 from connector.providers.chat import ChatAlerts
 from connector.store.db import transaction
 from connector.store.models import Case

@@ -3,9 +3,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from connector.clock import FrozenClock
-from connector.errors import RetryableError
-from connector.ratelimit import SharedRateLimiter
+from connector.infra.clock import FrozenClock
+from connector.ports.errors import RetryableError
+from connector.store.ratelimit import SharedRateLimiter
 from connector.store.db import install_schema, make_engine, make_session_factory
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)

@@ -1,8 +1,8 @@
 """The worker with fake vendors: every accepted answer ends synced, once."""
 import pytest
 
-from connector import intake
-from connector.errors import RetryableError
+from connector.cases import intake
+from connector.ports.errors import RetryableError
 from connector.inbound.schemas import validate_answer
 from connector.store.db import transaction
 from connector.store.models import Case, Job
@@ -93,23 +93,18 @@ def test_crash_between_effect_and_bookkeeping_is_not_doubled(frozen_runtime, fak
     """A handler that dies after the vendor call is run again: the ledger and
     natural-key lookups keep it to one ticket and eight tasks."""
     case_id = accept(frozen_runtime)["case_id"]
-    from connector import sync, sync_hubspot
-    crashed = set()
+    from connector.cases import shared
+    crashed, syncs = set(), {"zendesk.sync_case", "hubspot.sync_case"}
+    original = shared.complete
 
-    def crash_once_per_module(module):
-        original = module.complete
-
-        def complete(session, job, now):
-            if module not in crashed:  # the first completion of each vendor's handler dies
-                crashed.add(module)
-                raise RuntimeError("worker died after the vendor call")
-            return original(session, job, now)
-        monkeypatch.setattr(module, "complete", complete)
-
-    crash_once_per_module(sync)
-    crash_once_per_module(sync_hubspot)
+    def complete(session, job, now):
+        if job.kind in syncs - crashed:  # the first completion of each vendor's handler dies
+            crashed.add(job.kind)
+            raise RuntimeError("worker died after the vendor call")
+        return original(session, job, now)
+    monkeypatch.setattr(shared, "complete", complete)
     drain(frozen_runtime)
-    assert crashed == {sync, sync_hubspot}
+    assert crashed == syncs
     assert case_row(frozen_runtime, case_id).sync_status == "synced"
     assert len(fake_zendesk.tickets) == 1 and len(fake_hubspot.tasks) == 8
 

@@ -3,7 +3,7 @@ each job on its own: the served ones are done, a failed one alone is retried or 
 import pytest
 from sqlalchemy import select
 
-from connector.errors import PermanentError, RetryableError
+from connector.ports.errors import PermanentError, RetryableError
 from connector.jobs import queue, registry
 from connector.jobs.worker import Worker
 from connector.store.db import transaction

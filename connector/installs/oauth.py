@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from connector.errors import PermanentError, RetryableError, parse_retry_after
+from connector.ports.errors import PermanentError, RetryableError, parse_retry_after
 
 TIMEOUT = 10.0
 HUBSPOT_SCOPES = ("oauth crm.objects.contacts.read crm.objects.contacts.write crm.schemas.contacts.read "

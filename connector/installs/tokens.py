@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import or_, update
 
-from connector.errors import PermanentError, RetryableError
+from connector.ports.errors import PermanentError, RetryableError
 from connector.installs import store
 from connector.installs.oauth import InvalidGrant
 from connector.store.db import transaction

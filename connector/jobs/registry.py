@@ -6,9 +6,9 @@ GROUP_HANDLERS: dict = {}  # kinds served in groups (see group_handler)
 CASE_JOBS: set[str] = set()  # kinds whose ref_id is a case id (a dead one marks the case failed)
 
 # Modules that register handlers; imported once by load().
-FEATURE_MODULES = ("connector.sync", "connector.sync_hubspot", "connector.protocol.stages",
-                   "connector.protocol.followup", "connector.protocol.deadlines", "connector.protocol.outcome", "connector.protocol.alerts",
-                   "connector.protocol.value")
+FEATURE_MODULES = ("connector.cases.zendesk_sync", "connector.cases.hubspot_sync", "connector.cases.stages",
+                   "connector.cases.followup", "connector.cases.deadlines", "connector.cases.outcome", "connector.cases.alerts",
+                   "connector.cases.value")
 
 
 def handler(kind: str, *, case_job: bool = False, needs: str | None = None):

@@ -2,7 +2,7 @@
 
 Runs as threads inside ``recovery serve`` (embedded default) or as separate
 ``recovery worker`` processes on PostgreSQL. Errors are typed (see
-``connector.errors``): retryable ones are rescheduled with backoff, the rest
+``connector.ports.errors``): retryable ones are rescheduled with backoff, the rest
 go dead at once and wait for ``recovery replay``.
 """
 import logging
@@ -11,10 +11,10 @@ import socket
 import threading
 import uuid
 
-from connector.errors import SyncError
+from connector.ports.errors import SyncError
 from connector.installs.tokens import NotConnected
 from connector.jobs import queue, registry
-from connector.logs import redact
+from connector.infra.logs import redact
 from connector.store.db import transaction
 from connector.store.models import Case
 
@@ -90,7 +90,7 @@ class Worker:
 
     def tick(self) -> None:
         """Deadlines, at most every SCHEDULER_INTERVAL_SECONDS (of the injectable clock)."""
-        from connector.protocol.deadlines import mark_overdue
+        from connector.cases.deadlines import mark_overdue
 
         now = self.rt.clock()
         interval = float(self.rt.config["SCHEDULER_INTERVAL_SECONDS"])

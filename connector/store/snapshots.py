@@ -3,7 +3,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from connector.domain.react import STAGES_BY_KEY
-from connector.providers.base import AnswerSnapshot, CaseSnapshot, StageSnapshot
+from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, StageSnapshot
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case, SideEffect, utcnow
 

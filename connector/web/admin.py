@@ -9,8 +9,8 @@ from connector.domain.react import STAGES_BY_KEY
 from connector.store.db import transaction
 from connector.store.models import Case, Delivery, Job
 from connector.domain.compensation import CompensationRecordSchema
-from connector.protocol import stages
-from connector.sync import replay_dead_job
+from connector.cases import stages
+from connector.cases.shared import replay_dead_job
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
 

@@ -3,7 +3,7 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from connector.config import load_config, secret_values
-from connector.logs import install_redaction
+from connector.infra.logs import install_redaction
 from connector.runtime import build_runtime, settle_heap
 
 

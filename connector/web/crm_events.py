@@ -7,8 +7,8 @@ including unknown types, which are recorded as ignored.
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 
-from connector.events import hubspot as hubspot_events
-from connector.events import zendesk as zendesk_events
+from connector.cases import hubspot_events
+from connector.cases import zendesk_events
 from connector.inbound.crm_signatures import verify_hubspot_v3, verify_zendesk
 from connector.inbound.json_body import BodyError, parse_json
 from connector.inbound.standard_webhooks import SignatureError

@@ -48,7 +48,9 @@ def dead_jobs_behind(session, deliveries) -> dict[int, list[int]]:
     """Delivery id -> the dead jobs of the answer it stored and of that answer's case: what
     its Replay button queues again. Deliveries that stored nothing have none."""
     from connector.store.models import Answer, Job
-    from connector.sync import CASE_JOBS
+    from connector.jobs.registry import CASE_JOBS, load
+
+    load()
 
     wanted = {(d.tenant_id, d.response_id) for d in deliveries if d.response_id}
     if not wanted:

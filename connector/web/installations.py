@@ -80,7 +80,7 @@ def _readable(cipher, row) -> tuple[str | None, str | None]:
 
 def _revoke(vendor: str, access_token: str | None, refresh_token: str | None, account: str) -> bool:
     """Ask the vendor to forget the grant too (best effort: our copy is already gone)."""
-    from connector.errors import SyncError
+    from connector.ports.errors import SyncError
     from connector.installs.oauth import oauth_client
 
     client = oauth_client(vendor, current_app.config)

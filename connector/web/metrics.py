@@ -2,14 +2,14 @@
 
 ``?since=YYYY-MM-DD&until=YYYY-MM-DD`` (both optional, both inclusive days,
 UTC) select cases by the customer's ``submitted_at``; ``?tenant=`` one company's
-cases (default: the environment's own account); see ``connector.reporting``.
+cases (default: the environment's own account); see ``connector.cases.reporting``.
 """
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from connector.installs import DEFAULT_TENANT
 from connector.installs.store import known_tenant
-from connector.reporting import metrics_report
+from connector.cases.reporting import metrics_report
 from connector.store.db import transaction
 from connector.web.admin import _authenticate as require_admin
 

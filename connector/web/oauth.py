@@ -17,7 +17,7 @@ import secrets
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from itsdangerous import BadSignature
 
-from connector.errors import PermanentError, SyncError
+from connector.ports.errors import PermanentError, SyncError
 from connector.installs import VENDORS, store
 from connector.installs.oauth import oauth_client, valid_subdomain
 from connector.store.db import transaction

@@ -18,11 +18,11 @@ from connector.domain.react import STAGES
 from connector.installs import DEFAULT_TENANT
 from connector.installs.crypto import EncryptionNotConfigured, UnreadableSecret
 from connector.installs.store import tenant_secrets
-from connector.reporting import metrics_report
+from connector.cases.reporting import metrics_report
 from connector.store.db import transaction
 from connector.store.models import Case, Delivery, Job
 from connector.store.tenancy import Tenant
-from connector.sync import replay_dead_job
+from connector.cases.shared import replay_dead_job
 from connector.web.deliveries import dead_jobs_behind
 from connector.web.ui import bp, issue, next_stage, now, read, rt, stage_rows
 

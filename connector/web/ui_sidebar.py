@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 
 from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecordSchema
 from connector.domain.react import STAGES_BY_KEY
-from connector.protocol import stages
+from connector.cases import stages
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.web.ui import (CASE_TTL, SIDEBAR_TTL, bp, case_for_ticket, issue, now, read, rt,

@@ -13,7 +13,7 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 
-from connector import intake
+from connector.cases import intake
 from connector.inbound.json_body import BodyError, parse_json
 from connector.inbound.schemas import validate_answer
 from connector.inbound.sources import registry

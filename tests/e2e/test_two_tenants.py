@@ -2,7 +2,7 @@
 HubSpot portal (stand-ins that hold several accounts and record who called each). The same
 customer answers both companies' surveys; nothing of one tenant may reach the other's accounts."""
 import json
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests

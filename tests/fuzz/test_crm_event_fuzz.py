@@ -21,7 +21,7 @@ EXAMPLES = int(os.environ.get("RECOVERY_FUZZ_EXAMPLES", "1000"))
 
 @pytest.fixture
 def fuzz_app(sqlite_url, fake_zendesk, fake_hubspot):
-    from connector.clock import FrozenClock
+    from connector.infra.clock import FrozenClock
     from connector.web.app import create_app
 
     rt = make_runtime(make_config(sqlite_url), zendesk=fake_zendesk, hubspot=fake_hubspot,

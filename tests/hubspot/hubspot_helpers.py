@@ -2,7 +2,7 @@
 from datetime import datetime, timezone
 
 from connector.domain.react import plan
-from connector.providers.base import AnswerSnapshot, CaseSnapshot, StageSnapshot
+from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, StageSnapshot
 
 TOKEN = "pat-na1-test-token"
 SUBMITTED = datetime(2026, 11, 20, 15, 37, tzinfo=timezone.utc)

@@ -4,7 +4,7 @@ import logging
 import pytest
 
 from connector.domain.react import STAGE_KEYS
-from connector.errors import PermanentError, RetryableError
+from connector.ports.errors import PermanentError, RetryableError
 from connector.providers.hubspot import HubSpotAdapter
 from connector.providers.hubspot.adapter import LEDGER_PREFIX
 from connector.providers.hubspot.properties import hs_datetime

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from connector.errors import PermanentError, RetryableError
+from connector.ports.errors import PermanentError, RetryableError
 from connector.providers.hubspot.batch import LEDGER_NOTE, LEDGER_PREFIX, CaseWrite, ContactWrite
 
 from hubspot_helpers import SUBMITTED, MemoryLedger, make_answer, make_case

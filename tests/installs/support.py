@@ -1,7 +1,7 @@
 """Shared set-up for the installs tests: a runtime with an encryption key and OAuth apps."""
 from datetime import datetime, timedelta, timezone
 
-from connector.clock import FrozenClock
+from connector.infra.clock import FrozenClock
 from connector.installs.crypto import generate_key
 from connector.installs.oauth import Grant
 from tests.conftest import make_config, make_runtime

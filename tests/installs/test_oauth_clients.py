@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import responses
 
-from connector.errors import PermanentError, RetryableError
+from connector.ports.errors import PermanentError, RetryableError
 from connector.installs.oauth import HubSpotOAuth, InvalidGrant, ZendeskOAuth
 from tests.installs.support import HUBSPOT_API, START, ZENDESK_ACCOUNT, oauth_config
 

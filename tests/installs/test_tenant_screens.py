@@ -7,7 +7,7 @@ import pytest
 
 from connector.inbound.crm_signatures import sign_hubspot_v3
 from connector.installs import store
-from connector.intake import accept
+from connector.cases.intake import accept
 from connector.inbound.schemas import validate_answer
 from connector.store.db import transaction
 from connector.store.models import Case

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from connector.errors import RetryableError
+from connector.ports.errors import RetryableError
 from connector.installs import store
 from connector.installs.oauth import Grant, InvalidGrant
 from connector.installs.tokens import NotConnected, TokenProvider

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from connector.domain.react import plan
-from connector.providers.base import AnswerSnapshot, CaseSnapshot, StageSnapshot
+from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, StageSnapshot
 from connector.providers.zendesk.mapping import load_zendesk_mapping
 from connector.sandbox.zendesk import create_zendesk_standin
 

@@ -8,7 +8,7 @@ import requests
 import responses
 from responses import matchers
 
-from connector.errors import PermanentError, RetryableError
+from connector.ports.errors import PermanentError, RetryableError
 from connector.providers.zendesk import ZendeskAdapter
 from connector.providers.zendesk.adapter import LEDGER_TICKET
 

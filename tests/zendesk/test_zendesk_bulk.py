@@ -6,7 +6,7 @@ import pytest
 import responses
 from responses import matchers
 
-from connector.errors import PermanentError, RetryableError
+from connector.ports.errors import PermanentError, RetryableError
 from connector.providers.zendesk import ZendeskAdapter
 from connector.providers.zendesk.bulk import LEDGER_JOB, LEDGER_TICKET, MIN_BULK, TicketOpen
 from tests.zendesk.conftest import MemoryLedger

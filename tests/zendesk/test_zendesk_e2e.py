@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from connector.errors import PermanentError, RetryableError
+from connector.ports.errors import PermanentError, RetryableError
 from connector.providers.zendesk import ZendeskAdapter
 from connector.providers.zendesk.adapter import LEDGER_TICKET
 from connector.sandbox.server import BackgroundServer

@@ -7,7 +7,7 @@ import logging
 
 import requests
 
-from connector.errors import PermanentError, RetryableError, parse_retry_after
+from connector.ports.errors import PermanentError, RetryableError, parse_retry_after
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10

@@ -11,8 +11,8 @@ methods here are that code with a batch of one, so both paths behave alike.
 import logging
 import threading
 
-from connector.errors import PermanentError, RetryableError
-from connector.providers.base import AnswerSnapshot, CaseSnapshot, EffectLedger
+from connector.ports.errors import PermanentError, RetryableError
+from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger
 from connector.providers.hubspot.batch import (LEDGER_NOTE, LEDGER_PREFIX, BatchWrites, CaseWrite,  # noqa: F401
                                                ContactWrite)
 from connector.providers.hubspot.batch_notes import LinkAndNoteWrites

@@ -24,9 +24,10 @@ and returns ``{key: result or exception}``, so one item's failure fails only its
 import logging
 from dataclasses import dataclass
 
-from connector.errors import PermanentError, RetryableError, SyncError
-from connector.providers.base import (AnswerSnapshot, CaseSnapshot, EffectLedger, in_slices, read_together,
-                                      record_together)
+from connector.ports.errors import PermanentError, RetryableError, SyncError
+from connector.infra.slices import in_slices
+from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger
+from connector.providers.ledgers import read_together, record_together
 from connector.providers.hubspot.properties import contact_properties, keys_in, stage_tasks
 
 log = logging.getLogger(__name__)

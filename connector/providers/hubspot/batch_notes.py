@@ -2,8 +2,8 @@
 import html
 import logging
 
-from connector.errors import RetryableError, SyncError
-from connector.providers.base import read_together, record_together
+from connector.ports.errors import RetryableError, SyncError
+from connector.providers.ledgers import read_together, record_together
 from connector.providers.hubspot.batch import (LEDGER_NOTE, NOTE_TO_CONTACT, CaseWrite, in_chunks, note_marker,
                                                rejected)
 from connector.providers.hubspot.properties import hs_datetime

@@ -17,7 +17,7 @@ import urllib3
 from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
-from connector.errors import PermanentError, RetryableError, SyncError, parse_retry_after
+from connector.ports.errors import PermanentError, RetryableError, SyncError, parse_retry_after
 
 log = logging.getLogger(__name__)
 

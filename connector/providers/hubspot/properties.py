@@ -8,7 +8,7 @@ import re
 from datetime import datetime, timezone
 
 from connector.domain.react import STAGES_BY_KEY
-from connector.providers.base import AnswerSnapshot, CaseSnapshot, StageSnapshot
+from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, StageSnapshot
 from connector.providers.hubspot.mapping import TASK_PRIORITIES, HubSpotMapping
 
 TASK_TO_CONTACT = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 204}

@@ -19,7 +19,7 @@ from cachetools import TTLCache
 
 from zenpy.lib.api_objects import Comment, Ticket
 
-from connector.providers.base import CaseSnapshot, EffectLedger
+from connector.ports.snapshots import CaseSnapshot, EffectLedger
 from connector.providers.zendesk import ticket as tickets
 from connector.providers.zendesk.bulk import LEDGER_TICKET, BulkTickets, TicketOpen, zenpy_ticket  # noqa: F401
 from connector.providers.zendesk.client import (ZendeskPermanentError, build_client,

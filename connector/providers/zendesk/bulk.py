@@ -25,8 +25,10 @@ from dataclasses import dataclass
 
 from zenpy.lib.api_objects import Comment, Ticket, User
 
-from connector.errors import PermanentError, RetryableError, SyncError
-from connector.providers.base import CaseSnapshot, EffectLedger, in_slices, read_together, record_together
+from connector.ports.errors import PermanentError, RetryableError, SyncError
+from connector.infra.slices import in_slices
+from connector.ports.snapshots import CaseSnapshot, EffectLedger
+from connector.providers.ledgers import read_together, record_together
 from connector.providers.zendesk import ticket as tickets
 from connector.providers.zendesk.client import ZendeskPermanentError, _label, zendesk_errors
 

@@ -32,7 +32,7 @@ from requests.utils import should_bypass_proxies
 from zenpy import Zenpy
 from zenpy.lib.exception import APIException, ZenpyException
 
-from connector.errors import PermanentError, RetryableError, SyncError, parse_retry_after
+from connector.ports.errors import PermanentError, RetryableError, SyncError, parse_retry_after
 
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = "recovery-connector (zenpy)"

@@ -7,7 +7,7 @@ history and the plan are for the team, never mailed back to the customer.
 import re
 from datetime import datetime, timezone
 
-from connector.providers.base import CaseSnapshot
+from connector.ports.snapshots import CaseSnapshot
 from connector.providers.zendesk.mapping import ZendeskMapping, placeholders
 
 _SCALE = {"nps": 10, "csat": 5}

@@ -6,10 +6,9 @@ no value, the case keeps the standard tier it opened with.
 """
 import logging
 
-from connector.intake import assess_value, enqueue_sync
+from connector.cases.transitions import alert_on_open, assess_value, enqueue_sync
 from connector.jobs.queue import ClaimedJob, complete
 from connector.jobs.registry import handler
-from connector.protocol.alerts import alert_on_open
 from connector.store.db import transaction
 from connector.store.models import Answer, Case
 

@@ -8,9 +8,9 @@ import logging
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from connector.events.schemas import HubSpotBatchSchema
-from connector.protocol.privacy import erase_contact
-from connector.protocol.stages import complete_stage
+from connector.inbound.crm_event_schemas import HubSpotBatchSchema
+from connector.cases.privacy import erase_contact
+from connector.cases.stages import complete_stage
 from connector.store.db import transaction
 from connector.store.models import Case, SideEffect
 

@@ -11,7 +11,7 @@ from connector.jobs.registry import handler
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.store.snapshots import DbLedger
-from connector.sync import case_snapshot_for
+from connector.cases.shared import case_snapshot_for
 
 log = logging.getLogger(__name__)
 FOR_TICKET = "zendesk.followup_for."

@@ -11,14 +11,14 @@ import logging
 from sqlalchemy import select, update
 
 from connector.domain.outcome import escalate
-from connector.errors import RetryableError
+from connector.ports.errors import RetryableError
 from connector.jobs.queue import ClaimedJob, enqueue, finish
 from connector.jobs.registry import handler
-from connector.protocol import messages
+from connector.providers.chat import messages
 from connector.store.db import transaction
 from connector.store.models import Case, Stage
 from connector.store.snapshots import DbLedger
-from connector.sync import case_snapshot_for
+from connector.cases.shared import case_snapshot_for
 
 log = logging.getLogger(__name__)
 EFFECTS = ("zendesk.escalate", "hubspot.escalate", "chat.overdue")

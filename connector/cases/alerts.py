@@ -5,28 +5,15 @@ customer's words, owner, Zendesk link); critical cases (severity or value)
 also post to the team chat. Both are jobs, so an outage delays them only.
 Notes are written in groups (one batch create for every due note of a tenant).
 """
-from connector.errors import RetryableError
-from connector.jobs.queue import ClaimedJob, enqueue
+from connector.ports.errors import RetryableError
+from connector.jobs.queue import ClaimedJob
 from connector.jobs.registry import group_handler
-from connector.protocol import messages
+from connector.providers.chat import messages
 from connector.providers.hubspot.batch import CaseWrite
 from connector.store.db import reading, transaction
 from connector.store.models import Case
 from connector.store.snapshots import DbLedger
-from connector.sync import batch_limit, case_snapshot_for
-from connector.sync_hubspot import complete_served
-
-
-def open_alerts(case: Case) -> tuple[str, ...]:
-    """The alert jobs a newly opened case needs: the chat alert when it is critical."""
-    return ("chat.new_case",) if case.severity == "critical" or case.value_tier == "critical" else ()
-
-
-def alert_on_open(session, case: Case) -> None:
-    """Enqueue the alerts of a case whose value changed after it opened (same transaction)."""
-    for kind in open_alerts(case):
-        enqueue(session, kind, case.id, tenant_id=case.tenant_id)
-
+from connector.cases.shared import batch_limit, case_snapshot_for, complete_served
 
 
 def _snapshot(rt, job):

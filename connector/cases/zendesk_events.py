@@ -9,10 +9,10 @@ import logging
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from connector.events.schemas import (ZendeskEventSchema, ZendeskStatusChangeSchema, ZendeskTagsChangeSchema,
+from connector.inbound.crm_event_schemas import (ZendeskEventSchema, ZendeskStatusChangeSchema, ZendeskTagsChangeSchema,
                                       ZendeskTicketDetailSchema)
-from connector.protocol.followup import request_followup
-from connector.protocol.stages import complete_stage
+from connector.cases.followup import request_followup
+from connector.cases.stages import complete_stage
 from connector.store.db import transaction
 from connector.store.models import Case
 

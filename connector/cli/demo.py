@@ -16,7 +16,7 @@ from rich.progress import track
 from rich.table import Table
 
 from connector.inbound.standard_webhooks import decode_secret, sign
-from connector.resources import data_folder
+from connector.infra.resources import data_folder
 
 SAMPLES = data_folder("webhooks/samples")
 
@@ -87,7 +87,7 @@ def summarise(console: Console, samples, answers, cases, servers) -> None:
 def run_demo(config: dict, servers: dict, port: int) -> None:
     import logging
 
-    from connector.cli import serve_app
+    from connector.web.serve import serve_app
 
     console = Console() if sys.stdout.isatty() else Console(width=110)
     if "LOG_LEVEL" not in config:  # keep the summary readable; RECOVERY_LOG_LEVEL=INFO shows all

@@ -1,12 +1,10 @@
 """The ``recovery`` command: serve, worker, replay, install-schema, demo."""
-import logging
-import signal
 import sys
 import threading
 
 import click
 
-from connector import logs
+from connector.infra import logs
 from connector.config import (ConfigError, hubspot_configured, load_config, oauth_configured, secret_values,
                               zendesk_configured)
 from connector.config import check as check_config
@@ -32,11 +30,6 @@ def _prepare(sandbox: bool) -> tuple[dict, list]:
     return config, servers
 
 
-def _stop_on_signals(stop: threading.Event) -> None:
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-
-
 @click.group()
 def main():
     """Recovery connector: survey answers in, REACT recovery cases out to Zendesk and HubSpot."""
@@ -49,28 +42,10 @@ def main():
 @click.option("--workers", default=None, type=int, help="In-process worker threads.")
 def serve(host, port, sandbox, workers):
     """The web app plus an in-process worker (embedded default)."""
+    from connector.web.serve import serve_app
+
     config, _servers = _prepare(sandbox)
     serve_app(config, host, port, workers)
-
-
-def serve_app(config: dict, host: str, port: int, workers: int | None, ready=None) -> None:
-    from werkzeug.serving import make_server
-
-    from connector.jobs.worker import start_threads
-    from connector.runtime import settle_heap
-    from connector.web.app import create_app
-
-    app = create_app(config)
-    settle_heap()
-    stop = threading.Event()
-    start_threads(app.extensions["recovery"], workers or int(config["WORKER_THREADS"]), stop)
-    server = make_server(host, port, app, threaded=True)
-    logging.getLogger(__name__).info("serving on http://%s:%s", host, server.server_port)
-    if ready is not None:
-        ready(app, server)
-    _stop_on_signals(stop)
-    threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True).start()
-    server.serve_forever()
 
 
 @main.command()
@@ -79,10 +54,11 @@ def worker(threads):
     """Worker only, beside web processes (PostgreSQL for several machines)."""
     from connector.jobs.worker import start_threads
     from connector.runtime import build_runtime
+    from connector.web.serve import stop_on_signals
 
     config, _ = _prepare(False)
     stop = threading.Event()
-    _stop_on_signals(stop)
+    stop_on_signals(stop)
     for thread in start_threads(build_runtime(config), threads, stop):
         while thread.is_alive():
             thread.join(0.5)
@@ -98,7 +74,7 @@ def replay(job_ids, all_dead):
     from connector.runtime import build_runtime
     from connector.store.db import transaction
     from connector.store.models import Job
-    from connector.sync import replay_dead_job
+    from connector.cases.shared import replay_dead_job
 
     rt = build_runtime(load_config())
     with transaction(rt.sessions) as session:
@@ -156,12 +132,12 @@ def generate_key_command():
 @click.option("--port", default=8000, show_default=True, type=int)
 def demo(port):
     """Sandbox: start, send the bundled sample answers, show what landed, keep serving."""
-    from connector.sandbox.demo import run_demo
+    from connector.cli.demo import run_demo
 
     config, servers = _prepare(True)
     run_demo(config, servers, port)
 
 
-from connector.report_cli import report  # noqa: E402 - a command defined in its own module
+from connector.cli.report import report  # noqa: E402 - a command defined in its own module
 
 main.add_command(report)

@@ -1,5 +1,5 @@
 """What the team reads in chat: who, how unhappy, in their words, who owns it, what is late."""
-from connector.providers.base import CaseSnapshot, StageSnapshot
+from connector.ports.snapshots import CaseSnapshot, StageSnapshot
 
 
 def _who(case: CaseSnapshot) -> str:

@@ -60,7 +60,7 @@ def render(report: dict, console) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (as GET /api/metrics).")
 def report(since, until, tenant, as_json):
     """Recovery metrics: response times, recovery rates, NPS of the recovered group."""
-    from connector.reporting import metrics_report
+    from connector.cases.reporting import metrics_report
     from connector.runtime import build_runtime
     from connector.store.db import transaction
     from connector.installs.store import known_tenant

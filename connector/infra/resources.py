@@ -3,7 +3,7 @@ installed copy (``<prefix>/share/recovery-connector/…``) after ``pip install .
 import sys
 from pathlib import Path
 
-_CHECKOUT = Path(__file__).resolve().parent.parent
+_CHECKOUT = Path(__file__).resolve().parents[2]
 _INSTALLED = Path(sys.prefix) / "share" / "recovery-connector"
 
 

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from connector.domain import profile, react, routing, rules
+from connector.domain import profile, react, rules
 from connector.domain.policies import Policies
-from connector.jobs.queue import enqueue, enqueue_fresh
-from connector.protocol.alerts import open_alerts
-from connector.protocol.outcome import close_with_answer
+from connector.cases.transitions import SYNC_JOBS, assess_value, close_with_answer, open_alerts
+from connector.jobs.queue import enqueue_fresh
 from connector.store.db import transaction
 from connector.store.models import Answer, Case, Stage
 from connector.store.snapshots import earlier_scores
@@ -64,17 +63,6 @@ def _close_open_case(session, answer: Answer, cases: list, reopens: bool, now) -
         close_with_answer(session, case, answer, now, reopened=reopens)
 
 
-def assess_value(case: Case, answer: Answer, lifetime_value: float | None, policy: Policies) -> None:
-    """Value tier, priority and owner follow the customer's value (payload or HubSpot)."""
-    case.lifetime_value = lifetime_value
-    case.value_tier = rules.value_tier(lifetime_value, policy.rules)
-    case.priority = rules.priority(case.severity, case.value_tier, policy.rules)
-    owner = routing.route(case.value_tier, excluded_agent_email=(answer.context or {}).get("agent_email"),
-                          routing=policy.routing)
-    case.owner, case.owner_name, case.hubspot_owner = owner.email, owner.name, owner.hubspot_owner
-    case.zendesk_assignee_email, case.zendesk_group_id = owner.zendesk_assignee_email, owner.zendesk_group_id
-
-
 def _open_case(session, answer: Answer, classification, policy: Policies, now, previous_case_id) -> Case:
     # Zendesk ticket history is not known yet: the worker refines the profile with it.
     found = profile.classify_profile(answer.comment, answer.locale, recent_ticket_count=None,
@@ -92,14 +80,6 @@ def _open_case(session, answer: Answer, classification, policy: Policies, now, p
     session.execute(_INSERT_STAGES, [dict(case_id=case.id, key=stage.key, due_at=due, status="pending")
                                     for stage, due in react.plan(answer.submitted_at)])
     return case
-
-
-SYNC_JOBS = ("zendesk.sync_case", "hubspot.sync_case")
-
-
-def enqueue_sync(session, case: Case) -> None:
-    for kind in SYNC_JOBS:
-        enqueue(session, kind, case.id, tenant_id=case.tenant_id)
 
 
 def _case_jobs(case: Case, policy: Policies) -> tuple[str, ...]:

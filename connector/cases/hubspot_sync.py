@@ -11,24 +11,15 @@ import logging
 
 from connector.jobs.queue import ClaimedJob, complete
 from connector.jobs.registry import group_handler
-from connector.providers.base import in_slices
+from connector.infra.slices import in_slices
 from connector.providers.hubspot.batch import CaseWrite, ContactWrite
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case
 from connector.store.snapshots import DbLedger, answer_snapshot
-from connector.sync import SETTLE_SLICE, batch_limit, case_snapshot_for, finish_cases, skip_unconnected
+from connector.cases.shared import (SETTLE_SLICE, batch_limit, case_snapshot_for, complete_served, finish_cases,
+                                    skip_unconnected)
 
 log = logging.getLogger(__name__)
-
-
-def complete_served(rt, jobs: list[ClaimedJob], results: dict) -> dict:
-    """Complete the jobs whose result is not an error, a slice per transaction; return the errors."""
-    failures = {job.id: results[job.id] for job in jobs if isinstance(results[job.id], Exception)}
-    for part in in_slices([job for job in jobs if job.id not in failures], SETTLE_SLICE):
-        with transaction(rt.sessions) as session:
-            for job in part:
-                complete(session, job, rt.clock())
-    return failures
 
 
 @group_handler("hubspot.sync_answer")

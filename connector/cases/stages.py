@@ -9,13 +9,12 @@ import logging
 
 from sqlalchemy import func, select
 
-from connector.errors import RetryableError
 from connector.jobs.queue import ClaimedJob, enqueue, finish
 from connector.jobs.registry import handler
 from connector.store.db import transaction
 from connector.store.models import Case, Stage
 from connector.store.snapshots import DbLedger
-from connector.sync import case_snapshot_for
+from connector.cases.shared import case_snapshot_for, require_synced
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +44,12 @@ def complete_stage(session, case: Case, key: str, now, *, source: str, details: 
     return True
 
 
-def _require(value, what: str):
-    if value is None:
-        raise RetryableError(f"waiting for the initial sync ({what})")
-    return value
-
-
 @handler("zendesk.stage_update", case_job=True, needs="zendesk")
 def zendesk_stage_update(rt, job: ClaimedJob) -> None:
     """Due date follows the next open stage; done tags and a note for each stage done elsewhere."""
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)
-        ticket_id = _require(case.zendesk_ticket_id, "Zendesk ticket")
+        ticket_id = require_synced(case.zendesk_ticket_id, "Zendesk ticket")
         snapshot = case_snapshot_for(rt, session, case)
     ledger = DbLedger(rt.sessions, f"case:{job.ref_id}")
     newly_done = [s for s in snapshot.stages if s.status == "done" and not ledger.get(f"zendesk.done.{s.key}")]
@@ -74,7 +67,7 @@ def hubspot_stage_update(rt, job: ClaimedJob) -> None:
     """Tasks of done stages completed; the contact's stage and next due date kept current."""
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)
-        contact_id = _require(case.hubspot_contact_id if case.hubspot_synced else None, "HubSpot tasks")
+        contact_id = require_synced(case.hubspot_contact_id if case.hubspot_synced else None, "HubSpot tasks")
         snapshot = case_snapshot_for(rt, session, case)
     ledger = DbLedger(rt.sessions, f"case:{job.ref_id}")
     for stage in snapshot.stages:

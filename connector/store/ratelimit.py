@@ -15,7 +15,7 @@ import time
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from connector.errors import RetryableError
+from connector.ports.errors import RetryableError
 from connector.store.db import transaction
 from connector.store.models import RateBucket
 

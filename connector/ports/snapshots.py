@@ -79,29 +79,3 @@ class EffectLedger(Protocol):
     def get(self, key: str) -> str | None: ...
 
     def record(self, key: str, external_id: str) -> None: ...
-
-
-def record_together(entries: list[tuple[EffectLedger, str, str]]) -> None:
-    """Effects of several cases learnt from one vendor answer: one write when the ledgers
-    can (``record_together`` on their class), else one ``record`` each."""
-    kinds = {type(ledger) for ledger, _, _ in entries}
-    if len(kinds) == 1 and hasattr(next(iter(kinds)), "record_together"):
-        next(iter(kinds)).record_together(entries)
-        return
-    for ledger, key, external_id in entries:
-        ledger.record(key, external_id)
-
-
-
-def in_slices(items: list, size: int) -> list[list]:
-    """``items`` in consecutive lists of at most ``size``: batches per call, jobs per transaction."""
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
-
-def read_together(ledgers: list[EffectLedger], keys: list[str]) -> list[dict[str, str]]:
-    """The recorded ``keys`` of each ledger ({key: external id}, absent when not recorded): one
-    read for a whole batch of cases when the ledgers can (``read_together`` on their class)."""
-    kinds = {type(ledger) for ledger in ledgers}
-    if len(kinds) == 1 and hasattr(next(iter(kinds)), "read_together"):
-        return next(iter(kinds)).read_together(ledgers, keys)
-    return [{k: v for k in keys if (v := ledger.get(k)) is not None} for ledger in ledgers]

@@ -7,28 +7,15 @@ state, so the old case does not overwrite it.
 """
 import logging
 
-from connector.domain.outcome import outcome
-from connector.errors import RetryableError
-from connector.jobs.queue import ClaimedJob, enqueue, finish
+from connector.ports.errors import RetryableError
+from connector.jobs.queue import ClaimedJob, finish
 from connector.jobs.registry import handler
 from connector.store.db import transaction
 from connector.store.models import Answer, Case
 from connector.store.snapshots import answer_snapshot
-from connector.sync import case_snapshot_for
+from connector.cases.shared import case_snapshot_for
 
 log = logging.getLogger(__name__)
-
-
-def close_with_answer(session, case: Case, answer: Answer, now, *, reopened: bool) -> str:
-    opening = session.get(Answer, case.opening_answer_id)
-    result = outcome(opening.survey_type, opening.score, answer.survey_type, answer.score, answer.category)
-    case.status, case.closed_at, case.outcome, case.closing_answer_id = "closed", now, result, answer.id
-    enqueue(session, "zendesk.close_case", case.id, tenant_id=case.tenant_id)
-    if not reopened:
-        enqueue(session, "hubspot.close_case", case.id, tenant_id=case.tenant_id)
-    log.info("case closed case_id=%s outcome=%s by answer_id=%s", case.id, result, answer.id)
-    return result
-
 
 
 @handler("zendesk.close_case", case_job=True, needs="zendesk")

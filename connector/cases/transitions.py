@@ -1,0 +1,55 @@
+"""Changes of a case's state that several use cases make, inside the caller's transaction.
+
+Intake opens and closes cases, the value lookup re-assesses them: each change and the jobs it
+implies are written here once, and committed with the caller's data.
+"""
+import logging
+
+from connector.domain import routing, rules
+from connector.domain.outcome import outcome
+from connector.domain.policies import Policies
+from connector.jobs.queue import enqueue
+from connector.store.models import Answer, Case
+
+log = logging.getLogger(__name__)
+
+
+def assess_value(case: Case, answer: Answer, lifetime_value: float | None, policy: Policies) -> None:
+    """Value tier, priority and owner follow the customer's value (payload or HubSpot)."""
+    case.lifetime_value = lifetime_value
+    case.value_tier = rules.value_tier(lifetime_value, policy.rules)
+    case.priority = rules.priority(case.severity, case.value_tier, policy.rules)
+    owner = routing.route(case.value_tier, excluded_agent_email=(answer.context or {}).get("agent_email"),
+                          routing=policy.routing)
+    case.owner, case.owner_name, case.hubspot_owner = owner.email, owner.name, owner.hubspot_owner
+    case.zendesk_assignee_email, case.zendesk_group_id = owner.zendesk_assignee_email, owner.zendesk_group_id
+
+
+SYNC_JOBS = ("zendesk.sync_case", "hubspot.sync_case")
+
+
+def enqueue_sync(session, case: Case) -> None:
+    for kind in SYNC_JOBS:
+        enqueue(session, kind, case.id, tenant_id=case.tenant_id)
+
+
+def open_alerts(case: Case) -> tuple[str, ...]:
+    """The alert jobs a newly opened case needs: the chat alert when it is critical."""
+    return ("chat.new_case",) if case.severity == "critical" or case.value_tier == "critical" else ()
+
+
+def alert_on_open(session, case: Case) -> None:
+    """Enqueue the alerts of a case whose value changed after it opened (same transaction)."""
+    for kind in open_alerts(case):
+        enqueue(session, kind, case.id, tenant_id=case.tenant_id)
+
+
+def close_with_answer(session, case: Case, answer: Answer, now, *, reopened: bool) -> str:
+    opening = session.get(Answer, case.opening_answer_id)
+    result = outcome(opening.survey_type, opening.score, answer.survey_type, answer.score, answer.category)
+    case.status, case.closed_at, case.outcome, case.closing_answer_id = "closed", now, result, answer.id
+    enqueue(session, "zendesk.close_case", case.id, tenant_id=case.tenant_id)
+    if not reopened:
+        enqueue(session, "hubspot.close_case", case.id, tenant_id=case.tenant_id)
+    log.info("case closed case_id=%s outcome=%s by answer_id=%s", case.id, result, answer.id)
+    return result

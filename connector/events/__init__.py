@@ -1,1 +1,0 @@
-"""What Zendesk and HubSpot tell the connector: stage completions, closed tickets, erasure."""

@@ -1,0 +1,1 @@
+"""Plumbing every layer may use: the clock, logging, the data folders."""

@@ -1,1 +1,0 @@
-"""The life of a case after it opens: stages completed, follow-ups, privacy erasure."""
