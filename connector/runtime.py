@@ -3,40 +3,55 @@
 Like a Bolt ``App``: the web framework (Flask) and the worker loop are thin
 edges around this object; neither reads the environment itself.
 """
+from __future__ import annotations
+
 import dataclasses
 import gc
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from connector.infra.clock import system_clock
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from connector.cases.catalog import build_registry
 from connector.config import check as check_config
 from connector.domain.policies import Policies, load_policies
 from connector.inbound.sources.registry import load_mappings as load_survey_mappings
+from connector.infra.clock import system_clock
+from connector.installs.directory import TenantDirectory
 from connector.jobs.queue import RetryPolicy
+from connector.jobs.registry import Registry
 from connector.store.db import install_schema, make_engine, make_session_factory
+
+if TYPE_CHECKING:
+    from connector.ports.vendors import ChatPort, HubSpotPort, ZendeskPort
 
 
 @dataclass
 class Runtime:
-    config: dict
-    engine: object
-    sessions: object
+    config: dict[str, Any]
+    engine: Engine
+    sessions: sessionmaker[Session]
     policies: Policies
-    zendesk: object | None
-    hubspot: object | None
-    chat: object | None = None
-    clock: object = system_clock
+    zendesk: ZendeskPort | None
+    hubspot: HubSpotPort | None
+    chat: ChatPort | None = None
+    clock: Callable[[], datetime] = system_clock
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     wake: threading.Event = field(default_factory=threading.Event)
-    survey_mappings: dict = field(default_factory=dict)  # vendor -> mapping (inbound.sources)
-    directory: object | None = None  # installs.directory.TenantDirectory: adapters per tenant
+    survey_mappings: dict[str, Any] = field(default_factory=dict)  # vendor -> mapping (inbound.sources)
+    directory: TenantDirectory | None = None  # adapters, chat and owners per tenant
     tenant_id: str = "default"
+    registry: Registry = field(default_factory=Registry)  # job kinds -> handlers (cases.catalog)
 
     @property
-    def rules(self) -> dict:
+    def rules(self) -> dict[str, Any]:
         return self.policies.rules
 
-    def for_tenant(self, tenant_id: str) -> "Runtime":
+    def for_tenant(self, tenant_id: str) -> Runtime:
         """This runtime seen from one tenant: its own Zendesk and HubSpot adapters, chat and owners.
 
         Handlers only ever see ``rt.zendesk`` / ``rt.hubspot`` / ``rt.chat``, so a job of
@@ -55,7 +70,7 @@ class Runtime:
         self.wake.set()
 
 
-def build_adapters(config: dict, mappings_dir=None):
+def build_adapters(config: dict[str, Any], mappings_dir: str | None = None) -> tuple[Any, Any]:
     from connector.config import hubspot_configured, zendesk_configured
     from connector.providers.hubspot import HubSpotAdapter
     from connector.providers.hubspot.mapping import load_hubspot_mapping
@@ -69,14 +84,16 @@ def build_adapters(config: dict, mappings_dir=None):
     return zendesk, hubspot
 
 
-def _throttle(adapter, sessions, name: str, limit: int, window: float, clock) -> None:
+def _throttle(adapter: Any, sessions: sessionmaker[Session], name: str, limit: int, window: float,
+              clock: Callable[[], datetime]) -> None:
     """Pace the adapter's calls with a limiter shared by every worker on every machine."""
     if adapter is not None and limit > 0 and hasattr(adapter, "set_throttle"):
         from connector.store.ratelimit import SharedRateLimiter
         adapter.set_throttle(SharedRateLimiter(sessions, name, limit, window, clock).throttle)
 
 
-def build_runtime(config: dict, *, clock=system_clock, adapters: tuple | None = None) -> Runtime:
+def build_runtime(config: dict[str, Any], *, clock: Callable[[], datetime] = system_clock,
+                  adapters: tuple[Any, Any] | None = None) -> Runtime:
     """``adapters`` = (zendesk, hubspot) replaces the configured ones (tests)."""
     check_config(config)
     engine = make_engine(config["DATABASE_URL"])
@@ -88,8 +105,6 @@ def build_runtime(config: dict, *, clock=system_clock, adapters: tuple | None = 
                          base=float(config["JOB_BACKOFF_BASE_SECONDS"]),
                          cap=float(config["JOB_BACKOFF_CAP_SECONDS"]))
     from connector.providers.chat import ChatAlerts
-
-    from connector.installs.directory import TenantDirectory
     from connector.providers.hubspot.mapping import load_hubspot_mapping
     from connector.providers.zendesk.mapping import load_zendesk_mapping
 
@@ -97,7 +112,7 @@ def build_runtime(config: dict, *, clock=system_clock, adapters: tuple | None = 
     limits = {"zendesk": (int(config["ZENDESK_CALLS_PER_MINUTE"]), 60.0),
               "hubspot": (int(config["HUBSPOT_CALLS_PER_10S"]), 10.0)}
 
-    def throttle(adapter, bucket: str, vendor: str) -> None:
+    def throttle(adapter: Any, bucket: str, vendor: str) -> None:
         _throttle(adapter, sessions, bucket, *limits[vendor], clock)
 
     throttle(zendesk, "default:zendesk", "zendesk")
@@ -108,7 +123,8 @@ def build_runtime(config: dict, *, clock=system_clock, adapters: tuple | None = 
                                 (zendesk, hubspot), throttle)
     return Runtime(config=config, engine=engine, sessions=sessions,
                    policies=loaded, zendesk=zendesk, hubspot=hubspot, chat=ChatAlerts.from_config(config),
-                   clock=clock, policy=policy, survey_mappings=survey_mappings, directory=directory)
+                   clock=clock, policy=policy, survey_mappings=survey_mappings, directory=directory,
+                   registry=build_registry(lambda: float(config["SCHEDULER_INTERVAL_SECONDS"])))
 
 
 def settle_heap() -> None:

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from connector.ports.errors import PermanentError, RetryableError
-from connector.jobs import queue, registry
+from connector.jobs import queue
 from connector.jobs.worker import Worker
 from connector.store.db import transaction
 from connector.store.models import Job
@@ -13,7 +13,7 @@ KIND = "test.grouped"
 
 
 @pytest.fixture
-def grouped(monkeypatch):
+def grouped(frozen_runtime):
     """A group handler for a test kind: records each group, fails the refs it is told to."""
     seen, failing = [], {}
 
@@ -25,10 +25,7 @@ def grouped(monkeypatch):
                     queue.complete(session, job, rt.clock())
         return {j.id: failing[j.ref_id] for j in jobs if j.ref_id in failing}
 
-    registry.load()
-    monkeypatch.setitem(registry.HANDLERS, KIND, None)
-    monkeypatch.setitem(registry.GROUP_HANDLERS, KIND, None)
-    registry.group_handler(KIND)(handle)
+    frozen_runtime.registry.group(KIND, handle)
     return seen, failing
 
 
@@ -66,13 +63,13 @@ def test_a_permanent_item_error_buries_that_job_alone(frozen_runtime, grouped):
                                         ("default", 3): ("done", 1)}
 
 
-def test_a_group_wide_429_spends_no_attempt(frozen_runtime, grouped, monkeypatch):
+def test_a_group_wide_429_spends_no_attempt(frozen_runtime, grouped):
     add(frozen_runtime, range(1, 4))
 
     def throttled(rt, jobs):
         raise RetryableError("429", retry_after=10)
 
-    monkeypatch.setitem(registry.GROUP_HANDLERS, KIND, throttled)
+    frozen_runtime.registry.group(KIND, throttled)
     Worker(frozen_runtime, "w").run_once()
     assert set(statuses(frozen_runtime).values()) == {("queued", 0)}
 

@@ -7,7 +7,6 @@ Notes are written in groups (one batch create for every due note of a tenant).
 """
 from connector.ports.errors import RetryableError
 from connector.jobs.queue import ClaimedJob
-from connector.jobs.registry import group_handler
 from connector.providers.chat import messages
 from connector.providers.hubspot.batch import CaseWrite
 from connector.store.db import reading, transaction
@@ -21,7 +20,6 @@ def _snapshot(rt, job):
         return case_snapshot_for(rt, session, session.get(Case, job.ref_id))
 
 
-@group_handler("hubspot.case_note", case_job=True)
 def hubspot_case_notes(rt, jobs: list[ClaimedJob]) -> dict:
     """The notes of every due case in one batch create per BATCH_LIMIT notes."""
     if rt.hubspot is None:
@@ -36,7 +34,6 @@ def hubspot_case_notes(rt, jobs: list[ClaimedJob]) -> dict:
     return complete_served(rt, jobs, results)
 
 
-@group_handler("chat.new_case", case_job=True)
 def chat_new_cases(rt, jobs: list[ClaimedJob]) -> dict:
     """One chat message per critical case (a chat webhook takes one message per post). Grouped
     all the same: with no chat connected, a campaign's alerts settle in one transaction."""

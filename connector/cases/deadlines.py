@@ -13,7 +13,6 @@ from sqlalchemy import select, update
 from connector.domain.outcome import escalate
 from connector.ports.errors import RetryableError
 from connector.jobs.queue import ClaimedJob, enqueue, finish
-from connector.jobs.registry import handler
 from connector.providers.chat import messages
 from connector.store.db import transaction
 from connector.store.models import Case, Stage
@@ -58,7 +57,6 @@ def _overdue_not_yet(rt, job, ledger_prefix: str):
 
 
 
-@handler("zendesk.escalate", case_job=True, needs="zendesk")
 def zendesk_escalate(rt, job: ClaimedJob) -> None:
     snapshot, ledger, late = _overdue_not_yet(rt, job, "zendesk.overdue.")
     if snapshot.zendesk_ticket_id is None:
@@ -71,14 +69,12 @@ def zendesk_escalate(rt, job: ClaimedJob) -> None:
     finish(rt, job)
 
 
-@handler("hubspot.escalate", case_job=True, needs="hubspot")
 def hubspot_escalate(rt, job: ClaimedJob) -> None:
     snapshot, _, _ = _overdue_not_yet(rt, job, "hubspot.overdue.")
     rt.hubspot.upsert_contact(snapshot.answer, snapshot, snapshot.zendesk_ticket_url)
     finish(rt, job)
 
 
-@handler("chat.overdue", case_job=True, needs="chat")
 def chat_overdue(rt, job: ClaimedJob) -> None:
     snapshot, ledger, late = _overdue_not_yet(rt, job, "chat.overdue.")
     for stage in late:

@@ -7,7 +7,6 @@ take them, so they move to a new ticket that carries the same plan.
 import logging
 
 from connector.jobs.queue import ClaimedJob, complete, enqueue
-from connector.jobs.registry import handler
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.store.snapshots import DbLedger
@@ -27,7 +26,6 @@ def request_followup(session, case: Case, closed_ticket_id: int) -> bool:
                    dedupe_key=f"zendesk.followup:{case.id}:{closed_ticket_id}")
 
 
-@handler("zendesk.followup", case_job=True, needs="zendesk")
 def zendesk_followup(rt, job: ClaimedJob) -> None:
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)

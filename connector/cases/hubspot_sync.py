@@ -10,7 +10,6 @@ e-mail, tasks and notes go through the case's ledger and natural keys.
 import logging
 
 from connector.jobs.queue import ClaimedJob, complete
-from connector.jobs.registry import group_handler
 from connector.infra.slices import in_slices
 from connector.providers.hubspot.batch import CaseWrite, ContactWrite
 from connector.store.db import reading, transaction
@@ -22,7 +21,6 @@ from connector.cases.shared import (SETTLE_SLICE, batch_limit, case_snapshot_for
 log = logging.getLogger(__name__)
 
 
-@group_handler("hubspot.sync_answer")
 def hubspot_sync_answers(rt, jobs: list[ClaimedJob]) -> dict:
     """Promoters and passives: only the contacts' nps_* properties change."""
     if skip_unconnected(rt, jobs, "hubspot"):
@@ -33,7 +31,6 @@ def hubspot_sync_answers(rt, jobs: list[ClaimedJob]) -> dict:
     return complete_served(rt, jobs, results)
 
 
-@group_handler("hubspot.sync_case", case_job=True)
 def hubspot_sync_cases(rt, jobs: list[ClaimedJob]) -> dict:
     """Contacts flagged (with the ticket link when the ticket exists) and eight tasks per case."""
     if skip_unconnected(rt, jobs, "hubspot"):
@@ -62,7 +59,6 @@ def hubspot_sync_cases(rt, jobs: list[ClaimedJob]) -> dict:
     return failures
 
 
-@group_handler("hubspot.link_ticket", case_job=True)
 def hubspot_link_tickets(rt, jobs: list[ClaimedJob]) -> dict:
     """The Zendesk ticket link on the contacts, in one batch update per BATCH_LIMIT contacts."""
     if skip_unconnected(rt, jobs, "hubspot"):

@@ -9,7 +9,6 @@ import logging
 
 from connector.ports.errors import RetryableError
 from connector.jobs.queue import ClaimedJob, finish
-from connector.jobs.registry import handler
 from connector.store.db import transaction
 from connector.store.models import Answer, Case
 from connector.store.snapshots import answer_snapshot
@@ -18,7 +17,6 @@ from connector.cases.shared import case_snapshot_for
 log = logging.getLogger(__name__)
 
 
-@handler("zendesk.close_case", case_job=True, needs="zendesk")
 def zendesk_close_case(rt, job: ClaimedJob) -> None:
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)
@@ -32,7 +30,6 @@ def zendesk_close_case(rt, job: ClaimedJob) -> None:
     finish(rt, job)
 
 
-@handler("hubspot.close_case", case_job=True, needs="hubspot")
 def hubspot_close_case(rt, job: ClaimedJob) -> None:
     with transaction(rt.sessions) as session:
         case = session.get(Case, job.ref_id)

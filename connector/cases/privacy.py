@@ -4,6 +4,7 @@ import logging
 
 from sqlalchemy import or_, select, update
 
+from connector.cases.kinds import ANSWER_KINDS
 from connector.store.models import Answer, Case, Job
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,8 @@ def erase_contact(session, hubspot_contact_id: str, now, tenant_id: str = "defau
     pending = or_(Job.status == "queued", Job.status == "running")
     case_ids, answer_ids = [c.id for c in cases], [a.id for a in answers]
     result = session.execute(update(Job).where(pending, or_(
-        Job.kind.in_(["hubspot.sync_answer"]) & Job.ref_id.in_(answer_ids or [-1]),
-        ~Job.kind.in_(["hubspot.sync_answer"]) & Job.ref_id.in_(case_ids or [-1]),
+        Job.kind.in_(ANSWER_KINDS) & Job.ref_id.in_(answer_ids or [-1]),
+        ~Job.kind.in_(ANSWER_KINDS) & Job.ref_id.in_(case_ids or [-1]),
     )).values(status="cancelled", finished_at=now, last_error="privacy deletion"))
     counts = {"cases": len(cases), "answers": len(answers), "jobs_cancelled": result.rowcount}
     log.info("privacy deletion contact_id=%s %s", hubspot_contact_id, counts)

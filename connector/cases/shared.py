@@ -8,7 +8,7 @@ import logging
 from connector.domain import policies, rules
 from connector.infra.slices import in_slices
 from connector.jobs.queue import ClaimedJob, complete, enqueue
-from connector.jobs.registry import CASE_JOBS
+from connector.cases.kinds import CASE_KINDS
 from connector.ports.errors import RetryableError
 from connector.store.db import transaction
 from connector.store.models import Answer, Case
@@ -42,7 +42,7 @@ def skip_unconnected(rt, jobs: list[ClaimedJob], vendor: str) -> bool:
         return False
     with transaction(rt.sessions) as session:
         for job in jobs:
-            if job.kind in CASE_JOBS:
+            if job.kind in CASE_KINDS:
                 setattr(session.get(Case, job.ref_id), f"{vendor}_synced", True)
             complete(session, job, rt.clock())
     return True
@@ -102,6 +102,6 @@ def replay_dead_job(session, job_id: int, now) -> bool:
     if not replay(session, job_id, now):
         return False
     job = session.get(Job, job_id)
-    if job.kind in CASE_JOBS:
+    if job.kind in CASE_KINDS:
         session.get(Case, job.ref_id).sync_failed = False
     return True

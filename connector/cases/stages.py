@@ -10,7 +10,6 @@ import logging
 from sqlalchemy import func, select
 
 from connector.jobs.queue import ClaimedJob, enqueue, finish
-from connector.jobs.registry import handler
 from connector.store.db import transaction
 from connector.store.models import Case, Stage
 from connector.store.snapshots import DbLedger
@@ -44,7 +43,6 @@ def complete_stage(session, case: Case, key: str, now, *, source: str, details: 
     return True
 
 
-@handler("zendesk.stage_update", case_job=True, needs="zendesk")
 def zendesk_stage_update(rt, job: ClaimedJob) -> None:
     """Due date follows the next open stage; done tags and a note for each stage done elsewhere."""
     with transaction(rt.sessions) as session:
@@ -62,7 +60,6 @@ def zendesk_stage_update(rt, job: ClaimedJob) -> None:
     finish(rt, job)
 
 
-@handler("hubspot.stage_update", case_job=True, needs="hubspot")
 def hubspot_stage_update(rt, job: ClaimedJob) -> None:
     """Tasks of done stages completed; the contact's stage and next due date kept current."""
     with transaction(rt.sessions) as session:

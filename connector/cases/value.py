@@ -8,14 +8,12 @@ import logging
 
 from connector.cases.transitions import alert_on_open, assess_value, enqueue_sync
 from connector.jobs.queue import ClaimedJob, complete
-from connector.jobs.registry import handler
 from connector.store.db import transaction
 from connector.store.models import Answer, Case
 
 log = logging.getLogger(__name__)
 
 
-@handler("hubspot.lifetime_value", case_job=True)
 def lookup_lifetime_value(rt, job: ClaimedJob) -> None:
     with transaction(rt.sessions) as session:
         email = session.get(Case, job.ref_id).customer_email

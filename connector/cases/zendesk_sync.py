@@ -11,7 +11,6 @@ import logging
 from connector.cases.shared import batch_limit, case_snapshot_for, finish_cases, skip_unconnected
 from connector.domain import profile
 from connector.jobs.queue import ClaimedJob, enqueue
-from connector.jobs.registry import group_handler
 from connector.ports.errors import SyncError
 from connector.providers.zendesk.bulk import TicketOpen
 from connector.store.db import reading, transaction
@@ -21,7 +20,6 @@ from connector.store.snapshots import DbLedger, earlier_scores
 log = logging.getLogger(__name__)
 
 
-@group_handler("zendesk.sync_case", case_job=True)
 def zendesk_sync_cases(rt, jobs: list[ClaimedJob]) -> dict:
     """The recovery tickets of every due case of one tenant: one bulk request per BATCH_LIMIT
     (see ``providers.zendesk.bulk``), a lone case one create with its Idempotency-Key."""

@@ -1,58 +1,73 @@
-"""Job kinds and their handlers. Feature modules register themselves here, so
-each feature (initial sync, stage completion, escalation, …) lives in its own
-module and the worker only knows this table."""
-HANDLERS: dict = {}
-GROUP_HANDLERS: dict = {}  # kinds served in groups (see group_handler)
-CASE_JOBS: set[str] = set()  # kinds whose ref_id is a case id (a dead one marks the case failed)
+"""Job kinds and what serves them: an instance the application builds and hands the worker.
 
-# Modules that register handlers; imported once by load().
-FEATURE_MODULES = ("connector.cases.zendesk_sync", "connector.cases.hubspot_sync", "connector.cases.stages",
-                   "connector.cases.followup", "connector.cases.deadlines", "connector.cases.outcome", "connector.cases.alerts",
-                   "connector.cases.value")
+The queue and the worker know nothing of the application: what a kind does, what happens
+to an error (``classify``), what a dead job means (``on_dead``) and which periodic tasks run
+are all given to the registry by whoever builds it (see ``connector.cases.catalog``).
+"""
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
 
+from connector.jobs.queue import ClaimedJob
 
-def handler(kind: str, *, case_job: bool = False, needs: str | None = None):
-    """Register ``function`` for ``kind``. ``needs`` names a vendor (``zendesk``, ``hubspot``,
-    ``chat``): when the install has not connected it, the job completes without a call."""
-    def register(function):
-        def run(rt, job):
-            if needs is not None and getattr(rt, needs) is None:
-                from connector.jobs.queue import finish
-                return finish(rt, job)
-            return function(rt, job)
-        run.__name__, run.__doc__ = function.__name__, function.__doc__
-        HANDLERS[kind] = run
-        if case_job:
-            CASE_JOBS.add(kind)
-        return function
-    return register
+# A handler gets the context of the job's tenant (whatever the application scopes per tenant).
+Handler = Callable[[Any, ClaimedJob], None]
+# A group handler serves several due jobs of one kind and tenant; it completes the ones it served
+# and returns {job id: exception} for the others (an exception it raises fails them all).
+GroupHandler = Callable[[Any, list[ClaimedJob]], dict[int, Exception] | None]
 
 
-def group_handler(kind: str, *, case_job: bool = False):
-    """Register ``function(rt, jobs)`` for a kind one vendor call can serve several of.
+class Verdict(Enum):
+    """What the worker does with a job whose handler raised."""
 
-    ``jobs`` are due jobs of this kind and of ONE tenant (see ``queue.claim_group``), so the
-    worker can hand the function a runtime scoped to that tenant. The function completes the
-    jobs it served and returns ``{job id: exception}`` for those it could not; an exception it
-    raises fails the whole group. ``HANDLERS[kind]`` runs it for a single job.
-    """
-    def register(function):
-        def run_one(rt, job):
-            failed = function(rt, [job]) or {}
-            if job.id in failed:
-                raise failed[job.id]
-        run_one.__name__, run_one.__doc__ = function.__name__, function.__doc__
-        HANDLERS[kind] = run_one
-        GROUP_HANDLERS[kind] = function
-        if case_job:
-            CASE_JOBS.add(kind)
-        return function
-    return register
+    RETRY = "retry"      # again later, with backoff (or after the Retry-After it carries)
+    CANCEL = "cancel"    # the work has no one left to go to: cancelled, never retried
+    DEAD = "dead"        # a permanent error: dead at once, waiting for a replay
 
 
-def load() -> dict:
-    import importlib
+@dataclass(frozen=True)
+class Classified:
+    verdict: Verdict
+    message: str                       # kept on the job row (the worker redacts secrets first)
+    retry_after: float | None = None   # the vendor asked to wait: pacing, no attempt spent
+    unexpected: bool = False           # a bug or an unknown library error: logged with its traceback
 
-    for name in FEATURE_MODULES:
-        importlib.import_module(name)
-    return HANDLERS
+
+def retry_everything(exc: Exception) -> Classified:
+    """The default strategy: every error is unexpected and worth another try."""
+    return Classified(Verdict.RETRY, f"{type(exc).__name__}: {exc}", unexpected=True)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    every_seconds: Callable[[], float]  # read at each check: the interval is configuration
+    run: Callable[[Any], object]        # gets the worker's (untenanted) context
+
+
+@dataclass
+class Registry:
+    classify: Callable[[Exception], Classified] = retry_everything
+    on_dead: Callable[[Any, ClaimedJob], None] = lambda context, job: None
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    groups: dict[str, GroupHandler] = field(default_factory=dict)
+    periodic: list[Periodic] = field(default_factory=list)
+
+    def handler(self, kind: str, function: Handler) -> None:
+        self.handlers[kind] = function
+        self.groups.pop(kind, None)
+
+    def group(self, kind: str, function: GroupHandler) -> None:
+        """A kind one vendor call can serve several of; a lone job is a group of one."""
+        self.groups[kind] = function
+        self.handlers.pop(kind, None)
+
+    def every(self, name: str, seconds: Callable[[], float], run: Callable[[Any], object]) -> None:
+        self.periodic.append(Periodic(name, seconds, run))
+
+    def is_grouped(self, kind: str) -> bool:
+        return kind in self.groups
+
+    def kinds(self) -> set[str]:
+        return set(self.handlers) | set(self.groups)

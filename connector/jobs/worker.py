@@ -1,24 +1,39 @@
 """The worker loop: claim a job, run its handler, record the outcome.
 
 Runs as threads inside ``recovery serve`` (embedded default) or as separate
-``recovery worker`` processes on PostgreSQL. Errors are typed (see
-``connector.ports.errors``): retryable ones are rescheduled with backoff, the rest
-go dead at once and wait for ``recovery replay``.
+``recovery worker`` processes on PostgreSQL. What an error means is the
+registry's ``classify`` strategy: a retry with backoff, a cancel, or dead at once
+(then ``on_dead`` tells the application, and the job waits for ``recovery replay``).
 """
 import logging
 import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Protocol
 
-from connector.ports.errors import SyncError
-from connector.installs.tokens import NotConnected
-from connector.jobs import queue, registry
+from sqlalchemy.orm import Session, sessionmaker
+
 from connector.infra.logs import redact
-from connector.store.db import transaction
-from connector.store.models import Case
+from connector.jobs import queue
+from connector.jobs.registry import GroupHandler, Registry, Verdict
 
 log = logging.getLogger(__name__)
+
+
+class WorkerHost(Protocol):
+    """What a worker needs from the application that runs it (the runtime satisfies it)."""
+
+    config: Mapping[str, Any]
+    sessions: sessionmaker[Session]
+    registry: Registry
+    policy: queue.RetryPolicy
+    wake: threading.Event
+    clock: Callable[[], datetime]
+
+    def for_tenant(self, tenant_id: str) -> Any: ...
 
 
 def new_worker_id() -> str:
@@ -26,37 +41,33 @@ def new_worker_id() -> str:
 
 
 class Worker:
-    def __init__(self, runtime, worker_id: str | None = None):
-        self.rt = runtime
+    def __init__(self, host: WorkerHost, worker_id: str | None = None):
+        self.rt = host
         self.worker_id = worker_id or new_worker_id()
-        self._last_tick = None
+        self._last_run: dict[str, datetime] = {}
 
     def run_once(self) -> bool:
         """Process the next due job, or the next group of them; True if any was claimed."""
-        config = self.rt.config
-        registry.load()
-        groups = registry.GROUP_HANDLERS
-        limit = int(config.get("BATCH_LIMIT", 1))
+        registry, limit = self.rt.registry, int(self.rt.config.get("BATCH_LIMIT", 1))
         jobs = queue.claim_group(self.rt.sessions, self.worker_id, self.rt.clock(),
-                                 float(config["JOB_LEASE_SECONDS"]), self.rt.policy.max_attempts,
-                                 group_size=lambda kind: limit if kind in groups else 1)
+                                 float(self.rt.config["JOB_LEASE_SECONDS"]), self.rt.policy.max_attempts,
+                                 group_size=lambda kind: limit if registry.is_grouped(kind) else 1)
         if not jobs:
             return False
-        if jobs[0].kind in groups:
-            self._run_group(groups[jobs[0].kind], jobs)
+        if registry.is_grouped(jobs[0].kind):
+            self._run_group(registry.groups[jobs[0].kind], jobs)
             return True
         job = jobs[0]
-        handler = registry.HANDLERS.get(job.kind)
+        handler = registry.handlers.get(job.kind)
         try:
             if handler is None:
-                raise SyncError(f"no handler for job kind {job.kind}")
+                raise LookupError(f"no handler for job kind {job.kind}")
             handler(self.rt.for_tenant(job.tenant_id), job)  # the job sees its own tenant's accounts only
         except Exception as exc:
             self._failed_with(job, exc)
         return True
 
-    # -- groups (batching across answers): one tenant per group, see registry.group_handler --
-    def _run_group(self, handler, jobs) -> None:
+    def _run_group(self, handler: GroupHandler, jobs: list[queue.ClaimedJob]) -> None:
         try:
             failures = handler(self.rt.for_tenant(jobs[0].tenant_id), jobs) or {}  # one tenant per group
         except Exception as exc:  # the whole group failed: each job is retried on its own terms
@@ -65,38 +76,32 @@ class Worker:
             if job.id in failures:
                 self._failed_with(job, failures[job.id])
 
-    def _failed_with(self, job, exc: Exception) -> None:
-        if isinstance(exc, NotConnected):  # uninstalled or revoked meanwhile: the work has no one to go to
-            queue.cancel(self.rt.sessions, job, self.rt.clock(), str(exc))
-            log.warning("job cancelled job_id=%s kind=%s: vendor disconnected", job.id, job.kind)
+    def _failed_with(self, job: queue.ClaimedJob, exc: Exception) -> None:
+        verdict = self.rt.registry.classify(exc)
+        if verdict.verdict is Verdict.CANCEL:
+            queue.cancel(self.rt.sessions, job, self.rt.clock(), verdict.message)
+            log.warning("job cancelled job_id=%s kind=%s", job.id, job.kind)
             return
-        if isinstance(exc, SyncError):
-            self._failed(job, str(exc), exc.retryable, exc.retry_after)
-            return
-        # A bug or an unexpected library error: retry, keep the type.
-        log.error("job crashed job_id=%s kind=%s", job.id, job.kind, exc_info=exc)
-        self._failed(job, f"{type(exc).__name__}: {redact(str(exc))}", True, None)
-
-    def _failed(self, job, error: str, retryable: bool, retry_after: float | None) -> None:
-        status = queue.fail(self.rt.sessions, job, self.rt.clock(), redact(error),
-                            retryable=retryable, retry_after=retry_after, policy=self.rt.policy)
+        if verdict.unexpected:
+            log.error("job crashed job_id=%s kind=%s", job.id, job.kind, exc_info=exc)
+        status = queue.fail(self.rt.sessions, job, self.rt.clock(), redact(verdict.message),
+                            retryable=verdict.verdict is Verdict.RETRY, retry_after=verdict.retry_after,
+                            policy=self.rt.policy)
         # A wait the vendor (or our own limiter) asked for is pacing, not a failure.
-        level = logging.INFO if retry_after is not None and status == "queued" else logging.WARNING
+        level = logging.INFO if verdict.retry_after is not None and status == "queued" else logging.WARNING
         log.log(level, "job failed job_id=%s kind=%s attempt=%s now=%s retry_after=%s",
-                job.id, job.kind, job.attempt, status, retry_after)
-        if status == "dead" and job.kind in registry.CASE_JOBS:
-            with transaction(self.rt.sessions) as session:
-                session.get(Case, job.ref_id).sync_failed = True
+                job.id, job.kind, job.attempt, status, verdict.retry_after)
+        if status == "dead":
+            self.rt.registry.on_dead(self.rt, job)
 
     def tick(self) -> None:
-        """Deadlines, at most every SCHEDULER_INTERVAL_SECONDS (of the injectable clock)."""
-        from connector.cases.deadlines import mark_overdue
-
+        """The registry's periodic tasks, each at most once per its interval (of the injectable clock)."""
         now = self.rt.clock()
-        interval = float(self.rt.config["SCHEDULER_INTERVAL_SECONDS"])
-        if self._last_tick is None or (now - self._last_tick).total_seconds() >= interval:
-            self._last_tick = now
-            mark_overdue(self.rt, now)
+        for task in self.rt.registry.periodic:
+            last = self._last_run.get(task.name)
+            if last is None or (now - last).total_seconds() >= task.every_seconds():
+                self._last_run[task.name] = now
+                task.run(self.rt)
 
     def run(self, stop: threading.Event) -> None:
         poll = float(self.rt.config["WORKER_POLL_SECONDS"])
@@ -114,10 +119,10 @@ class Worker:
         log.info("worker stopped worker_id=%s", self.worker_id)
 
 
-def start_threads(runtime, count: int, stop: threading.Event) -> list[threading.Thread]:
+def start_threads(host: WorkerHost, count: int, stop: threading.Event) -> list[threading.Thread]:
     threads = []
     for index in range(count):
-        worker = Worker(runtime, f"{new_worker_id()}-t{index}")
+        worker = Worker(host, f"{new_worker_id()}-t{index}")
         thread = threading.Thread(target=worker.run, args=(stop,), name=f"worker-{index}", daemon=True)
         thread.start()
         threads.append(thread)

@@ -48,9 +48,7 @@ def dead_jobs_behind(session, deliveries) -> dict[int, list[int]]:
     """Delivery id -> the dead jobs of the answer it stored and of that answer's case: what
     its Replay button queues again. Deliveries that stored nothing have none."""
     from connector.store.models import Answer, Job
-    from connector.jobs.registry import CASE_JOBS, load
-
-    load()
+    from connector.cases.kinds import CASE_KINDS
 
     wanted = {(d.tenant_id, d.response_id) for d in deliveries if d.response_id}
     if not wanted:
@@ -65,7 +63,7 @@ def dead_jobs_behind(session, deliveries) -> dict[int, list[int]]:
     for answer in answers:
         jobs_of[(answer.tenant_id, answer.response_id)] = sorted(
             job.id for job in dead if job.tenant_id == answer.tenant_id
-            and job.ref_id == (answer.case_id if job.kind in CASE_JOBS else answer.id))
+            and job.ref_id == (answer.case_id if job.kind in CASE_KINDS else answer.id))
     return {d.id: jobs_of[(d.tenant_id, d.response_id)] for d in deliveries
             if jobs_of.get((d.tenant_id, d.response_id))}
 

@@ -1,0 +1,66 @@
+"""The job registry of the use cases: which handler serves each kind, what an error means, what a
+dead job does to its case, and the deadline scan. Built once by the runtime."""
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from connector.cases import (alerts, deadlines, followup, hubspot_sync, outcome, stages, value, zendesk_sync)
+from connector.cases.kinds import CASE_KINDS
+from connector.installs.tokens import NotConnected
+from connector.jobs.queue import ClaimedJob, finish
+from connector.jobs.registry import Classified, Handler, Registry, Verdict
+from connector.ports.errors import SyncError
+from connector.store.db import transaction
+from connector.store.models import Case
+
+log = logging.getLogger(__name__)
+
+
+def classify(exc: Exception) -> Classified:
+    """Typed errors say whether to retry; anything else is a bug or an unknown library error."""
+    if isinstance(exc, NotConnected):  # uninstalled or revoked meanwhile: the work has no one to go to
+        return Classified(Verdict.CANCEL, str(exc))
+    if isinstance(exc, SyncError):
+        return Classified(Verdict.RETRY if exc.retryable else Verdict.DEAD, str(exc), exc.retry_after)
+    return Classified(Verdict.RETRY, f"{type(exc).__name__}: {exc}", unexpected=True)
+
+
+def mark_case_failed(rt: Any, job: ClaimedJob) -> None:
+    """A dead case job shows on its case (``sync_status`` failed) until it is replayed."""
+    if job.kind in CASE_KINDS:
+        with transaction(rt.sessions) as session:
+            session.get(Case, job.ref_id).sync_failed = True
+
+
+def when_connected(vendor: str, function: Handler) -> Handler:
+    """A vendor the install has not connected: the job completes without a call."""
+    def run(rt: Any, job: ClaimedJob) -> None:
+        if getattr(rt, vendor) is None:
+            finish(rt, job)
+            return
+        function(rt, job)
+    return run
+
+
+def build_registry(scan_interval: Callable[[], float]) -> Registry:
+    registry = Registry(classify=classify, on_dead=mark_case_failed)
+    registry.group("zendesk.sync_case", zendesk_sync.zendesk_sync_cases)
+    registry.group("hubspot.sync_answer", hubspot_sync.hubspot_sync_answers)
+    registry.group("hubspot.sync_case", hubspot_sync.hubspot_sync_cases)
+    registry.group("hubspot.link_ticket", hubspot_sync.hubspot_link_tickets)
+    registry.group("hubspot.case_note", alerts.hubspot_case_notes)
+    registry.group("chat.new_case", alerts.chat_new_cases)
+    registry.handler("hubspot.lifetime_value", value.lookup_lifetime_value)
+    for kind, vendor, function in (
+            ("zendesk.stage_update", "zendesk", stages.zendesk_stage_update),
+            ("hubspot.stage_update", "hubspot", stages.hubspot_stage_update),
+            ("zendesk.followup", "zendesk", followup.zendesk_followup),
+            ("zendesk.close_case", "zendesk", outcome.zendesk_close_case),
+            ("hubspot.close_case", "hubspot", outcome.hubspot_close_case),
+            ("zendesk.escalate", "zendesk", deadlines.zendesk_escalate),
+            ("hubspot.escalate", "hubspot", deadlines.hubspot_escalate),
+            ("chat.overdue", "chat", deadlines.chat_overdue)):
+        registry.handler(kind, when_connected(vendor, function))
+    # Every worker scans; a conditional UPDATE makes one of them win each stage.
+    registry.every("deadlines", scan_interval, lambda rt: deadlines.mark_overdue(rt, rt.clock()))
+    return registry

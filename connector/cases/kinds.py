@@ -1,0 +1,11 @@
+"""The job kinds of the use cases, by what their ``ref_id`` names.
+
+A dead case job marks its case failed; privacy erasure cancels the pending jobs of a person's
+answers and cases. ``catalog`` registers a handler for exactly these kinds (tested).
+"""
+ANSWER_KINDS = frozenset({"hubspot.sync_answer"})
+CASE_KINDS = frozenset({
+    "zendesk.sync_case", "hubspot.sync_case", "hubspot.link_ticket", "hubspot.case_note", "chat.new_case",
+    "hubspot.lifetime_value", "zendesk.stage_update", "hubspot.stage_update", "zendesk.followup",
+    "zendesk.close_case", "hubspot.close_case", "zendesk.escalate", "hubspot.escalate", "chat.overdue",
+})
