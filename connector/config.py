@@ -99,24 +99,3 @@ def secret_values(config) -> list[str]:
 
 class ConfigError(ValueError):
     """A setting that would make every request fail: refuse to start instead."""
-
-
-def check(config) -> None:
-    """Validate settings whose format is known (Standard Webhooks secrets)."""
-    from connector.inbound.standard_webhooks import decode_secret
-    from connector.installs.crypto import TokenCipher
-
-    try:
-        TokenCipher.from_config(config)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-
-    if not 1 <= int(config.get("BATCH_LIMIT", 100)) <= 100:
-        raise ConfigError(f"{PREFIX}BATCH_LIMIT must be between 1 and 100 (the vendors' batch limit)")
-
-    for key in ("WEBHOOK_SECRET", "FORMBRICKS_SECRET"):
-        for secret in str(config.get(key) or "").split():
-            try:
-                decode_secret(secret)
-            except ValueError:
-                raise ConfigError(f"{PREFIX}{key} must be whsec_<base64> (several separated by spaces)") from None

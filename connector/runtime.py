@@ -17,10 +17,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from connector.cases.catalog import build_registry
-from connector.config import check as check_config
+from connector.config import PREFIX, ConfigError
 from connector.domain.policies import Policies, load_policies
 from connector.inbound.sources.registry import load_mappings as load_survey_mappings
+from connector.inbound.standard_webhooks import decode_secret
 from connector.infra.clock import system_clock
+from connector.installs.crypto import TokenCipher
 from connector.installs.directory import TenantDirectory
 from connector.jobs.queue import RetryPolicy
 from connector.jobs.registry import Registry
@@ -90,6 +92,24 @@ def _throttle(adapter: Any, sessions: sessionmaker[Session], name: str, limit: i
     if adapter is not None and limit > 0 and hasattr(adapter, "set_throttle"):
         from connector.store.ratelimit import SharedRateLimiter
         adapter.set_throttle(SharedRateLimiter(sessions, name, limit, window, clock).throttle)
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Validate settings whose format is known (Standard Webhooks secrets)."""
+    try:
+        TokenCipher.from_config(config)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+    if not 1 <= int(config.get("BATCH_LIMIT", 100)) <= 100:
+        raise ConfigError(f"{PREFIX}BATCH_LIMIT must be between 1 and 100 (the vendors' batch limit)")
+
+    for key in ("WEBHOOK_SECRET", "FORMBRICKS_SECRET"):
+        for secret in str(config.get(key) or "").split():
+            try:
+                decode_secret(secret)
+            except ValueError:
+                raise ConfigError(f"{PREFIX}{key} must be whsec_<base64> (several separated by spaces)") from None
 
 
 def build_runtime(config: dict[str, Any], *, clock: Callable[[], datetime] = system_clock,

@@ -4,14 +4,21 @@ import threading
 
 import click
 
+from connector.config import (
+    ConfigError,
+    hubspot_configured,
+    load_config,
+    oauth_configured,
+    secret_values,
+    zendesk_configured,
+)
 from connector.infra import logs
-from connector.config import (ConfigError, hubspot_configured, load_config, oauth_configured, secret_values,
-                              zendesk_configured)
-from connector.config import check as check_config
 
 
 def _prepare(sandbox: bool) -> tuple[dict, list]:
     """Read the configuration once; start the stand-ins in sandbox mode."""
+    from connector.runtime import check_config
+
     config = load_config()
     try:
         check_config(config)
@@ -71,10 +78,10 @@ def replay(job_ids, all_dead):
     """Put dead jobs back in the queue."""
     from sqlalchemy import select
 
+    from connector.cases.shared import replay_dead_job
     from connector.runtime import build_runtime
     from connector.store.db import transaction
     from connector.store.models import Job
-    from connector.cases.shared import replay_dead_job
 
     rt = build_runtime(load_config())
     with transaction(rt.sessions) as session:
@@ -107,7 +114,12 @@ def rotate_keys():
     """
     from connector.installs import store
     from connector.installs.crypto import TokenCipher
-    from connector.store.db import install_schema, make_engine, make_session_factory, transaction
+    from connector.store.db import (
+        install_schema,
+        make_engine,
+        make_session_factory,
+        transaction,
+    )
 
     config = load_config()
     cipher = TokenCipher.from_config(config)
