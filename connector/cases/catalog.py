@@ -4,8 +4,18 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from connector.cases import (alerts, deadlines, followup, hubspot_sync, outcome, stages, value, zendesk_sync)
+from connector.cases import (
+    alerts,
+    deadlines,
+    followup,
+    hubspot_sync,
+    outcome,
+    stages,
+    value,
+    zendesk_sync,
+)
 from connector.cases.kinds import CASE_KINDS
+from connector.cases.shared import row
 from connector.installs.tokens import NotConnected
 from connector.jobs.queue import ClaimedJob, finish
 from connector.jobs.registry import Classified, Handler, Registry, Verdict
@@ -29,7 +39,7 @@ def mark_case_failed(rt: Any, job: ClaimedJob) -> None:
     """A dead case job shows on its case (``sync_status`` failed) until it is replayed."""
     if job.kind in CASE_KINDS:
         with transaction(rt.sessions) as session:
-            session.get(Case, job.ref_id).sync_failed = True
+            row(session, Case, job.ref_id).sync_failed = True
 
 
 def when_connected(vendor: str, function: Handler) -> Handler:

@@ -6,17 +6,20 @@ take them, so they move to a new ticket that carries the same plan.
 """
 import logging
 
+from sqlalchemy.orm import Session
+
+from connector.cases.context import CaseContext
+from connector.cases.shared import case_snapshot_for, connected, row
 from connector.jobs.queue import ClaimedJob, complete, enqueue
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.store.snapshots import DbLedger
-from connector.cases.shared import case_snapshot_for
 
 log = logging.getLogger(__name__)
 FOR_TICKET = "zendesk.followup_for."
 
 
-def request_followup(session, case: Case, closed_ticket_id: int) -> bool:
+def request_followup(session: Session, case: Case, closed_ticket_id: int) -> bool:
     """Enqueue a follow-up if the closed ticket is the case's and stages are left."""
     if case.status != "open" or case.zendesk_ticket_id != closed_ticket_id:
         return False
@@ -26,24 +29,24 @@ def request_followup(session, case: Case, closed_ticket_id: int) -> bool:
                    dedupe_key=f"zendesk.followup:{case.id}:{closed_ticket_id}")
 
 
-def zendesk_followup(rt, job: ClaimedJob) -> None:
+def zendesk_followup(rt: CaseContext, job: ClaimedJob) -> None:
     with transaction(rt.sessions) as session:
-        case = session.get(Case, job.ref_id)
+        case = row(session, Case, job.ref_id)
         closed_id = case.zendesk_ticket_id
         snapshot = case_snapshot_for(rt, session, case)
     ledger = DbLedger(rt.sessions, f"case:{job.ref_id}")
     new_id = ledger.get(f"{FOR_TICKET}{closed_id}")
     if new_id is None:
         number = len(ledger.keys(FOR_TICKET)) + 1  # stable across retries until recorded
-        new_id = rt.zendesk.open_followup(snapshot, number, ledger, first_attempt=job.fresh)
+        new_id = connected(rt.zendesk).open_followup(snapshot, number, ledger, first_attempt=job.fresh)
         ledger.record(f"{FOR_TICKET}{closed_id}", str(new_id))
     with transaction(rt.sessions) as session:
-        case = session.get(Case, job.ref_id, with_for_update=True)
+        case = row(session, Case, job.ref_id, lock=True)
         case.zendesk_ticket_id = int(new_id)
         complete(session, job, rt.clock())
     # The contact's ticket link must follow the live ticket.
     with transaction(rt.sessions) as session:
-        case = session.get(Case, job.ref_id, with_for_update=True)
+        case = row(session, Case, job.ref_id, lock=True)
         case.hubspot_ticket_url_synced = False
         if case.hubspot_synced:
             enqueue(session, "hubspot.link_ticket", case.id, tenant_id=case.tenant_id,

@@ -8,9 +8,11 @@ import logging
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from connector.inbound.crm_event_schemas import HubSpotBatchSchema
+from connector.cases.context import CaseContext
 from connector.cases.privacy import erase_contact
+from connector.cases.shared import row
 from connector.cases.stages import complete_stage
+from connector.inbound.crm_event_schemas import HubSpotBatchSchema
 from connector.store.db import transaction
 from connector.store.models import Case, SideEffect
 
@@ -34,18 +36,18 @@ def _is_task_completion(event: dict) -> bool:
             and event.get("propertyValue") == "COMPLETED")
 
 
-def _complete_task(rt, session, task_id: str) -> bool:
+def _complete_task(rt: CaseContext, session, task_id: str) -> bool:
     effects = session.scalars(select(SideEffect).where(
         SideEffect.key.startswith("hubspot.task."), SideEffect.external_id == task_id)).all()
     for effect in effects:  # object ids are per portal: keep the one of this event's tenant
-        case = session.get(Case, int(effect.scope.split(":", 1)[1]))
+        case = row(session, Case, int(effect.scope.split(":", 1)[1]))
         if case is not None and case.tenant_id == rt.tenant_id:
             key = effect.key.removeprefix("hubspot.task.")
             return complete_stage(session, case, key, rt.clock(), source="hubspot")
     return False  # not one of this tenant's recovery tasks
 
 
-def handle(rt, events: list[dict], tenant_of=lambda portal_id: "default") -> tuple[str, str | None]:
+def handle(rt: CaseContext, events: list[dict], tenant_of=lambda portal_id: "default") -> tuple[str, str | None]:
     """``tenant_of(portalId)`` names the tenant that installed the portal (None: not ours)."""
     handled = ignored = 0
     # Look the portals up first: tenant_of reads in its own transaction, which must not wait on

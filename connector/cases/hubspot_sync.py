@@ -9,43 +9,52 @@ e-mail, tasks and notes go through the case's ledger and natural keys.
 """
 import logging
 
-from connector.jobs.queue import ClaimedJob, complete
+from connector.cases.context import CaseContext
+from connector.cases.shared import (
+    SETTLE_SLICE,
+    batch_limit,
+    case_snapshot_for,
+    complete_served,
+    connected,
+    finish_cases,
+    row,
+    skip_unconnected,
+)
 from connector.infra.slices import in_slices
+from connector.jobs.queue import ClaimedJob, complete
 from connector.providers.hubspot.batch import CaseWrite, ContactWrite
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case
 from connector.store.snapshots import DbLedger, answer_snapshot
-from connector.cases.shared import (SETTLE_SLICE, batch_limit, case_snapshot_for, complete_served, finish_cases,
-                                    skip_unconnected)
 
 log = logging.getLogger(__name__)
 
 
-def hubspot_sync_answers(rt, jobs: list[ClaimedJob]) -> dict:
+def hubspot_sync_answers(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:
     """Promoters and passives: only the contacts' nps_* properties change."""
     if skip_unconnected(rt, jobs, "hubspot"):
         return {}
     with reading(rt.sessions) as session:
-        answers = {job.id: answer_snapshot(session.get(Answer, job.ref_id)) for job in jobs}
-    results = rt.hubspot.upsert_contacts([ContactWrite(job.id, answers[job.id]) for job in jobs], batch_limit(rt))
+        answers = {job.id: answer_snapshot(row(session, Answer, job.ref_id)) for job in jobs}
+    results = connected(rt.hubspot).upsert_contacts([ContactWrite(job.id, answers[job.id]) for job in jobs], batch_limit(rt))
     return complete_served(rt, jobs, results)
 
 
-def hubspot_sync_cases(rt, jobs: list[ClaimedJob]) -> dict:
+def hubspot_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:
     """Contacts flagged (with the ticket link when the ticket exists) and eight tasks per case."""
     if skip_unconnected(rt, jobs, "hubspot"):
         return {}
     with reading(rt.sessions) as session:
-        snapshots = {job.id: case_snapshot_for(rt, session, session.get(Case, job.ref_id)) for job in jobs}
-    contacts = rt.hubspot.upsert_contacts([ContactWrite(job.id, s.answer, s, s.zendesk_ticket_url)
+        snapshots = {job.id: case_snapshot_for(rt, session, row(session, Case, job.ref_id)) for job in jobs}
+    contacts = connected(rt.hubspot).upsert_contacts([ContactWrite(job.id, s.answer, s, s.zendesk_ticket_url)
                                            for job in jobs for s in [snapshots[job.id]]], batch_limit(rt))
     failures = {j: r for j, r in contacts.items() if isinstance(r, Exception)}
     served = [job for job in jobs if job.id not in failures]
     for part in in_slices(served, SETTLE_SLICE):
         with transaction(rt.sessions) as session:
             for job in part:
-                session.get(Case, job.ref_id).hubspot_contact_id = str(contacts[job.id])
-    tasks = rt.hubspot.create_case_tasks(
+                row(session, Case, job.ref_id).hubspot_contact_id = str(contacts[job.id])
+    tasks = connected(rt.hubspot).create_case_tasks(
         [CaseWrite(job.id, snapshots[job.id], str(contacts[job.id]), DbLedger(rt.sessions, f"case:{job.ref_id}"),
                    job.fresh) for job in served], batch_limit(rt))
     failures.update({job.id: tasks[job.id] for job in served if isinstance(tasks[job.id], Exception)})
@@ -59,21 +68,21 @@ def hubspot_sync_cases(rt, jobs: list[ClaimedJob]) -> dict:
     return failures
 
 
-def hubspot_link_tickets(rt, jobs: list[ClaimedJob]) -> dict:
+def hubspot_link_tickets(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:
     """The Zendesk ticket link on the contacts, in one batch update per BATCH_LIMIT contacts."""
     if skip_unconnected(rt, jobs, "hubspot"):
         return {}
     with reading(rt.sessions) as session:
-        cases = {job.id: session.get(Case, job.ref_id) for job in jobs}
+        cases = {job.id: row(session, Case, job.ref_id) for job in jobs}
     # Per contact the newest case's (then the newest follow-up's) ticket wins.
-    links = [(job.id, c.hubspot_contact_id, rt.zendesk.ticket_url(c.zendesk_ticket_id), (c.id, c.zendesk_ticket_id))
+    links = [(job.id, c.hubspot_contact_id, connected(rt.zendesk).ticket_url(c.zendesk_ticket_id), (c.id, c.zendesk_ticket_id))
              for job in jobs for c in [cases[job.id]]]
-    results = rt.hubspot.set_ticket_urls(links, batch_limit(rt))
+    results = connected(rt.hubspot).set_ticket_urls(links, batch_limit(rt))
     failures = {job.id: results[job.id] for job in jobs if isinstance(results[job.id], Exception)}
     for part in in_slices(sorted((job for job in jobs if job.id not in failures), key=lambda j: j.ref_id),
                           SETTLE_SLICE):
         with transaction(rt.sessions) as session:
             for job in part:
-                session.get(Case, job.ref_id, with_for_update=True).hubspot_ticket_url_synced = True
+                row(session, Case, job.ref_id, lock=True).hubspot_ticket_url_synced = True
                 complete(session, job, rt.clock())
     return failures

@@ -5,15 +5,24 @@ and the sync jobs are committed together before the webhook answers 2xx, so a
 crash after the 2xx loses nothing and a crash before it leaves nothing behind.
 """
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
+from connector.cases.shared import row
+from connector.cases.transitions import (
+    SYNC_JOBS,
+    assess_value,
+    close_with_answer,
+    open_alerts,
+)
 from connector.domain import profile, react, rules
 from connector.domain.policies import Policies
-from connector.cases.transitions import SYNC_JOBS, assess_value, close_with_answer, open_alerts
 from connector.jobs.queue import enqueue_fresh
 from connector.store.db import transaction
 from connector.store.models import Answer, Case, Stage
@@ -25,12 +34,12 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class IntakeResult:
     status: int  # 202 accepted now, 200 seen before
-    body: dict
+    body: dict[str, Any]
 
 
 # Built once, run with parameters: building a statement per request is most of what a
 # Core statement costs (coercion, cache key); the compiled form is cached by the engine.
-_ANSWERS, _CASES = Answer.__table__, Case.__table__
+_ANSWERS, _CASES = cast(Table, Answer.__table__), cast(Table, Case.__table__)
 _SEEN_BODY = select(_ANSWERS.c.answer_body).where(
     _ANSWERS.c.tenant_id == bindparam("tenant"), _ANSWERS.c.response_id == bindparam("response"))
 _CUSTOMER_CASES = select(_CASES.c.id, _CASES.c.status).where(
@@ -39,31 +48,34 @@ _CUSTOMER_CASES = select(_CASES.c.id, _CASES.c.status).where(
 _INSERT_ANSWER = insert(_ANSWERS).returning(_ANSWERS.c.id)
 _LINK_CASE = update(_ANSWERS).where(_ANSWERS.c.id == bindparam("answer")).values(
     case_id=bindparam("case"), answer_body=bindparam("body"))
-_INSERT_STAGES = insert(Stage.__table__)
+_INSERT_STAGES = insert(cast(Table, Stage.__table__))
 
 
-def _seen_body(session, tenant_id: str, response_id: str) -> dict | None:
+def _seen_body(session: Session, tenant_id: str, response_id: str) -> dict[str, Any] | None:
     """What we answered the first delivery of this response, if any (one column, no ORM row)."""
-    return session.execute(_SEEN_BODY, {"tenant": tenant_id, "response": response_id}).scalar()
+    seen: dict[str, Any] | None = session.execute(_SEEN_BODY, {"tenant": tenant_id, "response": response_id}).scalar()
+    return seen
 
 
-def _customer_cases(session, answer: Answer) -> list:
+def _customer_cases(session: Session, answer: Answer) -> Sequence[Row[Any, Any]]:
     """(id, status) of the customer's cases, newest first: usually none, so no ORM rows."""
     return session.execute(_CUSTOMER_CASES, {"tenant": answer.tenant_id, "email": answer.customer_email}).all()
 
 
-def _close_open_case(session, answer: Answer, cases: list, reopens: bool, now) -> None:
+def _close_open_case(session: Session, answer: Answer, cases: Sequence[Row[Any, Any]], reopens: bool,
+                     now: datetime) -> None:
     """A later answer from the customer ends their open case (an older one arriving late does not)."""
     open_id = next((c.id for c in cases if c.status == "open"), None)
     if open_id is None:
         return
-    case = session.get(Case, open_id)
-    opening = session.get(Answer, case.opening_answer_id)
+    case = row(session, Case, open_id)
+    opening = row(session, Answer, case.opening_answer_id)
     if answer.submitted_at > opening.submitted_at:
         close_with_answer(session, case, answer, now, reopened=reopens)
 
 
-def _open_case(session, answer: Answer, classification, policy: Policies, now, previous_case_id) -> Case:
+def _open_case(session: Session, answer: Answer, classification: rules.Classification, policy: Policies,
+               now: datetime, previous_case_id: int | None) -> Case:
     # Zendesk ticket history is not known yet: the worker refines the profile with it.
     found = profile.classify_profile(answer.comment, answer.locale, recent_ticket_count=None,
                                      earlier_scores=earlier_scores(session, answer), rules=policy.profile)
@@ -89,8 +101,8 @@ def _case_jobs(case: Case, policy: Policies) -> tuple[str, ...]:
     return open_alerts(case) + SYNC_JOBS
 
 
-def accept(sessions, policy: Policies, data: dict, *, source: str, now, tenant_id: str = "default",
-           log_delivery: Callable | None = None) -> IntakeResult:
+def accept(sessions: sessionmaker[Session], policy: Policies, data: dict[str, Any], *, source: str, now: datetime,
+           tenant_id: str = "default", log_delivery: Callable[[Session, int], None] | None = None) -> IntakeResult:
     """Store a validated answer (see inbound.schemas) idempotently on response_id.
 
     ``log_delivery(session, status)``, when given, adds the request's delivery-log row to
@@ -116,7 +128,7 @@ def accept(sessions, policy: Policies, data: dict, *, source: str, now, tenant_i
             return IntakeResult(200, seen)
 
 
-def _store(session, policy: Policies, data: dict, source: str, now,
+def _store(session: Session, policy: Policies, data: dict[str, Any], source: str, now: datetime,
            tenant_id: str) -> tuple[IntakeResult, Answer | None]:
     """The answer, its case, stages and jobs (or the earlier answer's body); the new Answer."""
     seen = _seen_body(session, tenant_id, data["response_id"])

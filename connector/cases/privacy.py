@@ -1,8 +1,11 @@
 """Erasure on request (HubSpot ``contact.privacyDeletion``, GDPR): the person's
 personal data leaves the store and nothing further is sent about them."""
 import logging
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy.orm import Session
 
 from connector.cases.kinds import ANSWER_KINDS
 from connector.store.models import Answer, Case, Job
@@ -11,7 +14,7 @@ log = logging.getLogger(__name__)
 ERASED = "erased@erased.invalid"
 
 
-def erase_contact(session, hubspot_contact_id: str, now, tenant_id: str = "default") -> dict:
+def erase_contact(session: Session, hubspot_contact_id: str, now: datetime, tenant_id: str = "default") -> dict[str, int]:
     """Erase everyone the tenant's store knows under this HubSpot contact; return counts.
 
     Contact ids are per portal: another tenant's person with the same id or e-mail is untouched.
@@ -32,10 +35,10 @@ def erase_contact(session, hubspot_contact_id: str, now, tenant_id: str = "defau
             case.status, case.closed_at = "closed", now
     pending = or_(Job.status == "queued", Job.status == "running")
     case_ids, answer_ids = [c.id for c in cases], [a.id for a in answers]
-    result = session.execute(update(Job).where(pending, or_(
+    result = cast(CursorResult[Any], session.execute(update(Job).where(pending, or_(
         Job.kind.in_(ANSWER_KINDS) & Job.ref_id.in_(answer_ids or [-1]),
         ~Job.kind.in_(ANSWER_KINDS) & Job.ref_id.in_(case_ids or [-1]),
-    )).values(status="cancelled", finished_at=now, last_error="privacy deletion"))
+    )).values(status="cancelled", finished_at=now, last_error="privacy deletion")))
     counts = {"cases": len(cases), "answers": len(answers), "jobs_cancelled": result.rowcount}
     log.info("privacy deletion contact_id=%s %s", hubspot_contact_id, counts)
     return counts

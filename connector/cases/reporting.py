@@ -10,9 +10,10 @@ protocol clock; the case's ``opened_at`` when the answer is missing), half-open
 day's 00:00 UTC, ``until`` up to the end of that day.
 """
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
 
 from connector.domain.metrics import CaseFacts, compute_metrics
 from connector.store.models import Answer, Case, Stage
@@ -38,7 +39,7 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _case_rows(session, tenant_id: str, since: datetime | None, until: datetime | None):
+def _case_rows(session: Session, tenant_id: str, since: datetime | None, until: datetime | None) -> Select[*tuple[Any, ...]]:
     opening, closing = aliased(Answer), aliased(Answer)
     started = func.coalesce(opening.submitted_at, Case.opened_at)  # typed UTCDateTime: aware on SQLite too
     query = (select(Case.id, Case.value_tier, Case.profile, Case.outcome, Case.score,
@@ -55,13 +56,13 @@ def _case_rows(session, tenant_id: str, since: datetime | None, until: datetime 
     return query
 
 
-def case_facts(session, *, tenant_id: str = "default", since: date | datetime | None = None,
+def case_facts(session: Session, *, tenant_id: str = "default", since: date | datetime | None = None,
                until: date | datetime | None = None) -> list[CaseFacts]:
     """One ``CaseFacts`` per case of ``tenant_id`` whose answer falls in the window."""
     query = _case_rows(session, tenant_id, _bound(since, end=False), _bound(until, end=True))
     rows = session.execute(query.order_by(Case.id)).all()
     ids = query.with_only_columns(Case.id).scalar_subquery()
-    completed: dict[tuple[int, str], datetime] = {}
+    completed: dict[tuple[int, str], datetime | None] = {}
     for case_id, key, at in session.execute(
             select(Stage.case_id, Stage.key, Stage.completed_at).where(
                 Stage.case_id.in_(ids), Stage.key.in_(CONTACT_STAGES), Stage.completed_at.is_not(None))):
@@ -80,8 +81,8 @@ def case_facts(session, *, tenant_id: str = "default", since: date | datetime | 
     return facts
 
 
-def metrics_report(session, *, tenant_id: str = "default", since: date | datetime | None = None,
-                   until: date | datetime | None = None) -> dict:
+def metrics_report(session: Session, *, tenant_id: str = "default", since: date | datetime | None = None,
+                   until: date | datetime | None = None) -> dict[str, Any]:
     """``compute_metrics`` over the window's cases, with the case count and the window."""
     report = compute_metrics(case_facts(session, tenant_id=tenant_id, since=since, until=until))
     report["window"] = {"since": _iso(since), "until": _iso(until), "on": "submitted_at"}

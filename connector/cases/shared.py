@@ -4,26 +4,50 @@ a vendor the install has not connected, settling served jobs in slices, and repl
 Handlers import this module and never each other.
 """
 import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TypeVar
 
+from sqlalchemy.orm import Session
+
+from connector.cases.context import CaseContext
+from connector.cases.kinds import CASE_KINDS
 from connector.domain import policies, rules
 from connector.infra.slices import in_slices
-from connector.jobs.queue import ClaimedJob, complete, enqueue
-from connector.cases.kinds import CASE_KINDS
+from connector.jobs.queue import ClaimedJob, complete, enqueue, replay
 from connector.ports.errors import RetryableError
+from connector.ports.snapshots import CaseSnapshot
 from connector.store.db import transaction
-from connector.store.models import Answer, Case
+from connector.store.models import Answer, Case, Job
 from connector.store.snapshots import case_snapshot
 
 log = logging.getLogger(__name__)
 # Jobs settled per transaction: on SQLite a transaction holds the one write lock, and a hundred
 # cases settled at once kept every webhook waiting 100-200 ms; ten hold it ~20-50 ms.
 SETTLE_SLICE = 10
+T = TypeVar("T")
 
 
-def case_snapshot_for(rt, session, case: Case):
+def row(session: Session, model: type[T], key: int | None, *, lock: bool = False) -> T:
+    """A row the job or request names: it exists (rows are never deleted), so a miss is a bug."""
+    found = None if key is None else session.get(model, key, with_for_update=lock)
+    if found is None:
+        raise LookupError(f"no {model.__name__} {key}")
+    return found
+
+
+def connected(port: T | None) -> T:
+    """The adapter of a handler that only runs while its vendor is connected (see
+    ``catalog.when_connected`` and ``skip_unconnected``)."""
+    if port is None:
+        raise LookupError("a handler ran for a vendor the install has not connected")
+    return port
+
+
+def case_snapshot_for(rt: CaseContext, session: Session, case: Case) -> CaseSnapshot:
     """The adapters' view of a case: live ticket link, stage asks and acknowledgement draft."""
     url = rt.zendesk.ticket_url(case.zendesk_ticket_id) if rt.zendesk and case.zendesk_ticket_id else None
-    opening = session.get(Answer, case.opening_answer_id)
+    opening = row(session, Answer, case.opening_answer_id)
     return case_snapshot(
         session, case, hubspot_priority=rules.hubspot_priority(case.priority, rt.rules), ticket_url=url,
         asks=policies.stage_asks(case.profile, case.value_tier, rt.policies),
@@ -31,24 +55,24 @@ def case_snapshot_for(rt, session, case: Case):
                                                case.owner_name, rt.policies))
 
 
-def batch_limit(rt) -> int:
+def batch_limit(rt: CaseContext) -> int:
     """Objects per vendor call and jobs per group (BATCH_LIMIT; 1 is one call per object)."""
     return int(rt.config.get("BATCH_LIMIT", 100))
 
 
-def skip_unconnected(rt, jobs: list[ClaimedJob], vendor: str) -> bool:
+def skip_unconnected(rt: CaseContext, jobs: list[ClaimedJob], vendor: str) -> bool:
     """A vendor the install has not connected: its side counts as done, quietly."""
     if getattr(rt, vendor) is not None:
         return False
     with transaction(rt.sessions) as session:
         for job in jobs:
             if job.kind in CASE_KINDS:
-                setattr(session.get(Case, job.ref_id), f"{vendor}_synced", True)
+                setattr(row(session, Case, job.ref_id), f"{vendor}_synced", True)
             complete(session, job, rt.clock())
     return True
 
 
-def finish_cases(rt, jobs: list[ClaimedJob], settle) -> None:
+def finish_cases(rt: CaseContext, jobs: list[ClaimedJob], settle: Callable[[Case, ClaimedJob], None]) -> None:
     """``settle(case, job)`` then complete, for every served job, a slice per transaction.
 
     Rows are locked (FOR UPDATE, see when_both_synced) in case id order, the same in every
@@ -57,13 +81,13 @@ def finish_cases(rt, jobs: list[ClaimedJob], settle) -> None:
     for part in in_slices(sorted(jobs, key=lambda j: j.ref_id), SETTLE_SLICE):
         with transaction(rt.sessions) as session:
             for job in part:
-                case = session.get(Case, job.ref_id, with_for_update=True)
+                case = row(session, Case, job.ref_id, lock=True)
                 settle(case, job)
                 when_both_synced(rt, session, case)
                 complete(session, job, rt.clock())
 
 
-def when_both_synced(rt, session, case: Case) -> None:
+def when_both_synced(rt: CaseContext, session: Session, case: Case) -> None:
     """Whichever vendor job finishes second links the ticket on the contact and adds the rep's note.
 
     Both callers hold the case row locked (FOR UPDATE): on PostgreSQL two jobs in two processes
@@ -76,9 +100,10 @@ def when_both_synced(rt, session, case: Case) -> None:
     enqueue(session, "hubspot.case_note", case.id, tenant_id=case.tenant_id)
 
 
-def complete_served(rt, jobs: list[ClaimedJob], results: dict) -> dict:
+def complete_served(rt: CaseContext, jobs: list[ClaimedJob],
+                    results: Mapping[int, object]) -> dict[int, Exception]:
     """Complete the jobs whose result is not an error, a slice per transaction; return the errors."""
-    failures = {job.id: results[job.id] for job in jobs if isinstance(results[job.id], Exception)}
+    failures = {job.id: result for job in jobs if isinstance(result := results[job.id], Exception)}
     for part in in_slices([job for job in jobs if job.id not in failures], SETTLE_SLICE):
         with transaction(rt.sessions) as session:
             for job in part:
@@ -86,7 +111,7 @@ def complete_served(rt, jobs: list[ClaimedJob], results: dict) -> dict:
     return failures
 
 
-def require_synced(value, what: str):
+def require_synced(value: T | None, what: str) -> T:
     if value is None:
         raise RetryableError(f"waiting for the initial sync ({what})")
     return value
@@ -94,14 +119,11 @@ def require_synced(value, what: str):
 
 
 
-def replay_dead_job(session, job_id: int, now) -> bool:
+def replay_dead_job(session: Session, job_id: int, now: datetime) -> bool:
     """Requeue a dead job and clear its case's failed flag (admin API and CLI)."""
-    from connector.jobs.queue import replay
-    from connector.store.models import Job
-
     if not replay(session, job_id, now):
         return False
-    job = session.get(Job, job_id)
+    job = row(session, Job, job_id)
     if job.kind in CASE_KINDS:
-        session.get(Case, job.ref_id).sync_failed = False
+        row(session, Case, job.ref_id).sync_failed = False
     return True

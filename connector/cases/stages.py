@@ -6,19 +6,23 @@ the ticket in Zendesk, or by ticking the task in HubSpot. All three land in
 that read the current state, so completing twice or out of order is harmless.
 """
 import logging
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from connector.cases.context import CaseContext
+from connector.cases.shared import case_snapshot_for, connected, require_synced, row
 from connector.jobs.queue import ClaimedJob, enqueue, finish
 from connector.store.db import transaction
 from connector.store.models import Case, Stage
 from connector.store.snapshots import DbLedger
-from connector.cases.shared import case_snapshot_for, require_synced
 
 log = logging.getLogger(__name__)
 
 
-def complete_stage(session, case: Case, key: str, now, *, source: str, details: dict | None = None) -> bool:
+def complete_stage(session: Session, case: Case, key: str, now: datetime, *, source: str, details: dict[str, Any] | None = None) -> bool:
     """Mark ``key`` done; True if it changed. Enqueues the other systems' updates.
 
     ``details`` (e.g. the compensation given) are kept even when the stage was
@@ -43,36 +47,36 @@ def complete_stage(session, case: Case, key: str, now, *, source: str, details: 
     return True
 
 
-def zendesk_stage_update(rt, job: ClaimedJob) -> None:
+def zendesk_stage_update(rt: CaseContext, job: ClaimedJob) -> None:
     """Due date follows the next open stage; done tags and a note for each stage done elsewhere."""
     with transaction(rt.sessions) as session:
-        case = session.get(Case, job.ref_id)
+        case = row(session, Case, job.ref_id)
         ticket_id = require_synced(case.zendesk_ticket_id, "Zendesk ticket")
         snapshot = case_snapshot_for(rt, session, case)
     ledger = DbLedger(rt.sessions, f"case:{job.ref_id}")
     newly_done = [s for s in snapshot.stages if s.status == "done" and not ledger.get(f"zendesk.done.{s.key}")]
     upcoming = snapshot.next_stage
     note = "\n".join(f"Stage done: {s.title} ({s.key}) at {s.completed_at:%Y-%m-%d %H:%M} UTC" for s in newly_done)
-    rt.zendesk.update_ticket(ticket_id, due_at=upcoming.due_at if upcoming else None,
-                             tags_add=[rt.zendesk.mapping.done_tag(s.key) for s in newly_done], note=note or None)
+    connected(rt.zendesk).update_ticket(ticket_id, due_at=upcoming.due_at if upcoming else None,
+                             tags_add=[connected(rt.zendesk).mapping.done_tag(s.key) for s in newly_done], note=note or None)
     for stage in newly_done:
         ledger.record(f"zendesk.done.{stage.key}", str(ticket_id))
     finish(rt, job)
 
 
-def hubspot_stage_update(rt, job: ClaimedJob) -> None:
+def hubspot_stage_update(rt: CaseContext, job: ClaimedJob) -> None:
     """Tasks of done stages completed; the contact's stage and next due date kept current."""
     with transaction(rt.sessions) as session:
-        case = session.get(Case, job.ref_id)
+        case = row(session, Case, job.ref_id)
         contact_id = require_synced(case.hubspot_contact_id if case.hubspot_synced else None, "HubSpot tasks")
         snapshot = case_snapshot_for(rt, session, case)
     ledger = DbLedger(rt.sessions, f"case:{job.ref_id}")
     for stage in snapshot.stages:
         task_id = ledger.get(f"hubspot.task.{stage.key}")
         if stage.status == "done" and task_id and not ledger.get(f"hubspot.done.{stage.key}"):
-            rt.hubspot.complete_task(task_id)
+            connected(rt.hubspot).complete_task(task_id)
             ledger.record(f"hubspot.done.{stage.key}", task_id)
-    rt.hubspot.upsert_contact(snapshot.answer, snapshot, snapshot.zendesk_ticket_url)
+    connected(rt.hubspot).upsert_contact(snapshot.answer, snapshot, snapshot.zendesk_ticket_url)
     log.info("hubspot stage state updated case_id=%s contact_id=%s", job.ref_id, contact_id)
     finish(rt, job)
 

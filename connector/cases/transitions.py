@@ -4,7 +4,11 @@ Intake opens and closes cases, the value lookup re-assesses them: each change an
 implies are written here once, and committed with the caller's data.
 """
 import logging
+from datetime import datetime
 
+from sqlalchemy.orm import Session
+
+from connector.cases.shared import row
 from connector.domain import routing, rules
 from connector.domain.outcome import outcome
 from connector.domain.policies import Policies
@@ -28,7 +32,7 @@ def assess_value(case: Case, answer: Answer, lifetime_value: float | None, polic
 SYNC_JOBS = ("zendesk.sync_case", "hubspot.sync_case")
 
 
-def enqueue_sync(session, case: Case) -> None:
+def enqueue_sync(session: Session, case: Case) -> None:
     for kind in SYNC_JOBS:
         enqueue(session, kind, case.id, tenant_id=case.tenant_id)
 
@@ -38,14 +42,14 @@ def open_alerts(case: Case) -> tuple[str, ...]:
     return ("chat.new_case",) if case.severity == "critical" or case.value_tier == "critical" else ()
 
 
-def alert_on_open(session, case: Case) -> None:
+def alert_on_open(session: Session, case: Case) -> None:
     """Enqueue the alerts of a case whose value changed after it opened (same transaction)."""
     for kind in open_alerts(case):
         enqueue(session, kind, case.id, tenant_id=case.tenant_id)
 
 
-def close_with_answer(session, case: Case, answer: Answer, now, *, reopened: bool) -> str:
-    opening = session.get(Answer, case.opening_answer_id)
+def close_with_answer(session: Session, case: Case, answer: Answer, now: datetime, *, reopened: bool) -> str:
+    opening = row(session, Answer, case.opening_answer_id)
     result = outcome(opening.survey_type, opening.score, answer.survey_type, answer.score, answer.category)
     case.status, case.closed_at, case.outcome, case.closing_answer_id = "closed", now, result, answer.id
     enqueue(session, "zendesk.close_case", case.id, tenant_id=case.tenant_id)

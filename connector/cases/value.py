@@ -6,6 +6,8 @@ no value, the case keeps the standard tier it opened with.
 """
 import logging
 
+from connector.cases.context import CaseContext
+from connector.cases.shared import row
 from connector.cases.transitions import alert_on_open, assess_value, enqueue_sync
 from connector.jobs.queue import ClaimedJob, complete
 from connector.store.db import transaction
@@ -14,15 +16,15 @@ from connector.store.models import Answer, Case
 log = logging.getLogger(__name__)
 
 
-def lookup_lifetime_value(rt, job: ClaimedJob) -> None:
+def lookup_lifetime_value(rt: CaseContext, job: ClaimedJob) -> None:
     with transaction(rt.sessions) as session:
-        email = session.get(Case, job.ref_id).customer_email
+        email = row(session, Case, job.ref_id).customer_email
     source = rt.rules.get("lifetime_value_from_hubspot")
     value = rt.hubspot.lifetime_value(email, source) if rt.hubspot is not None and source else None
     with transaction(rt.sessions) as session:
-        case = session.get(Case, job.ref_id)
+        case = row(session, Case, job.ref_id)
         if value is not None:
-            assess_value(case, session.get(Answer, case.opening_answer_id), value, rt.policies)
+            assess_value(case, row(session, Answer, case.opening_answer_id), value, rt.policies)
             alert_on_open(session, case)  # the value may make the case critical
         enqueue_sync(session, case)
         complete(session, job, rt.clock())

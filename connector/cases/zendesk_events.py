@@ -8,11 +8,18 @@ import logging
 
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from connector.inbound.crm_event_schemas import (ZendeskEventSchema, ZendeskStatusChangeSchema, ZendeskTagsChangeSchema,
-                                      ZendeskTicketDetailSchema)
+from connector.cases.context import CaseContext
 from connector.cases.followup import request_followup
+from connector.cases.shared import row
 from connector.cases.stages import complete_stage
+from connector.inbound.crm_event_schemas import (
+    ZendeskEventSchema,
+    ZendeskStatusChangeSchema,
+    ZendeskTagsChangeSchema,
+    ZendeskTicketDetailSchema,
+)
 from connector.store.db import transaction
 from connector.store.models import Case
 
@@ -40,16 +47,16 @@ def parse(payload) -> dict:
     return event
 
 
-def _find_case(session, mapping, detail: dict, tenant_id: str) -> Case | None:
+def _find_case(session: Session, mapping, detail: dict, tenant_id: str) -> Case | None:
     """The tenant's case of this ticket (ids are per Zendesk account: never another tenant's)."""
     case_id = mapping.case_id_of(detail.get("external_id")) if mapping else None
     if case_id is not None:
-        case = session.get(Case, case_id)
+        case = row(session, Case, case_id)
         return case if case is not None and case.tenant_id == tenant_id else None
     return session.scalar(select(Case).where(Case.tenant_id == tenant_id, Case.zendesk_ticket_id == detail["id"]))
 
 
-def handle(rt, event: dict) -> tuple[str, str | None]:
+def handle(rt: CaseContext, event: dict) -> tuple[str, str | None]:
     """Apply one event; returns the delivery outcome and reason."""
     if event["type"] not in (TAGS_CHANGED, STATUS_CHANGED):
         return "ignored", f"event type {event['type'][:80]}"

@@ -8,7 +8,15 @@ handlers are in ``sync_hubspot``.
 """
 import logging
 
-from connector.cases.shared import batch_limit, case_snapshot_for, finish_cases, skip_unconnected
+from connector.cases.context import CaseContext
+from connector.cases.shared import (
+    batch_limit,
+    case_snapshot_for,
+    connected,
+    finish_cases,
+    row,
+    skip_unconnected,
+)
 from connector.domain import profile
 from connector.jobs.queue import ClaimedJob, enqueue
 from connector.ports.errors import SyncError
@@ -20,18 +28,18 @@ from connector.store.snapshots import DbLedger, earlier_scores
 log = logging.getLogger(__name__)
 
 
-def zendesk_sync_cases(rt, jobs: list[ClaimedJob]) -> dict:
+def zendesk_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:
     """The recovery tickets of every due case of one tenant: one bulk request per BATCH_LIMIT
     (see ``providers.zendesk.bulk``), a lone case one create with its Idempotency-Key."""
     if skip_unconnected(rt, jobs, "zendesk"):
         return {}
     _refine_profiles(rt, [job.ref_id for job in jobs])
     with reading(rt.sessions) as session:
-        snapshots = {job.id: case_snapshot_for(rt, session, session.get(Case, job.ref_id)) for job in jobs}
+        snapshots = {job.id: case_snapshot_for(rt, session, row(session, Case, job.ref_id)) for job in jobs}
     ledgers = {job.id: DbLedger(rt.sessions, f"case:{job.ref_id}") for job in jobs}
-    opened = rt.zendesk.open_tickets([TicketOpen(job.id, snapshots[job.id], ledgers[job.id], job.fresh)
+    opened = connected(rt.zendesk).open_tickets([TicketOpen(job.id, snapshots[job.id], ledgers[job.id], job.fresh)
                                       for job in jobs], batch_limit(rt))
-    failures = {}
+    failures: dict[int, Exception] = {}
     for job in jobs:
         ticket_id, snapshot, ledger = opened[job.id], snapshots[job.id], ledgers[job.id]
         try:
@@ -39,7 +47,7 @@ def zendesk_sync_cases(rt, jobs: list[ClaimedJob]) -> dict:
                 raise ticket_id
             if rt.config.get("RECOGNITION_PUBLIC_REPLY") and snapshot.recognition_draft \
                     and not ledger.get("zendesk.reply"):
-                rt.zendesk.update_ticket(ticket_id, public_reply=snapshot.recognition_draft)
+                connected(rt.zendesk).update_ticket(ticket_id, public_reply=snapshot.recognition_draft)
                 ledger.record("zendesk.reply", str(ticket_id))
         except SyncError as exc:
             failures[job.id] = exc
@@ -52,7 +60,7 @@ def zendesk_sync_cases(rt, jobs: list[ClaimedJob]) -> dict:
     return failures
 
 
-def _refine_profiles(rt, case_ids: list[int]) -> None:
+def _refine_profiles(rt: CaseContext, case_ids: list[int]) -> None:
     """Add the requesters' Zendesk ticket history (3+ tickets in 90 days: chronic) to the profiles.
 
     History only ever adds the chronic signal, so it is asked for only when it can change the
@@ -64,7 +72,7 @@ def _refine_profiles(rt, case_ids: list[int]) -> None:
     with reading(rt.sessions) as session:
         asked = {}
         for case_id in case_ids:
-            answer = session.get(Answer, session.get(Case, case_id).opening_answer_id)
+            answer = row(session, Answer, row(session, Case, case_id).opening_answer_id)
             asked[case_id] = (answer.customer_email, answer.comment, answer.locale, earlier_scores(session, answer))
     found, throttled = {}, False
     for case_id, (email, comment, locale, earlier) in asked.items():
@@ -72,7 +80,7 @@ def _refine_profiles(rt, case_ids: list[int]) -> None:
                                                  rules=profile_rules).profile != "disappointed":
             continue
         try:
-            count = rt.zendesk.recent_ticket_count(email, profile_rules.ticket_window_days, rt.clock())
+            count = connected(rt.zendesk).recent_ticket_count(email, profile_rules.ticket_window_days, rt.clock())
         except SyncError as exc:  # history is a refinement: never block the ticket on it
             log.warning("ticket history unavailable case_id=%s: %s", case_id, exc)
             throttled = exc.retry_after is not None  # rate-limited: the group's other searches would be too
@@ -81,7 +89,7 @@ def _refine_profiles(rt, case_ids: list[int]) -> None:
                                                    rules=profile_rules), count)
     with transaction(rt.sessions) as session:
         for case_id, (result, count) in found.items():
-            case = session.get(Case, case_id)
+            case = row(session, Case, case_id)
             if (case.profile, list(case.profile_signals or [])) != (result.profile, list(result.signals)):
                 case.profile, case.profile_signals = result.profile, list(result.signals)
                 enqueue(session, "hubspot.stage_update", case.id, tenant_id=case.tenant_id,

@@ -7,15 +7,24 @@ or fail the job. PostgreSQL claims with ``FOR UPDATE SKIP LOCKED`` so workers
 never queue behind each other; SQLite serialises writers (BEGIN IMMEDIATE).
 """
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from connector.store.db import transaction
 from connector.store.models import Job
+
+
+class SessionHost(Protocol):
+    """Whatever holds the session factory and the clock (the runtime, a use case's context)."""
+
+    sessions: sessionmaker[Session]
+    clock: Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -156,10 +165,10 @@ def complete(session: Session, job: ClaimedJob, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def finish(rt, job: ClaimedJob) -> bool:
+def finish(host: SessionHost, job: ClaimedJob) -> bool:
     """Complete a job in a transaction of its own (handlers with nothing else to commit)."""
-    with transaction(rt.sessions) as session:
-        return complete(session, job, rt.clock())
+    with transaction(host.sessions) as session:
+        return complete(session, job, host.clock())
 
 
 def cancel(factory, job: ClaimedJob, now: datetime, reason: str) -> bool:

@@ -11,7 +11,8 @@ checkpointed by a thread, not by commits (see checkpoint.py).
 import random
 import sqlite3
 import time
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
@@ -84,12 +85,12 @@ def install_schema(engine: Engine) -> str:
     return bring_up_to_date(engine)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker:
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 @contextmanager
-def transaction(factory: sessionmaker, *, read_only: bool = False):
+def transaction(factory: sessionmaker[Session], *, read_only: bool = False) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error.
 
     ``read_only``: it only reads, so on SQLite it takes no write lock (see ``reading``)."""
@@ -108,7 +109,7 @@ def transaction(factory: sessionmaker, *, read_only: bool = False):
         session.close()
 
 
-def reading(factory: sessionmaker):
+def reading(factory: sessionmaker[Session]) -> AbstractContextManager[Session]:
     """A unit of work that only reads: on SQLite it takes no write lock. Loaded objects stay
     usable after it (expire_on_commit is off); writing in it is a bug and raises."""
     return transaction(factory, read_only=True)

@@ -1,6 +1,7 @@
 """Frozen views of store rows for vendor adapters, and the side-effect ledger."""
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from connector.domain.react import STAGES_BY_KEY
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, StageSnapshot
@@ -16,7 +17,7 @@ def answer_snapshot(answer: Answer) -> AnswerSnapshot:
         submitted_at=answer.submitted_at)
 
 
-def earlier_scores(session, answer: Answer) -> list[tuple[str, int]]:
+def earlier_scores(session: Session, answer: Answer) -> list[tuple[str, int]]:
     """(survey type, score) of the customer's answers before this one, newest first."""
     return [tuple(row) for row in session.execute(select(Answer.survey_type, Answer.score).where(
         Answer.tenant_id == answer.tenant_id, Answer.customer_email == answer.customer_email,
@@ -24,7 +25,7 @@ def earlier_scores(session, answer: Answer) -> list[tuple[str, int]]:
         .order_by(Answer.submitted_at.desc()).limit(20)).all()]
 
 
-def _history(session, case: Case) -> tuple[str, ...]:
+def _history(session: Session, case: Case) -> tuple[str, ...]:
     earlier = session.scalars(
         select(Answer).where(Answer.tenant_id == case.tenant_id,
                              Answer.customer_email == case.customer_email,
@@ -34,7 +35,7 @@ def _history(session, case: Case) -> tuple[str, ...]:
                  for a in earlier)
 
 
-def case_snapshot(session, case: Case, *, hubspot_priority: str, ticket_url: str | None = None,
+def case_snapshot(session: Session, case: Case, *, hubspot_priority: str, ticket_url: str | None = None,
                   asks: dict[str, str] | None = None, recognition_draft: str | None = None) -> CaseSnapshot:
     """``asks`` replaces a stage's standard instruction (compensation guidance, playbooks)."""
     answer = session.get(Answer, case.opening_answer_id)
@@ -58,7 +59,7 @@ def case_snapshot(session, case: Case, *, hubspot_priority: str, ticket_url: str
 class DbLedger:
     """EffectLedger over the side_effects table; each record commits at once."""
 
-    def __init__(self, factory, scope: str):
+    def __init__(self, factory: sessionmaker[Session], scope: str):
         self.factory = factory
         self.scope = scope
 
