@@ -14,7 +14,7 @@ def add(runtime, kind, refs, *, tenant="default", run_at=T0):
 
 
 def claim(runtime, worker="w", now=T0, size=100):
-    return queue.claim_group(runtime.sessions, worker, now, 60, POLICY.max_attempts, lambda kind: size)
+    return queue.claim_group(runtime.sessions, worker, now, 60, POLICY.max_attempts, size)
 
 
 def test_group_takes_due_jobs_of_the_same_kind_and_tenant_only(runtime):

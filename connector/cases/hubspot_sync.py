@@ -59,11 +59,10 @@ def hubspot_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
                    job.fresh) for job in served], batch_limit(rt))
     failures.update({job.id: tasks[job.id] for job in served if isinstance(tasks[job.id], Exception)})
 
-    def settle(case: Case, job: ClaimedJob) -> None:
-        case.hubspot_synced = True
-        case.hubspot_ticket_url_synced = snapshots[job.id].zendesk_ticket_url is not None
-
-    finish_cases(rt, [job for job in served if job.id not in failures], settle)
+    done = [job for job in served if job.id not in failures]
+    finish_cases(rt, done, {job.id: {"hubspot_synced": True,
+                                     "hubspot_ticket_url_synced": snapshots[job.id].zendesk_ticket_url is not None}
+                            for job in done})
     log.info("hubspot contacts and tasks ready for %d of %d cases", len(jobs) - len(failures), len(jobs))
     return failures
 

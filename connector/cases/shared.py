@@ -4,7 +4,7 @@ a vendor the install has not connected, settling served jobs in slices, and repl
 Handlers import this module and never each other.
 """
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TypeVar
 
@@ -72,8 +72,9 @@ def skip_unconnected(rt: CaseContext, jobs: list[ClaimedJob], vendor: str) -> bo
     return True
 
 
-def finish_cases(rt: CaseContext, jobs: list[ClaimedJob], settle: Callable[[Case, ClaimedJob], None]) -> None:
-    """``settle(case, job)`` then complete, for every served job, a slice per transaction.
+def finish_cases(rt: CaseContext, jobs: list[ClaimedJob], settled: Mapping[int, Mapping[str, object]]) -> None:
+    """Set ``settled[job id]`` (column -> value) on each served job's case, then complete the
+    job, a slice per transaction.
 
     Rows are locked (FOR UPDATE, see when_both_synced) in case id order, the same in every
     handler, so two groups finishing the same cases on PostgreSQL cannot deadlock.
@@ -82,7 +83,8 @@ def finish_cases(rt: CaseContext, jobs: list[ClaimedJob], settle: Callable[[Case
         with transaction(rt.sessions) as session:
             for job in part:
                 case = row(session, Case, job.ref_id, lock=True)
-                settle(case, job)
+                for column, value in settled[job.id].items():
+                    setattr(case, column, value)
                 when_both_synced(rt, session, case)
                 complete(session, job, rt.clock())
 

@@ -52,10 +52,9 @@ def zendesk_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
         except SyncError as exc:
             failures[job.id] = exc
 
-    def settle(case: Case, job: ClaimedJob) -> None:
-        case.zendesk_ticket_id, case.zendesk_synced = int(opened[job.id]), True
-
-    finish_cases(rt, [job for job in jobs if job.id not in failures], settle)
+    served = [job for job in jobs if job.id not in failures]
+    finish_cases(rt, served, {job.id: {"zendesk_ticket_id": int(opened[job.id]), "zendesk_synced": True}
+                              for job in served})
     log.info("zendesk tickets ready for %d of %d cases", len(jobs) - len(failures), len(jobs))
     return failures
 

@@ -7,7 +7,7 @@ or fail the job. PostgreSQL claims with ``FOR UPDATE SKIP LOCKED`` so workers
 never queue behind each other; SQLite serialises writers (BEGIN IMMEDIATE).
 """
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -106,10 +106,12 @@ def claim(factory, worker_id: str, now: datetime, lease_seconds: float,
     return jobs[0] if jobs else None
 
 
-def claim_group(factory, worker_id: str, now: datetime, lease_seconds: float, max_attempts: int,
-                group_size=None) -> list[ClaimedJob]:
-    """Claim the next due job and, when ``group_size(kind)`` > 1, other due queued jobs of the
-    same kind and tenant, up to that many in all, in the same transaction.
+def claim_group(factory: sessionmaker[Session], worker_id: str, now: datetime, lease_seconds: float,
+                max_attempts: int, group_size: int = 1,
+                grouped_kinds: Container[str] | None = None) -> list[ClaimedJob]:
+    """Claim the next due job and, when its kind is one of ``grouped_kinds`` (every kind when
+    None), other due queued jobs of the same kind and tenant, up to ``group_size`` in all, in
+    the same transaction.
 
     Grouping is chosen by the backlog: only jobs already due are taken, nothing waits for
     more work, so a lone job goes alone at once. Every job of the group gets its own lease
@@ -128,7 +130,7 @@ def claim_group(factory, worker_id: str, now: datetime, lease_seconds: float, ma
             # Its worker died on every attempt: stop feeding it to workers.
             job.status, job.last_error, job.finished_at = "dead", "lease expired on last attempt", now
             return []
-        size = group_size(job.kind) if group_size else 1
+        size = group_size if grouped_kinds is None or job.kind in grouped_kinds else 1
         group = [job]
         if size > 1:
             group += session.scalars(_locking(session, select(Job).where(

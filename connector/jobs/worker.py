@@ -51,7 +51,7 @@ class Worker:
         registry, limit = self.rt.registry, int(self.rt.config.get("BATCH_LIMIT", 1))
         jobs = queue.claim_group(self.rt.sessions, self.worker_id, self.rt.clock(),
                                  float(self.rt.config["JOB_LEASE_SECONDS"]), self.rt.policy.max_attempts,
-                                 group_size=lambda kind: limit if registry.is_grouped(kind) else 1)
+                                 group_size=limit, grouped_kinds=registry.groups)
         if not jobs:
             return False
         if registry.is_grouped(jobs[0].kind):
