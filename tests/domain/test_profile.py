@@ -167,7 +167,10 @@ def test_ticket_threshold_and_window_come_from_the_mapping(tmp_path):
     raw.update(chronic_ticket_count=5, ticket_window_days=30)
     (tmp_path / "profile.json").write_text(json.dumps(raw), encoding="utf-8")
     rules = load_profile_rules(tmp_path)
-    check = lambda n: classify_profile(None, None, recent_ticket_count=n, earlier_scores=[], rules=rules)
+
+    def check(n):
+        return classify_profile(None, None, recent_ticket_count=n, earlier_scores=[], rules=rules)
+
     assert check(4).profile == "disappointed"
     assert check(5) == ProfileResult("chronic", ("5 Zendesk tickets in the last 30 days",))
 

@@ -266,7 +266,7 @@ def test_web_process_sigkilled_mid_request_loses_and_doubles_nothing(postgres_ur
     sender = Sender(f"http://127.0.0.1:{port}", campaign, rate=40, threads=6).start()
     holds = []
     for accepted in (30, 75):  # two kills, each with at least one request surely on the wire
-        poll(lambda: sender.accepted() >= accepted, 30, f"{accepted} answers accepted")
+        poll(lambda accepted=accepted: sender.accepted() >= accepted, 30, f"{accepted} answers accepted")
         holds.append(sender.hold_next())
         poll(holds[-1].on_wire.is_set, 30, "a request half sent")
         procs.kill(web)

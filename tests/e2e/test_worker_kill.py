@@ -41,7 +41,7 @@ def test_sigkilled_workers_leave_no_loss_and_no_duplicate(connector_factory, ven
 
     for kill_after in (4, 12):  # kill twice, at different points of the sync
         worker = start_worker(config, log_path)
-        wait_until(lambda: successful_calls(vendors) >= kill_after, timeout=30)
+        wait_until(lambda kill_after=kill_after: successful_calls(vendors) >= kill_after, timeout=30)
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
     assert not all(web.case(i)["sync_status"] == "synced" for i in case_ids), "killed too late to prove anything"

@@ -18,6 +18,7 @@ from tests.signing import answer_payload, signed_headers
 
 FIXTURES = Path(__file__).parent / "fixtures"
 URL = "http://localhost/webhooks/surveys/{}"
+HUBSPOT_URL = URL.format("hubspot")
 JSON = {"Content-Type": "application/json"}
 
 FORMBRICKS_SECRET = "whsec_" + base64.b64encode(b"formbricks-webhook-key-0123456789").decode()
@@ -87,7 +88,7 @@ def sign_zendesk(body, *, secret=SECRETS["ZENDESK_WEBHOOK_SECRET"], now=None):
                                                          hashlib.sha256).digest())}
 
 
-def sign_hubspot(body, *, secret=SECRETS["HUBSPOT_CLIENT_SECRET"], now=None, url=URL.format("hubspot")):
+def sign_hubspot(body, *, secret=SECRETS["HUBSPOT_CLIENT_SECRET"], now=None, url=HUBSPOT_URL):
     stamp = str(int((now if now is not None else time.time()) * 1000))
     message = b"POST" + url.encode() + body + stamp.encode()
     return {**JSON, "X-HubSpot-Request-Timestamp": stamp,

@@ -2,7 +2,7 @@
 deliveries, rate buckets).
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
 import sqlalchemy as sa
 from alembic import op
