@@ -8,6 +8,8 @@ gestures can be added up and compared across cases.
 """
 from collections.abc import Mapping
 from decimal import Decimal
+from pathlib import Path
+from typing import TypedDict, cast
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
@@ -18,7 +20,7 @@ COMPENSATION_TYPES = ("discount", "credit", "refund", "free_months", "gift", "ot
 _MAX_AMOUNT = Decimal("1000000000")  # a sanity bound: catches a pasted card number, not policy
 
 
-def _guidance():
+def _guidance() -> fields.String:
     return fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
@@ -27,12 +29,12 @@ class CompensationSchema(Schema):
                           required=True)
 
     @post_load
-    def make(self, data, **kwargs) -> Mapping[str, str]:
+    def make(self, data: Mapping[str, Mapping[str, str]], **kwargs: object) -> Mapping[str, str]:
         return dict(data["tiers"])
 
 
-def load_compensation(directory=None) -> Mapping[str, str]:
-    return mappings.load("compensation", CompensationSchema(), directory)
+def load_compensation(directory: Path | str | None = None) -> Mapping[str, str]:
+    return cast(Mapping[str, str], mappings.load("compensation", CompensationSchema(), directory))
 
 
 def compensation_guidance(value_tier: str, *, compensation: Mapping[str, str]) -> str:
@@ -43,8 +45,18 @@ def compensation_guidance(value_tier: str, *, compensation: Mapping[str, str]) -
 
 def _minor_units(amount: Decimal) -> None:
     # ISO 4217 currencies have at most 3 decimals (e.g. KWD); more is a typo.
-    if amount.as_tuple().exponent < -3:
+    # The exponent is a str ('n', 'N', 'F') only for NaN and infinities, which fields.Decimal
+    # (allow_nan=False) refuses before validators run.
+    if cast(int, amount.as_tuple().exponent) < -3:
         raise ValidationError("at most 3 decimal places")
+
+
+class CompensationRecord(TypedDict):
+    """What ``CompensationRecordSchema`` loads."""
+    type: str
+    amount: Decimal
+    currency: str       # upper case
+    note: str | None
 
 
 class CompensationRecordSchema(Schema):
@@ -58,5 +70,5 @@ class CompensationRecordSchema(Schema):
     note = fields.String(load_default=None, validate=validate.Length(max=500))
 
     @post_load
-    def _upper_currency(self, data, **kwargs):
+    def _upper_currency(self, data: CompensationRecord, **kwargs: object) -> CompensationRecord:
         return {**data, "currency": data["currency"].upper()}

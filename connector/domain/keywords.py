@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 GAP = "..."  # "…" (U+2026) becomes "..." under NFKD, so one marker covers both
 _APOSTROPHES = str.maketrans({c: "'" for c in "\u2019\u2018\u02bc\u02b9\u0060\u00b4\u2032\uff07"})
@@ -38,8 +39,8 @@ def normalize(text: str) -> str:
 
 @dataclass(frozen=True)
 class Pattern:
-    text: str          # as the admin wrote it; this is what agents see
-    regex: re.Pattern  # one capture group per gap-separated part
+    text: str               # as the admin wrote it; this is what agents see
+    regex: re.Pattern[str]  # one capture group per gap-separated part
 
 
 def _word(word: str) -> str:
@@ -69,9 +70,12 @@ def compile_pattern(text: str) -> Pattern:
     return Pattern(text.strip(), re.compile(regex, re.DOTALL))
 
 
+TagT = TypeVar("TagT")
+
+
 @dataclass(frozen=True)
-class Hit:
-    tag: object  # whatever the caller groups hits by
+class Hit(Generic[TagT]):
+    tag: TagT  # whatever the caller groups hits by
     pattern: Pattern
     spans: tuple[tuple[int, int], ...]  # one per part, in the normalized text
 
@@ -84,7 +88,7 @@ def _inside_longer(span: tuple[int, int], other: tuple[int, int]) -> bool:
     return other[0] <= span[0] and span[1] <= other[1] and other[1] - other[0] > span[1] - span[0]
 
 
-def find(text: str | None, entries: Iterable[tuple[object, Pattern]]) -> list[Hit]:
+def find(text: str | None, entries: Iterable[tuple[TagT, Pattern]]) -> list[Hit[TagT]]:
     """Every non-overlapped occurrence of every pattern, in order of position."""
     if not text:
         return []

@@ -16,9 +16,10 @@ to guess a denominator):
   answers only) of the recovered cases' opening answers vs. their closing
   answers; CSAT answers are left out rather than converted.
 """
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypedDict
 
 from connector.domain.profile import PROFILES
 from connector.domain.rules import VALUE_TIERS
@@ -60,17 +61,30 @@ def delay_bucket(case: CaseFacts) -> str:
     return next((name for bound, name in _BOUNDS if delay <= bound), ">72h")
 
 
-def _share(count: int, total: int) -> dict:
+class Share(TypedDict):
+    count: int
+    total: int
+    share: float | None  # None when total is 0
+
+
+class RecoveryRate(TypedDict):
+    recovered: int
+    closed: int
+    rate: float | None  # None when no case of the group closed
+
+
+def _share(count: int, total: int) -> Share:
     return {"count": count, "total": total, "share": round(count / total, 4) if total else None}
 
 
-def _rates(closed: list[CaseFacts], key, names: Iterable[str], other: str | None = None) -> dict:
+def _rates(closed: list[CaseFacts], key: Callable[[CaseFacts], str | None], names: Iterable[str],
+           other: str | None = None) -> dict[str | None, RecoveryRate]:
     """Recovery rate per group; every known group is listed, even when empty."""
-    groups: dict[str, list[CaseFacts]] = {name: [] for name in names}
+    groups: dict[str | None, list[CaseFacts]] = {name: [] for name in names}  # None: key gave None, no other
     for case in closed:
         name = key(case)
         groups.setdefault(name if name is not None else other, []).append(case)
-    report = {}
+    report: dict[str | None, RecoveryRate] = {}
     for name, cases in groups.items():
         recovered = sum(case.outcome in RECOVERED for case in cases)
         report[name] = {"recovered": recovered, "closed": len(cases),
@@ -86,7 +100,7 @@ def _nps(scores: list[int]) -> float | None:
     return round(100 * (promoters - detractors) / len(scores), 2)
 
 
-def compute_metrics(cases: Iterable[CaseFacts]) -> dict:
+def compute_metrics(cases: Iterable[CaseFacts]) -> dict[str, Any]:
     cases = list(cases)
     closed = [case for case in cases if case.outcome is not None]
     recovered = [case for case in closed if case.outcome in RECOVERED]

@@ -2,8 +2,10 @@
 
 Pure: callers pass store facts in and get routing, profile and texts out.
 """
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
+from pathlib import Path
+from typing import Any
 
 from connector.domain import compensation, profile, routing, rules, templates
 
@@ -14,14 +16,14 @@ GRACEFUL_EXIT = ("Structural case (poor fit): plan a graceful exit, not a fix. A
 
 @dataclass(frozen=True)
 class Policies:
-    rules: dict
+    rules: dict[str, Any]
     profile: profile.ProfileRules
     routing: routing.Routing
     templates: templates.Templates
     compensation: Mapping[str, str]
 
 
-def load_policies(directory=None) -> Policies:
+def load_policies(directory: Path | str | None = None) -> Policies:
     return Policies(rules=rules.load_rules(directory), profile=profile.load_profile_rules(directory),
                     routing=routing.load_routing(directory), templates=templates.load_templates(directory),
                     compensation=compensation.load_compensation(directory))

@@ -25,6 +25,8 @@ merci" is "thanks again": neither is a chronic "encore").
 """
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
@@ -57,11 +59,11 @@ def _check_pattern(value: str) -> None:
         raise ValidationError(f"bad pattern {value!r}: {exc}") from None
 
 
-def _patterns():
+def _patterns() -> fields.List[str]:
     return fields.List(fields.String(validate=[validate.Length(min=1, max=200), _check_pattern]))
 
 
-def _labelled():
+def _labelled() -> fields.Dict:
     # label (what the agent reads before the words, e.g. "competitor comparison") -> patterns
     return fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=60)),
                        values=_patterns(), load_default=dict)
@@ -89,8 +91,8 @@ class ProfileRulesSchema(Schema):
                             validate=validate.Length(min=1))
 
     @post_load
-    def make(self, data, **kwargs) -> ProfileRules:
-        patterns = []
+    def make(self, data: Mapping[str, Any], **kwargs: object) -> ProfileRules:
+        patterns: list[tuple[tuple[str, str], keywords.Pattern]] = []
         for language in data["languages"].values():
             for category in _WORD_CATEGORIES:
                 for label, texts in language.get(category, {}).items():
@@ -100,8 +102,8 @@ class ProfileRulesSchema(Schema):
                             dict(data["detractor_max"]), tuple(patterns))
 
 
-def load_profile_rules(directory=None) -> ProfileRules:
-    return mappings.load("profile", ProfileRulesSchema(), directory)
+def load_profile_rules(directory: Path | str | None = None) -> ProfileRules:
+    return cast(ProfileRules, mappings.load("profile", ProfileRulesSchema(), directory))
 
 
 def _word_signals(comment: str | None, rules: ProfileRules) -> dict[str, list[str]]:

@@ -14,6 +14,8 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
@@ -55,13 +57,13 @@ class _OwnerSchema(Schema):
         _HUBSPOT_OWNER, error="must be a HubSpot owner id (digits) or an email"))
 
     @validates_schema
-    def _somewhere_in_zendesk(self, data, **kwargs):
+    def _somewhere_in_zendesk(self, data: Mapping[str, Any], **kwargs: object) -> None:
         if data.get("zendesk_assignee_email") is None and data.get("zendesk_group_id") is None:
             raise ValidationError("give zendesk_assignee_email or zendesk_group_id (or both)",
                                   "zendesk_assignee_email")
 
     @post_load
-    def make(self, data, **kwargs) -> Owner:
+    def make(self, data: Mapping[str, Any], **kwargs: object) -> Owner:
         return Owner(**data)
 
 
@@ -71,7 +73,7 @@ class _TierSchema(Schema):
                                                   "first, and a fallback for when the first is excluded"))
 
     @validates_schema
-    def _distinct(self, data, **kwargs):
+    def _distinct(self, data: Mapping[str, Any], **kwargs: object) -> None:
         emails = [owner.email.casefold() for owner in data.get("owners", [])]
         if len(set(emails)) != len(emails):
             raise ValidationError("each owner of a tier must be a different person", "owners")
@@ -82,18 +84,18 @@ class RoutingSchema(Schema):
                                             for tier in VALUE_TIERS}), required=True)
 
     @post_load
-    def make(self, data, **kwargs) -> Routing:
+    def make(self, data: Mapping[str, Any], **kwargs: object) -> Routing:
         return Routing({tier: tuple(data["tiers"][tier]["owners"]) for tier in VALUE_TIERS})
 
 
-def as_mapping(routing: Routing) -> dict:
+def as_mapping(routing: Routing) -> dict[str, Any]:
     """``routing`` in the file's own format (what ``RoutingSchema`` loads)."""
     return {"tiers": {tier: {"owners": [dataclasses.asdict(owner) for owner in owners]}
                       for tier, owners in routing.tiers.items()}}
 
 
-def load_routing(directory=None) -> Routing:
-    return mappings.load("routing", RoutingSchema(), directory)
+def load_routing(directory: Path | str | None = None) -> Routing:
+    return cast(Routing, mappings.load("routing", RoutingSchema(), directory))
 
 
 def route(value_tier: str, *, excluded_agent_email: str | None, routing: Routing) -> Owner:

@@ -3,7 +3,10 @@
 Thresholds come from ``mappings/rules.json`` (defaults of the spec); every
 function here is pure so the rules can be read and tested in one place.
 """
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -22,12 +25,12 @@ class _ScaleSchema(Schema):
     critical_max = fields.Integer(required=True)
 
     @validates_schema
-    def _ordered(self, data, **kwargs):
+    def _ordered(self, data: Mapping[str, int], **kwargs: object) -> None:
         if not data["critical_max"] < data["passive_min"] <= data["promoter_min"]:
             raise ValidationError("need critical_max < passive_min <= promoter_min")
 
 
-def _matrix_row():
+def _matrix_row() -> fields.Dict:
     return fields.Dict(keys=fields.String(validate=validate.OneOf(SEVERITIES)),
                        values=fields.String(validate=validate.OneOf(ZENDESK_PRIORITIES)),
                        required=True, validate=validate.Length(equal=len(SEVERITIES)))
@@ -53,8 +56,8 @@ class RulesSchema(Schema):
                                         required=True, validate=validate.Length(equal=4))
 
 
-def load_rules(directory=None) -> dict:
-    return mappings.load("rules", RulesSchema(), directory)
+def load_rules(directory: Path | str | None = None) -> dict[str, Any]:
+    return cast(dict[str, Any], mappings.load("rules", RulesSchema(), directory))
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,11 @@ class Classification:
     severity: str | None  # set when a case opens
 
 
-def classify(survey_type: str, score: int, vip: bool, rules: dict) -> Classification:
+def classify(survey_type: str, score: int, vip: bool, rules: Mapping[str, Any]) -> Classification:
     low, high = SCALES[survey_type]
     if not low <= score <= high:
         raise ValueError(f"{survey_type} score out of range")
-    scale = rules[survey_type]
+    scale: Mapping[str, int] = rules[survey_type]
     if score >= scale["promoter_min"]:
         return Classification("promoter", False, None)
     if score >= scale["passive_min"]:
@@ -79,8 +82,8 @@ def classify(survey_type: str, score: int, vip: bool, rules: dict) -> Classifica
     return Classification("detractor", True, severity)
 
 
-def value_tier(lifetime_value: float | None, rules: dict) -> str:
-    tiers = rules["value_tiers"]
+def value_tier(lifetime_value: float | None, rules: Mapping[str, Any]) -> str:
+    tiers: Mapping[str, float] = rules["value_tiers"]
     if lifetime_value is None:
         return "standard"
     if lifetime_value > tiers["critical_above"]:
@@ -90,9 +93,11 @@ def value_tier(lifetime_value: float | None, rules: dict) -> str:
     return "standard"
 
 
-def priority(severity: str, tier: str, rules: dict) -> str:
-    return rules["priority_matrix"][tier][severity]
+def priority(severity: str, tier: str, rules: Mapping[str, Any]) -> str:
+    matrix: Mapping[str, Mapping[str, str]] = rules["priority_matrix"]  # tier -> severity -> Zendesk priority
+    return matrix[tier][severity]
 
 
-def hubspot_priority(zendesk_priority: str, rules: dict) -> str:
-    return rules["hubspot_task_priority"][zendesk_priority]
+def hubspot_priority(zendesk_priority: str, rules: Mapping[str, Any]) -> str:
+    task_priorities: Mapping[str, str] = rules["hubspot_task_priority"]
+    return task_priorities[zendesk_priority]

@@ -13,8 +13,11 @@ phrased in the letter's language; None when nothing matches.
 """
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
@@ -47,7 +50,7 @@ class Templates:
     topics: tuple[Topic, ...]
 
 
-def _placeholders(allowed: set[str], required: set[str] = frozenset()):
+def _placeholders(allowed: AbstractSet[str], required: AbstractSet[str] = frozenset()) -> Callable[[str], None]:
     def check(value: str) -> None:
         try:
             names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
@@ -93,7 +96,7 @@ class TemplatesSchema(Schema):
     topics = fields.List(fields.Nested(_TopicSchema), load_default=list)
 
     @validates_schema
-    def _complete(self, data, **kwargs):
+    def _complete(self, data: Mapping[str, Any], **kwargs: object) -> None:
         languages = set(data["locales"])
         if data["default_locale"] not in languages:
             raise ValidationError("must be one of the locales", "default_locale")
@@ -103,7 +106,7 @@ class TemplatesSchema(Schema):
             raise ValidationError({"topics": errors})
 
     @post_load
-    def make(self, data, **kwargs) -> Templates:
+    def make(self, data: Mapping[str, Any], **kwargs: object) -> Templates:
         locales = {lang: LocaleTemplate(t["greeting"], t["greeting_without_name"],
                                         t["neutral_topic"], "\n".join(t["body"]))
                    for lang, t in data["locales"].items()}
@@ -112,8 +115,8 @@ class TemplatesSchema(Schema):
         return Templates(data["default_locale"], locales, topics)
 
 
-def load_templates(directory=None) -> Templates:
-    return mappings.load("templates", TemplatesSchema(), directory)
+def load_templates(directory: Path | str | None = None) -> Templates:
+    return cast(Templates, mappings.load("templates", TemplatesSchema(), directory))
 
 
 def resolve_locale(locale: str | None, templates: Templates) -> str:
