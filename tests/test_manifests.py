@@ -144,7 +144,7 @@ def test_zendesk_sidebar_url_is_the_connector_sidebar(app):
     assert setting["type"] == "url" and setting.get("required") is True and not setting.get("secure")
     path = match[2]
     assert _route(app, path, "POST") == _route(app, path, "GET") == "ui.sidebar"  # signed URLs are POSTed
-    assert "ZENDESK_APP_PUBLIC_KEY" in (Path(__file__).parents[1] / "connector/web/ui_sidebar.py").read_text()
+    assert "ZENDESK_APP_PUBLIC_KEY" in (Path(__file__).parents[1] / "connector/web/ui/sidebar.py").read_text()
 
 
 def _hubspot():

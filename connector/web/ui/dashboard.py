@@ -24,7 +24,8 @@ from connector.store.models import Case, Delivery, Job
 from connector.store.tenancy import Tenant
 from connector.cases.shared import replay_dead_job
 from connector.web.deliveries import dead_jobs_behind
-from connector.web.ui import bp, issue, next_stage, now, read, rt, stage_rows
+from connector.web.ui.blueprint import bp
+from connector.web.ui.common import issue, next_stage, now, read, rt, stage_rows
 
 COOKIE, COOKIE_TTL = "recovery_admin", 8 * 3600
 

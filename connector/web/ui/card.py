@@ -15,8 +15,9 @@ from connector.inbound.standard_webhooks import SignatureError
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.web.admin import _authenticate as bearer_admin
-from connector.web.ui import bp, next_stage, now, rt
-from connector.web.ui_dashboard import dashboard_admin
+from connector.web.ui.blueprint import bp
+from connector.web.ui.common import next_stage, now, rt
+from connector.web.ui.dashboard import dashboard_admin
 from connector.web.webhooks import public_url
 
 
