@@ -218,7 +218,8 @@ def test_hubspot_subscriptions_are_events_the_connector_handles():
     from connector.cases import hubspot_events as events
     _, webhooks = _hubspot()
     assert webhooks["settings"]["targetUrl"].startswith("https://")
-    assert isinstance(webhooks["settings"]["maxConcurrentRequests"], int) and webhooks["settings"]["maxConcurrentRequests"] > 0
+    assert isinstance(webhooks["settings"]["maxConcurrentRequests"], int) \
+        and webhooks["settings"]["maxConcurrentRequests"] > 0
     source = Path(events.__file__).read_text()
     subscriptions = webhooks["subscriptions"]
     assert set(subscriptions) <= {"crmObjects", "legacyCrmObjects", "hubEvents"}
@@ -245,4 +246,5 @@ def test_hubspot_scopes_are_exactly_what_the_adapter_uses():
     assert auth["optionalScopes"] == [] and auth["conditionallyRequiredScopes"] == []
     from connector.installs.oauth import HUBSPOT_SCOPES
 
-    assert sorted(HUBSPOT_SCOPES.split()) == sorted(auth["requiredScopes"]), "the install asks for what the app declares"
+    assert sorted(HUBSPOT_SCOPES.split()) == sorted(auth["requiredScopes"]), \
+        "the install asks for what the app declares"
