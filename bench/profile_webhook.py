@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from campaign import Database, build_campaign  # noqa: E402
+from campaign_load import build_campaign  # noqa: E402
+from campaign_processes import Database  # noqa: E402
 
 # (label, file suffix, function): cumulative time of each step, inclusive of what it calls;
 # steps of the code before and after the latency work both, so one table compares them.

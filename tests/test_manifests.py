@@ -144,7 +144,7 @@ def test_zendesk_sidebar_url_is_the_connector_sidebar(app):
     assert setting["type"] == "url" and setting.get("required") is True and not setting.get("secure")
     path = match[2]
     assert _route(app, path, "POST") == _route(app, path, "GET") == "ui.sidebar"  # signed URLs are POSTed
-    assert "ZENDESK_APP_PUBLIC_KEY" in (Path(__file__).parents[1] / "connector/web/ui_sidebar.py").read_text()
+    assert "ZENDESK_APP_PUBLIC_KEY" in (Path(__file__).parents[1] / "connector/web/ui/sidebar.py").read_text()
 
 
 def _hubspot():
@@ -218,7 +218,8 @@ def test_hubspot_subscriptions_are_events_the_connector_handles():
     from connector.cases import hubspot_events as events
     _, webhooks = _hubspot()
     assert webhooks["settings"]["targetUrl"].startswith("https://")
-    assert isinstance(webhooks["settings"]["maxConcurrentRequests"], int) and webhooks["settings"]["maxConcurrentRequests"] > 0
+    assert isinstance(webhooks["settings"]["maxConcurrentRequests"], int) \
+        and webhooks["settings"]["maxConcurrentRequests"] > 0
     source = Path(events.__file__).read_text()
     subscriptions = webhooks["subscriptions"]
     assert set(subscriptions) <= {"crmObjects", "legacyCrmObjects", "hubEvents"}
@@ -245,4 +246,5 @@ def test_hubspot_scopes_are_exactly_what_the_adapter_uses():
     assert auth["optionalScopes"] == [] and auth["conditionallyRequiredScopes"] == []
     from connector.installs.oauth import HUBSPOT_SCOPES
 
-    assert sorted(HUBSPOT_SCOPES.split()) == sorted(auth["requiredScopes"]), "the install asks for what the app declares"
+    assert sorted(HUBSPOT_SCOPES.split()) == sorted(auth["requiredScopes"]), \
+        "the install asks for what the app declares"

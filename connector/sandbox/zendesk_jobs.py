@@ -17,6 +17,8 @@ import uuid
 from flask import jsonify, request
 from werkzeug.exceptions import BadRequest
 
+from connector.sandbox.zendesk_state import RecordInvalid
+
 BULK_LIMIT = 100
 
 
@@ -34,8 +36,6 @@ def install_bulk_tickets(app, state) -> None:
     @app.post("/api/v2/tickets/create_many.json")
     @app.post("/api/v2/tickets/create_many")
     def create_many():
-        from connector.sandbox.zendesk import RecordInvalid
-
         payload = request.get_json(silent=True)
         tickets = payload.get("tickets") if isinstance(payload, dict) and set(payload) == {"tickets"} else None
         if not isinstance(tickets, list) or not tickets or not all(isinstance(t, dict) for t in tickets):

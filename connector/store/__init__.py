@@ -1,1 +1,6 @@
-"""Persistence: SQLAlchemy models and the engine (SQLite embedded, PostgreSQL for several machines)."""
+"""Persistence: SQLAlchemy models and the engine (SQLite embedded, PostgreSQL for several machines).
+
+Both table modules load with the package, so ``Base.metadata`` holds every table
+(create_all, drop_all, migrations, compare_metadata) whichever module a caller imported.
+"""
+from connector.store import models, tenancy  # noqa: F401  (their tables register on Base)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from connector.store.models import Base, UTCDateTime, utcnow
+from connector.store.base import Base, UTCDateTime, utcnow
 
 
 class Tenant(Base):

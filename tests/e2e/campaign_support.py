@@ -5,7 +5,6 @@ import http.client
 import itertools
 import json
 import random
-import re
 import threading
 import time
 from collections import Counter
@@ -16,16 +15,15 @@ from urllib.parse import urlsplit
 import requests
 from sqlalchemy import create_engine, text
 
+from bench.campaign_verify import standin_records
+from connector.domain.react import STAGE_KEYS
 from tests.signing import answer_payload, just_now, signed_headers
 
-STAGES = {"recognition", "empathy", "action", "compensation", "tracking_d7", "tracking_d14", "tracking_d30",
-          "resurvey_d60"}
+STAGES = set(STAGE_KEYS)
 COMMENTS = ["Service catastrophique, je cherche déjà un autre fournisseur.",
             "Usually great, but this time nobody called back.",
             "Encore une panne, toujours le même problème.",
             "We are switching to an enterprise-grade tool."]
-_TASK_KEY = re.compile(r"recovery-(\d+)-([a-z0-9_]+)")
-_NOTE_KEY = re.compile(r"Ref: recovery-(\d+)-opened")
 
 
 @dataclass(frozen=True)
@@ -217,16 +215,10 @@ def poll(predicate, timeout: float, what: str, interval: float = 0.1):
 
 
 def vendor_counts(vendors) -> dict:
-    """Tickets by external_id, contacts by e-mail, tasks by (case, stage), notes by case."""
-    with vendors.zendesk.lock:
-        tickets = Counter(t["external_id"] for t in vendors.zendesk.tickets.values())
-    with vendors.hubspot.lock:
-        contacts = Counter(c["properties"].get("email", "").lower() for c in vendors.hubspot.contacts.values())
-        tasks = Counter((int(case), stage) for t in vendors.hubspot.tasks.values()
-                        for case, stage in set(_TASK_KEY.findall(t["properties"].get("hs_task_body") or "")))
-        notes = Counter(int(case) for n in vendors.hubspot.notes.values()
-                        for case in set(_NOTE_KEY.findall(n["properties"].get("hs_note_body") or "")))
-    return {"tickets": tickets, "contacts": contacts, "tasks": tasks, "notes": notes}
+    """Tickets by external_id, contacts by e-mail, tasks by (case, stage), notes by case: the
+    campaign benchmark's own count of the stand-ins, with contacts as how many per e-mail."""
+    records = standin_records(vendors.zendesk, vendors.hubspot)
+    return {**records, "contacts": Counter({email: len(found) for email, found in records["contacts"].items()})}
 
 
 def check_invariants(store: Store, vendors, deliveries, *, context: str, expected_dead=frozenset(),

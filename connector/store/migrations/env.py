@@ -4,7 +4,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from connector.store.models import Base  # registers every table, the installs' too
+from connector.store.models import Base  # the store package loads every table module: all tables are on it
 
 
 def _migrate(connection) -> None:

@@ -1,25 +1,22 @@
-"""The screens: Zendesk ticket sidebar, HubSpot card, admin dashboard (one blueprint).
+"""What the screens share: signed tokens, the runtime, and a case's stages as rows.
 
 Browsers never hold the admin token. The sidebar gets short-lived tokens
 signed with itsdangerous (one for the Zendesk installation, one per case);
 the dashboard keeps a signed, HttpOnly, SameSite=Strict cookie that carries
 a CSRF token. The signing key is ``RECOVERY_UI_SECRET_KEY`` or, by default,
 derived from the admin token, so every web process agrees on it.
-Route modules: ``ui_sidebar``, ``ui_card``, ``ui_dashboard``.
+No blueprint here: the route modules import this one, never the reverse.
 """
 import hashlib
 import hmac
-from datetime import datetime, timezone
+from datetime import datetime
 
-from flask import Blueprint, current_app
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import or_, select
 
 from connector.domain.react import STAGES_BY_KEY
 from connector.store.models import Case, SideEffect
-
-bp = Blueprint("ui", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/ui-static")
 
 SIDEBAR_TTL = 15 * 60      # a sidebar token outlives the page load, not the agent's shift
 CASE_TTL = 15 * 60
@@ -91,16 +88,3 @@ def stage_rows(case: Case, moment: datetime) -> list[dict]:
 
 def next_stage(case: Case) -> Case | None:
     return next((s for s in case.stages if s.status != "done"), None)
-
-
-@bp.app_template_filter("when")
-def _when(value) -> str:
-    """A moment as people read it, ``2026-11-20 21:37 UTC``; also from the card's ISO strings."""
-    if not value:
-        return "—"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-
-
-from connector.web import ui_card, ui_dashboard, ui_sidebar  # noqa: E402,F401  (routes on bp)

@@ -12,7 +12,7 @@ Tokens travel in headers, never cookies (third-party iframes) nor URLs.
 import logging
 import re
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from marshmallow import ValidationError
 
 from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecordSchema
@@ -20,8 +20,8 @@ from connector.domain.react import STAGES_BY_KEY
 from connector.cases import stages
 from connector.store.db import transaction
 from connector.store.models import Case
-from connector.web.ui import (CASE_TTL, SIDEBAR_TTL, bp, case_for_ticket, issue, now, read, rt,
-                              stage_rows)
+from connector.web.ui.blueprint import bp
+from connector.web.ui.common import CASE_TTL, SIDEBAR_TTL, case_for_ticket, issue, now, read, rt, stage_rows
 from connector.web.zaf_jwt import TokenError, verify_zaf_token
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,6 @@ FRAME_POLICY = "frame-ancestors 'self' https://*.zendesk.com"
 
 def _framed(response, status: int = 200):
     response = (response, status) if isinstance(response, str) else response
-    from flask import make_response
     resp = make_response(response)
     resp.headers["Content-Security-Policy"] = FRAME_POLICY
     resp.headers["Referrer-Policy"] = "no-referrer"

@@ -15,8 +15,9 @@ from connector.inbound.standard_webhooks import SignatureError
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.web.admin import _authenticate as bearer_admin
-from connector.web.ui import bp, next_stage, now, rt
-from connector.web.ui_dashboard import dashboard_admin
+from connector.web.ui.blueprint import bp
+from connector.web.ui.common import next_stage, now, rt
+from connector.web.ui.dashboard import dashboard_admin
 from connector.web.webhooks import public_url
 
 
@@ -50,8 +51,8 @@ def _case_for_contact(session, contact_id: str | None, email: str | None, tenant
 
 def card_json(case: Case | None, runtime=None) -> dict:
     if case is None:
-        return {"incident": False, "case_id": None, "stage": None, "stage_label": None, "next_due_at": None, "outcome": None,
-                "zendesk_ticket_url": None, "results": []}
+        return {"incident": False, "case_id": None, "stage": None, "stage_label": None, "next_due_at": None,
+                "outcome": None, "zendesk_ticket_url": None, "results": []}
     upcoming = next_stage(case) if case.status == "open" else None
     overdue = bool(upcoming and upcoming.due_at < now())
     facts = {"incident": case.status == "open", "case_id": case.id, "status": case.status,
@@ -59,7 +60,8 @@ def card_json(case: Case | None, runtime=None) -> dict:
              "stage": upcoming.key if upcoming else None,
              "stage_label": STAGES_BY_KEY[upcoming.key].label if upcoming else None,
              "next_due_at": _iso(upcoming.due_at if upcoming else None),
-             "overdue": overdue, "outcome": case.outcome, "zendesk_ticket_url": _ticket_url(case.zendesk_ticket_id, runtime)}
+             "overdue": overdue, "outcome": case.outcome,
+             "zendesk_ticket_url": _ticket_url(case.zendesk_ticket_id, runtime)}
     properties = [{"label": "Incident", "dataType": "BOOLEAN", "value": facts["incident"]},
                   {"label": "Stage", "dataType": "STRING", "value": facts["stage_label"] or "—"},
                   {"label": "Next due", "dataType": "DATETIME", "value": facts["next_due_at"]},

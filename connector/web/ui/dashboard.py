@@ -24,7 +24,8 @@ from connector.store.models import Case, Delivery, Job
 from connector.store.tenancy import Tenant
 from connector.cases.shared import replay_dead_job
 from connector.web.deliveries import dead_jobs_behind
-from connector.web.ui import bp, issue, next_stage, now, read, rt, stage_rows
+from connector.web.ui.blueprint import bp
+from connector.web.ui.common import issue, next_stage, now, read, rt, stage_rows
 
 COOKIE, COOKIE_TTL = "recovery_admin", 8 * 3600
 
@@ -86,7 +87,8 @@ def _settings(tenant: str) -> dict:
     for name, adapter in (("zendesk", runtime.zendesk), ("hubspot", runtime.hubspot)):
         mapping = getattr(adapter, "mapping", None)
         if dataclasses.is_dataclass(mapping):
-            settings[f"{name}_mapping"] = {f.name: _plain(getattr(mapping, f.name)) for f in dataclasses.fields(mapping)}
+            settings[f"{name}_mapping"] = {f.name: _plain(getattr(mapping, f.name))
+                                           for f in dataclasses.fields(mapping)}
     settings["survey_mappings"] = sorted(runtime.survey_mappings)
     return {key: json.dumps(value, indent=2, default=str, ensure_ascii=False) for key, value in settings.items()}
 
@@ -120,7 +122,8 @@ def dashboard():
     settings = _settings(tenant)  # reads in its own transaction: before this one takes SQLite's write lock
     with transaction(rt().sessions) as db:
         # One company at a time: its cases, overdue stages, deliveries, dead jobs and figures.
-        tenants = [DEFAULT_TENANT, *db.scalars(select(Tenant.id).where(Tenant.id != DEFAULT_TENANT).order_by(Tenant.id))]
+        others = db.scalars(select(Tenant.id).where(Tenant.id != DEFAULT_TENANT).order_by(Tenant.id))
+        tenants = [DEFAULT_TENANT, *others]
         if tenant not in tenants:
             abort(404, description="no such tenant")
         open_cases = db.scalars(select(Case).where(Case.status == "open", Case.tenant_id == tenant)
