@@ -73,7 +73,7 @@ class HubSpotAdapter(BatchWrites, LinkAndNoteWrites):
         try:
             call("create property group", groups.create, "contacts", body)
         except PermanentError as exc:
-            if getattr(exc, "status", None) != 409:   # 409: created meanwhile by another worker
+            if exc.status != 409:   # 409: created meanwhile by another worker
                 raise
 
     def _existing_properties(self) -> dict:
@@ -94,7 +94,7 @@ class HubSpotAdapter(BatchWrites, LinkAndNoteWrites):
             self.client.call("create contact properties", self.client.properties_batch.create,
                              "contacts", body)
         except PermanentError as exc:
-            if getattr(exc, "status", None) != 409:
+            if exc.status != 409:
                 raise
             still = [d.name for d in missing if d.name not in self._existing_properties()]
             if still:
@@ -139,7 +139,7 @@ class HubSpotAdapter(BatchWrites, LinkAndNoteWrites):
                 contact = self.client.call("company read", self.client.companies.get_by_id,
                                            linked.results[0].id, properties=[prop])
         except PermanentError as exc:
-            if getattr(exc, "status", None) == 404:
+            if exc.status == 404:
                 return None  # not in HubSpot yet: no value to read
             raise
         raw = (contact.properties or {}).get(prop)

@@ -69,7 +69,7 @@ def in_chunks(inputs: list, limit: int, send, *, idempotent: bool = False) -> di
         try:
             outcomes.update(send(chunk))
         except PermanentError as exc:
-            if len(chunk) > 1 and getattr(exc, "status", None) not in NO_SPLIT:
+            if len(chunk) > 1 and exc.status not in NO_SPLIT:
                 half = len(chunk) // 2
                 pending[:0] = [chunk[:half], chunk[half:]]
                 log.info("hubspot batch of %d refused as a whole: sending it in halves", len(chunk))
@@ -115,7 +115,7 @@ def _isolate(chunk: list, exc: SyncError, send, outcomes: dict) -> SyncError | N
 
 
 def _server_error(exc: SyncError) -> bool:
-    return (getattr(exc, "status", None) or 0) >= 500
+    return (exc.status or 0) >= 500
 
 
 def _failed(chunk: list, exc: Exception) -> dict:

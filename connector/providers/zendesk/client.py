@@ -50,15 +50,15 @@ class ZendeskPermanentError(PermanentError):
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
                  fields: tuple[str, ...] = ()):
-        super().__init__(message)
-        self.status, self.code, self.fields = status, code, fields
+        super().__init__(message, status=status)
+        self.code, self.fields = code, fields
 
 
 class ZendeskRetryableError(RetryableError):
     def __init__(self, message: str, *, retry_after: float | None = None,
                  status: int | None = None, code: str | None = None):
-        super().__init__(message, retry_after=retry_after)
-        self.status, self.code = status, code
+        super().__init__(message, retry_after=retry_after, status=status)
+        self.code = code
 
 
 
