@@ -85,6 +85,9 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
+from connector.ports.keys import (NOTE_REFERENCE_PATTERN, TASK_KEY_PATTERN, external_id_pattern,  # noqa: E402
+                                  ticket_external_id)
+
 from deployment import (connector_usage, cpu_during, cpu_snapshot, cpu_text, deployment_text,  # noqa: E402
                         die_with_parent, free_port, make_connector, slowest, wait_healthy)
 
@@ -138,9 +141,8 @@ def window_floor(calls: int, limit: int, window: float) -> float:
 
 # -- the stand-ins, in their own process ------------------------------------------------
 _ID = re.compile(r"/\d+")
-_TASK_KEY = re.compile(r"recovery-(\d+)-([a-z0-9_]+)")
-_NOTE_KEY = re.compile(r"Ref: recovery-(\d+)-opened")
-_EXTERNAL = re.compile(r"^recovery-(\d+)$")
+_TASK_KEY, _NOTE_KEY = TASK_KEY_PATTERN, NOTE_REFERENCE_PATTERN
+_EXTERNAL = external_id_pattern(followups=False)
 
 
 def _standins_main(conn, hubspot_limit: int, zendesk_limit: int) -> None:
@@ -547,7 +549,7 @@ def verify_standins(summary: dict, campaign: list[Answer], case_of: dict[int, in
 
     case_ids = set(case_of.values())
     tickets = summary["tickets"]
-    per_case_tickets = Counter(tickets.get(f"recovery-{c}", 0) for c in case_ids)
+    per_case_tickets = Counter(tickets.get(ticket_external_id(c), 0) for c in case_ids)
     stray_tickets = sum(n for ext, n in tickets.items()
                         if not (ext and _EXTERNAL.match(ext) and int(_EXTERNAL.match(ext)[1]) in case_ids))
     contacts = summary["contacts"]

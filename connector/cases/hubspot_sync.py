@@ -11,6 +11,7 @@ import logging
 
 from connector.jobs.queue import ClaimedJob, complete
 from connector.infra.slices import in_slices
+from connector.ports.keys import ledger_scope
 from connector.providers.hubspot.batch import CaseWrite, ContactWrite
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case
@@ -46,7 +47,7 @@ def hubspot_sync_cases(rt, jobs: list[ClaimedJob]) -> dict:
             for job in part:
                 session.get(Case, job.ref_id).hubspot_contact_id = str(contacts[job.id])
     tasks = rt.hubspot.create_case_tasks(
-        [CaseWrite(job.id, snapshots[job.id], str(contacts[job.id]), DbLedger(rt.sessions, f"case:{job.ref_id}"),
+        [CaseWrite(job.id, snapshots[job.id], str(contacts[job.id]), DbLedger(rt.sessions, ledger_scope(job.ref_id)),
                    job.fresh) for job in served], batch_limit(rt))
     failures.update({job.id: tasks[job.id] for job in served if isinstance(tasks[job.id], Exception)})
 

@@ -12,6 +12,7 @@ from connector.cases.shared import batch_limit, case_snapshot_for, finish_cases,
 from connector.domain import profile
 from connector.jobs.queue import ClaimedJob, enqueue
 from connector.ports.errors import SyncError
+from connector.ports.keys import ZENDESK_REPLY, ledger_scope
 from connector.providers.zendesk.bulk import TicketOpen
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case
@@ -28,7 +29,7 @@ def zendesk_sync_cases(rt, jobs: list[ClaimedJob]) -> dict:
     _refine_profiles(rt, [job.ref_id for job in jobs])
     with reading(rt.sessions) as session:
         snapshots = {job.id: case_snapshot_for(rt, session, session.get(Case, job.ref_id)) for job in jobs}
-    ledgers = {job.id: DbLedger(rt.sessions, f"case:{job.ref_id}") for job in jobs}
+    ledgers = {job.id: DbLedger(rt.sessions, ledger_scope(job.ref_id)) for job in jobs}
     opened = rt.zendesk.open_tickets([TicketOpen(job.id, snapshots[job.id], ledgers[job.id], job.fresh)
                                       for job in jobs], batch_limit(rt))
     failures = {}
@@ -38,9 +39,9 @@ def zendesk_sync_cases(rt, jobs: list[ClaimedJob]) -> dict:
             if isinstance(ticket_id, Exception):
                 raise ticket_id
             if rt.config.get("RECOGNITION_PUBLIC_REPLY") and snapshot.recognition_draft \
-                    and not ledger.get("zendesk.reply"):
+                    and not ledger.get(ZENDESK_REPLY):
                 rt.zendesk.update_ticket(ticket_id, public_reply=snapshot.recognition_draft)
-                ledger.record("zendesk.reply", str(ticket_id))
+                ledger.record(ZENDESK_REPLY, str(ticket_id))
         except SyncError as exc:
             failures[job.id] = exc
 

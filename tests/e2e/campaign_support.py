@@ -5,7 +5,6 @@ import http.client
 import itertools
 import json
 import random
-import re
 import threading
 import time
 from collections import Counter
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 import requests
 from sqlalchemy import create_engine, text
 
+from connector.ports.keys import NOTE_REFERENCE_PATTERN, TASK_KEY_PATTERN
 from tests.signing import answer_payload, just_now, signed_headers
 
 STAGES = {"recognition", "empathy", "action", "compensation", "tracking_d7", "tracking_d14", "tracking_d30",
@@ -24,8 +24,7 @@ COMMENTS = ["Service catastrophique, je cherche déjà un autre fournisseur.",
             "Usually great, but this time nobody called back.",
             "Encore une panne, toujours le même problème.",
             "We are switching to an enterprise-grade tool."]
-_TASK_KEY = re.compile(r"recovery-(\d+)-([a-z0-9_]+)")
-_NOTE_KEY = re.compile(r"Ref: recovery-(\d+)-opened")
+_TASK_KEY, _NOTE_KEY = TASK_KEY_PATTERN, NOTE_REFERENCE_PATTERN
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,11 @@ import threading
 
 from connector.ports.errors import PermanentError, RetryableError
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger
-from connector.providers.hubspot.batch import (LEDGER_NOTE, LEDGER_PREFIX, BatchWrites, CaseWrite,  # noqa: F401
-                                               ContactWrite)
+from connector.providers.hubspot.batch import BatchWrites, CaseWrite, ContactWrite
 from connector.providers.hubspot.batch_notes import LinkAndNoteWrites
 from connector.providers.hubspot.client import HubSpotClient
 from connector.providers.hubspot.mapping import HubSpotMapping, load_hubspot_mapping
-from connector.providers.hubspot.properties import keys_in, task_key
+from connector.ports.keys import task_keys_in, task_natural_key
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +202,7 @@ class HubSpotAdapter(BatchWrites, LinkAndNoteWrites):
         ``hs_task_body``; the search narrows to the contact's tasks by association,
         and the exact key is matched here (no reliance on HubSpot's tokenizer).
         """
-        wanted = {task_key(case.case_id, s.key): s.key for s in case.stages}
+        wanted = {task_natural_key(case.case_id, s.key): s.key for s in case.stages}
         found: dict[str, str] = {}
         after = None
         while True:
@@ -215,7 +214,7 @@ class HubSpotAdapter(BatchWrites, LinkAndNoteWrites):
                 request["after"] = after
             page = self.client.call("task search", self.client.tasks_search.do_search, request)
             for task in page.results:
-                for key in keys_in((task.properties or {}).get("hs_task_body")) & wanted.keys():
+                for key in task_keys_in((task.properties or {}).get("hs_task_body")) & wanted.keys():
                     found.setdefault(wanted[key], task.id)
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:

@@ -25,15 +25,14 @@ import logging
 from dataclasses import dataclass
 
 from connector.ports.errors import PermanentError, RetryableError, SyncError
+from connector.ports.keys import hubspot_task_key, stage_of_task_key, task_keys_in, task_natural_key
 from connector.infra.slices import in_slices
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger
 from connector.providers.ledgers import read_together, record_together
-from connector.providers.hubspot.properties import contact_properties, keys_in, stage_tasks
+from connector.providers.hubspot.properties import contact_properties, stage_tasks
 
 log = logging.getLogger(__name__)
 
-LEDGER_PREFIX = "hubspot.task."
-LEDGER_NOTE = "hubspot.case_note"
 NOTE_TO_CONTACT = 202  # HUBSPOT_DEFINED note -> contact
 NO_SPLIT = {401, 403}  # the token, not an input: splitting would only repeat the refusal
 
@@ -55,10 +54,6 @@ class CaseWrite:
     ledger: EffectLedger
     first_attempt: bool
     text: str = ""  # the note's text
-
-
-def note_marker(case_id: int) -> str:
-    return f"recovery-{case_id}-opened"
 
 
 def in_chunks(inputs: list, limit: int, send, *, idempotent: bool = False) -> dict:
@@ -170,15 +165,15 @@ class BatchWrites:
     def create_case_tasks(self, writes: list[CaseWrite], limit: int) -> dict:
         """Every stage's task of every case; {key: {stage: task id}} or the case's error."""
         done, owners, errors, inputs = {}, {}, {}, []
-        keys = sorted({LEDGER_PREFIX + s.key for w in writes for s in w.case.stages})
+        keys = sorted({hubspot_task_key(s.key) for w in writes for s in w.case.stages})
         recorded = read_together([w.ledger for w in writes], keys)
         for write, known in zip(writes, recorded):
             case, ledger = write.case, write.ledger
-            have = {k[len(LEDGER_PREFIX):]: v for k, v in known.items()}
+            have = {stage_of_task_key(k): v for k, v in known.items()}
             try:
                 if len(have) < len(case.stages) and not write.first_attempt:
                     found = {k: v for k, v in self._find_tasks(case, write.contact_id).items() if k not in have}
-                    record_together([(ledger, LEDGER_PREFIX + k, v) for k, v in found.items()])
+                    record_together([(ledger, hubspot_task_key(k), v) for k, v in found.items()])
                     have.update(found)
                 missing = [s for s in case.stages if s.key not in have]
                 if missing:
@@ -187,22 +182,22 @@ class BatchWrites:
                 errors[write.key] = exc
                 continue
             done[write.key] = have
-            wanted = {f"recovery-{case.case_id}-{s.key}" for s in missing}
+            wanted = {task_natural_key(case.case_id, s.key) for s in missing}
             inputs += [i for i in stage_tasks(case, write.contact_id, self.mapping, owners.get(write.key))
                        if i["objectWriteTraceId"] in wanted]
-        stage_of = {f"recovery-{w.case.case_id}-{s.key}": (w, s.key) for w in writes for s in w.case.stages}
+        stage_of = {task_natural_key(w.case.case_id, s.key): (w, s.key) for w in writes for s in w.case.stages}
 
         def send(chunk):
             response = self.client.call("task batch create", self.client.tasks_batch.create, {"inputs": chunk})
             outcome, entries = rejected(response), []
             wanted = {i["objectWriteTraceId"] for i in chunk}
             for task in response.results or []:
-                keys = {task.object_write_trace_id} | keys_in((task.properties or {}).get("hs_task_body"))
+                keys = {task.object_write_trace_id} | task_keys_in((task.properties or {}).get("hs_task_body"))
                 trace = next((k for k in keys if k in wanted), None)
                 if trace and trace not in outcome:
                     outcome[trace] = task.id
                     write, stage_key = stage_of[trace]
-                    entries.append((write.ledger, LEDGER_PREFIX + stage_key, task.id))
+                    entries.append((write.ledger, hubspot_task_key(stage_key), task.id))
             record_together(entries)
             log.info("hubspot created %d tasks for %d cases in one call", len(entries),
                      len({id(ledger) for ledger, _, _ in entries}))

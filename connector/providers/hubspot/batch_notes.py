@@ -3,9 +3,9 @@ import html
 import logging
 
 from connector.ports.errors import RetryableError, SyncError
+from connector.ports.keys import HUBSPOT_NOTE, note_marker, note_reference
 from connector.providers.ledgers import read_together, record_together
-from connector.providers.hubspot.batch import (LEDGER_NOTE, NOTE_TO_CONTACT, CaseWrite, in_chunks, note_marker,
-                                               rejected)
+from connector.providers.hubspot.batch import NOTE_TO_CONTACT, CaseWrite, in_chunks, rejected
 from connector.providers.hubspot.properties import hs_datetime
 
 log = logging.getLogger(__name__)
@@ -37,22 +37,22 @@ class LinkAndNoteWrites:
     def add_case_notes(self, writes: list[CaseWrite], limit: int) -> dict:
         """The rep's alert on each contact's timeline, once per case: {key: note id or error}."""
         out, inputs, by_trace = {}, [], {}
-        for write, known in zip(writes, read_together([w.ledger for w in writes], [LEDGER_NOTE])):
-            case, recorded = write.case, known.get(LEDGER_NOTE)
+        for write, known in zip(writes, read_together([w.ledger for w in writes], [HUBSPOT_NOTE])):
+            case, recorded = write.case, known.get(HUBSPOT_NOTE)
             try:
                 found = recorded or (None if write.first_attempt else
-                                     self._find_note(write.contact_id, f"Ref: {note_marker(case.case_id)}"))
+                                     self._find_note(write.contact_id, note_reference(case.case_id)))
                 owner_id = None if found else self.resolve_owner(case.hubspot_owner or case.owner)
             except SyncError as exc:
                 out[write.key] = exc
                 continue
             if found:
                 if not recorded:
-                    write.ledger.record(LEDGER_NOTE, found)
+                    write.ledger.record(HUBSPOT_NOTE, found)
                 out[write.key] = found
                 continue
             marker = note_marker(case.case_id)
-            body = html.escape(write.text).replace("\n", "<br>") + f"<br>Ref: {marker}"
+            body = html.escape(write.text).replace("\n", "<br>") + f"<br>{note_reference(case.case_id)}"
             props = {"hs_timestamp": hs_datetime(case.answer.submitted_at), "hs_note_body": body}
             if owner_id:
                 props["hubspot_owner_id"] = owner_id
@@ -70,7 +70,7 @@ class LinkAndNoteWrites:
             for note in response.results or []:
                 trace = note.object_write_trace_id
                 if trace in by_trace and trace not in outcome:
-                    entries.append((by_trace[trace].ledger, LEDGER_NOTE, note.id))
+                    entries.append((by_trace[trace].ledger, HUBSPOT_NOTE, note.id))
                     outcome[trace] = note.id
             record_together(entries)  # one write for the whole batch's notes
             log.info("hubspot created %d case notes in one call", len(response.results or []))

@@ -19,16 +19,15 @@ from cachetools import TTLCache
 
 from zenpy.lib.api_objects import Comment, Ticket
 
+from connector.ports.keys import followup_key
 from connector.ports.snapshots import CaseSnapshot, EffectLedger
 from connector.providers.zendesk import ticket as tickets
-from connector.providers.zendesk.bulk import LEDGER_TICKET, BulkTickets, TicketOpen, zenpy_ticket  # noqa: F401
+from connector.providers.zendesk.bulk import BulkTickets, TicketOpen, zenpy_ticket
 from connector.providers.zendesk.client import (ZendeskPermanentError, build_client,
                                                 request_headers, zendesk_errors)
 from connector.providers.zendesk.mapping import ZendeskMapping
 
 log = logging.getLogger(__name__)
-
-LEDGER_FOLLOWUP = "zendesk.followup."
 
 
 def _ticket_of(result) -> Ticket:
@@ -87,7 +86,7 @@ class ZendeskAdapter(BulkTickets):
         body["subject"] = f"Follow-up {number}: {body['subject']}"
         previous = f"Follow-up of ticket #{case.zendesk_ticket_id}: the recovery protocol has stages left.\n\n"
         body["comment"] = {**body["comment"], "body": previous + body["comment"]["body"]}
-        return self._open(case, body, f"{LEDGER_FOLLOWUP}{number}", ledger, first_attempt)
+        return self._open(case, body, followup_key(number), ledger, first_attempt)
 
     def _open(self, case: CaseSnapshot, body: dict, ledger_key: str, ledger: EffectLedger,
               first_attempt: bool) -> int:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from zenpy.lib.api_objects import Comment, Ticket, User
 
 from connector.ports.errors import PermanentError, RetryableError, SyncError
+from connector.ports.keys import ZENDESK_TICKET, ZENDESK_TICKET_JOB
 from connector.infra.slices import in_slices
 from connector.ports.snapshots import CaseSnapshot, EffectLedger
 from connector.providers.ledgers import read_together, record_together
@@ -34,8 +35,6 @@ from connector.providers.zendesk.client import ZendeskPermanentError, _label, ze
 
 log = logging.getLogger(__name__)
 
-LEDGER_TICKET = "zendesk.ticket"
-LEDGER_JOB = "zendesk.ticket_job"
 MIN_BULK = 5          # fewer tickets go one by one (Idempotency-Key, no job to poll)
 FIRST_POLL = 0.5      # seconds before the first look at a job; then doubling up to MAX_POLL
 MAX_POLL = 5.0
@@ -64,7 +63,7 @@ class BulkTickets:
     def open_tickets(self, items: list[TicketOpen], limit: int) -> dict:
         """The recovery ticket of every case: {key: ticket id or the case's error}."""
         out, todo, jobs = {}, [], {}
-        recorded = read_together([item.ledger for item in items], [LEDGER_TICKET, LEDGER_JOB])
+        recorded = read_together([item.ledger for item in items], [ZENDESK_TICKET, ZENDESK_TICKET_JOB])
         for item, known in zip(items, recorded):
             try:
                 found = self._known_ticket(item, known, jobs)
@@ -93,9 +92,9 @@ class BulkTickets:
 
     def _known_ticket(self, item: TicketOpen, known: dict, jobs: dict) -> int | None:
         """``known``: the case's ledger entries (read for the whole group at once)."""
-        if known.get(LEDGER_TICKET) is not None:
-            return int(known[LEDGER_TICKET])
-        pending = known.get(LEDGER_JOB)
+        if known.get(ZENDESK_TICKET) is not None:
+            return int(known[ZENDESK_TICKET])
+        pending = known.get(ZENDESK_TICKET_JOB)
         if pending is None and item.first_attempt:
             return None
         if pending is not None:
@@ -104,12 +103,12 @@ class BulkTickets:
                 jobs[job_id] = self._job_results(job_id)
             ticket_id = (jobs[job_id] or {}).get(int(index))
             if ticket_id is not None:
-                item.ledger.record(LEDGER_TICKET, str(ticket_id))
+                item.ledger.record(ZENDESK_TICKET, str(ticket_id))
                 return ticket_id
         ticket_id = self.find_ticket(tickets.external_id(item.case, self.mapping))
         if ticket_id is not None:
             log.info("case %s: found existing Zendesk ticket %s", item.case.case_id, ticket_id)
-            item.ledger.record(LEDGER_TICKET, str(ticket_id))
+            item.ledger.record(ZENDESK_TICKET, str(ticket_id))
         return ticket_id
 
     def _job_results(self, job_id: str) -> dict | None:
@@ -129,7 +128,7 @@ class BulkTickets:
     def _create_one(self, item: TicketOpen) -> dict:
         body = tickets.build_ticket(item.case, self.mapping)
         ticket_id = self._create(item.case.case_id, body, body["external_id"])
-        item.ledger.record(LEDGER_TICKET, str(ticket_id))
+        item.ledger.record(ZENDESK_TICKET, str(ticket_id))
         return {item.key: ticket_id}
 
     def _create_many(self, chunk: list[TicketOpen]) -> dict:
@@ -137,7 +136,7 @@ class BulkTickets:
         with zendesk_errors("ticket bulk create"):
             job = self._client.tickets.create([zenpy_ticket(b) for b in bodies])
         # Before anything else: a crash from now on re-polls this job, never re-creates.
-        record_together([(item.ledger, LEDGER_JOB, f"{job.id}:{index}") for index, item in enumerate(chunk)])
+        record_together([(item.ledger, ZENDESK_TICKET_JOB, f"{job.id}:{index}") for index, item in enumerate(chunk)])
         status = self._wait(job.id)
         results = {getattr(r, "index", None): r for r in status.results or []}
         out, created = {}, []
@@ -145,7 +144,7 @@ class BulkTickets:
             result = results.get(index)
             ticket_id = getattr(result, "id", None)
             if ticket_id:
-                created.append((item.ledger, LEDGER_TICKET, str(ticket_id)))
+                created.append((item.ledger, ZENDESK_TICKET, str(ticket_id)))
                 out[item.key] = ticket_id
             elif result is not None:  # Zendesk refused this ticket alone: its code only, never details
                 out[item.key] = PermanentError(f"Zendesk ticket bulk create refused this ticket: "
