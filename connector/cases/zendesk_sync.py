@@ -11,9 +11,9 @@ import logging
 from connector.cases.shared import batch_limit, case_snapshot_for, finish_cases, skip_unconnected
 from connector.domain import profile
 from connector.jobs.queue import ClaimedJob, enqueue
+from connector.ports.batches import TicketOpen
 from connector.ports.errors import SyncError
 from connector.ports.keys import ZENDESK_REPLY, ledger_scope
-from connector.providers.zendesk.bulk import TicketOpen
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case
 from connector.store.snapshots import DbLedger, earlier_scores

@@ -6,10 +6,11 @@ import pytest
 import responses
 from responses import matchers
 
+from connector.ports.batches import TicketOpen
 from connector.ports.errors import PermanentError, RetryableError
-from connector.providers.zendesk import ZendeskAdapter
 from connector.ports.keys import ZENDESK_TICKET, ZENDESK_TICKET_JOB
-from connector.providers.zendesk.bulk import MIN_BULK, TicketOpen
+from connector.providers.zendesk import ZendeskAdapter
+from connector.providers.zendesk.bulk import MIN_BULK
 from tests.zendesk.conftest import MemoryLedger
 
 ORIGIN = "https://acme.zendesk.com"
