@@ -5,11 +5,11 @@ customer's words, owner, Zendesk link); critical cases (severity or value)
 also post to the team chat. Both are jobs, so an outage delays them only.
 Notes are written in groups (one batch create for every due note of a tenant).
 """
+from connector.jobs.queue import ClaimedJob
+from connector.ports.batches import CaseWrite
 from connector.ports.errors import RetryableError
 from connector.ports.keys import CHAT_NEW_CASE, ledger_scope
-from connector.jobs.queue import ClaimedJob
 from connector.providers.chat import messages
-from connector.providers.hubspot.batch import CaseWrite
 from connector.store.db import reading, transaction
 from connector.store.models import Case
 from connector.store.snapshots import DbLedger

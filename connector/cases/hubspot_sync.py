@@ -4,15 +4,15 @@ The worker claims a group (``queue.claim_group``: whatever is already due, so a 
 answer goes alone at once) and hands it here; under a backlog one upsert carries up
 to BATCH_LIMIT contacts and one task batch up to BATCH_LIMIT tasks of several cases.
 Each job is settled on its own: the served ones commit, a failed item fails only its
-job (see ``providers.hubspot.batch``). Safe to run again: contacts are upserted by
+job (see ``providers.hubspot.chunks``). Safe to run again: contacts are upserted by
 e-mail, tasks and notes go through the case's ledger and natural keys.
 """
 import logging
 
 from connector.jobs.queue import ClaimedJob, complete
 from connector.infra.slices import in_slices
+from connector.ports.batches import CaseWrite, ContactWrite, TicketLink
 from connector.ports.keys import ledger_scope
-from connector.providers.hubspot.batch import CaseWrite, ContactWrite
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case
 from connector.store.snapshots import DbLedger, answer_snapshot
@@ -67,8 +67,8 @@ def hubspot_link_tickets(rt, jobs: list[ClaimedJob]) -> dict:
     with reading(rt.sessions) as session:
         cases = {job.id: session.get(Case, job.ref_id) for job in jobs}
     # Per contact the newest case's (then the newest follow-up's) ticket wins.
-    links = [(job.id, c.hubspot_contact_id, rt.zendesk.ticket_url(c.zendesk_ticket_id), (c.id, c.zendesk_ticket_id))
-             for job in jobs for c in [cases[job.id]]]
+    links = [TicketLink(job.id, c.hubspot_contact_id, rt.zendesk.ticket_url(c.zendesk_ticket_id),
+                        (c.id, c.zendesk_ticket_id)) for job in jobs for c in [cases[job.id]]]
     results = rt.hubspot.set_ticket_urls(links, batch_limit(rt))
     failures = {job.id: results[job.id] for job in jobs if isinstance(results[job.id], Exception)}
     for part in in_slices(sorted((job for job in jobs if job.id not in failures), key=lambda j: j.ref_id),

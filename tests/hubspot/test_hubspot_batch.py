@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from connector.ports.errors import PermanentError, RetryableError
+from connector.ports.batches import CaseWrite, ContactWrite
 from connector.ports.keys import HUBSPOT_NOTE, HUBSPOT_TASK
-from connector.providers.hubspot.batch import CaseWrite, ContactWrite
 
 from hubspot_helpers import SUBMITTED, MemoryLedger, make_answer, make_case
 

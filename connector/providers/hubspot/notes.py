@@ -1,48 +1,41 @@
-"""Ticket links and case notes of several cases in few HubSpot calls (see ``batch``)."""
+"""The rep's alert on each contact's timeline, once per case, for several cases per call.
+
+Same idempotency as tasks: the ledger (``hubspot.case_note``), and on a retry the
+contact's notes searched for the case's reference (``Ref: recovery-<id>-opened``).
+"""
 import html
 import logging
 
+from connector.ports.batches import CaseWrite, Outcomes
 from connector.ports.errors import RetryableError, SyncError
 from connector.ports.keys import HUBSPOT_NOTE, note_marker, note_reference
-from connector.providers.ledgers import read_together, record_together
-from connector.providers.hubspot.batch import NOTE_TO_CONTACT, CaseWrite, in_chunks, rejected
+from connector.providers.hubspot.chunks import ByTrace, Input, in_chunks, rejected
+from connector.providers.hubspot.client import HubSpotClient
+from connector.providers.hubspot.lookups import Lookups
 from connector.providers.hubspot.properties import hs_datetime
+from connector.providers.ledgers import read_together, record_together
 
 log = logging.getLogger(__name__)
 
+NOTE_TO_CONTACT = 202  # HUBSPOT_DEFINED note -> contact
 
-class LinkAndNoteWrites:
-    """Mixed into ``HubSpotAdapter`` beside ``BatchWrites``."""
 
-    def set_ticket_urls(self, links: list[tuple], limit: int) -> dict:
-        """``links``: (key, contact id, ticket URL, order); per contact the highest order wins."""
-        self.ensure_schema()
-        name, newest = self.mapping.name("recovery_zendesk_ticket_url"), {}
-        for link in links:
-            if link[1] not in newest or link[3] > newest[link[1]][3]:
-                newest[link[1]] = link
-        inputs = [{"id": str(contact_id), "objectWriteTraceId": str(contact_id), "properties": {name: url}}
-                  for contact_id, (_, _, url, _) in newest.items()]
+class NoteWrites:
+    def __init__(self, client: HubSpotClient, lookups: Lookups):
+        self.client = client
+        self.lookups = lookups
 
-        def send(chunk):
-            response = self.client.call("contact batch update", self.client.contacts_batch.update, {"inputs": chunk})
-            found = {str(c.id) for c in response.results or []}
-            log.info("hubspot set the ticket link on %d contacts in one call", len(found))
-            return {i["id"]: None if i["id"] in found else
-                    RetryableError("HubSpot contact batch update: no result for this contact") for i in chunk}
-
-        by_contact = in_chunks(inputs, limit, send, idempotent=True)  # setting a property again is harmless
-        return {key: by_contact[str(contact_id)] for key, contact_id, _, _ in links}
-
-    def add_case_notes(self, writes: list[CaseWrite], limit: int) -> dict:
+    def add_case_notes(self, writes: list[CaseWrite], limit: int) -> Outcomes[str]:
         """The rep's alert on each contact's timeline, once per case: {key: note id or error}."""
-        out, inputs, by_trace = {}, [], {}
-        for write, known in zip(writes, read_together([w.ledger for w in writes], [HUBSPOT_NOTE])):
+        out: Outcomes[str] = {}
+        inputs: list[Input] = []
+        by_trace: dict[str, CaseWrite] = {}
+        for write, known in zip(writes, read_together([w.ledger for w in writes], [HUBSPOT_NOTE]), strict=True):
             case, recorded = write.case, known.get(HUBSPOT_NOTE)
             try:
                 found = recorded or (None if write.first_attempt else
-                                     self._find_note(write.contact_id, note_reference(case.case_id)))
-                owner_id = None if found else self.resolve_owner(case.hubspot_owner or case.owner)
+                                     self.lookups.note(write.contact_id, note_reference(case.case_id)))
+                owner_id = None if found else self.lookups.owner_id(case.hubspot_owner or case.owner)
             except SyncError as exc:
                 out[write.key] = exc
                 continue
@@ -61,7 +54,7 @@ class LinkAndNoteWrites:
                  "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": NOTE_TO_CONTACT}]}]})
             by_trace[marker] = write
 
-        def send(chunk):
+        def send(chunk: list[Input]) -> ByTrace:
             secrets = [v for i in chunk for v in (by_trace[i["objectWriteTraceId"]].case.answer.customer_email,
                                                   by_trace[i["objectWriteTraceId"]].case.answer.comment)]
             response = self.client.call("note batch create", self.client.notes_batch.create, {"inputs": chunk},
