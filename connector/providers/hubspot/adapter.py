@@ -12,7 +12,7 @@ cases per call; the one-case methods here are that code with a batch of one, so 
 paths behave alike.
 """
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from connector.ports.batches import CaseWrite, ContactWrite, Outcomes, TicketLink
@@ -67,7 +67,7 @@ class HubSpotAdapter:
         return self._lookups.owner_id(owner)
 
     # -- contacts ------------------------------------------------------------
-    def upsert_contacts(self, writes: list[ContactWrite], limit: int) -> Outcomes[str]:
+    def upsert_contacts(self, writes: Sequence[ContactWrite], limit: int) -> Outcomes[str]:
         return self._contacts.upsert_contacts(writes, limit)
 
     def upsert_contact(self, answer: AnswerSnapshot, case: CaseSnapshot | None = None,
@@ -75,7 +75,7 @@ class HubSpotAdapter:
         """Create or update the contact (by e-mail); return its HubSpot id."""
         return _one(self.upsert_contacts([ContactWrite(answer.answer_id, answer, case, ticket_url)], 1))
 
-    def set_ticket_urls(self, links: list[TicketLink], limit: int) -> Outcomes[None]:
+    def set_ticket_urls(self, links: Sequence[TicketLink], limit: int) -> Outcomes[None]:
         return self._contacts.set_ticket_urls(links, limit)
 
     def set_ticket_url(self, contact_id: str, url: str) -> None:
@@ -110,7 +110,7 @@ class HubSpotAdapter:
             return None
 
     # -- tasks and notes -------------------------------------------------------
-    def create_case_tasks(self, writes: list[CaseWrite], limit: int) -> Outcomes[StageTasks]:
+    def create_case_tasks(self, writes: Sequence[CaseWrite], limit: int) -> Outcomes[StageTasks]:
         return self._tasks.create_case_tasks(writes, limit)
 
     def create_stage_tasks(self, case: CaseSnapshot, contact_id: str, ledger: EffectLedger,
@@ -125,7 +125,7 @@ class HubSpotAdapter:
                          {"properties": {"hs_task_status": "COMPLETED"}})
         log.info("hubspot task %s completed", task_id)
 
-    def add_case_notes(self, writes: list[CaseWrite], limit: int) -> Outcomes[str]:
+    def add_case_notes(self, writes: Sequence[CaseWrite], limit: int) -> Outcomes[str]:
         return self._notes.add_case_notes(writes, limit)
 
     def add_case_note(self, case: CaseSnapshot, contact_id: str, text: str, ledger: EffectLedger,

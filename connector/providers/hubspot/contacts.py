@@ -6,6 +6,7 @@ Both calls are idempotent (an upsert by e-mail, setting a property again), so a 
 narrows the chunk down to the failing input (see ``chunks``).
 """
 import logging
+from collections.abc import Sequence
 
 from connector.ports.batches import ContactWrite, Outcomes, TicketLink
 from connector.ports.errors import RetryableError
@@ -24,7 +25,7 @@ class ContactWrites:
         self.mapping = mapping
         self.schema = schema
 
-    def upsert_contacts(self, writes: list[ContactWrite], limit: int) -> Outcomes[str]:
+    def upsert_contacts(self, writes: Sequence[ContactWrite], limit: int) -> Outcomes[str]:
         """Contact id (or the error) per write; one input per e-mail, the newest answer's."""
         self.schema.ensure()
         newest: dict[str, ContactWrite] = {}
@@ -55,7 +56,7 @@ class ContactWrites:
         by_trace = in_chunks(inputs, limit, send, idempotent=True)  # an upsert by e-mail
         return {w.key: by_trace[trace_of[w.answer.customer_email.lower()]] for w in writes}
 
-    def set_ticket_urls(self, links: list[TicketLink], limit: int) -> Outcomes[None]:
+    def set_ticket_urls(self, links: Sequence[TicketLink], limit: int) -> Outcomes[None]:
         """The ticket URL on each link's contact; per contact the highest ``order`` wins."""
         self.schema.ensure()
         name = self.mapping.name("recovery_zendesk_ticket_url")

@@ -5,6 +5,7 @@ contact's notes searched for the case's reference (``Ref: recovery-<id>-opened``
 """
 import html
 import logging
+from collections.abc import Sequence
 
 from connector.ports.batches import CaseWrite, Outcomes
 from connector.ports.errors import RetryableError, SyncError
@@ -25,7 +26,7 @@ class NoteWrites:
         self.client = client
         self.lookups = lookups
 
-    def add_case_notes(self, writes: list[CaseWrite], limit: int) -> Outcomes[str]:
+    def add_case_notes(self, writes: Sequence[CaseWrite], limit: int) -> Outcomes[str]:
         """The rep's alert on each contact's timeline, once per case: {key: note id or error}."""
         out: Outcomes[str] = {}
         inputs: list[Input] = []

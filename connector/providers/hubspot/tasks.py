@@ -7,7 +7,7 @@ natural key) or the key in the task body, never by position: HubSpot does not pr
 the order.
 """
 import logging
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 
 from connector.ports.batches import CaseWrite, Outcomes
 from connector.ports.errors import RetryableError, SyncError
@@ -30,7 +30,7 @@ class TaskWrites:
         self.mapping = mapping
         self.lookups = lookups
 
-    def create_case_tasks(self, writes: list[CaseWrite], limit: int) -> Outcomes[StageTasks]:
+    def create_case_tasks(self, writes: Sequence[CaseWrite], limit: int) -> Outcomes[StageTasks]:
         """Every stage's task of every case; {key: {stage: task id}} or the case's error."""
         done: dict[Hashable, StageTasks] = {}
         errors: dict[Hashable, Exception] = {}

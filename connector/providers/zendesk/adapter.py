@@ -86,7 +86,7 @@ class ZendeskAdapter:
                     type="ticket", requester=email, created_after=since))
         return self._history[key]
 
-    def open_tickets(self, items: list[TicketOpen], limit: int) -> Outcomes[int]:
+    def open_tickets(self, items: Sequence[TicketOpen], limit: int) -> Outcomes[int]:
         """The recovery ticket of every case: {key: ticket id or the case's error} (see ``bulk``)."""
         return self._bulk.open_tickets(items, limit)
 

@@ -21,7 +21,7 @@ hands the cases back (retryable): their next try polls the recorded job.
 """
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from zenpy import Zenpy
@@ -55,7 +55,7 @@ class BulkTickets:
         self.sleep: Callable[[float], None] = time.sleep
         self.monotonic: Callable[[], float] = time.monotonic
 
-    def open_tickets(self, items: list[TicketOpen], limit: int) -> Outcomes[int]:
+    def open_tickets(self, items: Sequence[TicketOpen], limit: int) -> Outcomes[int]:
         """The recovery ticket of every case: {key: ticket id or the case's error}."""
         out: Outcomes[int] = {}
         todo: list[TicketOpen] = []
