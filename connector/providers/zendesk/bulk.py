@@ -43,6 +43,8 @@ FIRST_POLL = 0.5      # seconds before the first look at a job; then doubling up
 MAX_POLL = 5.0
 POLL_DEADLINE = 60.0
 
+JobResults = dict[int, int]  # a finished bulk job: index in its request -> the new ticket's id
+
 
 class BulkTickets:
     """Opens the recovery tickets of several cases; single creates go through ``writer``."""
@@ -59,7 +61,7 @@ class BulkTickets:
         """The recovery ticket of every case: {key: ticket id or the case's error}."""
         out: Outcomes[int] = {}
         todo: list[TicketOpen] = []
-        jobs: dict[str, dict[int, int] | None] = {}
+        jobs: dict[str, JobResults | None] = {}  # polled once per group, whichever case names it
         recorded = read_together([item.ledger for item in items], [ZENDESK_TICKET, ZENDESK_TICKET_JOB])
         for item, known in zip(items, recorded, strict=True):
             try:
@@ -87,8 +89,7 @@ class BulkTickets:
                 break
         return out
 
-    def _known_ticket(self, item: TicketOpen, known: dict[str, str], jobs: dict[str, dict[int, int] | None]) \
-            -> int | None:
+    def _known_ticket(self, item: TicketOpen, known: dict[str, str], jobs: dict[str, JobResults | None]) -> int | None:
         """``known``: the case's ledger entries (read for the whole group at once)."""
         if known.get(ZENDESK_TICKET) is not None:
             return int(known[ZENDESK_TICKET])
@@ -109,7 +110,7 @@ class BulkTickets:
             item.ledger.record(ZENDESK_TICKET, str(ticket_id))
         return ticket_id
 
-    def _job_results(self, job_id: str) -> dict[int, int] | None:
+    def _job_results(self, job_id: str) -> JobResults | None:
         """{index: ticket id} of a finished job; None when it is gone; retryable while it runs."""
         try:
             with zendesk_errors("job status"):
