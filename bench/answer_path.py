@@ -38,6 +38,7 @@ import grimp  # noqa: E402
 from connector.config import DEFAULTS  # noqa: E402
 from connector.domain.routing import load_routing  # noqa: E402
 from connector.jobs.worker import Worker  # noqa: E402
+from connector.ports.keys import ticket_external_id  # noqa: E402
 from connector.sandbox.hubspot import create_hubspot_standin  # noqa: E402
 from connector.sandbox.server import BackgroundServer  # noqa: E402
 from connector.sandbox.zendesk import create_zendesk_standin  # noqa: E402
@@ -132,7 +133,7 @@ def landed(client, zendesk, hubspot, case_id: int, email: str) -> bool:
         raise RuntimeError(f"dead jobs: {jobs['dead']}")
     contact = hubspot.contact_by_email(email)
     tasks = [t for t in hubspot.tasks.values() if contact and contact["id"] in t["associations"].get("contacts", [])]
-    ticket = any(t.get("external_id") == f"recovery-{case_id}" for t in zendesk.tickets.values())
+    ticket = any(t.get("external_id") == ticket_external_id(case_id) for t in zendesk.tickets.values())
     synced = client.get(f"/api/cases/{case_id}", headers=ADMIN).json["sync_status"] == "synced"
     return not jobs["queued"] and not jobs["running"] and synced and ticket and len(tasks) > 0
 

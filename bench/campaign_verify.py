@@ -4,16 +4,16 @@ the campaign benchmark (bench/campaign.py) and the fault suite (tests/e2e/campai
 The HubSpot property names come from the connector's mapping (``mappings/hubspot.json``),
 the stage keys from the REACT protocol: nothing here re-declares them.
 """
-import re
 from collections import Counter
 from functools import lru_cache
 
 from connector.domain.react import STAGE_KEYS
+from connector.ports.keys import NOTE_REFERENCE_PATTERN, TASK_KEY_PATTERN, external_id_pattern, ticket_external_id
 from connector.providers.hubspot.mapping import load_hubspot_mapping
 
-TASK_KEY = re.compile(r"recovery-(\d+)-([a-z0-9_]+)")   # in a task's body: its case and stage
-NOTE_KEY = re.compile(r"Ref: recovery-(\d+)-opened")    # in the case's note
-EXTERNAL_ID = re.compile(r"^recovery-(\d+)$")            # a ticket's external_id: its case
+TASK_KEY = TASK_KEY_PATTERN            # in a task's body: its case and stage
+NOTE_KEY = NOTE_REFERENCE_PATTERN      # in the case's note
+EXTERNAL_ID = external_id_pattern(followups=False)  # a ticket's external_id: its case
 # Contact properties the benchmark checks, by logical key (the mapping names them in HubSpot).
 CONTACT_FACTS = ("nps_last_score", "recovery_incident_open", "recovery_zendesk_ticket_url")
 
@@ -49,7 +49,7 @@ def verify_standins(summary: dict, campaign: list, case_of: dict[int, int]) -> d
     ``standin_records``); ``campaign``: the answers sent (``index``, ``email``, ``score``)."""
     case_ids = set(case_of.values())
     tickets = summary["tickets"]
-    per_case_tickets = Counter(tickets.get(f"recovery-{c}", 0) for c in case_ids)
+    per_case_tickets = Counter(tickets.get(ticket_external_id(c), 0) for c in case_ids)
     stray_tickets = sum(n for ext, n in tickets.items()
                         if not (ext and EXTERNAL_ID.match(ext) and int(EXTERNAL_ID.match(ext)[1]) in case_ids))
     contacts = summary["contacts"]

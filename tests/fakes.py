@@ -6,6 +6,7 @@ runner's retry, dead-letter and idempotency rules can be tested without HTTP.
 import threading
 
 from connector.ports.errors import PermanentError, RetryableError
+from connector.ports.keys import HUBSPOT_NOTE, ZENDESK_TICKET, followup_key, hubspot_task_key, task_natural_key
 
 
 class _Failing:
@@ -37,18 +38,19 @@ class FakeZendesk(_Failing):
         return self.history.get(email, 0)
 
     def open_ticket(self, case, ledger, first_attempt):
-        known = ledger.get("zendesk.ticket")
+        known = ledger.get(ZENDESK_TICKET)
         if known:
             return int(known)
         self._maybe_fail()
         with self.lock:
             for ticket_id, ticket in self.tickets.items():
-                if ticket["external_id"] == f"recovery-{case.case_id}":
-                    ledger.record("zendesk.ticket", str(ticket_id))
+                if ticket["external_id"] == self.mapping.ticket_external_id(case.case_id):
+                    ledger.record(ZENDESK_TICKET, str(ticket_id))
                     return ticket_id
             ticket_id = len(self.tickets) + 1
-            self.tickets[ticket_id] = {"external_id": f"recovery-{case.case_id}", "priority": case.priority}
-        ledger.record("zendesk.ticket", str(ticket_id))
+            self.tickets[ticket_id] = {"external_id": self.mapping.ticket_external_id(case.case_id),
+                                       "priority": case.priority}
+        ledger.record(ZENDESK_TICKET, str(ticket_id))
         return ticket_id
 
     def open_tickets(self, items, limit):
@@ -64,7 +66,7 @@ class FakeZendesk(_Failing):
         return f"https://fake.zendesk.test/agent/tickets/{ticket_id}"
 
     def open_followup(self, case, number, ledger, first_attempt):
-        key = f"zendesk.followup.{number}"
+        key = followup_key(number)
         if ledger.get(key):
             return int(ledger.get(key))
         self._maybe_fail()
@@ -115,11 +117,11 @@ class FakeHubSpot(_Failing):
     def create_stage_tasks(self, case, contact_id, ledger, first_attempt):
         created = {}
         for stage in case.stages:
-            key = f"hubspot.task.{stage.key}"
+            key = hubspot_task_key(stage.key)
             if ledger.get(key):
                 continue
             self._maybe_fail()
-            natural = f"recovery-{case.case_id}-{stage.key}"
+            natural = task_natural_key(case.case_id, stage.key)
             with self.lock:
                 if natural not in self.tasks:
                     self.tasks[natural] = {"contact": contact_id, "due": stage.due_at}
@@ -128,11 +130,11 @@ class FakeHubSpot(_Failing):
         return created
 
     def add_case_note(self, case, contact_id, text, ledger, first_attempt):
-        if ledger.get("hubspot.case_note"):
-            return ledger.get("hubspot.case_note")
+        if ledger.get(HUBSPOT_NOTE):
+            return ledger.get(HUBSPOT_NOTE)
         self._maybe_fail()
         self.notes.append({"contact": contact_id, "text": text})
-        ledger.record("hubspot.case_note", str(len(self.notes)))
+        ledger.record(HUBSPOT_NOTE, str(len(self.notes)))
         return str(len(self.notes))
 
     # -- batches: the same effects one item at a time, each item failing on its own --------

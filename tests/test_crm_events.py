@@ -4,6 +4,8 @@ import json
 import pytest
 from sqlalchemy import select
 
+from connector.ports.keys import (followup_external_id, hubspot_task_key, ledger_scope, task_natural_key,
+                                  ticket_external_id)
 from connector.store.db import transaction
 from connector.store.models import Answer, Case, Job, SideEffect
 from connector.store.snapshots import DbLedger
@@ -32,7 +34,7 @@ def stage_status(client, admin_headers, case_id):
 
 def test_zendesk_done_tag_completes_the_stage_and_updates_hubspot(client, admin_headers, synced_case,
                                                                    frozen_runtime, fake_zendesk, fake_hubspot):
-    event = zendesk_event("tags_changed", 1, f"recovery-{synced_case}", tags_added=["recovery_done_recognition"])
+    event = zendesk_event("tags_changed", 1, ticket_external_id(synced_case), tags_added=["recovery_done_recognition"])
     response = post_zendesk_event(client, event)
     assert response.status_code == 200 and response.get_json()["status"] == "accepted"
     assert stage_status(client, admin_headers, synced_case)["recognition"] == "done"
@@ -50,7 +52,7 @@ def frozen_runtime_case_due(rt, case_id, key):
 
 
 def test_replayed_zendesk_event_changes_nothing_more(client, synced_case, frozen_runtime, fake_zendesk):
-    event = zendesk_event("tags_changed", 1, f"recovery-{synced_case}", tags_added=["recovery_done_recognition"])
+    event = zendesk_event("tags_changed", 1, ticket_external_id(synced_case), tags_added=["recovery_done_recognition"])
     post_zendesk_event(client, event)
     again = post_zendesk_event(client, event)
     assert again.status_code == 200 and "none new" in again.get_json()["detail"]
@@ -60,13 +62,13 @@ def test_replayed_zendesk_event_changes_nothing_more(client, synced_case, frozen
 
 def test_hubspot_task_completion_completes_the_stage_and_updates_zendesk(client, admin_headers, synced_case,
                                                                           frozen_runtime, fake_zendesk, fake_hubspot):
-    task_id = DbLedger(frozen_runtime.sessions, f"case:{synced_case}").get("hubspot.task.empathy")
+    task_id = DbLedger(frozen_runtime.sessions, ledger_scope(synced_case)).get(hubspot_task_key("empathy"))
     response = post_hubspot_events(client, [hubspot_task_completed("1") | {"objectId": 999},
                                             {"subscriptionType": "contact.creation", "objectId": 5}])
     assert response.get_json()["status"] == "ignored"
     # the fake's task ids are natural keys; HubSpot's are numbers: give the empathy task one
     with transaction(frozen_runtime.sessions) as session:
-        effect = session.scalar(select(SideEffect).where(SideEffect.key == "hubspot.task.empathy"))
+        effect = session.scalar(select(SideEffect).where(SideEffect.key == hubspot_task_key("empathy")))
         effect.external_id = "555"
     fake_hubspot.tasks["555"] = fake_hubspot.tasks.pop(task_id)
     response = post_hubspot_events(client, [hubspot_task_completed("555")])
@@ -79,7 +81,7 @@ def test_hubspot_task_completion_completes_the_stage_and_updates_zendesk(client,
 
 def test_solved_ticket_with_stages_ahead_moves_to_a_follow_up(client, admin_headers, synced_case,
                                                               frozen_runtime, fake_zendesk, fake_hubspot):
-    event = zendesk_event("status_changed", 1, f"recovery-{synced_case}", current="SOLVED", previous="OPEN")
+    event = zendesk_event("status_changed", 1, ticket_external_id(synced_case), current="SOLVED", previous="OPEN")
     assert post_zendesk_event(client, event).get_json()["detail"] == "follow-up ticket requested"
     assert post_zendesk_event(client, event).get_json()["detail"] == "no change"  # replay
     drain(frozen_runtime)
@@ -89,9 +91,9 @@ def test_solved_ticket_with_stages_ahead_moves_to_a_follow_up(client, admin_head
                                        "priority": "urgent", "follows": 1}
     assert fake_hubspot.contacts["marie@example.com"]["recovery_zendesk_ticket_url"].endswith("/tickets/2")
     # the follow-up solved in turn gets follow-up 2; the old ticket's events no longer count
-    old = zendesk_event("status_changed", 1, f"recovery-{synced_case}", current="CLOSED")
+    old = zendesk_event("status_changed", 1, ticket_external_id(synced_case), current="CLOSED")
     assert post_zendesk_event(client, old).get_json()["detail"] == "no change"
-    newer = zendesk_event("status_changed", 2, f"recovery-{synced_case}-followup-1", current="SOLVED")
+    newer = zendesk_event("status_changed", 2, followup_external_id(synced_case, 1), current="SOLVED")
     assert post_zendesk_event(client, newer).get_json()["detail"] == "follow-up ticket requested"
     drain(frozen_runtime)
     assert fake_zendesk.tickets[3]["external_id"] == f"recovery-{synced_case}-followup-2"
@@ -157,9 +159,9 @@ def test_public_base_url_is_the_uri_hubspot_signed(client, app, synced_case):
 
 def test_replayed_hubspot_delivery_changes_nothing_more(client, synced_case, frozen_runtime, fake_hubspot):
     with transaction(frozen_runtime.sessions) as session:
-        effect = session.scalar(select(SideEffect).where(SideEffect.key == "hubspot.task.action"))
+        effect = session.scalar(select(SideEffect).where(SideEffect.key == hubspot_task_key("action")))
         effect.external_id = "777"
-    fake_hubspot.tasks["777"] = fake_hubspot.tasks.pop(f"recovery-{synced_case}-action")
+    fake_hubspot.tasks["777"] = fake_hubspot.tasks.pop(task_natural_key(synced_case, "action"))
     delivery = [hubspot_task_completed("777", event_id=41)]
     assert post_hubspot_events(client, delivery).get_json()["detail"] == "1 handled, 0 ignored of 1 event(s)"
     with transaction(frozen_runtime.sessions) as session:

@@ -83,9 +83,10 @@ def test_sidebar_shows_the_case_and_completes_stages(ui, runtime, client, zaf):
 
 
 def test_sidebar_finds_the_case_from_an_earlier_ticket(ui, runtime, zaf):
+    from connector.ports.keys import followup_for_key, ledger_scope
     from connector.store.snapshots import DbLedger
     case_id = open_case(runtime, ui, ticket_id=9100)
-    DbLedger(runtime.sessions, f"case:{case_id}").record("zendesk.followup_for.9100", "9101")
+    DbLedger(runtime.sessions, ledger_scope(case_id)).record(followup_for_key(9100), "9101")
     with transaction(runtime.sessions) as session:
         session.get(Case, case_id).zendesk_ticket_id = 9101
     headers = {"X-Recovery-Session": _session(ui, zaf)}

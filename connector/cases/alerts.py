@@ -14,10 +14,11 @@ from connector.cases.shared import (
     row,
 )
 from connector.jobs.queue import ClaimedJob
+from connector.ports.batches import CaseWrite
 from connector.ports.errors import RetryableError
+from connector.ports.keys import CHAT_NEW_CASE, ledger_scope
 from connector.ports.snapshots import CaseSnapshot
 from connector.providers.chat import messages
-from connector.providers.hubspot.batch import CaseWrite
 from connector.store.db import reading, transaction
 from connector.store.models import Case
 from connector.store.snapshots import DbLedger
@@ -36,7 +37,7 @@ def hubspot_case_notes(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
         snapshots = {job.id: case_snapshot_for(rt, session, row(session, Case, job.ref_id)) for job in jobs}
     waiting = {job.id: RetryableError("waiting for the initial sync (HubSpot contact)")
                for job in jobs if snapshots[job.id].hubspot_contact_id is None}
-    writes = [CaseWrite(job.id, s, str(s.hubspot_contact_id), DbLedger(rt.sessions, f"case:{job.ref_id}"), job.fresh,
+    writes = [CaseWrite(job.id, s, str(s.hubspot_contact_id), DbLedger(rt.sessions, ledger_scope(job.ref_id)), job.fresh,
                         messages.new_case(s)) for job in jobs if job.id not in waiting for s in [snapshots[job.id]]]
     results = {**connected(rt.hubspot).add_case_notes(writes, batch_limit(rt)), **waiting}
     return complete_served(rt, jobs, results)
@@ -50,11 +51,11 @@ def chat_new_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Excepti
         if rt.chat is None:
             results[job.id] = None
             continue
-        ledger = DbLedger(rt.sessions, f"case:{job.ref_id}")
+        ledger = DbLedger(rt.sessions, ledger_scope(job.ref_id))
         try:
-            if not ledger.get("chat.new_case"):
+            if not ledger.get(CHAT_NEW_CASE):
                 connected(rt.chat).post(messages.new_case(_snapshot(rt, job)))
-                ledger.record("chat.new_case", "posted")
+                ledger.record(CHAT_NEW_CASE, "posted")
             results[job.id] = None
         except Exception as exc:  # noqa: BLE001 - this alert alone is retried (the worker types it)
             results[job.id] = exc

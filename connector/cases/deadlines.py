@@ -17,6 +17,14 @@ from connector.cases.shared import case_snapshot_for, connected, row
 from connector.domain.outcome import escalate
 from connector.jobs.queue import ClaimedJob, enqueue, finish
 from connector.ports.errors import RetryableError
+from connector.ports.keys import (
+    CHAT_OVERDUE,
+    HUBSPOT_OVERDUE,
+    ZENDESK_OVERDUE,
+    chat_overdue_key,
+    ledger_scope,
+    zendesk_overdue_key,
+)
 from connector.ports.snapshots import CaseSnapshot, StageSnapshot
 from connector.providers.chat import messages
 from connector.store.db import transaction
@@ -56,33 +64,33 @@ def _overdue_not_yet(rt: CaseContext, job: ClaimedJob,
     with transaction(rt.sessions) as session:
         case = row(session, Case, job.ref_id)
         snapshot = case_snapshot_for(rt, session, case)
-    ledger = DbLedger(rt.sessions, f"case:{job.ref_id}")
+    ledger = DbLedger(rt.sessions, ledger_scope(job.ref_id))
     late = [s for s in snapshot.stages if s.status == "overdue" and not ledger.get(ledger_prefix + s.key)]
     return snapshot, ledger, late
 
 
 
 def zendesk_escalate(rt: CaseContext, job: ClaimedJob) -> None:
-    snapshot, ledger, late = _overdue_not_yet(rt, job, "zendesk.overdue.")
+    snapshot, ledger, late = _overdue_not_yet(rt, job, ZENDESK_OVERDUE)
     if snapshot.zendesk_ticket_id is None:
         raise RetryableError("waiting for the initial sync (Zendesk ticket)")
     note = "\n".join(f"Overdue: {s.title} ({s.key}) was due {s.due_at:%Y-%m-%d %H:%M} UTC. "
                      f"Owner: {snapshot.owner or 'unassigned'}. Priority raised to {snapshot.priority}." for s in late)
     connected(rt.zendesk).update_ticket(snapshot.zendesk_ticket_id, priority=snapshot.priority, note=note or None)
     for stage in late:
-        ledger.record(f"zendesk.overdue.{stage.key}", str(snapshot.zendesk_ticket_id))
+        ledger.record(zendesk_overdue_key(stage.key), str(snapshot.zendesk_ticket_id))
     finish(rt, job)
 
 
 def hubspot_escalate(rt: CaseContext, job: ClaimedJob) -> None:
-    snapshot, _, _ = _overdue_not_yet(rt, job, "hubspot.overdue.")
+    snapshot, _, _ = _overdue_not_yet(rt, job, HUBSPOT_OVERDUE)
     connected(rt.hubspot).upsert_contact(snapshot.answer, snapshot, snapshot.zendesk_ticket_url)
     finish(rt, job)
 
 
 def chat_overdue(rt: CaseContext, job: ClaimedJob) -> None:
-    snapshot, ledger, late = _overdue_not_yet(rt, job, "chat.overdue.")
+    snapshot, ledger, late = _overdue_not_yet(rt, job, CHAT_OVERDUE)
     for stage in late:
         connected(rt.chat).post(messages.overdue(snapshot, stage))
-        ledger.record(f"chat.overdue.{stage.key}", "posted")
+        ledger.record(chat_overdue_key(stage.key), "posted")
     finish(rt, job)

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 from connector.cases.context import CaseContext
 from connector.cases.shared import case_snapshot_for, connected, row
 from connector.jobs.queue import ClaimedJob, complete, enqueue
+from connector.ports.keys import ZENDESK_FOLLOWUP_FOR, followup_for_key, ledger_scope
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.store.snapshots import DbLedger
 
 log = logging.getLogger(__name__)
-FOR_TICKET = "zendesk.followup_for."
 
 
 def request_followup(session: Session, case: Case, closed_ticket_id: int) -> bool:
@@ -34,12 +34,12 @@ def zendesk_followup(rt: CaseContext, job: ClaimedJob) -> None:
         case = row(session, Case, job.ref_id)
         closed_id = case.zendesk_ticket_id
         snapshot = case_snapshot_for(rt, session, case)
-    ledger = DbLedger(rt.sessions, f"case:{job.ref_id}")
-    new_id = ledger.get(f"{FOR_TICKET}{closed_id}")
+    ledger = DbLedger(rt.sessions, ledger_scope(job.ref_id))
+    new_id = ledger.get(followup_for_key(closed_id))
     if new_id is None:
-        number = len(ledger.keys(FOR_TICKET)) + 1  # stable across retries until recorded
-        new_id = connected(rt.zendesk).open_followup(snapshot, number, ledger, first_attempt=job.fresh)
-        ledger.record(f"{FOR_TICKET}{closed_id}", str(new_id))
+        number = len(ledger.keys(ZENDESK_FOLLOWUP_FOR)) + 1  # stable across retries until recorded
+        new_id = str(connected(rt.zendesk).open_followup(snapshot, number, ledger, first_attempt=job.fresh))
+        ledger.record(followup_for_key(closed_id), new_id)
     with transaction(rt.sessions) as session:
         case = row(session, Case, job.ref_id, lock=True)
         case.zendesk_ticket_id = int(new_id)

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from connector.cases.context import CaseContext
 from connector.cases.privacy import erase_contact
-from connector.cases.shared import row
 from connector.cases.stages import complete_stage
 from connector.inbound.crm_event_schemas import HubSpotBatchSchema
+from connector.ports.keys import HUBSPOT_TASK, case_id_of_scope, stage_of_task_key
 from connector.store.db import transaction
 from connector.store.models import Case, SideEffect
 
@@ -38,12 +38,11 @@ def _is_task_completion(event: dict) -> bool:
 
 def _complete_task(rt: CaseContext, session, task_id: str) -> bool:
     effects = session.scalars(select(SideEffect).where(
-        SideEffect.key.startswith("hubspot.task."), SideEffect.external_id == task_id)).all()
+        SideEffect.key.startswith(HUBSPOT_TASK), SideEffect.external_id == task_id)).all()
     for effect in effects:  # object ids are per portal: keep the one of this event's tenant
-        case = row(session, Case, int(effect.scope.split(":", 1)[1]))
+        case = session.get(Case, case_id_of_scope(effect.scope))
         if case is not None and case.tenant_id == rt.tenant_id:
-            key = effect.key.removeprefix("hubspot.task.")
-            return complete_stage(session, case, key, rt.clock(), source="hubspot")
+            return complete_stage(session, case, stage_of_task_key(effect.key), rt.clock(), source="hubspot")
     return False  # not one of this tenant's recovery tasks
 
 

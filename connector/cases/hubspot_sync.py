@@ -4,10 +4,11 @@ The worker claims a group (``queue.claim_group``: whatever is already due, so a 
 answer goes alone at once) and hands it here; under a backlog one upsert carries up
 to BATCH_LIMIT contacts and one task batch up to BATCH_LIMIT tasks of several cases.
 Each job is settled on its own: the served ones commit, a failed item fails only its
-job (see ``providers.hubspot.batch``). Safe to run again: contacts are upserted by
+job (see ``providers.hubspot.chunks``). Safe to run again: contacts are upserted by
 e-mail, tasks and notes go through the case's ledger and natural keys.
 """
 import logging
+from typing import cast
 
 from connector.cases.context import CaseContext
 from connector.cases.shared import (
@@ -22,7 +23,8 @@ from connector.cases.shared import (
 )
 from connector.infra.slices import in_slices
 from connector.jobs.queue import ClaimedJob, complete
-from connector.providers.hubspot.batch import CaseWrite, ContactWrite
+from connector.ports.batches import CaseWrite, ContactWrite, TicketLink
+from connector.ports.keys import ledger_scope
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case
 from connector.store.snapshots import DbLedger, answer_snapshot
@@ -55,9 +57,9 @@ def hubspot_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
             for job in part:
                 row(session, Case, job.ref_id).hubspot_contact_id = str(contacts[job.id])
     tasks = connected(rt.hubspot).create_case_tasks(
-        [CaseWrite(job.id, snapshots[job.id], str(contacts[job.id]), DbLedger(rt.sessions, f"case:{job.ref_id}"),
+        [CaseWrite(job.id, snapshots[job.id], str(contacts[job.id]), DbLedger(rt.sessions, ledger_scope(job.ref_id)),
                    job.fresh) for job in served], batch_limit(rt))
-    failures.update({job.id: tasks[job.id] for job in served if isinstance(tasks[job.id], Exception)})
+    failures.update({job.id: outcome for job in served if isinstance(outcome := tasks[job.id], Exception)})
 
     done = [job for job in served if job.id not in failures]
     finish_cases(rt, done, {job.id: {"hubspot_synced": True,
@@ -74,10 +76,12 @@ def hubspot_link_tickets(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, E
     with reading(rt.sessions) as session:
         cases = {job.id: row(session, Case, job.ref_id) for job in jobs}
     # Per contact the newest case's (then the newest follow-up's) ticket wins.
-    links = [(job.id, c.hubspot_contact_id, connected(rt.zendesk).ticket_url(c.zendesk_ticket_id), (c.id, c.zendesk_ticket_id))
-             for job in jobs for c in [cases[job.id]]]
+    # Enqueued once the contact and the ticket both exist (shared.when_both_synced, followup).
+    links = [TicketLink(job.id, cast(str, c.hubspot_contact_id),
+                        connected(rt.zendesk).ticket_url(cast(int, c.zendesk_ticket_id)),
+                        (c.id, cast(int, c.zendesk_ticket_id))) for job in jobs for c in [cases[job.id]]]
     results = connected(rt.hubspot).set_ticket_urls(links, batch_limit(rt))
-    failures = {job.id: results[job.id] for job in jobs if isinstance(results[job.id], Exception)}
+    failures = {job.id: outcome for job in jobs if isinstance(outcome := results[job.id], Exception)}
     for part in in_slices(sorted((job for job in jobs if job.id not in failures), key=lambda j: j.ref_id),
                           SETTLE_SLICE):
         with transaction(rt.sessions) as session:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from connector.cases.context import CaseContext
 from connector.cases.shared import case_snapshot_for, connected, require_synced, row
 from connector.jobs.queue import ClaimedJob, enqueue, finish
+from connector.ports.keys import hubspot_done_key, hubspot_task_key, ledger_scope, zendesk_done_key
 from connector.store.db import transaction
 from connector.store.models import Case, Stage
 from connector.store.snapshots import DbLedger
@@ -53,14 +54,14 @@ def zendesk_stage_update(rt: CaseContext, job: ClaimedJob) -> None:
         case = row(session, Case, job.ref_id)
         ticket_id = require_synced(case.zendesk_ticket_id, "Zendesk ticket")
         snapshot = case_snapshot_for(rt, session, case)
-    ledger = DbLedger(rt.sessions, f"case:{job.ref_id}")
-    newly_done = [s for s in snapshot.stages if s.status == "done" and not ledger.get(f"zendesk.done.{s.key}")]
+    ledger = DbLedger(rt.sessions, ledger_scope(job.ref_id))
+    newly_done = [s for s in snapshot.stages if s.status == "done" and not ledger.get(zendesk_done_key(s.key))]
     upcoming = snapshot.next_stage
     note = "\n".join(f"Stage done: {s.title} ({s.key}) at {s.completed_at:%Y-%m-%d %H:%M} UTC" for s in newly_done)
     connected(rt.zendesk).update_ticket(ticket_id, due_at=upcoming.due_at if upcoming else None,
                              tags_add=[connected(rt.zendesk).mapping.done_tag(s.key) for s in newly_done], note=note or None)
     for stage in newly_done:
-        ledger.record(f"zendesk.done.{stage.key}", str(ticket_id))
+        ledger.record(zendesk_done_key(stage.key), str(ticket_id))
     finish(rt, job)
 
 
@@ -70,12 +71,12 @@ def hubspot_stage_update(rt: CaseContext, job: ClaimedJob) -> None:
         case = row(session, Case, job.ref_id)
         contact_id = require_synced(case.hubspot_contact_id if case.hubspot_synced else None, "HubSpot tasks")
         snapshot = case_snapshot_for(rt, session, case)
-    ledger = DbLedger(rt.sessions, f"case:{job.ref_id}")
+    ledger = DbLedger(rt.sessions, ledger_scope(job.ref_id))
     for stage in snapshot.stages:
-        task_id = ledger.get(f"hubspot.task.{stage.key}")
-        if stage.status == "done" and task_id and not ledger.get(f"hubspot.done.{stage.key}"):
+        task_id = ledger.get(hubspot_task_key(stage.key))
+        if stage.status == "done" and task_id and not ledger.get(hubspot_done_key(stage.key)):
             connected(rt.hubspot).complete_task(task_id)
-            ledger.record(f"hubspot.done.{stage.key}", task_id)
+            ledger.record(hubspot_done_key(stage.key), task_id)
     connected(rt.hubspot).upsert_contact(snapshot.answer, snapshot, snapshot.zendesk_ticket_url)
     log.info("hubspot stage state updated case_id=%s contact_id=%s", job.ref_id, contact_id)
     finish(rt, job)

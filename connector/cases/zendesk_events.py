@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
 from connector.cases.followup import request_followup
-from connector.cases.shared import row
 from connector.cases.stages import complete_stage
 from connector.inbound.crm_event_schemas import (
     ZendeskEventSchema,
@@ -51,7 +50,7 @@ def _find_case(session: Session, mapping, detail: dict, tenant_id: str) -> Case 
     """The tenant's case of this ticket (ids are per Zendesk account: never another tenant's)."""
     case_id = mapping.case_id_of(detail.get("external_id")) if mapping else None
     if case_id is not None:
-        case = row(session, Case, case_id)
+        case = session.get(Case, case_id)
         return case if case is not None and case.tenant_id == tenant_id else None
     return session.scalar(select(Case).where(Case.tenant_id == tenant_id, Case.zendesk_ticket_id == detail["id"]))
 

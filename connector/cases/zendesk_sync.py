@@ -19,8 +19,9 @@ from connector.cases.shared import (
 )
 from connector.domain import profile
 from connector.jobs.queue import ClaimedJob, enqueue
+from connector.ports.batches import TicketOpen
 from connector.ports.errors import SyncError
-from connector.providers.zendesk.bulk import TicketOpen
+from connector.ports.keys import ZENDESK_REPLY, ledger_scope
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case
 from connector.store.snapshots import DbLedger, earlier_scores
@@ -36,24 +37,26 @@ def zendesk_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
     _refine_profiles(rt, [job.ref_id for job in jobs])
     with reading(rt.sessions) as session:
         snapshots = {job.id: case_snapshot_for(rt, session, row(session, Case, job.ref_id)) for job in jobs}
-    ledgers = {job.id: DbLedger(rt.sessions, f"case:{job.ref_id}") for job in jobs}
+    ledgers = {job.id: DbLedger(rt.sessions, ledger_scope(job.ref_id)) for job in jobs}
     opened = connected(rt.zendesk).open_tickets([TicketOpen(job.id, snapshots[job.id], ledgers[job.id], job.fresh)
                                       for job in jobs], batch_limit(rt))
     failures: dict[int, Exception] = {}
+    tickets: dict[int, int] = {}
     for job in jobs:
         ticket_id, snapshot, ledger = opened[job.id], snapshots[job.id], ledgers[job.id]
         try:
             if isinstance(ticket_id, Exception):
                 raise ticket_id
+            tickets[job.id] = ticket_id
             if rt.config.get("RECOGNITION_PUBLIC_REPLY") and snapshot.recognition_draft \
-                    and not ledger.get("zendesk.reply"):
+                    and not ledger.get(ZENDESK_REPLY):
                 connected(rt.zendesk).update_ticket(ticket_id, public_reply=snapshot.recognition_draft)
-                ledger.record("zendesk.reply", str(ticket_id))
+                ledger.record(ZENDESK_REPLY, str(ticket_id))
         except SyncError as exc:
             failures[job.id] = exc
 
     served = [job for job in jobs if job.id not in failures]
-    finish_cases(rt, served, {job.id: {"zendesk_ticket_id": int(opened[job.id]), "zendesk_synced": True}
+    finish_cases(rt, served, {job.id: {"zendesk_ticket_id": int(tickets[job.id]), "zendesk_synced": True}
                               for job in served})
     log.info("zendesk tickets ready for %d of %d cases", len(jobs) - len(failures), len(jobs))
     return failures

@@ -8,13 +8,20 @@ import time
 
 
 class SyncError(Exception):
-    """Base of every error raised while pushing a case to a vendor."""
+    """Base of every error raised while pushing a case to a vendor.
+
+    ``status`` is the vendor's HTTP status when there was one (None for a connection
+    failure or our own refusal): callers branch on it, e.g. 409 "exists", 404 "absent".
+    """
 
     retryable = True
+    retry_after: float | None
+    status: int | None
 
-    def __init__(self, message: str, *, retry_after: float | None = None):
+    def __init__(self, message: str, *, retry_after: float | None = None, status: int | None = None):
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
 
 
 class RetryableError(SyncError):

@@ -1,1 +1,1 @@
-"""One folder per vendor behind a common base (see ``base.py``)."""
+"""One folder per vendor; each adapter satisfies its port in ``connector.ports.vendors``."""

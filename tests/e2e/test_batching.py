@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from connector.jobs.worker import Worker
+from connector.ports.keys import HUBSPOT_TASK, ZENDESK_TICKET_JOB
 from connector.store.snapshots import DbLedger
 from tests.signing import answer_payload, just_now
 
@@ -103,7 +104,7 @@ def test_a_crash_between_the_vendors_answer_and_the_ledger_duplicates_nothing(co
     record_together = DbLedger.record_together
 
     def crashing_record_together(entries):
-        for kind in ("zendesk.ticket_job", "hubspot.task."):
+        for kind in (ZENDESK_TICKET_JOB, HUBSPOT_TASK):
             if kind not in crashed and any(key.startswith(kind) for _, key, _ in entries):
                 crashed.add(kind)
                 raise RuntimeError(f"worker died before recording {kind}")

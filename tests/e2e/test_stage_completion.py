@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from connector.ports.keys import ticket_external_id
 from tests.e2e.conftest import wait_until
 from tests.signing import answer_payload, just_now, hubspot_task_completed, post_hubspot_events, post_zendesk_event, zendesk_event
 
@@ -24,7 +25,8 @@ def test_completion_travels_both_ways(connector_factory, vendors):
     inbound = connector.app.test_client()
 
     # Zendesk -> connector -> HubSpot
-    event = zendesk_event("tags_changed", ticket_id, f"recovery-{case_id}", tags_added=["recovery_done_recognition"])
+    event = zendesk_event("tags_changed", ticket_id, ticket_external_id(case_id),
+                          tags_added=["recovery_done_recognition"])
     assert post_zendesk_event(inbound, event).status_code == 200
     stages = {s["key"]: s["status"] for s in connector.case(case_id)["stages"]}
     assert stages["recognition"] == "done"

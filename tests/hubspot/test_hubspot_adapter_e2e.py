@@ -5,8 +5,8 @@ import pytest
 
 from connector.domain.react import STAGE_KEYS
 from connector.ports.errors import PermanentError, RetryableError
+from connector.ports.keys import HUBSPOT_TASK
 from connector.providers.hubspot import HubSpotAdapter
-from connector.providers.hubspot.adapter import LEDGER_PREFIX
 from connector.providers.hubspot.properties import hs_datetime
 from connector.sandbox.hubspot import create_hubspot_standin
 
@@ -69,7 +69,7 @@ def test_create_stage_tasks_creates_eight_tasks(adapter, state):
     ledger = MemoryLedger()
     created = adapter.create_stage_tasks(case, contact_id, ledger, first_attempt=True)
     assert list(created) == list(STAGE_KEYS)
-    assert {LEDGER_PREFIX + k: v for k, v in created.items()} == ledger.entries
+    assert {HUBSPOT_TASK + k: v for k, v in created.items()} == ledger.entries
     assert state.calls.count("POST", "/crm/v3/objects/tasks/batch/create") == 1
     owner_id = next(o["id"] for o in state.owners.values() if o["email"] == "exec@example.com")
     for stage in case.stages:
@@ -99,7 +99,7 @@ def test_partial_ledger_creates_only_the_rest_in_one_batch(adapter, state):
     full = adapter.create_stage_tasks(case, contact_id, MemoryLedger(), first_attempt=True)
     for key in ("tracking_d30", "resurvey_d60"):       # lost in HubSpot (deleted by a user)
         del state.tasks[full[key]]
-    ledger = MemoryLedger({LEDGER_PREFIX + k: full[k] for k in STAGE_KEYS[:2]})
+    ledger = MemoryLedger({HUBSPOT_TASK + k: full[k] for k in STAGE_KEYS[:2]})
     result = adapter.create_stage_tasks(case, contact_id, ledger, first_attempt=False)
     assert len(tasks_of(state, contact_id)) == 8
     assert [result[k] for k in STAGE_KEYS[:6]] == [full[k] for k in STAGE_KEYS[:6]]

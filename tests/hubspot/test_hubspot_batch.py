@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from connector.ports.errors import PermanentError, RetryableError
-from connector.providers.hubspot.batch import LEDGER_NOTE, LEDGER_PREFIX, CaseWrite, ContactWrite
+from connector.ports.batches import CaseWrite, ContactWrite
+from connector.ports.keys import HUBSPOT_NOTE, HUBSPOT_TASK
 
 from hubspot_helpers import SUBMITTED, MemoryLedger, make_answer, make_case
 
@@ -104,8 +105,8 @@ def test_three_cases_tasks_in_one_call_each_recorded_in_its_own_ledger(adapter, 
     assert len(sent["inputs"]) == 24 and len(state.tasks) == 24
     for write in writes:
         assert len(result[write.key]) == 8
-        assert {k: v for k, v in write.ledger.entries.items() if k.startswith(LEDGER_PREFIX)} == \
-            {LEDGER_PREFIX + stage: task_id for stage, task_id in result[write.key].items()}
+        assert {k: v for k, v in write.ledger.entries.items() if k.startswith(HUBSPOT_TASK)} == \
+            {HUBSPOT_TASK + stage: task_id for stage, task_id in result[write.key].items()}
     assert [len(b["inputs"]) for b in bodies(state, "/crm/v3/objects/tasks/batch/create")] == [24]
 
 
@@ -133,7 +134,7 @@ def test_notes_of_several_cases_in_one_call_and_a_retry_finds_them(adapter, stat
     notes = adapter.add_case_notes(writes, 100)
     (sent,) = bodies(state, "/crm/v3/objects/notes/batch/create")
     assert [i["objectWriteTraceId"] for i in sent["inputs"]] == [f"recovery-{100 + i}-opened" for i in range(3)]
-    assert len(state.notes) == 3 and all(w.ledger.get(LEDGER_NOTE) == notes[w.key] for w in writes)
+    assert len(state.notes) == 3 and all(w.ledger.get(HUBSPOT_NOTE) == notes[w.key] for w in writes)
     retried = [CaseWrite(w.key, w.case, w.contact_id, MemoryLedger(), False, w.text) for w in writes]
     assert adapter.add_case_notes(retried, 100) == notes and len(state.notes) == 3
 

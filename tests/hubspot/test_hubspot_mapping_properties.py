@@ -7,8 +7,8 @@ import pytest
 from connector.domain.react import STAGE_KEYS, STAGES
 from connector.mappings import DEFAULT_MAPPINGS_DIR, MappingError
 from connector.providers.hubspot.mapping import load_hubspot_mapping
-from connector.providers.hubspot.properties import (contact_properties, keys_in, stage_tasks,
-                                                    task_key)
+from connector.ports.keys import task_keys_in, task_natural_key
+from connector.providers.hubspot.properties import contact_properties, stage_tasks
 
 from hubspot_helpers import SUBMITTED, make_answer, make_case
 
@@ -111,8 +111,8 @@ def test_stage_tasks_follow_the_protocol(mapping):
         assert props["hubspot_owner_id"] == "70000001"
         assert task["associations"] == [{"to": {"id": "1001"}, "types": [
             {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 204}]}]
-        assert task["objectWriteTraceId"] == task_key(42, stage.key)
-        assert keys_in(props["hs_task_body"]) == {task_key(42, stage.key)}
+        assert task["objectWriteTraceId"] == task_natural_key(42, stage.key)
+        assert task_keys_in(props["hs_task_body"]) == {task_natural_key(42, stage.key)}
         assert stage.ask.split(".")[0] in props["hs_task_body"]
     assert inputs[0]["properties"]["hs_task_status"] == "COMPLETED"
     assert {t["properties"]["hs_task_status"] for t in inputs[1:]} == {"NOT_STARTED"}
@@ -128,7 +128,7 @@ def test_stage_tasks_without_owner_and_priority_from_the_map(mapping):
 
 
 def test_natural_keys_are_matched_exactly():
-    assert keys_in("<p>Recovery ref: recovery-42-empathy</p>") == {"recovery-42-empathy"}
-    assert keys_in("recovery-420-empathy recovery-4-empathyx") == {"recovery-420-empathy", "recovery-4-empathyx"}
-    assert "recovery-42-empathy" not in keys_in("recovery-420-empathy")
-    assert keys_in(None) == set()
+    assert task_keys_in("<p>Recovery ref: recovery-42-empathy</p>") == {"recovery-42-empathy"}
+    assert task_keys_in("recovery-420-empathy recovery-4-empathyx") == {"recovery-420-empathy", "recovery-4-empathyx"}
+    assert "recovery-42-empathy" not in task_keys_in("recovery-420-empathy")
+    assert task_keys_in(None) == set()

@@ -79,12 +79,13 @@ def test_hubspot_events_of_an_installed_portal_complete_that_tenants_stage_only(
 
     from sqlalchemy import select
 
+    from connector.ports.keys import hubspot_task_key, ledger_scope
     from connector.store.models import SideEffect, Stage
 
     _, rt, ui, cases = setup
     with transaction(rt.sessions) as session:  # both tenants' recognition tasks got id 77 in their portals
         for case_id in cases.values():
-            session.add(SideEffect(scope=f"case:{case_id}", key="hubspot.task.recognition", external_id="77"))
+            session.add(SideEffect(scope=ledger_scope(case_id), key=hubspot_task_key("recognition"), external_id="77"))
     event = {"eventId": 1, "portalId": 202, "subscriptionType": "object.propertyChange", "objectTypeId": "0-27",
              "objectId": 77, "propertyName": "hs_task_status", "propertyValue": "COMPLETED"}
     first = {**event, "eventId": 2, "portalId": 101, "objectId": 999}  # an unknown task: a read goes first

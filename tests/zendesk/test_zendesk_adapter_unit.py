@@ -9,8 +9,8 @@ import responses
 from responses import matchers
 
 from connector.ports.errors import PermanentError, RetryableError
+from connector.ports.keys import ZENDESK_TICKET
 from connector.providers.zendesk import ZendeskAdapter
-from connector.providers.zendesk.adapter import LEDGER_TICKET
 
 TOKEN = "zd-secret-token-123"
 ORIGIN = "https://acme.zendesk.com"
@@ -50,7 +50,7 @@ def test_create_sends_the_ticket_with_idempotency_key_auth_and_timeout(adapter, 
 
     assert adapter.open_ticket(case, ledger, first_attempt=True) == 77
 
-    assert ledger.get(LEDGER_TICKET) == "77"
+    assert ledger.get(ZENDESK_TICKET) == "77"
     (call,) = responses.calls
     sent = json.loads(call.request.body)["ticket"]
     assert sent["type"] == "task" and sent["priority"] == "urgent"
@@ -68,7 +68,7 @@ def test_create_sends_the_ticket_with_idempotency_key_auth_and_timeout(adapter, 
 
 @responses.activate
 def test_ledger_hit_makes_no_call(adapter, case, ledger):
-    ledger.record(LEDGER_TICKET, "55")
+    ledger.record(ZENDESK_TICKET, "55")
     assert adapter.open_ticket(case, ledger, first_attempt=False) == 55
     assert len(responses.calls) == 0
 
@@ -80,7 +80,7 @@ def test_retry_finds_the_ticket_by_external_id_and_creates_nothing(adapter, case
     assert adapter.open_ticket(case, ledger, first_attempt=False) == 77
 
     assert [c.request.method for c in responses.calls] == ["GET"]
-    assert ledger.get(LEDGER_TICKET) == "77"
+    assert ledger.get(ZENDESK_TICKET) == "77"
 
 
 @responses.activate
@@ -115,7 +115,7 @@ def test_429_is_retryable_at_once_with_retry_after(adapter, case, ledger):
     assert caught.value.retry_after == 30.0
     assert len(responses.calls) == 1           # zenpy did not sleep and retry
     assert time.monotonic() - started < 5
-    assert ledger.get(LEDGER_TICKET) is None
+    assert ledger.get(ZENDESK_TICKET) is None
 
 
 @pytest.mark.parametrize("reply", [
@@ -130,7 +130,7 @@ def test_outages_are_retryable(adapter, case, ledger, reply):
     with pytest.raises(RetryableError) as caught:
         adapter.open_ticket(case, ledger, first_attempt=True)
     assert_clean(str(caught.value), case)
-    assert ledger.get(LEDGER_TICKET) is None
+    assert ledger.get(ZENDESK_TICKET) is None
 
 
 @responses.activate

@@ -6,9 +6,11 @@ import pytest
 import responses
 from responses import matchers
 
+from connector.ports.batches import TicketOpen
 from connector.ports.errors import PermanentError, RetryableError
+from connector.ports.keys import ZENDESK_TICKET, ZENDESK_TICKET_JOB
 from connector.providers.zendesk import ZendeskAdapter
-from connector.providers.zendesk.bulk import LEDGER_JOB, LEDGER_TICKET, MIN_BULK, TicketOpen
+from connector.providers.zendesk.bulk import MIN_BULK
 from tests.zendesk.conftest import MemoryLedger
 
 ORIGIN = "https://acme.zendesk.com"
@@ -55,8 +57,8 @@ def test_several_cases_go_in_one_create_many_and_each_gets_its_index(adapter, it
     assert all(t["comment"]["public"] is False and t["type"] == "task" for t in sent["tickets"])
     assert "Idempotency-Key" not in create.request.headers  # create_many has none: the ledger guards it
     assert len(polls) == 2
-    assert [i.ledger.get(LEDGER_JOB) for i in items] == [f"j1:{i}" for i in range(MIN_BULK)]
-    assert [i.ledger.get(LEDGER_TICKET) for i in items] == ["501", "502", "503", "504", "505"]
+    assert [i.ledger.get(ZENDESK_TICKET_JOB) for i in items] == [f"j1:{i}" for i in range(MIN_BULK)]
+    assert [i.ledger.get(ZENDESK_TICKET) for i in items] == ["501", "502", "503", "504", "505"]
 
 
 @responses.activate
@@ -90,7 +92,7 @@ def test_the_limit_splits_the_request_and_a_few_cases_use_the_single_create(adap
 @responses.activate
 def test_a_crash_while_polling_is_retried_by_polling_the_same_job_not_by_creating(adapter, items):
     for item in items:
-        item.ledger.record(LEDGER_JOB, f"j1:{item.key}")
+        item.ledger.record(ZENDESK_TICKET_JOB, f"j1:{item.key}")
     retried = [TicketOpen(i.key, i.case, i.ledger, False) for i in items]
     responses.get(job_url(), json=job(results=created(*range(700, 700 + MIN_BULK))))
     assert adapter.open_tickets(retried, 100) == {i: 700 + i for i in range(MIN_BULK)}
@@ -99,7 +101,7 @@ def test_a_crash_while_polling_is_retried_by_polling_the_same_job_not_by_creatin
 
 @responses.activate
 def test_a_job_gone_from_zendesk_falls_back_to_the_external_id_lookup(adapter, items):
-    items[0].ledger.record(LEDGER_JOB, "gone:0")
+    items[0].ledger.record(ZENDESK_TICKET_JOB, "gone:0")
     retried = TicketOpen(0, items[0].case, items[0].ledger, False)
     responses.get(job_url("gone"), status=404, json={"error": "RecordNotFound", "description": "Not found"})
     responses.get(TICKETS, json={"tickets": [{"id": 801, "external_id": "recovery-40"}], "meta": {"has_more": False},
@@ -117,8 +119,8 @@ def test_a_job_still_running_at_the_deadline_hands_the_cases_back(adapter, items
     responses.get(job_url(), json=job("working"))
     result = adapter.open_tickets(items, 100)
     assert all(isinstance(r, RetryableError) for r in result.values())
-    assert [i.ledger.get(LEDGER_JOB) for i in items] == [f"j1:{i}" for i in range(MIN_BULK)]  # the retry polls
-    assert [i.ledger.get(LEDGER_TICKET) for i in items] == [None] * MIN_BULK
+    assert [i.ledger.get(ZENDESK_TICKET_JOB) for i in items] == [f"j1:{i}" for i in range(MIN_BULK)]  # the retry polls
+    assert [i.ledger.get(ZENDESK_TICKET) for i in items] == [None] * MIN_BULK
 
 
 @responses.activate

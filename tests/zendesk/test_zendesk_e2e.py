@@ -5,8 +5,8 @@ import time
 import pytest
 
 from connector.ports.errors import PermanentError, RetryableError
+from connector.ports.keys import ZENDESK_TICKET
 from connector.providers.zendesk import ZendeskAdapter
-from connector.providers.zendesk.adapter import LEDGER_TICKET
 from connector.sandbox.server import BackgroundServer
 from connector.sandbox.zendesk import STANDIN_API_TOKEN, STANDIN_EMAIL, create_zendesk_standin
 
@@ -33,7 +33,7 @@ def test_open_ticket_creates_one_ticket_with_the_spec_fields(adapter, state, cas
     ticket_id = adapter.open_ticket(case, ledger, first_attempt=True)
 
     assert list(state.tickets) == [ticket_id]
-    assert ledger.get(LEDGER_TICKET) == str(ticket_id)
+    assert ledger.get(ZENDESK_TICKET) == str(ticket_id)
     stored = state.tickets[ticket_id]
     assert (stored["type"], stored["priority"], stored["status"]) == ("task", "urgent", "new")
     assert stored["due_at"] == "2026-11-20T22:37:00Z"
@@ -76,7 +76,7 @@ def test_server_error_then_recovery(adapter, state, case, ledger):
     state.faults.fail_next(1, 500)
     with pytest.raises(RetryableError):
         adapter.open_ticket(case, ledger, first_attempt=True)
-    assert state.tickets == {} and ledger.get(LEDGER_TICKET) is None
+    assert state.tickets == {} and ledger.get(ZENDESK_TICKET) is None
 
     ticket_id = adapter.open_ticket(case, ledger, first_attempt=False)
     assert list(state.tickets) == [ticket_id]

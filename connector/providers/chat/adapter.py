@@ -4,6 +4,8 @@ Slack and Teams incoming webhooks both accept ``{"text": …}``. The URL is a
 secret (anyone holding it can post), so it never appears in an error.
 """
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import requests
 
@@ -19,7 +21,7 @@ class ChatAlerts:
         self.session = session or requests.Session()
 
     @classmethod
-    def from_config(cls, config) -> "ChatAlerts | None":
+    def from_config(cls, config: Mapping[str, Any]) -> "ChatAlerts | None":
         url = config.get("CHAT_WEBHOOK_URL")
         return cls(url) if url else None
 

@@ -60,11 +60,8 @@ def translate(exc: Exception, what: str, sensitive=()) -> SyncError:
         message += f" (correlationId {payload['correlationId']})"
     headers = exc.headers or {}
     if status in RETRYABLE_STATUSES or status >= 500:
-        error = RetryableError(message, retry_after=parse_retry_after(headers.get("Retry-After")))
-    else:
-        error = PermanentError(message)
-    error.status = status
-    return error
+        return RetryableError(message, retry_after=parse_retry_after(headers.get("Retry-After")), status=status)
+    return PermanentError(message, status=status)
 
 
 class HubSpotClient:
@@ -126,10 +123,9 @@ class HubSpotClient:
             return method(*args, _request_timeout=self.timeout, **kwargs)
         except Exception as exc:  # noqa: BLE001 - every SDK failure must become a typed error
             error = translate(exc, what, (*sensitive, token))
-            if self.token_source is not None and getattr(error, "status", None) == 401:
+            if self.token_source is not None and error.status == 401:
                 self.token_source.rejected(token)  # expired or revoked early: refresh, then retry the job
-                error = RetryableError(f"HubSpot {what}: HTTP 401, the OAuth token was refused")
-                error.status = 401
+                error = RetryableError(f"HubSpot {what}: HTTP 401, the OAuth token was refused", status=401)
             log.warning("hubspot %s failed: %s status=%s retryable=%s", what, type(exc).__name__,
-                        getattr(error, "status", None), error.retryable)
+                        error.status, error.retryable)
             raise error from None

@@ -4,16 +4,15 @@ No I/O here: everything is a function of the snapshots and the mapping, so the
 exact JSON HubSpot receives can be tested without a server.
 """
 import html
-import re
 from datetime import datetime, timezone
 
 from connector.domain.react import STAGES_BY_KEY
+from connector.ports.keys import task_natural_key
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, StageSnapshot
 from connector.providers.hubspot.mapping import TASK_PRIORITIES, HubSpotMapping
 
 TASK_TO_CONTACT = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 204}
 MAX_TEXT = 65536  # HubSpot's limit for a string property value
-_KEY_RE = re.compile(r"(?<![\w-])(recovery-\d+-[a-z0-9_]+)(?![\w-])")
 
 
 def hs_datetime(moment: datetime) -> str:
@@ -21,16 +20,6 @@ def hs_datetime(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("datetimes sent to HubSpot must be timezone-aware")
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def task_key(case_id: int, stage_key: str) -> str:
-    """Natural key of a stage task, written into its body and searched on retries."""
-    return f"recovery-{case_id}-{stage_key}"
-
-
-def keys_in(text: str | None) -> set[str]:
-    """Natural keys found in a task body (HubSpot may have turned it into HTML)."""
-    return set(_KEY_RE.findall(text or ""))
 
 
 def contact_properties(answer: AnswerSnapshot, case: CaseSnapshot | None, mapping: HubSpotMapping,
@@ -103,7 +92,7 @@ def stage_tasks(case: CaseSnapshot, contact_id: str, mapping: HubSpotMapping,
     priority = task_priority(case, mapping)
     inputs = []
     for stage in case.stages:
-        key = task_key(case.case_id, stage.key)
+        key = task_natural_key(case.case_id, stage.key)
         props = {
             "hs_timestamp": hs_datetime(stage.due_at),
             "hs_task_subject": mapping.task_subject.format(stage=stage_label(stage),

@@ -21,51 +21,49 @@ hands the cases back (retryable): their next try polls the recorded job.
 """
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from zenpy.lib.api_objects import Comment, Ticket, User
+from zenpy import Zenpy
 
-from connector.ports.errors import PermanentError, RetryableError, SyncError
 from connector.infra.slices import in_slices
-from connector.ports.snapshots import CaseSnapshot, EffectLedger
+from connector.ports.batches import Outcomes, TicketOpen
+from connector.ports.errors import PermanentError, RetryableError, SyncError
+from connector.ports.keys import ZENDESK_TICKET, ZENDESK_TICKET_JOB
 from connector.providers.ledgers import read_together, record_together
 from connector.providers.zendesk import ticket as tickets
-from connector.providers.zendesk.client import ZendeskPermanentError, _label, zendesk_errors
+from connector.providers.zendesk.client import ZendeskPermanentError, safe_label, zendesk_errors
+from connector.providers.zendesk.mapping import ZendeskMapping
+from connector.providers.zendesk.writer import TicketWriter, zenpy_ticket
 
 log = logging.getLogger(__name__)
 
-LEDGER_TICKET = "zendesk.ticket"
-LEDGER_JOB = "zendesk.ticket_job"
 MIN_BULK = 5          # fewer tickets go one by one (Idempotency-Key, no job to poll)
 FIRST_POLL = 0.5      # seconds before the first look at a job; then doubling up to MAX_POLL
 MAX_POLL = 5.0
 POLL_DEADLINE = 60.0
 
-
-@dataclass(frozen=True)
-class TicketOpen:
-    key: object
-    case: CaseSnapshot
-    ledger: EffectLedger
-    first_attempt: bool
-
-
-def zenpy_ticket(body: dict) -> Ticket:
-    fields = dict(body)
-    return Ticket(requester=User(**fields.pop("requester")), comment=Comment(**fields.pop("comment")), **fields)
+JobResults = dict[int, int]  # a finished bulk job: index in its request -> the new ticket's id
 
 
 class BulkTickets:
-    """Mixed into ``ZendeskAdapter``: needs ``_client``, ``mapping``, ``find_ticket``, ``_create``."""
+    """Opens the recovery tickets of several cases; single creates go through ``writer``."""
 
-    sleep = staticmethod(time.sleep)      # replaced in tests: polling waits, never the web path
-    monotonic = staticmethod(time.monotonic)
+    def __init__(self, client: Zenpy, mapping: ZendeskMapping, writer: TicketWriter):
+        self._client = client
+        self._mapping = mapping
+        self._writer = writer
+        # Polling waits only (a worker's, never the web path); tests replace them.
+        self.sleep: Callable[[float], None] = time.sleep
+        self.monotonic: Callable[[], float] = time.monotonic
 
-    def open_tickets(self, items: list[TicketOpen], limit: int) -> dict:
+    def open_tickets(self, items: Sequence[TicketOpen], limit: int) -> Outcomes[int]:
         """The recovery ticket of every case: {key: ticket id or the case's error}."""
-        out, todo, jobs = {}, [], {}
-        recorded = read_together([item.ledger for item in items], [LEDGER_TICKET, LEDGER_JOB])
-        for item, known in zip(items, recorded):
+        out: Outcomes[int] = {}
+        todo: list[TicketOpen] = []
+        jobs: dict[str, JobResults | None] = {}  # polled once per group, whichever case names it
+        recorded = read_together([item.ledger for item in items], [ZENDESK_TICKET, ZENDESK_TICKET_JOB])
+        for item, known in zip(items, recorded, strict=True):
             try:
                 found = self._known_ticket(item, known, jobs)
             except SyncError as exc:
@@ -91,11 +89,11 @@ class BulkTickets:
                 break
         return out
 
-    def _known_ticket(self, item: TicketOpen, known: dict, jobs: dict) -> int | None:
+    def _known_ticket(self, item: TicketOpen, known: dict[str, str], jobs: dict[str, JobResults | None]) -> int | None:
         """``known``: the case's ledger entries (read for the whole group at once)."""
-        if known.get(LEDGER_TICKET) is not None:
-            return int(known[LEDGER_TICKET])
-        pending = known.get(LEDGER_JOB)
+        if known.get(ZENDESK_TICKET) is not None:
+            return int(known[ZENDESK_TICKET])
+        pending = known.get(ZENDESK_TICKET_JOB)
         if pending is None and item.first_attempt:
             return None
         if pending is not None:
@@ -104,15 +102,15 @@ class BulkTickets:
                 jobs[job_id] = self._job_results(job_id)
             ticket_id = (jobs[job_id] or {}).get(int(index))
             if ticket_id is not None:
-                item.ledger.record(LEDGER_TICKET, str(ticket_id))
+                item.ledger.record(ZENDESK_TICKET, str(ticket_id))
                 return ticket_id
-        ticket_id = self.find_ticket(tickets.external_id(item.case, self.mapping))
+        ticket_id = self._writer.find(tickets.external_id(item.case, self._mapping))
         if ticket_id is not None:
             log.info("case %s: found existing Zendesk ticket %s", item.case.case_id, ticket_id)
-            item.ledger.record(LEDGER_TICKET, str(ticket_id))
+            item.ledger.record(ZENDESK_TICKET, str(ticket_id))
         return ticket_id
 
-    def _job_results(self, job_id: str) -> dict | None:
+    def _job_results(self, job_id: str) -> JobResults | None:
         """{index: ticket id} of a finished job; None when it is gone; retryable while it runs."""
         try:
             with zendesk_errors("job status"):
@@ -126,30 +124,30 @@ class BulkTickets:
         return {r.index: r.id for r in status.results or [] if getattr(r, "id", None)
                 and getattr(r, "index", None) is not None}
 
-    def _create_one(self, item: TicketOpen) -> dict:
-        body = tickets.build_ticket(item.case, self.mapping)
-        ticket_id = self._create(item.case.case_id, body, body["external_id"])
-        item.ledger.record(LEDGER_TICKET, str(ticket_id))
+    def _create_one(self, item: TicketOpen) -> Outcomes[int]:
+        ticket_id = self._writer.create(item.case.case_id, tickets.build_ticket(item.case, self._mapping))
+        item.ledger.record(ZENDESK_TICKET, str(ticket_id))
         return {item.key: ticket_id}
 
-    def _create_many(self, chunk: list[TicketOpen]) -> dict:
-        bodies = [tickets.build_ticket(item.case, self.mapping) for item in chunk]
+    def _create_many(self, chunk: list[TicketOpen]) -> Outcomes[int]:
+        bodies = [tickets.build_ticket(item.case, self._mapping) for item in chunk]
         with zendesk_errors("ticket bulk create"):
             job = self._client.tickets.create([zenpy_ticket(b) for b in bodies])
         # Before anything else: a crash from now on re-polls this job, never re-creates.
-        record_together([(item.ledger, LEDGER_JOB, f"{job.id}:{index}") for index, item in enumerate(chunk)])
+        record_together([(item.ledger, ZENDESK_TICKET_JOB, f"{job.id}:{index}") for index, item in enumerate(chunk)])
         status = self._wait(job.id)
         results = {getattr(r, "index", None): r for r in status.results or []}
-        out, created = {}, []
+        out: Outcomes[int] = {}
+        created = []
         for index, item in enumerate(chunk):
             result = results.get(index)
             ticket_id = getattr(result, "id", None)
             if ticket_id:
-                created.append((item.ledger, LEDGER_TICKET, str(ticket_id)))
+                created.append((item.ledger, ZENDESK_TICKET, str(ticket_id)))
                 out[item.key] = ticket_id
             elif result is not None:  # Zendesk refused this ticket alone: its code only, never details
                 out[item.key] = PermanentError(f"Zendesk ticket bulk create refused this ticket: "
-                                               f"{_label(getattr(result, 'error', None)) or 'error'}")
+                                               f"{safe_label(getattr(result, 'error', None)) or 'error'}")
             else:
                 out[item.key] = RetryableError("Zendesk ticket bulk create: no result for this ticket")
         record_together(created)
@@ -157,7 +155,7 @@ class BulkTickets:
                  sum(1 for v in out.values() if not isinstance(v, Exception)), len(chunk))
         return out
 
-    def _wait(self, job_id: str):
+    def _wait(self, job_id: str) -> Any:
         """Poll a bulk job with growing waits until it is done (or hand the cases back)."""
         deadline, delay = self.monotonic() + POLL_DEADLINE, FIRST_POLL
         while True:

@@ -24,6 +24,8 @@ import contextlib
 import contextvars
 import logging
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -38,7 +40,8 @@ TIMEOUT_SECONDS = 10.0
 USER_AGENT = "recovery-connector (zenpy)"
 _RETRYABLE_STATUS = {408, 409, 429}
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_ '.-]{0,59}$")
-_extra_headers: contextvars.ContextVar[dict] = contextvars.ContextVar("zendesk_headers", default={})
+_extra_headers: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
+    "zendesk_headers", default=MappingProxyType({}))
 
 # zenpy logs whole request and response bodies at DEBUG (customer email, comment):
 # keep its records out of the connector's logs whatever the root level is.
@@ -50,15 +53,15 @@ class ZendeskPermanentError(PermanentError):
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
                  fields: tuple[str, ...] = ()):
-        super().__init__(message)
-        self.status, self.code, self.fields = status, code, fields
+        super().__init__(message, status=status)
+        self.code, self.fields = code, fields
 
 
 class ZendeskRetryableError(RetryableError):
     def __init__(self, message: str, *, retry_after: float | None = None,
                  status: int | None = None, code: str | None = None):
-        super().__init__(message, retry_after=retry_after)
-        self.status, self.code = status, code
+        super().__init__(message, retry_after=retry_after, status=status)
+        self.code = code
 
 
 
@@ -140,7 +143,8 @@ def build_client(config, token_source=None) -> tuple[Zenpy, str]:
     return client, (base_url or origin).rstrip("/")
 
 
-def _label(value) -> str | None:
+def safe_label(value: object) -> str | None:
+    """``value`` if it is a short code or field name (safe to log), else None: never a body."""
     return value if isinstance(value, str) and _LABEL.match(value) else None
 
 
@@ -152,10 +156,10 @@ def error_from_response(operation: str, response) -> SyncError:
     except ValueError:
         body = None
     if isinstance(body, dict):
-        code = _label(body.get("error"))
+        code = safe_label(body.get("error"))
         details = body.get("details")
         if isinstance(details, dict):
-            fields = sorted(f for f in map(_label, details) if f)
+            fields = sorted(f for f in map(safe_label, details) if f)
     message = f"Zendesk {operation} failed: HTTP {status}"
     message += f" {code}" if code else ""
     message += f" (fields: {', '.join(fields)})" if fields else ""

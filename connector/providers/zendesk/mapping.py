@@ -14,6 +14,7 @@ from types import MappingProxyType
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from connector.mappings import load
+from connector.ports import keys
 
 PRIORITIES = ("urgent", "high", "normal", "low")
 TICKET_TYPES = ("task", "problem", "incident", "question")
@@ -67,17 +68,15 @@ class ZendeskMapping:
             return tag[len(prefix):len(tag) - len(suffix)]
         return None
 
+    def ticket_external_id(self, case_id: int) -> str:
+        return keys.ticket_external_id(case_id, self.external_id)
+
     def followup_external_id(self, case_id: int, number: int) -> str:
-        return f"{self.external_id.format(case_id=case_id)}-followup-{number}"
+        return keys.followup_external_id(case_id, number, self.external_id)
 
     def case_id_of(self, external_id: str | None) -> int | None:
         """The case a recovery ticket (or one of its follow-ups) belongs to."""
-        if not external_id:
-            return None
-        prefix, _, suffix = self.external_id.partition("{case_id}")
-        match = re.fullmatch(re.escape(prefix) + r"(\d+)" + re.escape(suffix) + r"(?:-followup-\d+)?",
-                             external_id)
-        return int(match.group(1)) if match else None
+        return keys.case_id_of(external_id, self.external_id)
 
 
 class ZendeskMappingSchema(Schema):
@@ -87,7 +86,7 @@ class ZendeskMappingSchema(Schema):
     subject = fields.String(load_default="Recovery #{case_id}: {customer_name}",
                             validate=[validate.Length(min=1, max=150), _template()])
     external_id = fields.String(
-        load_default="recovery-{case_id}",
+        load_default=keys.TICKET_EXTERNAL_ID,
         validate=[validate.Length(min=1, max=200),
                   _template(required=frozenset({"case_id"}), allowed=frozenset({"case_id"}),
                             no_space=True)])

@@ -72,7 +72,7 @@ def render_tags(templates, values: dict) -> list[str]:
 
 
 def external_id(case: CaseSnapshot, mapping: ZendeskMapping) -> str:
-    return mapping.external_id.format(case_id=case.case_id)
+    return mapping.ticket_external_id(case.case_id)
 
 
 def locale_of(case: CaseSnapshot) -> str:

@@ -16,11 +16,11 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import or_, select
 
 from connector.domain.react import STAGES_BY_KEY
+from connector.ports.keys import ZENDESK_FOLLOWUP_FOR, ZENDESK_TICKET, case_id_of_scope, followup_for_key
 from connector.store.models import Case, SideEffect
 
 SIDEBAR_TTL = 15 * 60      # a sidebar token outlives the page load, not the agent's shift
 CASE_TTL = 15 * 60
-LEDGER_TICKET, LEDGER_FOLLOWUP = "zendesk.ticket", "zendesk.followup_for."
 
 
 def _key() -> bytes:
@@ -65,11 +65,12 @@ def case_for_ticket(session, ticket_id: int, tenant_id: str = "default") -> Case
     if case is not None:
         return case
     scope = session.scalar(select(SideEffect.scope).where(or_(
-        SideEffect.key == f"{LEDGER_FOLLOWUP}{ticket_id}",
+        SideEffect.key == followup_for_key(ticket_id),
         (SideEffect.external_id == str(ticket_id)) & (
-            (SideEffect.key == LEDGER_TICKET) | SideEffect.key.startswith(LEDGER_FOLLOWUP)))))
-    if scope and scope.startswith("case:"):
-        found = session.get(Case, int(scope.split(":", 1)[1]))
+            (SideEffect.key == ZENDESK_TICKET) | SideEffect.key.startswith(ZENDESK_FOLLOWUP_FOR)))))
+    case_id = case_id_of_scope(scope)
+    if case_id is not None:
+        found = session.get(Case, case_id)
         return found if found is not None and found.tenant_id == tenant_id else None
     return None
 

@@ -1,0 +1,49 @@
+"""The work of several jobs handed to a vendor adapter in one call.
+
+Each item carries ``key``, the caller's name for it (its job id). A batch method answers
+``{key: result or that item's own exception}``, so one item's failure fails only its job.
+"""
+from dataclasses import dataclass
+from typing import NamedTuple, TypeVar
+
+from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger
+
+T = TypeVar("T")
+Outcomes = dict[int, T | Exception]  # Outcomes[int]: a ticket id or the error, per job id
+
+
+@dataclass(frozen=True)
+class TicketOpen:
+    """The recovery ticket of one case. ``first_attempt``: no earlier try can have half-landed."""
+    key: int
+    case: CaseSnapshot
+    ledger: EffectLedger
+    first_attempt: bool
+
+
+@dataclass(frozen=True)
+class ContactWrite:
+    """The contact of one answer (and of its case, if it opened one)."""
+    key: int
+    answer: AnswerSnapshot
+    case: CaseSnapshot | None = None
+    ticket_url: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseWrite:
+    """Tasks or the note of one case. ``first_attempt``: no earlier try can have half-landed."""
+    key: int
+    case: CaseSnapshot
+    contact_id: str
+    ledger: EffectLedger
+    first_attempt: bool
+    text: str = ""  # the note's text
+
+
+class TicketLink(NamedTuple):
+    """The live ticket's URL for a contact; of several links to one contact the highest ``order`` wins."""
+    key: int
+    contact_id: str
+    url: str
+    order: tuple[int, int]  # (case id, ticket id): the newest case's, then its newest follow-up's

@@ -1,0 +1,125 @@
+"""Every name an effect of a case is known by, spelled once.
+
+Ledger keys are how a retried job knows an effect already happened; natural keys are
+what the vendor holds, so an adapter can find the effect again after a crash lost the
+ledger write. Both outlive any release: renaming one orphans every effect recorded
+under the old name, and a retry would then create a second ticket, task or note.
+"""
+import re
+
+# -- the ledger scope of a case (SideEffect.scope) ---------------------------------------
+_SCOPE = "case:"
+
+
+def ledger_scope(case_id: int) -> str:
+    return f"{_SCOPE}{case_id}"
+
+
+def case_id_of_scope(scope: str | None) -> int | None:
+    """The case a ledger scope belongs to; None for any other scope."""
+    if not scope or not scope.startswith(_SCOPE):
+        return None
+    return int(scope[len(_SCOPE):])
+
+
+# -- ledger keys: "<vendor>.<effect>", a trailing dot where a stage or number follows ---
+ZENDESK_TICKET = "zendesk.ticket"               # the recovery ticket's id
+ZENDESK_TICKET_JOB = "zendesk.ticket_job"       # "<bulk job id>:<index>" until the ticket id is known
+ZENDESK_REPLY = "zendesk.reply"                 # the public acknowledgement was sent
+ZENDESK_FOLLOWUP = "zendesk.followup."          # + follow-up number: that follow-up ticket's id
+ZENDESK_FOLLOWUP_FOR = "zendesk.followup_for."  # + closed ticket id: the follow-up that replaced it
+ZENDESK_DONE = "zendesk.done."                  # + stage: its done tag and note are on the ticket
+ZENDESK_OVERDUE = "zendesk.overdue."            # + stage: the escalation note is on the ticket
+HUBSPOT_TASK = "hubspot.task."                  # + stage: that stage's task id
+HUBSPOT_DONE = "hubspot.done."                  # + stage: that task was completed
+HUBSPOT_OVERDUE = "hubspot.overdue."            # + stage (read only: the contact update is idempotent)
+HUBSPOT_NOTE = "hubspot.case_note"              # the rep's note on the contact timeline
+CHAT_NEW_CASE = "chat.new_case"                 # the new-case alert was posted
+CHAT_OVERDUE = "chat.overdue."                  # + stage: the overdue alert was posted
+
+
+def followup_key(number: int) -> str:
+    return f"{ZENDESK_FOLLOWUP}{number}"
+
+
+def followup_for_key(closed_ticket_id: int | str | None) -> str:
+    return f"{ZENDESK_FOLLOWUP_FOR}{closed_ticket_id}"
+
+
+def zendesk_done_key(stage: str) -> str:
+    return ZENDESK_DONE + stage
+
+
+def zendesk_overdue_key(stage: str) -> str:
+    return ZENDESK_OVERDUE + stage
+
+
+def hubspot_task_key(stage: str) -> str:
+    return HUBSPOT_TASK + stage
+
+
+def stage_of_task_key(key: str) -> str | None:
+    """The stage a ``hubspot.task.<stage>`` ledger key names; None for any other key."""
+    return key[len(HUBSPOT_TASK):] if key.startswith(HUBSPOT_TASK) else None
+
+
+def hubspot_done_key(stage: str) -> str:
+    return HUBSPOT_DONE + stage
+
+
+def chat_overdue_key(stage: str) -> str:
+    return CHAT_OVERDUE + stage
+
+
+# -- natural keys: what the vendors hold -----------------------------------------------
+_RECOVERY = "recovery-"
+TICKET_EXTERNAL_ID = _RECOVERY + "{case_id}"  # the Zendesk mapping's default external_id template
+FOLLOWUP_SUFFIX = "-followup-"              # + number, after the recovery ticket's external id
+
+
+def ticket_external_id(case_id: int, template: str = TICKET_EXTERNAL_ID) -> str:
+    return template.format(case_id=case_id)
+
+
+def followup_external_id(case_id: int, number: int, template: str = TICKET_EXTERNAL_ID) -> str:
+    return f"{ticket_external_id(case_id, template)}{FOLLOWUP_SUFFIX}{number}"
+
+
+def external_id_pattern(template: str = TICKET_EXTERNAL_ID, *, followups: bool = True) -> re.Pattern[str]:
+    """Matches a whole external id of ``template`` (and of its follow-ups), the case id as group 1."""
+    prefix, _, suffix = template.partition("{case_id}")
+    tail = f"(?:{re.escape(FOLLOWUP_SUFFIX)}\\d+)?" if followups else ""
+    return re.compile(f"^{re.escape(prefix)}(\\d+){re.escape(suffix)}{tail}$")
+
+
+def case_id_of(external_id: str | None, template: str = TICKET_EXTERNAL_ID) -> int | None:
+    """The case a recovery ticket (or one of its follow-ups) belongs to."""
+    match = external_id_pattern(template).fullmatch(external_id) if external_id else None
+    return int(match.group(1)) if match else None
+
+
+def task_natural_key(case_id: int, stage: str) -> str:
+    """Written into a stage task's body (and its objectWriteTraceId), searched on retries."""
+    return f"{_RECOVERY}{case_id}-{stage}"
+
+
+# Case id and stage of every task key in a text; no word character or dash on either side,
+# so ``recovery-42-empathy`` is not found inside ``recovery-420-empathy``.
+TASK_KEY_PATTERN = re.compile(rf"(?<![\w-]){_RECOVERY}(\d+)-([a-z0-9_]+)(?![\w-])")
+
+
+def task_keys_in(text: str | None) -> set[str]:
+    """Task natural keys found in a task body (HubSpot may have turned it into HTML)."""
+    return {match.group(0) for match in TASK_KEY_PATTERN.finditer(text or "")}
+
+
+def note_marker(case_id: int) -> str:
+    """The case note's objectWriteTraceId; its body ends with ``note_reference``."""
+    return f"{_RECOVERY}{case_id}-opened"
+
+
+def note_reference(case_id: int) -> str:
+    return f"Ref: {note_marker(case_id)}"
+
+
+NOTE_REFERENCE_PATTERN = re.compile(rf"Ref: {_RECOVERY}(\d+)-opened")  # the case id as group 1

@@ -1,0 +1,79 @@
+"""What the use cases call on a tenant's vendors: ``rt.zendesk``, ``rt.hubspot``, ``rt.chat``.
+
+Exactly the members the use cases, the UI and the runtime use, no more: an adapter (or a
+fake, or another vendor) fits wherever it has these. The adapters in ``connector.providers``
+satisfy them structurally; ``tests/test_ports.py`` checks each member and its parameters.
+Every batch method answers ``{item key: result or that item's exception}`` (see ``batches``).
+"""
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from connector.ports.batches import CaseWrite, ContactWrite, Outcomes, TicketLink, TicketOpen
+from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger
+
+# Called before every vendor request: waits for a token of the account's shared rate
+# limit, or raises RetryableError so the job goes back to the queue.
+Throttle = Callable[[], None]
+
+
+@runtime_checkable
+class TicketMapping(Protocol):
+    """How recovery tickets are recognised: the stage done tags and the external id."""
+
+    def done_tag(self, stage_key: str) -> str: ...
+
+    def stage_of_tag(self, tag: str) -> str | None: ...
+
+    def case_id_of(self, external_id: str | None) -> int | None: ...
+
+
+@runtime_checkable
+class ZendeskPort(Protocol):
+    """One recovery ticket per case (and follow-ups), kept up to date."""
+
+    @property
+    def mapping(self) -> TicketMapping: ...
+
+    def set_throttle(self, throttle: Throttle) -> None: ...
+
+    def ticket_url(self, ticket_id: int) -> str: ...
+
+    def recent_ticket_count(self, email: str, days: int, now: datetime) -> int: ...
+
+    def open_tickets(self, items: Sequence[TicketOpen], limit: int) -> Outcomes[int]: ...
+
+    def open_followup(self, case: CaseSnapshot, number: int, ledger: EffectLedger, first_attempt: bool) -> int: ...
+
+    def update_ticket(self, ticket_id: int, *, priority: str | None = None, due_at: datetime | None = None,
+                      tags_add: Sequence[str] = (), note: str | None = None,
+                      public_reply: str | None = None) -> None: ...
+
+
+@runtime_checkable
+class HubSpotPort(Protocol):
+    """The customer's contact properties, a task per stage, and a note for the rep."""
+
+    def set_throttle(self, throttle: Throttle) -> None: ...
+
+    def upsert_contacts(self, writes: Sequence[ContactWrite], limit: int) -> Outcomes[str]: ...
+
+    def upsert_contact(self, answer: AnswerSnapshot, case: CaseSnapshot | None = None,
+                       ticket_url: str | None = None) -> str: ...
+
+    def create_case_tasks(self, writes: Sequence[CaseWrite], limit: int) -> Outcomes[dict[str, str]]: ...
+
+    def add_case_notes(self, writes: Sequence[CaseWrite], limit: int) -> Outcomes[str]: ...
+
+    def set_ticket_urls(self, links: Sequence[TicketLink], limit: int) -> Outcomes[None]: ...
+
+    def complete_task(self, task_id: str) -> None: ...
+
+    def lifetime_value(self, email: str, source: Mapping[str, str]) -> float | None: ...
+
+
+@runtime_checkable
+class ChatPort(Protocol):
+    """The team chat's incoming webhook."""
+
+    def post(self, text: str) -> None: ...

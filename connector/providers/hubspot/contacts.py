@@ -1,0 +1,78 @@
+"""Many answers' contacts, and the live ticket link on them, in few HubSpot calls.
+
+HubSpot refuses the same contact twice in one upsert, so writes for one e-mail become
+one input: the newest answer's (what the contact should show), its id shared by all.
+Both calls are idempotent (an upsert by e-mail, setting a property again), so a 5xx
+narrows the chunk down to the failing input (see ``chunks``).
+"""
+import logging
+from collections.abc import Sequence
+
+from connector.ports.batches import ContactWrite, Outcomes, TicketLink
+from connector.ports.errors import RetryableError
+from connector.providers.hubspot.chunks import ByTrace, Input, in_chunks
+from connector.providers.hubspot.client import HubSpotClient
+from connector.providers.hubspot.mapping import HubSpotMapping
+from connector.providers.hubspot.properties import contact_properties
+from connector.providers.hubspot.schema import ContactSchema
+
+log = logging.getLogger(__name__)
+
+
+class ContactWrites:
+    def __init__(self, client: HubSpotClient, mapping: HubSpotMapping, schema: ContactSchema):
+        self.client = client
+        self.mapping = mapping
+        self.schema = schema
+
+    def upsert_contacts(self, writes: Sequence[ContactWrite], limit: int) -> Outcomes[str]:
+        """Contact id (or the error) per write; one input per e-mail, the newest answer's."""
+        self.schema.ensure()
+        newest: dict[str, ContactWrite] = {}
+        for write in writes:
+            email = write.answer.customer_email.lower()
+            held = newest.get(email)
+            if held is None or (write.answer.submitted_at, write.answer.answer_id) > \
+                    (held.answer.submitted_at, held.answer.answer_id):
+                newest[email] = write
+        trace_of = {email: f"contact-{n}" for n, email in enumerate(newest)}  # no e-mail in trace ids
+        inputs = [{"idProperty": "email", "id": w.answer.customer_email, "objectWriteTraceId": trace_of[email],
+                   "properties": contact_properties(w.answer, w.case, self.mapping, w.ticket_url)}
+                  for email, w in newest.items()]
+
+        def send(chunk: list[Input]) -> ByTrace:
+            secrets = [v for w in chunk for v in (w["id"], w["properties"].get(
+                self.mapping.name("nps_last_comment")))]
+            response = self.client.call("contact upsert", self.client.contacts_batch.upsert,
+                                        {"inputs": chunk}, sensitive=tuple(secrets))
+            found = {}
+            for contact in response.results or []:
+                email = ((contact.properties or {}).get("email") or "").lower()
+                found[contact.object_write_trace_id or trace_of.get(email)] = contact.id
+            log.info("hubspot upserted %d contacts in one call", len(found))
+            return {i["objectWriteTraceId"]: found.get(i["objectWriteTraceId"]) or
+                    RetryableError("HubSpot contact upsert: no result for this contact") for i in chunk}
+
+        by_trace = in_chunks(inputs, limit, send, idempotent=True)  # an upsert by e-mail
+        return {w.key: by_trace[trace_of[w.answer.customer_email.lower()]] for w in writes}
+
+    def set_ticket_urls(self, links: Sequence[TicketLink], limit: int) -> Outcomes[None]:
+        """The ticket URL on each link's contact; per contact the highest ``order`` wins."""
+        self.schema.ensure()
+        name = self.mapping.name("recovery_zendesk_ticket_url")
+        newest: dict[str, TicketLink] = {}
+        for link in map(TicketLink._make, links):  # plain 4-tuples are welcome too
+            if link.contact_id not in newest or link.order > newest[link.contact_id].order:
+                newest[link.contact_id] = link
+        inputs = [{"id": str(contact_id), "objectWriteTraceId": str(contact_id), "properties": {name: link.url}}
+                  for contact_id, link in newest.items()]
+
+        def send(chunk: list[Input]) -> ByTrace:
+            response = self.client.call("contact batch update", self.client.contacts_batch.update, {"inputs": chunk})
+            found = {str(c.id) for c in response.results or []}
+            log.info("hubspot set the ticket link on %d contacts in one call", len(found))
+            return {i["id"]: None if i["id"] in found else
+                    RetryableError("HubSpot contact batch update: no result for this contact") for i in chunk}
+
+        by_contact = in_chunks(inputs, limit, send, idempotent=True)  # setting a property again is harmless
+        return {key: by_contact[str(contact_id)] for key, contact_id, _, _ in links}
