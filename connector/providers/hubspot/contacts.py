@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from connector.ports.batches import ContactWrite, Outcomes, TicketLink
 from connector.ports.errors import RetryableError
-from connector.providers.hubspot.chunks import ByTrace, Input, in_chunks
+from connector.providers.hubspot.chunks import ByTrace, ChunkRun, Input
 from connector.providers.hubspot.client import HubSpotClient
 from connector.providers.hubspot.mapping import HubSpotMapping
 from connector.providers.hubspot.properties import contact_properties
@@ -53,7 +53,11 @@ class ContactWrites:
             return {i["objectWriteTraceId"]: found.get(i["objectWriteTraceId"]) or
                     RetryableError("HubSpot contact upsert: no result for this contact") for i in chunk}
 
-        by_trace = in_chunks(inputs, limit, send, idempotent=True)  # an upsert by e-mail
+        run = ChunkRun(inputs, limit, idempotent=True)  # an upsert by e-mail
+        for chunk in run:
+            with run.sending(chunk):
+                run.answered(chunk, send(chunk))
+        by_trace = run.outcomes
         return {w.key: by_trace[trace_of[w.answer.customer_email.lower()]] for w in writes}
 
     def set_ticket_urls(self, links: Sequence[TicketLink], limit: int) -> Outcomes[None]:
@@ -74,5 +78,9 @@ class ContactWrites:
             return {i["id"]: None if i["id"] in found else
                     RetryableError("HubSpot contact batch update: no result for this contact") for i in chunk}
 
-        by_contact = in_chunks(inputs, limit, send, idempotent=True)  # setting a property again is harmless
+        run = ChunkRun(inputs, limit, idempotent=True)  # setting a property again is harmless
+        for chunk in run:
+            with run.sending(chunk):
+                run.answered(chunk, send(chunk))
+        by_contact = run.outcomes
         return {key: by_contact[str(contact_id)] for key, contact_id, _, _ in links}

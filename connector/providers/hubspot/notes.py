@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from connector.ports.batches import CaseWrite, Outcomes
 from connector.ports.errors import RetryableError, SyncError
 from connector.ports.keys import HUBSPOT_NOTE, note_marker, note_reference
-from connector.providers.hubspot.chunks import ByTrace, Input, in_chunks, rejected
+from connector.providers.hubspot.chunks import ByTrace, ChunkRun, Input, rejected
 from connector.providers.hubspot.client import HubSpotClient
 from connector.providers.hubspot.lookups import Lookups
 from connector.providers.hubspot.properties import hs_datetime
@@ -70,7 +70,11 @@ class NoteWrites:
             log.info("hubspot created %d case notes in one call", len(response.results or []))
             return outcome
 
-        for trace, result in in_chunks(inputs, limit, send).items():
+        run = ChunkRun(inputs, limit)
+        for chunk in run:
+            with run.sending(chunk):
+                run.answered(chunk, send(chunk))
+        for trace, result in run.outcomes.items():
             out[by_trace[trace].key] = result
         for write in writes:
             out.setdefault(write.key, RetryableError("HubSpot note batch create: no result for this note"))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from connector.ports.batches import CaseWrite, Outcomes
 from connector.ports.errors import RetryableError, SyncError
 from connector.ports.keys import hubspot_task_key, stage_of_task_key, task_keys_in, task_natural_key
-from connector.providers.hubspot.chunks import ByTrace, Input, in_chunks, rejected
+from connector.providers.hubspot.chunks import ByTrace, ChunkRun, Input, rejected
 from connector.providers.hubspot.client import HubSpotClient
 from connector.providers.hubspot.lookups import Lookups
 from connector.providers.hubspot.mapping import HubSpotMapping
@@ -75,7 +75,11 @@ class TaskWrites:
                      len({id(ledger) for ledger, _, _ in entries}))
             return outcome
 
-        for trace, result in in_chunks(inputs, limit, send).items():
+        run = ChunkRun(inputs, limit)
+        for chunk in run:
+            with run.sending(chunk):
+                run.answered(chunk, send(chunk))
+        for trace, result in run.outcomes.items():
             write, stage_key = stage_of[trace]
             if isinstance(result, Exception):
                 errors.setdefault(write.key, result)
