@@ -70,3 +70,9 @@ def test_hubspot_uri_decoding_follows_the_docs():
 def test_hubspot_rejections(headers, uri, method, now, message):
     with pytest.raises(SignatureError, match=message):
         verify_hubspot_v3(["hs-secret"], method, uri, headers, b"[]", now=lambda: now)
+
+
+@pytest.mark.parametrize("stamp", ["²", "9" * 400, "9" * 5000])
+def test_hubspot_timestamp_no_clock_can_read_is_not_unix_milliseconds(stamp):
+    with pytest.raises(SignatureError, match="not Unix milliseconds"):
+        verify_hubspot_v3(["hs-secret"], "POST", URI, hubspot_headers(stamp=stamp), b"[]", now=lambda: NOW)

@@ -88,7 +88,11 @@ def verify_hubspot_v3(secrets: Iterable[str], method: str, uri: str, headers: Ma
         raise SignatureError("missing X-HubSpot-Signature-v3 header")
     if not stamp:
         raise SignatureError("missing X-HubSpot-Request-Timestamp header")
-    if not stamp.isdigit():
-        raise SignatureError("X-HubSpot-Request-Timestamp is not Unix milliseconds")
-    _check_age(now() - int(stamp) / 1000, tolerance)
+    try:  # isdigit() alone lets "²" through to int(), and hundreds of digits overflow a float
+        if not stamp.isdigit():
+            raise ValueError
+        sent = int(stamp) / 1000
+    except (ValueError, OverflowError):
+        raise SignatureError("X-HubSpot-Request-Timestamp is not Unix milliseconds") from None
+    _check_age(now() - sent, tolerance)
     _match(secrets, _hubspot_message(method, uri, body, stamp), signature)

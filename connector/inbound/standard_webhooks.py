@@ -46,7 +46,8 @@ def verify(secrets: Iterable[str], headers: Mapping[str, str], body: bytes, *,
         raise SignatureError("missing webhook-signature header")
     try:
         timestamp = int(stamp)
-    except ValueError:
+        float(timestamp)  # hundreds of digits: no time the clock can be compared with
+    except (ValueError, OverflowError):
         raise SignatureError("webhook-timestamp is not Unix seconds") from None
     drift = now() - timestamp
     if drift > tolerance:
