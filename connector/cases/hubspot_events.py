@@ -5,10 +5,8 @@ COMPLETED completes its stage; ``contact.privacyDeletion`` erases the person.
 """
 import logging
 
-from marshmallow import ValidationError
 from sqlalchemy import select
 
-from connector.inbound.crm_event_schemas import HubSpotBatchSchema
 from connector.cases.privacy import erase_contact
 from connector.cases.stages import complete_stage
 from connector.store.db import transaction
@@ -17,14 +15,6 @@ from connector.store.models import Case, SideEffect
 log = logging.getLogger(__name__)
 TASK_OBJECT_TYPE = "0-27"
 PRIVACY_DELETION = {"contact.privacyDeletion", "object.privacyDeletion"}
-
-
-def parse(payload) -> list[dict]:
-    if isinstance(payload, dict):
-        payload = [payload]
-    if not isinstance(payload, list):
-        raise ValidationError({"_schema": ["body must be a JSON array of events"]})
-    return HubSpotBatchSchema().load({"events": payload})["events"]
 
 
 def _is_task_completion(event: dict) -> bool:

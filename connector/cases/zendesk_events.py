@@ -6,38 +6,16 @@ still ahead opens a follow-up ticket. Events for other tickets are ignored.
 """
 import logging
 
-from marshmallow import ValidationError
 from sqlalchemy import select
 
-from connector.inbound.crm_event_schemas import (ZendeskEventSchema, ZendeskStatusChangeSchema, ZendeskTagsChangeSchema,
-                                      ZendeskTicketDetailSchema)
 from connector.cases.followup import request_followup
 from connector.cases.stages import complete_stage
+from connector.inbound.crm_events import STATUS_CHANGED, TAGS_CHANGED
 from connector.store.db import transaction
 from connector.store.models import Case
 
 log = logging.getLogger(__name__)
-TAGS_CHANGED = "zen:event-type:ticket.tags_changed"
-STATUS_CHANGED = "zen:event-type:ticket.status_changed"
 CLOSING = {"solved", "closed"}
-
-
-def parse(payload) -> dict:
-    """Validate an event (raises ValidationError with field messages)."""
-    if not isinstance(payload, dict):
-        raise ValidationError({"_schema": ["body must be a JSON object"]})
-    event = ZendeskEventSchema().load(payload)
-    change = {TAGS_CHANGED: ZendeskTagsChangeSchema, STATUS_CHANGED: ZendeskStatusChangeSchema}.get(event["type"])
-    if change is not None:
-        errors = {}
-        for name, schema in (("detail", ZendeskTicketDetailSchema), ("event", change)):
-            try:
-                event[name] = schema().load(event.get(name) or {})
-            except ValidationError as exc:
-                errors[name] = exc.messages
-        if errors:
-            raise ValidationError(errors)
-    return event
 
 
 def _find_case(session, mapping, detail: dict, tenant_id: str) -> Case | None:
