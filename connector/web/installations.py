@@ -12,10 +12,10 @@ from connector.installs import VENDORS, store
 from connector.installs.directory import TENANT_SECRET_KEYS
 from connector.store.db import transaction
 from connector.store.tenancy import Installation, Tenant
-from connector.web.admin import _authenticate, _iso
+from connector.web.admin import _iso
+from connector.web.auth import admin_required
 
-bp = Blueprint("installations", __name__, url_prefix="/api")
-bp.before_request(_authenticate)
+bp = admin_required(Blueprint("installations", __name__, url_prefix="/api"))
 _URL = validate.URL(schemes={"http", "https"}, require_tld=False, error="Not a valid http(s) URL.")
 
 
