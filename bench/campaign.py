@@ -69,8 +69,15 @@ sys.path.insert(0, str(ROOT))  # the connector and tests.signing; this folder is
 # The parts, by what they do: campaign_processes (stand-ins, database, connector), campaign_load
 # (the answers and their sending), campaign_verify (what landed in the stand-ins; the fault
 # suite uses it too), campaign_report (figures and text), campaign_run (one measured run).
-from campaign_report import (HUBSPOT_LIMIT, HUBSPOT_WINDOW, ZENDESK_LIMIT, ZENDESK_WINDOW,  # noqa: E402
-                             is_sound, print_comparison, print_report)
+from campaign_report import (  # noqa: E402
+    HUBSPOT_LIMIT,
+    HUBSPOT_WINDOW,
+    ZENDESK_LIMIT,
+    ZENDESK_WINDOW,
+    is_sound,
+    print_comparison,
+    print_report,
+)
 from campaign_run import BATCHING_NOTE, MODES, RESULTS, run_mode  # noqa: E402
 
 

@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import requests
-
 from campaign_load import build_campaign, send_campaign
 from campaign_processes import Connector, Database, Standins
 from campaign_report import HUBSPOT_WINDOW, ZENDESK_WINDOW, call_stats, log_counts, percentile, rate_floor, ratio

@@ -6,8 +6,8 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-from connector.infra.clock import system_clock
 from connector.config import DEFAULTS
+from connector.infra.clock import system_clock
 from connector.runtime import build_runtime
 from tests.fakes import FakeHubSpot, FakeZendesk
 from tests.signing import HUBSPOT_CLIENT_SECRET, SECRET, ZENDESK_WEBHOOK_SECRET

@@ -4,14 +4,25 @@ import json
 import pytest
 from sqlalchemy import select
 
-from connector.ports.keys import (followup_external_id, hubspot_task_key, ledger_scope, task_natural_key,
-                                  ticket_external_id)
+from connector.ports.keys import (
+    followup_external_id,
+    hubspot_task_key,
+    ledger_scope,
+    task_natural_key,
+    ticket_external_id,
+)
 from connector.store.db import transaction
 from connector.store.models import Answer, Case, Job, SideEffect
 from connector.store.snapshots import DbLedger
 from tests.conftest import drain
-from tests.signing import (answer_payload, hubspot_task_completed, post_answer, post_hubspot_events,
-                           post_zendesk_event, zendesk_event)
+from tests.signing import (
+    answer_payload,
+    hubspot_task_completed,
+    post_answer,
+    post_hubspot_events,
+    post_zendesk_event,
+    zendesk_event,
+)
 
 
 @pytest.fixture

@@ -1,8 +1,13 @@
 """Zendesk and HubSpot v3 webhook signatures: one test per rejection reason."""
 import pytest
 
-from connector.inbound.crm_signatures import (hubspot_uri, sign_hubspot_v3, sign_zendesk, verify_hubspot_v3,
-                                              verify_zendesk)
+from connector.inbound.crm_signatures import (
+    hubspot_uri,
+    sign_hubspot_v3,
+    sign_zendesk,
+    verify_hubspot_v3,
+    verify_zendesk,
+)
 from connector.inbound.standard_webhooks import SignatureError
 
 BODY = b'{"type":"zen:event-type:ticket.tags_changed"}'
@@ -21,7 +26,9 @@ def test_zendesk_valid_and_rotated():
 
 
 def test_zendesk_matches_the_documented_formula():
-    import base64, hashlib, hmac
+    import base64
+    import hashlib
+    import hmac
     expected = base64.b64encode(hmac.new(b"zd-secret", STAMP.encode() + BODY, hashlib.sha256).digest()).decode()
     assert zendesk_headers()["X-Zendesk-Webhook-Signature"] == expected
 
@@ -70,3 +77,9 @@ def test_hubspot_uri_decoding_follows_the_docs():
 def test_hubspot_rejections(headers, uri, method, now, message):
     with pytest.raises(SignatureError, match=message):
         verify_hubspot_v3(["hs-secret"], method, uri, headers, b"[]", now=lambda: now)
+
+
+@pytest.mark.parametrize("stamp", ["²", "9" * 400, "9" * 5000])
+def test_hubspot_timestamp_no_clock_can_read_is_not_unix_milliseconds(stamp):
+    with pytest.raises(SignatureError, match="not Unix milliseconds"):
+        verify_hubspot_v3(["hs-secret"], "POST", URI, hubspot_headers(stamp=stamp), b"[]", now=lambda: NOW)

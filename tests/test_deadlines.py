@@ -3,10 +3,10 @@ from datetime import timedelta
 
 import pytest
 
-from connector.domain.react import STAGES
-from connector.jobs.worker import Worker
 from connector.cases.deadlines import mark_overdue
 from connector.cases.stages import complete_stage
+from connector.domain.react import STAGES
+from connector.jobs.worker import Worker
 from connector.store.db import transaction
 from connector.store.models import Case
 from tests.conftest import drain

@@ -6,8 +6,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from werkzeug.routing import RequestRedirect
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
 
 ROOT = Path(__file__).resolve().parents[1] / "manifest"
 ZENDESK, HUBSPOT = ROOT / "zendesk", ROOT / "hubspot"

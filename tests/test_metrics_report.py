@@ -7,10 +7,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import event
 
-from connector.domain.react import plan
 from connector.cases.privacy import ERASED
-from connector.cli.report import report
 from connector.cases.reporting import case_facts
+from connector.cli.report import report
+from connector.domain.react import plan
 from connector.store.db import transaction
 from connector.store.models import Answer, Case, Stage
 

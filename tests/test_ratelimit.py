@@ -5,8 +5,8 @@ import pytest
 
 from connector.infra.clock import FrozenClock
 from connector.ports.errors import RetryableError
-from connector.store.ratelimit import SharedRateLimiter
 from connector.store.db import install_schema, make_engine, make_session_factory
+from connector.store.ratelimit import SharedRateLimiter
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 

@@ -91,3 +91,9 @@ def test_secret_without_prefix_and_bad_secret():
     check(headers(), secrets=(raw,))
     with pytest.raises(ValueError):
         decode_secret("whsec_not base64!")
+
+
+@pytest.mark.parametrize("stamp", ["9" * 400, "9" * 5000])
+def test_timestamp_too_long_for_a_clock_is_not_unix_seconds(stamp):
+    with pytest.raises(SignatureError, match="not Unix seconds"):
+        verify((SECRET,), headers(**{"webhook-timestamp": stamp}), BODY, tolerance=300, now=lambda: float(NOW))

@@ -2,10 +2,10 @@
 import dataclasses
 
 import pytest
+from sqlalchemy import select
 
 from connector.store.db import transaction
 from connector.store.models import Case, Job
-from sqlalchemy import select
 from tests.conftest import drain
 from tests.test_worker import accept
 

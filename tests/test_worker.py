@@ -1,12 +1,12 @@
 """The worker with fake vendors: every accepted answer ends synced, once."""
 import pytest
+from sqlalchemy import select
 
 from connector.cases import intake
-from connector.ports.errors import RetryableError
 from connector.inbound.schemas import validate_answer
+from connector.ports.errors import RetryableError
 from connector.store.db import transaction
 from connector.store.models import Case, Job
-from sqlalchemy import select
 from tests.conftest import drain
 from tests.fakes import outage, rejection
 from tests.signing import answer_payload

@@ -3,9 +3,9 @@ each job on its own: the served ones are done, a failed one alone is retried or 
 import pytest
 from sqlalchemy import select
 
-from connector.ports.errors import PermanentError, RetryableError
 from connector.jobs import queue
 from connector.jobs.worker import Worker
+from connector.ports.errors import PermanentError, RetryableError
 from connector.store.db import transaction
 from connector.store.models import Job
 

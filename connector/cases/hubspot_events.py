@@ -4,14 +4,15 @@ HubSpot batches events (up to 100 per request). A recovery task set to
 COMPLETED completes its stage; ``contact.privacyDeletion`` erases the person.
 """
 import logging
+from collections.abc import Callable
+from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
 from connector.cases.privacy import erase_contact
 from connector.cases.stages import complete_stage
-from connector.inbound.crm_event_schemas import HubSpotBatchSchema
 from connector.ports.keys import HUBSPOT_TASK, case_id_of_scope, stage_of_task_key
 from connector.store.db import transaction
 from connector.store.models import Case, SideEffect
@@ -21,38 +22,32 @@ TASK_OBJECT_TYPE = "0-27"
 PRIVACY_DELETION = {"contact.privacyDeletion", "object.privacyDeletion"}
 
 
-def parse(payload) -> list[dict]:
-    if isinstance(payload, dict):
-        payload = [payload]
-    if not isinstance(payload, list):
-        raise ValidationError({"_schema": ["body must be a JSON array of events"]})
-    return HubSpotBatchSchema().load({"events": payload})["events"]
-
-
-def _is_task_completion(event: dict) -> bool:
+def _is_task_completion(event: dict[str, Any]) -> bool:
     kind = event["subscriptionType"]
     is_task = kind.startswith("task.") or (kind.startswith("object.") and event.get("objectTypeId") == TASK_OBJECT_TYPE)
     return (is_task and kind.endswith("propertyChange") and event.get("propertyName") == "hs_task_status"
             and event.get("propertyValue") == "COMPLETED")
 
 
-def _complete_task(rt: CaseContext, session, task_id: str) -> bool:
+def _complete_task(rt: CaseContext, session: Session, task_id: str) -> bool:
     effects = session.scalars(select(SideEffect).where(
         SideEffect.key.startswith(HUBSPOT_TASK), SideEffect.external_id == task_id)).all()
     for effect in effects:  # object ids are per portal: keep the one of this event's tenant
         case = session.get(Case, case_id_of_scope(effect.scope))
-        if case is not None and case.tenant_id == rt.tenant_id:
-            return complete_stage(session, case, stage_of_task_key(effect.key), rt.clock(), source="hubspot")
+        stage = stage_of_task_key(effect.key)
+        if case is not None and case.tenant_id == rt.tenant_id and stage is not None:
+            return complete_stage(session, case, stage, rt.clock(), source="hubspot")
     return False  # not one of this tenant's recovery tasks
 
 
-def handle(rt: CaseContext, events: list[dict], tenant_of=lambda portal_id: "default") -> tuple[str, str | None]:
+def handle(rt: CaseContext, events: list[dict[str, Any]],
+           tenant_of: Callable[[Any], str | None] = lambda portal_id: "default") -> tuple[str, str | None]:
     """``tenant_of(portalId)`` names the tenant that installed the portal (None: not ours)."""
     handled = ignored = 0
     # Look the portals up first: tenant_of reads in its own transaction, which must not wait on
     # this one's write lock (SQLite: one writer).
     tenants = {portal: tenant_of(portal) for portal in {event.get("portalId") for event in events}}
-    runtimes = {tenant: rt.for_tenant(tenant) for tenant in set(tenants.values()) - {None}}
+    runtimes = {tenant: rt.for_tenant(tenant) for tenant in tenants.values() if tenant is not None}
     with transaction(rt.sessions) as session:
         for event in events:
             tenant = tenants[event.get("portalId")]

@@ -5,48 +5,24 @@ by default) to the recovery ticket; solving or closing the ticket with stages
 still ahead opens a follow-up ticket. Events for other tickets are ignored.
 """
 import logging
+from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
 from connector.cases.followup import request_followup
 from connector.cases.stages import complete_stage
-from connector.inbound.crm_event_schemas import (
-    ZendeskEventSchema,
-    ZendeskStatusChangeSchema,
-    ZendeskTagsChangeSchema,
-    ZendeskTicketDetailSchema,
-)
+from connector.inbound.crm_events import STATUS_CHANGED, TAGS_CHANGED
+from connector.ports.vendors import TicketMapping
 from connector.store.db import transaction
 from connector.store.models import Case
 
 log = logging.getLogger(__name__)
-TAGS_CHANGED = "zen:event-type:ticket.tags_changed"
-STATUS_CHANGED = "zen:event-type:ticket.status_changed"
 CLOSING = {"solved", "closed"}
 
 
-def parse(payload) -> dict:
-    """Validate an event (raises ValidationError with field messages)."""
-    if not isinstance(payload, dict):
-        raise ValidationError({"_schema": ["body must be a JSON object"]})
-    event = ZendeskEventSchema().load(payload)
-    change = {TAGS_CHANGED: ZendeskTagsChangeSchema, STATUS_CHANGED: ZendeskStatusChangeSchema}.get(event["type"])
-    if change is not None:
-        errors = {}
-        for name, schema in (("detail", ZendeskTicketDetailSchema), ("event", change)):
-            try:
-                event[name] = schema().load(event.get(name) or {})
-            except ValidationError as exc:
-                errors[name] = exc.messages
-        if errors:
-            raise ValidationError(errors)
-    return event
-
-
-def _find_case(session: Session, mapping, detail: dict, tenant_id: str) -> Case | None:
+def _find_case(session: Session, mapping: TicketMapping | None, detail: dict[str, Any], tenant_id: str) -> Case | None:
     """The tenant's case of this ticket (ids are per Zendesk account: never another tenant's)."""
     case_id = mapping.case_id_of(detail.get("external_id")) if mapping else None
     if case_id is not None:
@@ -55,7 +31,7 @@ def _find_case(session: Session, mapping, detail: dict, tenant_id: str) -> Case 
     return session.scalar(select(Case).where(Case.tenant_id == tenant_id, Case.zendesk_ticket_id == detail["id"]))
 
 
-def handle(rt: CaseContext, event: dict) -> tuple[str, str | None]:
+def handle(rt: CaseContext, event: dict[str, Any]) -> tuple[str, str | None]:
     """Apply one event; returns the delivery outcome and reason."""
     if event["type"] not in (TAGS_CHANGED, STATUS_CHANGED):
         return "ignored", f"event type {event['type'][:80]}"
@@ -67,7 +43,7 @@ def handle(rt: CaseContext, event: dict) -> tuple[str, str | None]:
             return "ignored", "not a recovery ticket"
         if event["type"] == TAGS_CHANGED:
             tags = set(detail["tags"]) | set(change["tags_added"])
-            keys = {mapping.stage_of_tag(tag) for tag in tags} - {None} if mapping else set()
+            keys = {key for tag in tags if mapping and (key := mapping.stage_of_tag(tag)) is not None}
             done = [k for k in sorted(keys) if k in {s.key for s in case.stages}
                     and complete_stage(session, case, k, rt.clock(), source="zendesk")]
             return "accepted", f"stages done: {', '.join(done) or 'none new'}"

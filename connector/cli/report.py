@@ -61,9 +61,9 @@ def render(report: dict, console) -> None:
 def report(since, until, tenant, as_json):
     """Recovery metrics: response times, recovery rates, NPS of the recovered group."""
     from connector.cases.reporting import metrics_report
+    from connector.installs.store import known_tenant
     from connector.runtime import build_runtime
     from connector.store.db import transaction
-    from connector.installs.store import known_tenant
 
     since, until = since and since.date(), until and until.date()
     if since and until and until < since:

@@ -46,7 +46,7 @@ class ZendeskEventSchema(_Lenient):
     id = fields.String(load_default=None, allow_none=True)
     type = fields.String(required=True, validate=validate.Length(min=1, max=200))
     detail = fields.Dict(load_default=dict)
-    event = fields.Dict(load_default=dict, allow_none=True)  # validated per type (see events.zendesk)
+    event = fields.Dict(load_default=dict, allow_none=True)  # validated per type (see crm_events.parse_zendesk_event)
 
 
 class HubSpotEventSchema(_Lenient):

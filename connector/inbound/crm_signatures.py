@@ -9,61 +9,56 @@ percent-escapes decoded as HubSpot's documentation lists. Both reject
 timestamps outside the tolerance, so a captured request cannot be replayed
 later; several secrets may be configured while one is rotated.
 """
-import base64
-import hashlib
-import hmac
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
-from connector.inbound.standard_webhooks import SignatureError
+from connector.inbound import timestamped_hmac
+from connector.inbound.timestamped_hmac import SignatureError, b64_hmac_sha256
+
+__all__ = ["SignatureError", "hubspot_uri", "sign_hubspot_v3", "sign_zendesk", "verify_hubspot_v3", "verify_zendesk"]
 
 # HubSpot signs the URI with these escapes decoded (and only these).
 _HUBSPOT_DECODED = {"%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$", "%27": "'",
                     "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";"}
 
 
-def _digest(secret: str, message: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
+def _iso_seconds(stamp: str) -> float:
+    sent = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    if sent.tzinfo is None:  # a time without its zone could be any of 26 hours
+        raise ValueError
+    return sent.timestamp()
 
 
-def _check_age(seconds_off: float, tolerance: int) -> None:
-    if seconds_off > tolerance:
-        raise SignatureError("timestamp is too old")
-    if seconds_off < -tolerance:
-        raise SignatureError("timestamp is in the future")
+def _milliseconds(stamp: str) -> float:
+    if not stamp.isdigit():  # int() would also take "+1", " 1" or "1_000"
+        raise ValueError
+    return int(stamp) / 1000
 
 
-def _match(secrets: Iterable[str], message: bytes, offered: str) -> None:
-    for secret in secrets:
-        if hmac.compare_digest(_digest(secret, message).encode(), offered.strip().encode()):
-            return
-    raise SignatureError("no signature matches")
+ZENDESK = timestamped_hmac.Scheme(
+    required_headers=("X-Zendesk-Webhook-Signature", "X-Zendesk-Webhook-Signature-Timestamp"),
+    timestamp_header="X-Zendesk-Webhook-Signature-Timestamp", signature_header="X-Zendesk-Webhook-Signature",
+    seconds=_iso_seconds, unreadable_timestamp="X-Zendesk-Webhook-Signature-Timestamp is not an ISO 8601 time",
+    age_subject="timestamp")
+HUBSPOT_V3 = timestamped_hmac.Scheme(
+    required_headers=("X-HubSpot-Signature-v3", "X-HubSpot-Request-Timestamp"),
+    timestamp_header="X-HubSpot-Request-Timestamp", signature_header="X-HubSpot-Signature-v3",
+    seconds=_milliseconds, unreadable_timestamp="X-HubSpot-Request-Timestamp is not Unix milliseconds",
+    age_subject="timestamp")
 
 
-def _zendesk_message(timestamp: str, body: bytes) -> bytes:
+def _zendesk_content(timestamp: str, body: bytes) -> bytes:
     return timestamp.encode() + body
 
 
 def sign_zendesk(secret: str, timestamp: str, body: bytes) -> str:
-    return _digest(secret, _zendesk_message(timestamp, body))
+    return b64_hmac_sha256(secret.encode(), _zendesk_content(timestamp, body))
 
 
 def verify_zendesk(secrets: Iterable[str], headers: Mapping[str, str], body: bytes, *,
                    tolerance: int = 300, now: Callable[[], float]) -> None:
-    signature = headers.get("X-Zendesk-Webhook-Signature")
-    stamp = headers.get("X-Zendesk-Webhook-Signature-Timestamp")
-    if not signature:
-        raise SignatureError("missing X-Zendesk-Webhook-Signature header")
-    if not stamp:
-        raise SignatureError("missing X-Zendesk-Webhook-Signature-Timestamp header")
-    try:
-        sent = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-        if sent.tzinfo is None:
-            raise ValueError
-    except ValueError:
-        raise SignatureError("X-Zendesk-Webhook-Signature-Timestamp is not an ISO 8601 time") from None
-    _check_age(now() - sent.timestamp(), tolerance)
-    _match(secrets, _zendesk_message(stamp, body), signature)
+    timestamped_hmac.verify(ZENDESK, secrets, headers, lambda stamp: _zendesk_content(stamp, body),
+                            tolerance=tolerance, now=now)
 
 
 def hubspot_uri(uri: str) -> str:
@@ -72,23 +67,15 @@ def hubspot_uri(uri: str) -> str:
     return uri
 
 
-def _hubspot_message(method: str, uri: str, body: bytes, timestamp_ms: str) -> bytes:
+def _hubspot_content(method: str, uri: str, body: bytes, timestamp_ms: str) -> bytes:
     return method.upper().encode() + hubspot_uri(uri).encode() + body + timestamp_ms.encode()
 
 
 def sign_hubspot_v3(secret: str, method: str, uri: str, body: bytes, timestamp_ms: str) -> str:
-    return _digest(secret, _hubspot_message(method, uri, body, timestamp_ms))
+    return b64_hmac_sha256(secret.encode(), _hubspot_content(method, uri, body, timestamp_ms))
 
 
 def verify_hubspot_v3(secrets: Iterable[str], method: str, uri: str, headers: Mapping[str, str], body: bytes, *,
                       tolerance: int = 300, now: Callable[[], float]) -> None:
-    signature = headers.get("X-HubSpot-Signature-v3")
-    stamp = headers.get("X-HubSpot-Request-Timestamp")
-    if not signature:
-        raise SignatureError("missing X-HubSpot-Signature-v3 header")
-    if not stamp:
-        raise SignatureError("missing X-HubSpot-Request-Timestamp header")
-    if not stamp.isdigit():
-        raise SignatureError("X-HubSpot-Request-Timestamp is not Unix milliseconds")
-    _check_age(now() - int(stamp) / 1000, tolerance)
-    _match(secrets, _hubspot_message(method, uri, body, stamp), signature)
+    timestamped_hmac.verify(HUBSPOT_V3, secrets, headers, lambda stamp: _hubspot_content(method, uri, body, stamp),
+                            tolerance=tolerance, now=now)

@@ -17,9 +17,9 @@ from datetime import timedelta
 
 from sqlalchemy import or_, update
 
-from connector.ports.errors import PermanentError, RetryableError
 from connector.installs import store
 from connector.installs.oauth import InvalidGrant
+from connector.ports.errors import PermanentError, RetryableError
 from connector.store.db import transaction
 from connector.store.tenancy import Installation
 

@@ -5,8 +5,14 @@ connector writes them; companies and owners are only read (tests and the sandbox
 """
 from flask import jsonify, request
 
-from connector.sandbox.hubspot_http import (associations_asked, batch_inputs, echo_trace_id, json_body,
-                                            record_view, requested_properties)
+from connector.sandbox.hubspot_http import (
+    associations_asked,
+    batch_inputs,
+    echo_trace_id,
+    json_body,
+    record_view,
+    requested_properties,
+)
 from connector.sandbox.hubspot_schema import Invalid, now_iso
 
 

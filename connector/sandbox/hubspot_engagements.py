@@ -7,8 +7,14 @@ import json
 
 from flask import jsonify, request
 
-from connector.sandbox.hubspot_http import (associations_asked, batch_inputs, json_body, matches_filter,
-                                            record_view, requested_properties)
+from connector.sandbox.hubspot_http import (
+    associations_asked,
+    batch_inputs,
+    json_body,
+    matches_filter,
+    record_view,
+    requested_properties,
+)
 from connector.sandbox.hubspot_schema import ASSOCIATION_TYPES, SEARCH_LIMIT, Invalid, now_iso
 
 

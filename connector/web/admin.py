@@ -1,28 +1,17 @@
 """Admin API (bearer ``RECOVERY_ADMIN_TOKEN``): cases, stages, dead jobs."""
-import hmac
-
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from connector.cases import stages
+from connector.cases.shared import replay_dead_job
+from connector.domain.compensation import CompensationRecordSchema
 from connector.domain.react import STAGES_BY_KEY
 from connector.store.db import transaction
 from connector.store.models import Case, Delivery, Job
-from connector.domain.compensation import CompensationRecordSchema
-from connector.cases import stages
-from connector.cases.shared import replay_dead_job
+from connector.web.auth import admin_required
 
-bp = Blueprint("admin", __name__, url_prefix="/api")
-
-
-@bp.before_request
-def _authenticate():
-    token = current_app.config.get("ADMIN_TOKEN") or ""
-    offered = request.headers.get("Authorization", "")
-    scheme, _, value = offered.partition(" ")
-    if not token or scheme.lower() != "bearer" or not hmac.compare_digest(value.encode(), token.encode()):
-        return jsonify(error="unauthorized", message="send Authorization: Bearer <admin token>"), 401
-    return None
+bp = admin_required(Blueprint("admin", __name__, url_prefix="/api"))
 
 
 def _iso(value):
@@ -106,9 +95,11 @@ def job_json(job: Job) -> dict:
 def list_jobs():
     status = request.args.get("status", "dead")
     if status not in ("queued", "running", "done", "dead"):
-        return jsonify(error="validation_failed", fields={"status": ["Must be one of: queued, running, done, dead."]}), 422
+        return jsonify(error="validation_failed",
+                       fields={"status": ["Must be one of: queued, running, done, dead."]}), 422
+    query = _of_tenant(select(Job).where(Job.status == status), Job).order_by(Job.id).limit(500)
     with transaction(_rt().sessions) as session:
-        jobs = session.scalars(_of_tenant(select(Job).where(Job.status == status), Job).order_by(Job.id).limit(500)).all()
+        jobs = session.scalars(query).all()
         return jsonify(jobs=[job_json(j) for j in jobs])
 
 
@@ -137,6 +128,6 @@ def list_deliveries():
     with transaction(_rt().sessions) as session:
         rows = session.scalars(query.limit(limit)).all()
         return jsonify(deliveries=[{
-            "id": d.id, "tenant": d.tenant_id, "source": d.source, "received_at": _iso(d.received_at), "status_code": d.status_code,
-            "outcome": d.outcome, "reason": d.reason, "delivery_id": d.delivery_id,
+            "id": d.id, "tenant": d.tenant_id, "source": d.source, "received_at": _iso(d.received_at),
+            "status_code": d.status_code, "outcome": d.outcome, "reason": d.reason, "delivery_id": d.delivery_id,
             "response_id": d.response_id} for d in rows])

@@ -47,8 +47,8 @@ def in_intake(source: str, delivery_id: str | None, now, response_id: str):
 def dead_jobs_behind(session, deliveries) -> dict[int, list[int]]:
     """Delivery id -> the dead jobs of the answer it stored and of that answer's case: what
     its Replay button queues again. Deliveries that stored nothing have none."""
-    from connector.store.models import Answer, Job
     from connector.cases.kinds import CASE_KINDS
+    from connector.store.models import Answer, Job
 
     wanted = {(d.tenant_id, d.response_id) for d in deliveries if d.response_id}
     if not wanted:

@@ -12,10 +12,10 @@ from connector.installs import VENDORS, store
 from connector.installs.directory import TENANT_SECRET_KEYS
 from connector.store.db import transaction
 from connector.store.tenancy import Installation, Tenant
-from connector.web.admin import _authenticate, _iso
+from connector.web.admin import _iso
+from connector.web.auth import admin_required
 
-bp = Blueprint("installations", __name__, url_prefix="/api")
-bp.before_request(_authenticate)
+bp = admin_required(Blueprint("installations", __name__, url_prefix="/api"))
 _URL = validate.URL(schemes={"http", "https"}, require_tld=False, error="Not a valid http(s) URL.")
 
 
@@ -80,8 +80,8 @@ def _readable(cipher, row) -> tuple[str | None, str | None]:
 
 def _revoke(vendor: str, access_token: str | None, refresh_token: str | None, account: str) -> bool:
     """Ask the vendor to forget the grant too (best effort: our copy is already gone)."""
-    from connector.ports.errors import SyncError
     from connector.installs.oauth import oauth_client
+    from connector.ports.errors import SyncError
 
     client = oauth_client(vendor, current_app.config)
     if not client.configured:

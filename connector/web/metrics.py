@@ -7,14 +7,13 @@ cases (default: the environment's own account); see ``connector.cases.reporting`
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from connector.cases.reporting import metrics_report
 from connector.installs import DEFAULT_TENANT
 from connector.installs.store import known_tenant
-from connector.cases.reporting import metrics_report
 from connector.store.db import transaction
-from connector.web.admin import _authenticate as require_admin
+from connector.web.auth import admin_required
 
-bp = Blueprint("metrics", __name__, url_prefix="/api")
-bp.before_request(require_admin)
+bp = admin_required(Blueprint("metrics", __name__, url_prefix="/api"))
 
 
 class WindowSchema(Schema):

@@ -17,9 +17,9 @@ import secrets
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from itsdangerous import BadSignature
 
-from connector.ports.errors import PermanentError, SyncError
 from connector.installs import VENDORS, store
 from connector.installs.oauth import oauth_client, valid_subdomain
+from connector.ports.errors import PermanentError, SyncError
 from connector.store.db import transaction
 
 log = logging.getLogger(__name__)

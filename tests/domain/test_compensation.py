@@ -5,8 +5,7 @@ from decimal import Decimal
 import pytest
 from marshmallow import ValidationError
 
-from connector.domain.compensation import (CompensationRecordSchema, compensation_guidance,
-                                           load_compensation)
+from connector.domain.compensation import CompensationRecordSchema, compensation_guidance, load_compensation
 from connector.mappings import DEFAULT_MAPPINGS_DIR, MappingError
 
 COMPENSATION = load_compensation()

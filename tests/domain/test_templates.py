@@ -4,8 +4,7 @@ import json
 
 import pytest
 
-from connector.domain.templates import (comment_topic, first_name, load_templates,
-                                        recognition_draft, resolve_locale)
+from connector.domain.templates import comment_topic, first_name, load_templates, recognition_draft, resolve_locale
 from connector.mappings import DEFAULT_MAPPINGS_DIR, MappingError
 
 TEMPLATES = load_templates()

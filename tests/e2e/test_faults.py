@@ -17,8 +17,15 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.campaign_support import (Sender, Store, assert_no_customer_data, check_invariants, make_campaign,
-                                        poll, vendor_counts)
+from tests.e2e.campaign_support import (
+    Sender,
+    Store,
+    assert_no_customer_data,
+    check_invariants,
+    make_campaign,
+    poll,
+    vendor_counts,
+)
 from tests.e2e.conftest import Connector
 
 pytestmark = pytest.mark.e2e

@@ -6,7 +6,14 @@ import pytest
 
 from connector.ports.keys import ticket_external_id
 from tests.e2e.conftest import wait_until
-from tests.signing import answer_payload, just_now, hubspot_task_completed, post_hubspot_events, post_zendesk_event, zendesk_event
+from tests.signing import (
+    answer_payload,
+    hubspot_task_completed,
+    just_now,
+    post_hubspot_events,
+    post_zendesk_event,
+    zendesk_event,
+)
 
 pytestmark = pytest.mark.e2e
 

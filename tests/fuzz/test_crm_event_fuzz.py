@@ -12,8 +12,7 @@ from connector.store.db import transaction
 from connector.store.models import Answer, Case, Job, Stage
 from tests.conftest import drain, make_config, make_runtime
 from tests.fuzz.harness import Endpoint, run, shaped_like
-from tests.signing import (HUBSPOT_CLIENT_SECRET, ZENDESK_WEBHOOK_SECRET, hubspot_task_completed,
-                           zendesk_event)
+from tests.signing import HUBSPOT_CLIENT_SECRET, ZENDESK_WEBHOOK_SECRET, hubspot_task_completed, zendesk_event
 from tests.test_worker import accept
 
 EXAMPLES = int(os.environ.get("RECOVERY_FUZZ_EXAMPLES", "1000"))

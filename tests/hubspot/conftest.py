@@ -6,12 +6,13 @@ intercept, and a fake at the SDK boundary would not exercise what breaks in
 practice (host override, retries, (de)serialization, error classes).
 """
 import pytest
+from hubspot_helpers import TOKEN
 
 from connector.providers.hubspot import HubSpotAdapter
 from connector.providers.hubspot.mapping import load_hubspot_mapping
 from connector.sandbox.hubspot import create_hubspot_standin
 from connector.sandbox.server import BackgroundServer
-from hubspot_helpers import TOKEN
+
 
 @pytest.fixture
 def mapping():

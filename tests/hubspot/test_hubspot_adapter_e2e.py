@@ -2,6 +2,7 @@
 import logging
 
 import pytest
+from hubspot_helpers import TOKEN, MemoryLedger, make_answer, make_case
 
 from connector.domain.react import STAGE_KEYS
 from connector.ports.errors import PermanentError, RetryableError
@@ -9,8 +10,6 @@ from connector.ports.keys import HUBSPOT_TASK
 from connector.providers.hubspot import HubSpotAdapter
 from connector.providers.hubspot.properties import hs_datetime
 from connector.sandbox.hubspot import create_hubspot_standin
-
-from hubspot_helpers import TOKEN, MemoryLedger, make_answer, make_case
 
 pytestmark = pytest.mark.e2e
 

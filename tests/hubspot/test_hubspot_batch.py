@@ -6,12 +6,11 @@ urllib3, which ``responses`` cannot intercept (see conftest).
 from datetime import timedelta
 
 import pytest
-
-from connector.ports.errors import PermanentError, RetryableError
-from connector.ports.batches import CaseWrite, ContactWrite
-from connector.ports.keys import HUBSPOT_NOTE, HUBSPOT_TASK
-
 from hubspot_helpers import SUBMITTED, MemoryLedger, make_answer, make_case
+
+from connector.ports.batches import CaseWrite, ContactWrite
+from connector.ports.errors import PermanentError, RetryableError
+from connector.ports.keys import HUBSPOT_NOTE, HUBSPOT_TASK
 
 pytestmark = pytest.mark.e2e
 UPSERT = "/crm/v3/objects/contacts/batch/upsert"

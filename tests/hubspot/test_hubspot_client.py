@@ -6,8 +6,7 @@ import urllib3
 from hubspot.crm.contacts.exceptions import ApiException as ContactsApiException
 from hubspot.crm.objects.tasks.exceptions import ServiceException as TasksServiceException
 
-from connector.ports.errors import PermanentError, RetryableError
-from connector.ports.errors import parse_retry_after
+from connector.ports.errors import PermanentError, RetryableError, parse_retry_after
 from connector.providers.hubspot.client import HubSpotClient, translate
 
 

@@ -3,14 +3,13 @@ import json
 from datetime import timedelta
 
 import pytest
+from hubspot_helpers import SUBMITTED, make_answer, make_case
 
 from connector.domain.react import STAGE_KEYS, STAGES
 from connector.mappings import DEFAULT_MAPPINGS_DIR, MappingError
-from connector.providers.hubspot.mapping import load_hubspot_mapping
 from connector.ports.keys import task_keys_in, task_natural_key
+from connector.providers.hubspot.mapping import load_hubspot_mapping
 from connector.providers.hubspot.properties import contact_properties, stage_tasks
-
-from hubspot_helpers import SUBMITTED, make_answer, make_case
 
 NPS_KEYS = {"nps_last_score", "nps_last_category", "nps_last_response_at", "nps_last_comment"}
 

@@ -5,8 +5,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import responses
 
-from connector.ports.errors import PermanentError, RetryableError
 from connector.installs.oauth import HubSpotOAuth, InvalidGrant, ZendeskOAuth
+from connector.ports.errors import PermanentError, RetryableError
 from tests.installs.support import HUBSPOT_API, START, ZENDESK_ACCOUNT, oauth_config
 
 CONFIG = oauth_config("sqlite://")

@@ -5,10 +5,10 @@ import time
 
 import pytest
 
-from connector.inbound.crm_signatures import sign_hubspot_v3
-from connector.installs import store
 from connector.cases.intake import accept
+from connector.inbound.crm_signatures import sign_hubspot_v3
 from connector.inbound.schemas import validate_answer
+from connector.installs import store
 from connector.store.db import transaction
 from connector.store.models import Case
 from tests.conftest import make_runtime

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from connector.ports.errors import RetryableError
 from connector.installs import store
 from connector.installs.oauth import Grant, InvalidGrant
 from connector.installs.tokens import NotConnected, TokenProvider
 from connector.jobs.queue import enqueue
+from connector.ports.errors import RetryableError
 from connector.store.db import transaction
 from connector.store.models import Job
 from tests.installs.support import START, grant, oauth_runtime

@@ -1,28 +1,24 @@
-"""The survey-source interface (Sentry-style providers): one module per vendor.
+"""The survey sources (Sentry-style providers): one module per vendor, all ``InboundSource``s.
 
 A source turns one vendor's signed webhook into the generic answer of
-``inbound.schemas`` and nothing more; the route runs the same rejection
-checklist for all of them (413 -> 401 -> 415 -> 400 -> 422 -> 202/200):
-
-* ``secret_keys`` — configuration keys holding the signing secret(s); several
-  space-separated values are accepted while a secret is rotated.
-* ``verify(config, facts, raw_body, now)`` — raise ``SignatureError`` with one
-  message per failure, before the body is even parsed.
-* ``normalize(payload, mapping, facts)`` — the vendor payload in the generic
-  answer shape, *before* marshmallow validation, so ``validate_answer`` names
-  each bad or missing field (``customer.email`` missing -> 422). Raise
-  ``Ignored`` for pings, tests and event types that carry no answer.
-* ``delivery_id(headers, payload)`` — the vendor's id of this delivery, for the
-  delivery log (``payload`` is ``None`` until the body is parsed).
+``inbound.schemas`` and nothing more; ``inbound.pipeline`` runs the same
+checklist for all of them. ``SurveySource`` adds what survey tools share:
+``secret_keys`` (see ``KeyedSecrets``), a vendor ``mapping_schema``, and
+``validate`` as ``enrich`` (complete an ids-only payload from the vendor's
+API) then ``normalize`` (the vendor payload in the generic answer shape,
+*before* marshmallow validation, so ``validate_answer`` names each bad or
+missing field: ``customer.email`` missing -> 422; raise ``Ignored`` for pings,
+tests and event types that carry no answer).
 """
 import hmac
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from marshmallow import RAISE, Schema, fields, validate
 
 from connector.domain.rules import SCALES
-from connector.inbound.standard_webhooks import SignatureError
+from connector.inbound.pipeline import KeyedSecrets, RequestFacts
+from connector.inbound.schemas import validate_answer
+from connector.inbound.timestamped_hmac import SignatureError
 
 
 def match_scheme_signature(header: str, offered: str | None, expected, *, scheme: str, form: str,
@@ -40,44 +36,23 @@ def match_scheme_signature(header: str, offered: str | None, expected, *, scheme
         raise SignatureError("no signature matches")
 
 
-@dataclass(frozen=True)
-class RequestFacts:
-    """What a signature may cover: method, the public URL and the headers."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str]
-
-
-class Ignored(Exception):
-    """A genuine delivery that carries no answer (ping, test, other event type)."""
-
-
-class UpstreamError(Exception):
-    """The vendor's API, needed to complete a delivery, did not answer (retry later)."""
-
-
-class SurveySource:
+class SurveySource(KeyedSecrets):
     name: str = ""
-    secret_keys: tuple[str, ...] = ()
+    invalid_message = "some fields are invalid"
     mapping_schema: type[Schema] | None = None
 
-    def secrets(self, config: Mapping) -> list[str]:
-        for key in self.secret_keys:
-            value = config.get(key)
-            if value:
-                return str(value).split()
-        return []
-
-    def missing_secret_message(self) -> str:
-        return f"RECOVERY_{self.secret_keys[0]} is not configured"
-
-    def verify(self, config: Mapping, facts: RequestFacts, raw_body: bytes, now: Callable[[], float]) -> None:
+    def verify(self, config: Mapping, facts: RequestFacts, now: Callable[[], float]) -> None:
         raise NotImplementedError
 
     def is_unsigned_ping(self, raw_body: bytes) -> bool:
-        """A vendor's connection test that may arrive unsigned (answered 200, nothing stored)."""
         return False
+
+    def delivery_id(self, headers: Mapping[str, str], payload) -> str | None:
+        return None
+
+    def validate(self, payload, config: Mapping, mapping, facts: RequestFacts):
+        payload = self.enrich(payload, config)
+        return validate_answer(self.normalize(payload, mapping or self.default_mapping(), facts))
 
     def enrich(self, payload, config: Mapping):
         """Complete a payload that only carries ids (may raise UpstreamError)."""
@@ -86,15 +61,8 @@ class SurveySource:
     def normalize(self, payload, mapping, facts: RequestFacts | None = None):
         raise NotImplementedError
 
-    def delivery_id(self, headers: Mapping[str, str], payload) -> str | None:
-        return None
-
     def default_mapping(self):
         return self.mapping_schema().load({}) if self.mapping_schema else None
-
-
-def tolerance(config: Mapping) -> int:
-    return int(config.get("WEBHOOK_TOLERANCE_SECONDS") or 300)
 
 
 # --- mappings: what every vendor mapping file may say ----------------------------------------

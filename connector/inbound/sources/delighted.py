@@ -23,9 +23,9 @@ import hmac
 from marshmallow import fields, validate
 
 from connector.domain.rules import SCALES
+from connector.inbound.pipeline import Ignored
 from connector.inbound.sources import values as v
-from connector.inbound.sources.base import (Ignored, SourceMappingSchema, SurveySource, customer_fields,
-                                            match_scheme_signature)
+from connector.inbound.sources.base import SourceMappingSchema, SurveySource, customer_fields, match_scheme_signature
 
 HEADER = "X-Delighted-Webhook-Signature"
 
@@ -51,9 +51,9 @@ class DelightedSource(SurveySource):
     secret_keys = ("DELIGHTED_SECRET",)
     mapping_schema = DelightedMappingSchema
 
-    def verify(self, config, facts, raw_body, now):
+    def verify(self, config, facts, now):
         match_scheme_signature(HEADER, facts.headers.get(HEADER),
-                               (sign(secret, raw_body) for secret in self.secrets(config)),
+                               (sign(secret, facts.body) for secret in self.secrets(config)),
                                scheme="sha256", form="hex", case_insensitive=True)
 
     def delivery_id(self, headers, payload):

@@ -25,8 +25,9 @@ import json
 from marshmallow import fields, validate
 
 from connector.inbound import standard_webhooks
+from connector.inbound.pipeline import Ignored, tolerance
 from connector.inbound.sources import values as v
-from connector.inbound.sources.base import Ignored, SourceMappingSchema, SurveySource, tolerance
+from connector.inbound.sources.base import SourceMappingSchema, SurveySource
 
 
 class FormbricksMappingSchema(SourceMappingSchema):
@@ -43,8 +44,8 @@ class FormbricksSource(SurveySource):
     secret_keys = ("FORMBRICKS_SECRET",)
     mapping_schema = FormbricksMappingSchema
 
-    def verify(self, config, facts, raw_body, now):
-        standard_webhooks.verify(self.secrets(config), facts.headers, raw_body, tolerance=tolerance(config), now=now)
+    def verify(self, config, facts, now):
+        standard_webhooks.verify(self.secrets(config), facts.headers, facts.body, tolerance=tolerance(config), now=now)
 
     def is_unsigned_ping(self, raw_body):
         try:

@@ -4,15 +4,16 @@ Body and signature are the spec's own (SPEC.md §3); ids stay unprefixed, and
 the body is validated as sent.
 """
 from connector.inbound import standard_webhooks
-from connector.inbound.sources.base import SurveySource, tolerance
+from connector.inbound.pipeline import tolerance
+from connector.inbound.sources.base import SurveySource
 
 
 class GenericSource(SurveySource):
     name = "generic"
     secret_keys = ("WEBHOOK_SECRET",)
 
-    def verify(self, config, facts, raw_body, now):
-        standard_webhooks.verify(self.secrets(config), facts.headers, raw_body,
+    def verify(self, config, facts, now):
+        standard_webhooks.verify(self.secrets(config), facts.headers, facts.body,
                                  tolerance=tolerance(config), now=now)
 
     def normalize(self, payload, mapping, facts=None):

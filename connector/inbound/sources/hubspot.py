@@ -25,9 +25,9 @@ from marshmallow import ValidationError, fields, validate
 
 from connector.domain.rules import SCALES
 from connector.inbound.crm_signatures import verify_hubspot_v3
+from connector.inbound.pipeline import Ignored, tolerance
 from connector.inbound.sources import values as v
-from connector.inbound.sources.base import (Ignored, SourceMappingSchema, SurveySource, customer_fields,
-                                            tolerance)
+from connector.inbound.sources.base import SourceMappingSchema, SurveySource, customer_fields
 
 
 def _props(*default):
@@ -57,8 +57,8 @@ class HubSpotSource(SurveySource):
     secret_keys = ("HUBSPOT_CLIENT_SECRET",)
     mapping_schema = HubSpotMappingSchema
 
-    def verify(self, config, facts, raw_body, now):
-        verify_hubspot_v3(self.secrets(config), facts.method, facts.url, facts.headers, raw_body,
+    def verify(self, config, facts, now):
+        verify_hubspot_v3(self.secrets(config), facts.method, facts.url, facts.headers, facts.body,
                           tolerance=tolerance(config), now=now)
 
     def delivery_id(self, headers, payload):

@@ -29,9 +29,10 @@ import hmac
 import requests
 from marshmallow import ValidationError, fields, validate
 
+from connector.inbound.pipeline import Ignored, UpstreamError
 from connector.inbound.sources import values as v
-from connector.inbound.sources.base import (Ignored, SignatureError, SourceMappingSchema, SurveySource,
-                                            UpstreamError)
+from connector.inbound.sources.base import SourceMappingSchema, SurveySource
+from connector.inbound.timestamped_hmac import SignatureError
 
 HEADER = "Sm-Signature"
 API = "https://api.surveymonkey.com"
@@ -68,14 +69,14 @@ class SurveyMonkeySource(SurveySource):
     secret_keys = ("SURVEYMONKEY_SECRET",)
     mapping_schema = SurveyMonkeyMappingSchema
 
-    def verify(self, config, facts, raw_body, now):
+    def verify(self, config, facts, now):
         offered = facts.headers.get(HEADER)
         if not offered:
             raise SignatureError(f"missing {HEADER} header")
         api_key = facts.headers.get("Sm-Apikey", "")
         for secret in self.secrets(config):
             key = secret if "&" in secret else f"{api_key}&{secret}"
-            if hmac.compare_digest(sign(key, raw_body).encode(), offered.strip().encode()):
+            if hmac.compare_digest(sign(key, facts.body).encode(), offered.strip().encode()):
                 return
         raise SignatureError("no signature matches")
 

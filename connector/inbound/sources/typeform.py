@@ -25,8 +25,9 @@ import hmac
 from marshmallow import fields, validate
 
 from connector.domain.rules import SCALES
+from connector.inbound.pipeline import Ignored
 from connector.inbound.sources import values as v
-from connector.inbound.sources.base import Ignored, SourceMappingSchema, SurveySource, match_scheme_signature
+from connector.inbound.sources.base import SourceMappingSchema, SurveySource, match_scheme_signature
 
 HEADER = "Typeform-Signature"
 
@@ -63,9 +64,9 @@ class TypeformSource(SurveySource):
     secret_keys = ("TYPEFORM_SECRET",)
     mapping_schema = TypeformMappingSchema
 
-    def verify(self, config, facts, raw_body, now):
+    def verify(self, config, facts, now):
         match_scheme_signature(HEADER, facts.headers.get(HEADER),
-                               (sign(secret, raw_body) for secret in self.secrets(config)),
+                               (sign(secret, facts.body) for secret in self.secrets(config)),
                                scheme="sha256", form="base64")
 
     def delivery_id(self, headers, payload):

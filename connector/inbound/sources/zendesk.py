@@ -23,8 +23,9 @@ duplicate, a changed rating a new answer.
 from marshmallow import fields, validate
 
 from connector.inbound.crm_signatures import verify_zendesk
+from connector.inbound.pipeline import Ignored, tolerance
 from connector.inbound.sources import values as v
-from connector.inbound.sources.base import Ignored, SourceMappingSchema, SurveySource, tolerance
+from connector.inbound.sources.base import SourceMappingSchema, SurveySource
 
 PATHS = {"ticket_id": "ticket.id", "rating": "satisfaction.rating", "comment": "satisfaction.comment",
          "submitted_at": "ticket.updated_at", "email": "ticket.requester.email", "name": "ticket.requester.name",
@@ -65,8 +66,8 @@ class ZendeskSource(SurveySource):
     secret_keys = ("ZENDESK_WEBHOOK_SECRET",)
     mapping_schema = ZendeskMappingSchema
 
-    def verify(self, config, facts, raw_body, now):
-        verify_zendesk(self.secrets(config), facts.headers, raw_body, tolerance=tolerance(config), now=now)
+    def verify(self, config, facts, now):
+        verify_zendesk(self.secrets(config), facts.headers, facts.body, tolerance=tolerance(config), now=now)
 
     def delivery_id(self, headers, payload):
         return headers.get("X-Zendesk-Webhook-Invocation-Id")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema, post_load
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from connector import mappings
 from connector.domain.react import STAGE_KEYS

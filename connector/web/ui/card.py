@@ -14,7 +14,7 @@ from connector.inbound.crm_signatures import verify_hubspot_v3
 from connector.inbound.standard_webhooks import SignatureError
 from connector.store.db import transaction
 from connector.store.models import Case
-from connector.web.admin import _authenticate as bearer_admin
+from connector.web.auth import require_admin as bearer_admin
 from connector.web.ui.blueprint import bp
 from connector.web.ui.common import next_stage, now, rt
 from connector.web.ui.dashboard import dashboard_admin

@@ -13,16 +13,16 @@ from collections import Counter
 from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from connector.cases.reporting import metrics_report
+from connector.cases.shared import replay_dead_job
 from connector.domain.metrics import BUCKETS
 from connector.domain.react import STAGES
 from connector.installs import DEFAULT_TENANT
 from connector.installs.crypto import EncryptionNotConfigured, UnreadableSecret
 from connector.installs.store import tenant_secrets
-from connector.cases.reporting import metrics_report
 from connector.store.db import transaction
 from connector.store.models import Case, Delivery, Job
 from connector.store.tenancy import Tenant
-from connector.cases.shared import replay_dead_job
 from connector.web.deliveries import dead_jobs_behind
 from connector.web.ui.blueprint import bp
 from connector.web.ui.common import issue, next_stage, now, read, rt, stage_rows

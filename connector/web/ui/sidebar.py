@@ -15,9 +15,9 @@ import re
 from flask import jsonify, make_response, render_template, request
 from marshmallow import ValidationError
 
+from connector.cases import stages
 from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecordSchema
 from connector.domain.react import STAGES_BY_KEY
-from connector.cases import stages
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.web.ui.blueprint import bp
