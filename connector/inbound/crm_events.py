@@ -13,7 +13,7 @@ from connector.inbound.crm_event_schemas import (
     ZendeskTicketDetailSchema,
 )
 from connector.inbound.crm_signatures import verify_hubspot_v3, verify_zendesk
-from connector.inbound.pipeline import KeyedSecrets, tolerance
+from connector.inbound.source import KeyedSecrets, tolerance
 
 TAGS_CHANGED = "zen:event-type:ticket.tags_changed"
 STATUS_CHANGED = "zen:event-type:ticket.status_changed"

@@ -10,7 +10,6 @@ timestamps outside the tolerance, so a captured request cannot be replayed
 later; several secrets may be configured while one is rotated.
 """
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
 
 from connector.inbound import timestamped_hmac
 from connector.inbound.timestamped_hmac import SignatureError, b64_hmac_sha256
@@ -22,28 +21,15 @@ _HUBSPOT_DECODED = {"%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", 
                     "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";"}
 
 
-def _iso_seconds(stamp: str) -> float:
-    sent = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    if sent.tzinfo is None:  # a time without its zone could be any of 26 hours
-        raise ValueError
-    return sent.timestamp()
-
-
-def _milliseconds(stamp: str) -> float:
-    if not stamp.isdigit():  # int() would also take "+1", " 1" or "1_000"
-        raise ValueError
-    return int(stamp) / 1000
-
-
 ZENDESK = timestamped_hmac.Scheme(
     required_headers=("X-Zendesk-Webhook-Signature", "X-Zendesk-Webhook-Signature-Timestamp"),
     timestamp_header="X-Zendesk-Webhook-Signature-Timestamp", signature_header="X-Zendesk-Webhook-Signature",
-    seconds=_iso_seconds, unreadable_timestamp="X-Zendesk-Webhook-Signature-Timestamp is not an ISO 8601 time",
+    timestamp_format="iso8601", unreadable_timestamp="X-Zendesk-Webhook-Signature-Timestamp is not an ISO 8601 time",
     age_subject="timestamp")
 HUBSPOT_V3 = timestamped_hmac.Scheme(
     required_headers=("X-HubSpot-Signature-v3", "X-HubSpot-Request-Timestamp"),
     timestamp_header="X-HubSpot-Request-Timestamp", signature_header="X-HubSpot-Signature-v3",
-    seconds=_milliseconds, unreadable_timestamp="X-HubSpot-Request-Timestamp is not Unix milliseconds",
+    timestamp_format="unix_milliseconds", unreadable_timestamp="X-HubSpot-Request-Timestamp is not Unix milliseconds",
     age_subject="timestamp")
 
 
@@ -57,8 +43,8 @@ def sign_zendesk(secret: str, timestamp: str, body: bytes) -> str:
 
 def verify_zendesk(secrets: Iterable[str], headers: Mapping[str, str], body: bytes, *,
                    tolerance: int = 300, now: Callable[[], float]) -> None:
-    timestamped_hmac.verify(ZENDESK, secrets, headers, lambda stamp: _zendesk_content(stamp, body),
-                            tolerance=tolerance, now=now)
+    checked = timestamped_hmac.check(ZENDESK, headers, tolerance=tolerance, now=now)
+    timestamped_hmac.match(ZENDESK, secrets, _zendesk_content(checked.stamp, body), checked)
 
 
 def hubspot_uri(uri: str) -> str:
@@ -77,5 +63,5 @@ def sign_hubspot_v3(secret: str, method: str, uri: str, body: bytes, timestamp_m
 
 def verify_hubspot_v3(secrets: Iterable[str], method: str, uri: str, headers: Mapping[str, str], body: bytes, *,
                       tolerance: int = 300, now: Callable[[], float]) -> None:
-    timestamped_hmac.verify(HUBSPOT_V3, secrets, headers, lambda stamp: _hubspot_content(method, uri, body, stamp),
-                            tolerance=tolerance, now=now)
+    checked = timestamped_hmac.check(HUBSPOT_V3, headers, tolerance=tolerance, now=now)
+    timestamped_hmac.match(HUBSPOT_V3, secrets, _hubspot_content(method, uri, body, checked.stamp), checked)

@@ -4,14 +4,20 @@ Each such scheme reads its headers, parses the timestamp, refuses one outside th
 tolerance (so a captured request cannot be replayed later) and compares the
 signature offered, in constant time, with the one each configured secret gives
 (several secrets while one is rotated). Only the header names, the timestamp's
-format, the key, what is signed and the wording of the errors differ: a
-``Scheme`` says those, ``verify`` does the rest in the same order for all.
+format, the key's form, what is signed and the wording of the errors differ: a
+``Scheme`` says those as data. A verifier calls ``check`` (headers, timestamp, age, the
+signatures offered), builds what its sender signed from the timestamp as sent, then
+calls ``match``: nothing here calls back into a scheme's module.
 """
 import base64
+import binascii
 import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+
+WHSEC_PREFIX = "whsec_"
 
 
 class SignatureError(Exception):
@@ -22,12 +28,35 @@ def b64_hmac_sha256(key: bytes, message: bytes) -> str:
     return base64.b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
 
 
-def _one_signature(header: str) -> list[str]:
-    return [header.strip()]
+def whsec_key(secret: str) -> bytes:
+    """The key of a Standard Webhooks secret: the base64 after ``whsec_``."""
+    raw = secret[len(WHSEC_PREFIX):] if secret.startswith(WHSEC_PREFIX) else secret
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("webhook secret is not whsec_<base64>") from None
 
 
-def _utf8(secret: str) -> bytes:
-    return secret.encode()
+def _unix_seconds(stamp: str) -> float:
+    return int(stamp)
+
+
+def _unix_milliseconds(stamp: str) -> float:
+    if not stamp.isdigit():  # int() would also take "+1", " 1" or "1_000"
+        raise ValueError
+    return int(stamp) / 1000
+
+
+def _iso8601(stamp: str) -> float:
+    sent = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    if sent.tzinfo is None:  # a time without its zone could be any of 26 hours
+        raise ValueError
+    return sent.timestamp()
+
+
+TIMESTAMP_FORMATS: dict[str, Callable[[str], float]] = {
+    "unix_seconds": _unix_seconds, "unix_milliseconds": _unix_milliseconds, "iso8601": _iso8601}
+KEY_FORMATS: dict[str, Callable[[str], bytes]] = {"utf8": str.encode, "whsec": whsec_key}
 
 
 @dataclass(frozen=True)
@@ -35,25 +64,29 @@ class Scheme:
     required_headers: tuple[str, ...]  # checked in this order, each refused as "missing <name> header"
     timestamp_header: str
     signature_header: str
-    seconds: Callable[[str], float]  # the timestamp as Unix seconds; ValueError/OverflowError if unreadable
-    unreadable_timestamp: str  # the message then
+    timestamp_format: str  # a key of TIMESTAMP_FORMATS
+    unreadable_timestamp: str  # the message when the timestamp cannot be read
     age_subject: str  # "<age_subject> is too old" / "<age_subject> is in the future"
-    offered: Callable[[str], list[str]] = _one_signature  # the signature header -> candidate digests
-    key: Callable[[str], bytes] = _utf8  # a configured secret -> the HMAC key
+    signature_version: str | None = None  # "v1": space-separated "v1,<base64>" entries; None: one digest
+    key_format: str = "utf8"  # a key of KEY_FORMATS
 
 
-def verify(scheme: Scheme, secrets: Iterable[str], headers: Mapping[str, str],
-           signed_content: Callable[[str], bytes], *, tolerance: int, now: Callable[[], float]) -> None:
-    """Return quietly if one offered signature matches one secret's; else raise SignatureError.
+@dataclass(frozen=True)
+class Checked:
+    """A request whose headers, timestamp and age passed: the timestamp as sent, the digests offered."""
 
-    ``signed_content(timestamp)`` is what the sender signed, given the timestamp header as sent.
-    """
+    stamp: str
+    offered: tuple[str, ...]
+
+
+def check(scheme: Scheme, headers: Mapping[str, str], *, tolerance: int, now: Callable[[], float]) -> Checked:
+    """Everything but the digest, in the scheme's order; raise SignatureError at the first failure."""
     for name in scheme.required_headers:
         if not headers.get(name):
             raise SignatureError(f"missing {name} header")
-    stamp = headers.get(scheme.timestamp_header)
+    stamp = headers.get(scheme.timestamp_header) or ""
     try:
-        sent = float(scheme.seconds(stamp))
+        sent = float(TIMESTAMP_FORMATS[scheme.timestamp_format](stamp))
     except (ValueError, OverflowError):
         raise SignatureError(scheme.unreadable_timestamp) from None
     drift = now() - sent
@@ -61,10 +94,25 @@ def verify(scheme: Scheme, secrets: Iterable[str], headers: Mapping[str, str],
         raise SignatureError(f"{scheme.age_subject} is too old")
     if drift < -tolerance:
         raise SignatureError(f"{scheme.age_subject} is in the future")
-    candidates = [candidate.encode() for candidate in scheme.offered(headers.get(scheme.signature_header))]
-    content = signed_content(stamp)
+    return Checked(stamp, _offered(scheme, headers.get(scheme.signature_header) or ""))
+
+
+def _offered(scheme: Scheme, header: str) -> tuple[str, ...]:
+    if scheme.signature_version is None:
+        return (header.strip(),)
+    entries = [part.partition(",") for part in header.split()]  # other versions are not ours to check
+    candidates = tuple(value for version, _, value in entries if version == scheme.signature_version and value)
+    if not candidates:
+        raise SignatureError(f"no {scheme.signature_version} signature in {scheme.signature_header}")
+    return candidates
+
+
+def match(scheme: Scheme, secrets: Iterable[str], signed_content: bytes, checked: Checked) -> None:
+    """Return quietly if one offered digest is one secret's; else raise SignatureError."""
+    candidates = [candidate.encode() for candidate in checked.offered]
+    key_of = KEY_FORMATS[scheme.key_format]
     for secret in secrets:
-        expected = b64_hmac_sha256(scheme.key(secret), content).encode()
+        expected = b64_hmac_sha256(key_of(secret), signed_content).encode()
         if any(hmac.compare_digest(expected, candidate) for candidate in candidates):
             return
     raise SignatureError("no signature matches")

@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping
 from marshmallow import RAISE, Schema, fields, validate
 
 from connector.domain.rules import SCALES
-from connector.inbound.pipeline import KeyedSecrets, RequestFacts
 from connector.inbound.schemas import validate_answer
+from connector.inbound.source import KeyedSecrets, RequestFacts
 from connector.inbound.timestamped_hmac import SignatureError
 
 

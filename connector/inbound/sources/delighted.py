@@ -23,7 +23,7 @@ import hmac
 from marshmallow import fields, validate
 
 from connector.domain.rules import SCALES
-from connector.inbound.pipeline import Ignored
+from connector.inbound.source import Ignored
 from connector.inbound.sources import values as v
 from connector.inbound.sources.base import SourceMappingSchema, SurveySource, customer_fields, match_scheme_signature
 

@@ -25,7 +25,7 @@ import json
 from marshmallow import fields, validate
 
 from connector.inbound import standard_webhooks
-from connector.inbound.pipeline import Ignored, tolerance
+from connector.inbound.source import Ignored, tolerance
 from connector.inbound.sources import values as v
 from connector.inbound.sources.base import SourceMappingSchema, SurveySource
 

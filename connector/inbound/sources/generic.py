@@ -4,7 +4,7 @@ Body and signature are the spec's own (SPEC.md §3); ids stay unprefixed, and
 the body is validated as sent.
 """
 from connector.inbound import standard_webhooks
-from connector.inbound.pipeline import tolerance
+from connector.inbound.source import tolerance
 from connector.inbound.sources.base import SurveySource
 
 

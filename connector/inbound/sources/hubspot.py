@@ -25,7 +25,7 @@ from marshmallow import ValidationError, fields, validate
 
 from connector.domain.rules import SCALES
 from connector.inbound.crm_signatures import verify_hubspot_v3
-from connector.inbound.pipeline import Ignored, tolerance
+from connector.inbound.source import Ignored, tolerance
 from connector.inbound.sources import values as v
 from connector.inbound.sources.base import SourceMappingSchema, SurveySource, customer_fields
 

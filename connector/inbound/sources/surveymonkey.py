@@ -29,7 +29,7 @@ import hmac
 import requests
 from marshmallow import ValidationError, fields, validate
 
-from connector.inbound.pipeline import Ignored, UpstreamError
+from connector.inbound.source import Ignored, UpstreamError
 from connector.inbound.sources import values as v
 from connector.inbound.sources.base import SourceMappingSchema, SurveySource
 from connector.inbound.timestamped_hmac import SignatureError

@@ -23,7 +23,7 @@ duplicate, a changed rating a new answer.
 from marshmallow import fields, validate
 
 from connector.inbound.crm_signatures import verify_zendesk
-from connector.inbound.pipeline import Ignored, tolerance
+from connector.inbound.source import Ignored, tolerance
 from connector.inbound.sources import values as v
 from connector.inbound.sources.base import SourceMappingSchema, SurveySource
 
