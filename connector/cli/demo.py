@@ -17,6 +17,7 @@ from rich.table import Table
 
 from connector.inbound.standard_webhooks import decode_secret, sign
 from connector.infra.resources import data_folder
+from connector.runtime import Runtime
 
 SAMPLES = data_folder("webhooks/samples")
 
@@ -41,7 +42,7 @@ def send(base_url: str, secret: str, payload: dict) -> requests.Response:
     return requests.post(f"{base_url}/webhooks/surveys/generic", data=body, headers=headers, timeout=10)
 
 
-def _wait_until_idle(runtime, base_url: str, token: str, case_ids: list[int], timeout: float = 30) -> list[dict]:
+def _wait_until_idle(runtime: Runtime, base_url: str, token: str, case_ids: list[int], timeout: float = 30) -> list[dict]:
     """Every job done (promoters' contact updates included), then the cases as the API shows them."""
     from sqlalchemy import func, select
 

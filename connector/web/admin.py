@@ -1,5 +1,5 @@
 """Admin API (bearer ``RECOVERY_ADMIN_TOKEN``): cases, stages, dead jobs."""
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -10,6 +10,7 @@ from connector.domain.react import STAGES_BY_KEY
 from connector.store.db import transaction
 from connector.store.models import Case, Delivery, Job
 from connector.web.auth import admin_required
+from connector.web.current import runtime
 
 bp = admin_required(Blueprint("admin", __name__, url_prefix="/api"))
 
@@ -38,13 +39,10 @@ def _of_tenant(query, model):
     return query.where(model.tenant_id == tenant) if tenant else query
 
 
-def _rt():
-    return current_app.extensions["recovery"]
-
 
 @bp.get("/cases/<int:case_id>")
 def get_case(case_id: int):
-    with transaction(_rt().sessions) as session:
+    with transaction(runtime().sessions) as session:
         case = session.get(Case, case_id)
         if case is None:
             return jsonify(error="not_found", message=f"no case {case_id}"), 404
@@ -56,7 +54,7 @@ def list_cases():
     email = (request.args.get("email") or "").strip().lower()
     if not email:
         return jsonify(error="validation_failed", fields={"email": ["Missing data for required field."]}), 422
-    with transaction(_rt().sessions) as session:
+    with transaction(runtime().sessions) as session:
         cases = session.scalars(_of_tenant(select(Case).where(Case.customer_email == email), Case)
                                 .order_by(Case.id)).all()
         return jsonify(cases=[case_json(c) for c in cases])
@@ -74,7 +72,7 @@ def complete_stage(case_id: int, key: str):
                 CompensationRecordSchema().load(body.get("compensation") or {}))}
         except ValidationError as exc:
             return jsonify(error="validation_failed", fields={"compensation": exc.messages}), 422
-    rt = _rt()
+    rt = runtime()
     with transaction(rt.sessions) as session:
         case = session.get(Case, case_id)
         if case is None:
@@ -98,14 +96,14 @@ def list_jobs():
         return jsonify(error="validation_failed",
                        fields={"status": ["Must be one of: queued, running, done, dead."]}), 422
     query = _of_tenant(select(Job).where(Job.status == status), Job).order_by(Job.id).limit(500)
-    with transaction(_rt().sessions) as session:
+    with transaction(runtime().sessions) as session:
         jobs = session.scalars(query).all()
         return jsonify(jobs=[job_json(j) for j in jobs])
 
 
 @bp.post("/jobs/<int:job_id>/replay")
 def replay_job(job_id: int):
-    rt = _rt()
+    rt = runtime()
     with transaction(rt.sessions) as session:
         if not replay_dead_job(session, job_id, rt.clock()):
             return jsonify(error="conflict", message=f"job {job_id} is not dead"), 409
@@ -125,7 +123,7 @@ def list_deliveries():
         limit = min(max(int(request.args.get("limit", 100)), 1), 500)
     except ValueError:
         return jsonify(error="validation_failed", fields={"limit": ["Not a valid integer."]}), 422
-    with transaction(_rt().sessions) as session:
+    with transaction(runtime().sessions) as session:
         rows = session.scalars(query.limit(limit)).all()
         return jsonify(deliveries=[{
             "id": d.id, "tenant": d.tenant_id, "source": d.source, "received_at": _iso(d.received_at),

@@ -4,17 +4,18 @@ from werkzeug.exceptions import HTTPException
 
 from connector.config import load_config, secret_values
 from connector.infra.logs import install_redaction
-from connector.runtime import build_runtime, settle_heap
+from connector.runtime import Runtime, build_runtime, settle_heap
+from connector.web.current import EXTENSION
 
 
-def create_app(test_config: dict | None = None, *, runtime=None) -> Flask:
+def create_app(test_config: dict | None = None, *, runtime: Runtime | None = None) -> Flask:
     app = Flask(__name__)
     config = load_config()
     config.update(test_config or {})
     install_redaction(secret_values(config))
     app.config.update(config)
     app.config["MAX_CONTENT_LENGTH"] = int(config["MAX_BODY_BYTES"])
-    app.extensions["recovery"] = runtime or build_runtime(config)
+    app.extensions[EXTENSION] = runtime or build_runtime(config)
 
     from connector.web import admin, crm_events, health, installations, metrics, oauth, ui, webhooks
     from connector.web.tenancy import TENANT_PREFIX

@@ -4,11 +4,12 @@ Same checklist as the survey webhooks (``connector.inbound.pipeline``): 413 ->
 401 -> 415 -> 400 -> 422 -> 200. Events are acknowledged with 200 (vendors
 retry anything else), including unknown types, which are recorded as ignored.
 """
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 
 from connector.cases import hubspot_events, zendesk_events
 from connector.inbound.crm_events import HUBSPOT_EVENTS, ZENDESK_EVENTS
 from connector.inbound.pipeline import Received, receive
+from connector.web.current import runtime
 from connector.web.deliveries import note, record_deliveries
 from connector.web.tenancy import tenant_routes, tenant_runtime, tenant_settings
 from connector.web.webhooks import answer, request_facts
@@ -19,7 +20,7 @@ tenant_routes(bp)
 
 
 def _receive(source):
-    rt = current_app.extensions["recovery"]
+    rt = runtime()
     return receive(source, request_facts(), config=tenant_settings(), now=lambda: rt.clock().timestamp())
 
 
@@ -31,7 +32,7 @@ def zendesk():
     event = received.value
     outcome, reason = zendesk_events.handle(tenant_runtime(), event)
     note(outcome, reason, delivery_id=event.get("id"))
-    current_app.extensions["recovery"].notify()
+    runtime().notify()
     return jsonify(status=outcome, detail=reason)
 
 
@@ -41,10 +42,10 @@ def hubspot():
     if not isinstance(received, Received):
         return answer(received, HUBSPOT_EVENTS.name)
     events = received.value
-    rt = current_app.extensions["recovery"]
+    rt = runtime()
     # App-level webhooks: the signed portalId says whose events these are.
     tenant_of = (lambda portal: rt.directory.tenant_of("hubspot", portal)) if rt.directory else (lambda _: "default")
     outcome, reason = hubspot_events.handle(rt, events, tenant_of=tenant_of)
     note(outcome, reason, delivery_id=str(events[0].get("eventId") or "") or None)
-    current_app.extensions["recovery"].notify()
+    runtime().notify()
     return jsonify(status=outcome, detail=reason)

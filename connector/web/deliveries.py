@@ -8,11 +8,12 @@ accepted answer, and an "accepted" row exists only if the answer does.
 """
 import logging
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, g, request
 from sqlalchemy import insert, select
 
 from connector.store.db import transaction
 from connector.store.models import Delivery
+from connector.web.current import runtime
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +89,10 @@ def record_deliveries(bp: Blueprint, default_source) -> None:
             reason = (response.get_json(silent=True) or {}).get("error") or f"HTTP {status}"
         source = facts.get("source") or default_source(request)
         try:
-            with transaction(current_app.extensions["recovery"].sessions) as session:
+            with transaction(runtime().sessions) as session:
                 row = _row(source, status, outcome, reason,
                            facts.get("delivery_id") or request.headers.get("webhook-id"),
-                           current_app.extensions["recovery"].clock())
+                           runtime().clock())
                 session.execute(_INSERT, [row])
         except Exception:
             log.exception("delivery log write failed source=%s status=%s", source, status)

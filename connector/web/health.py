@@ -1,13 +1,14 @@
 """``GET /healthz``: 200 when the database answers (load balancers poll it)."""
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 
 from connector.store.db import ping
+from connector.web.current import runtime
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
 def healthz():
-    if ping(current_app.extensions["recovery"].engine):
+    if ping(runtime().engine):
         return jsonify(status="ok")
     return jsonify(status="unavailable", reason="database does not answer"), 503

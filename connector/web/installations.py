@@ -14,6 +14,7 @@ from connector.store.db import transaction
 from connector.store.tenancy import Installation, Tenant
 from connector.web.admin import _iso
 from connector.web.auth import admin_required
+from connector.web.current import runtime
 
 bp = admin_required(Blueprint("installations", __name__, url_prefix="/api"))
 _URL = validate.URL(schemes={"http", "https"}, require_tld=False, error="Not a valid http(s) URL.")
@@ -30,13 +31,10 @@ TenantSecretsSchema = Schema.from_dict(
     name="TenantSecretsSchema")
 
 
-def _rt():
-    return current_app.extensions["recovery"]
-
 
 @bp.get("/installations")
 def list_installations():
-    rt = _rt()
+    rt = runtime()
     with transaction(rt.sessions) as session:
         tenants = {t.id: t for t in session.scalars(select(Tenant))}
         rows = session.scalars(select(Installation).order_by(Installation.tenant_id, Installation.vendor)).all()
@@ -55,7 +53,7 @@ def uninstall(tenant, vendor):
     """Disconnect: tokens deleted, the tenant's pending work for that vendor cancelled."""
     if vendor not in VENDORS:
         return jsonify(error="unknown_vendor", message=f"one of: {', '.join(VENDORS)}"), 404
-    rt = _rt()
+    rt = runtime()
     with transaction(rt.sessions) as session:
         row = store.installation(session, tenant, vendor)
         access, refresh = _readable(rt.directory.cipher, row)
@@ -103,7 +101,7 @@ def set_secrets(tenant):
         body = TenantSecretsSchema().load(body)
     except ValidationError as exc:
         return jsonify(error="validation_failed", message="some fields are invalid", fields=exc.messages), 422
-    rt = _rt()
+    rt = runtime()
     with transaction(rt.sessions) as session:
         if session.get(Tenant, tenant) is None:
             return jsonify(error="not_found", message="no such tenant"), 404
@@ -115,7 +113,7 @@ def set_secrets(tenant):
 @bp.get("/tenants/<tenant>/routing")
 def get_routing(tenant):
     """Who owns the tenant's cases: its own routing, or the deployment's (``source`` says which)."""
-    rt = _rt()
+    rt = runtime()
     with transaction(rt.sessions) as session:
         if session.get(Tenant, tenant) is None:
             return jsonify(error="not_found", message="no such tenant"), 404
@@ -142,7 +140,7 @@ def reset_routing(tenant):
 
 
 def _store_routing(tenant: str, routing: dict | None):
-    rt = _rt()
+    rt = runtime()
     with transaction(rt.sessions) as session:
         if session.get(Tenant, tenant) is None:
             return jsonify(error="not_found", message="no such tenant"), 404
@@ -158,7 +156,7 @@ def connect_link(tenant, vendor):
 
     if vendor not in VENDORS:
         return jsonify(error="unknown_vendor", message=f"one of: {', '.join(VENDORS)}"), 404
-    with transaction(_rt().sessions) as session:
+    with transaction(runtime().sessions) as session:
         if session.get(Tenant, tenant) is None:
             return jsonify(error="not_found", message="no such tenant"), 404
     return jsonify(url=join_link(vendor, tenant))

@@ -4,7 +4,7 @@
 UTC) select cases by the customer's ``submitted_at``; ``?tenant=`` one company's
 cases (default: the environment's own account); see ``connector.cases.reporting``.
 """
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from connector.cases.reporting import metrics_report
@@ -12,6 +12,7 @@ from connector.installs import DEFAULT_TENANT
 from connector.installs.store import known_tenant
 from connector.store.db import transaction
 from connector.web.auth import admin_required
+from connector.web.current import runtime
 
 bp = admin_required(Blueprint("metrics", __name__, url_prefix="/api"))
 
@@ -36,7 +37,7 @@ def get_metrics():
     except ValidationError as exc:
         return jsonify(error="validation_failed", fields=exc.messages), 422
     tenant = window.pop("tenant")
-    with transaction(current_app.extensions["recovery"].sessions) as session:
+    with transaction(runtime().sessions) as session:
         if not known_tenant(session, tenant):  # a typo must not read as "no cases"
             return jsonify(error="not_found", message="no such tenant"), 404
         return jsonify(metrics_report(session, tenant_id=tenant, **window))

@@ -21,6 +21,7 @@ from connector.installs import VENDORS, store
 from connector.installs.oauth import oauth_client, valid_subdomain
 from connector.ports.errors import PermanentError, SyncError
 from connector.store.db import transaction
+from connector.web.current import runtime
 
 log = logging.getLogger(__name__)
 bp = Blueprint("oauth", __name__, url_prefix="/oauth")
@@ -95,7 +96,7 @@ def callback(vendor):
     nonce = request.cookies.get(COOKIE) or ""
     if state.get("vendor") != vendor or not secrets.compare_digest(nonce, state.get("nonce") or "-"):
         return _page(400, "This install was started in another browser. Start it again here.")
-    rt = current_app.extensions["recovery"]
+    rt = runtime()
     try:
         grant = client.exchange(request.args.get("code", ""), redirect_uri(vendor), rt.clock(), state.get("account"))
     except SyncError as exc:

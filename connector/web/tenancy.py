@@ -12,12 +12,13 @@ The body of a request never chooses a tenant.
 from flask import Blueprint, current_app, g, jsonify
 
 from connector.installs import DEFAULT_TENANT
+from connector.web.current import runtime
 
 TENANT_PREFIX = "/t/<tenant>"
 
 
 def directory():
-    return current_app.extensions["recovery"].directory
+    return runtime().directory
 
 
 def current_tenant() -> str:
@@ -32,7 +33,7 @@ def tenant_settings() -> dict:
 
 
 def tenant_runtime():
-    return current_app.extensions["recovery"].for_tenant(current_tenant())
+    return runtime().for_tenant(current_tenant())
 
 
 def tenant_routes(bp: Blueprint) -> None:

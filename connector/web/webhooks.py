@@ -17,6 +17,8 @@ from flask import Blueprint, current_app, jsonify, request
 from connector.cases import intake
 from connector.inbound.pipeline import Acknowledged, Deferred, Received, Rejection, RequestFacts, Stopped, receive
 from connector.inbound.sources import registry
+from connector.runtime import Runtime
+from connector.web.current import runtime
 from connector.web.deliveries import in_intake, note, record_deliveries, recorded
 from connector.web.tenancy import current_tenant, tenant_routes, tenant_settings
 
@@ -77,7 +79,7 @@ def survey(vendor):
     source = registry.get(vendor)
     if source is None:
         return _unknown()
-    rt = current_app.extensions["recovery"]
+    rt = runtime()
     # A tenant's requests verify with that tenant's own secrets only.
     received = receive(source, request_facts(), config=tenant_settings(), now=lambda: rt.clock().timestamp(),
                        mapping=getattr(rt, "survey_mappings", {}).get(vendor))
@@ -96,7 +98,7 @@ def survey(vendor):
     return jsonify(result.body), result.status
 
 
-def _signed_portal_tenant(rt, vendor: str, payload) -> str | None:
+def _signed_portal_tenant(rt: Runtime, vendor: str, payload) -> str | None:
     """HubSpot signs with the app's secret for every portal: the signed ``portalId`` names the tenant."""
     portal = payload.get("portalId") if vendor == "hubspot" and isinstance(payload, dict) else None
     if portal is None or rt.directory is None or current_tenant() != "default":

@@ -12,11 +12,13 @@ from sqlalchemy import select
 from connector.domain.react import STAGES_BY_KEY
 from connector.inbound.crm_signatures import verify_hubspot_v3
 from connector.inbound.standard_webhooks import SignatureError
+from connector.runtime import Runtime
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.web.auth import require_admin as bearer_admin
+from connector.web.current import runtime
 from connector.web.ui.blueprint import bp
-from connector.web.ui.common import next_stage, now, rt
+from connector.web.ui.common import next_stage, now
 from connector.web.ui.dashboard import dashboard_admin
 from connector.web.webhooks import public_url
 
@@ -25,13 +27,13 @@ def _iso(value):
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def _ticket_url(ticket_id: int | None, runtime=None) -> str | None:
+def _ticket_url(ticket_id: int | None, rt: Runtime | None = None) -> str | None:
     if not ticket_id:
         return None
-    zendesk = (runtime or rt()).zendesk
+    zendesk = (rt or runtime()).zendesk
     if zendesk is not None and hasattr(zendesk, "ticket_url"):
         return zendesk.ticket_url(ticket_id)
-    config = rt().config
+    config = runtime().config
     base = config.get("ZENDESK_BASE_URL") or (
         f"https://{config['ZENDESK_SUBDOMAIN']}.zendesk.com" if config.get("ZENDESK_SUBDOMAIN") else None)
     return f"{base.rstrip('/')}/agent/tickets/{ticket_id}" if base else None
@@ -49,7 +51,7 @@ def _case_for_contact(session, contact_id: str | None, email: str | None, tenant
     return next((c for c in cases if c.status == "open"), cases[0] if cases else None)
 
 
-def card_json(case: Case | None, runtime=None) -> dict:
+def card_json(case: Case | None, rt: Runtime | None = None) -> dict:
     if case is None:
         return {"incident": False, "case_id": None, "stage": None, "stage_label": None, "next_due_at": None,
                 "outcome": None, "zendesk_ticket_url": None, "results": []}
@@ -61,7 +63,7 @@ def card_json(case: Case | None, runtime=None) -> dict:
              "stage_label": STAGES_BY_KEY[upcoming.key].label if upcoming else None,
              "next_due_at": _iso(upcoming.due_at if upcoming else None),
              "overdue": overdue, "outcome": case.outcome,
-             "zendesk_ticket_url": _ticket_url(case.zendesk_ticket_id, runtime)}
+             "zendesk_ticket_url": _ticket_url(case.zendesk_ticket_id, rt)}
     properties = [{"label": "Incident", "dataType": "BOOLEAN", "value": facts["incident"]},
                   {"label": "Stage", "dataType": "STRING", "value": facts["stage_label"] or "—"},
                   {"label": "Next due", "dataType": "DATETIME", "value": facts["next_due_at"]},
@@ -84,14 +86,14 @@ def hubspot_card():
     except SignatureError as exc:
         return jsonify(error="invalid_signature", message=str(exc)), 401
     # The signed URL's portalId names the installed portal, hence the tenant (never another's case).
-    directory = rt().directory
+    directory = runtime().directory
     tenant = directory.tenant_of("hubspot", request.args.get("portalId")) if directory is not None else "default"
     if tenant is None:
         return jsonify(card_json(None))
-    runtime = rt().for_tenant(tenant)
-    with transaction(runtime.sessions) as session:
+    rt = runtime().for_tenant(tenant)
+    with transaction(rt.sessions) as session:
         case = _case_for_contact(session, request.args.get("associatedObjectId"), request.args.get("email"), tenant)
-        return jsonify(card_json(case, runtime))
+        return jsonify(card_json(case, rt))
 
 
 @bp.get("/hubspot/card/preview")
@@ -100,6 +102,6 @@ def hubspot_card_preview():
     if dashboard_admin() is None and bearer_admin() is not None:
         return render_template("login.html", error=None, next_path=request.path), 401
     email = (request.args.get("email") or "").strip()
-    with transaction(rt().sessions) as session:
+    with transaction(runtime().sessions) as session:
         card = card_json(_case_for_contact(session, None, email) if email else None)
     return render_template("card_preview.html", card=card, email=email)

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 from connector.domain.react import STAGES_BY_KEY
 from connector.ports.keys import ZENDESK_FOLLOWUP_FOR, ZENDESK_TICKET, case_id_of_scope, followup_for_key
 from connector.store.models import Case, SideEffect
+from connector.web.current import runtime
 
 SIDEBAR_TTL = 15 * 60      # a sidebar token outlives the page load, not the agent's shift
 CASE_TTL = 15 * 60
@@ -50,12 +51,9 @@ def read(purpose: str, token: str | None, max_age: int) -> dict | None:
         return None
 
 
-def rt():
-    return current_app.extensions["recovery"]
-
 
 def now() -> datetime:
-    return rt().clock()
+    return runtime().clock()
 
 
 def case_for_ticket(session, ticket_id: int, tenant_id: str = "default") -> Case | None:

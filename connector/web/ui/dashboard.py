@@ -23,9 +23,10 @@ from connector.installs.store import tenant_secrets
 from connector.store.db import transaction
 from connector.store.models import Case, Delivery, Job
 from connector.store.tenancy import Tenant
+from connector.web.current import runtime
 from connector.web.deliveries import dead_jobs_behind
 from connector.web.ui.blueprint import bp
-from connector.web.ui.common import issue, next_stage, now, read, rt, stage_rows
+from connector.web.ui.common import issue, next_stage, now, read, stage_rows
 
 COOKIE, COOKIE_TTL = "recovery_admin", 8 * 3600
 
@@ -49,7 +50,7 @@ def _local_path(value: str | None) -> str:
 def dashboard_login():
     if request.method == "GET":
         return render_template("login.html", error=None, next_path=request.args.get("next", ""))
-    token = str(rt().config.get("ADMIN_TOKEN") or "")
+    token = str(runtime().config.get("ADMIN_TOKEN") or "")
     offered = request.form.get("token", "")
     if not token or not hmac.compare_digest(offered.encode(), token.encode()):
         return render_template("login.html", error="That token is not the admin token.",
@@ -79,17 +80,17 @@ def _plain(value):
 
 
 def _settings(tenant: str) -> dict:
-    runtime = rt()
-    policies = runtime.directory.policies(tenant, runtime.policies) if runtime.directory else runtime.policies
+    rt = runtime()
+    policies = rt.directory.policies(tenant, rt.policies) if rt.directory else rt.policies
     routing = {tier: [{"name": o.name, "email": o.email, "hubspot_owner": o.hubspot_owner} for o in owners]
                for tier, owners in policies.routing.tiers.items()}
     settings = {"rules": policies.rules, "routing": routing, "compensation": dict(policies.compensation)}
-    for name, adapter in (("zendesk", runtime.zendesk), ("hubspot", runtime.hubspot)):
+    for name, adapter in (("zendesk", rt.zendesk), ("hubspot", rt.hubspot)):
         mapping = getattr(adapter, "mapping", None)
         if dataclasses.is_dataclass(mapping):
             settings[f"{name}_mapping"] = {f.name: _plain(getattr(mapping, f.name))
                                            for f in dataclasses.fields(mapping)}
-    settings["survey_mappings"] = sorted(runtime.survey_mappings)
+    settings["survey_mappings"] = sorted(rt.survey_mappings)
     return {key: json.dumps(value, indent=2, default=str, ensure_ascii=False) for key, value in settings.items()}
 
 
@@ -98,7 +99,7 @@ def _secret_names(db, tenant: str) -> list[str]:
     if tenant == DEFAULT_TENANT:
         return []
     try:
-        return sorted(tenant_secrets(db, rt().directory.cipher, tenant))
+        return sorted(tenant_secrets(db, runtime().directory.cipher, tenant))
     except (UnreadableSecret, EncryptionNotConfigured):
         return ["(unreadable: check RECOVERY_ENCRYPTION_KEYS)"]
 
@@ -120,7 +121,7 @@ def dashboard():
         return redirect(url_for("ui.dashboard_login", next=request.path), code=303)
     moment, tenant = now(), request.args.get("tenant") or DEFAULT_TENANT
     settings = _settings(tenant)  # reads in its own transaction: before this one takes SQLite's write lock
-    with transaction(rt().sessions) as db:
+    with transaction(runtime().sessions) as db:
         # One company at a time: its cases, overdue stages, deliveries, dead jobs and figures.
         others = db.scalars(select(Tenant.id).where(Tenant.id != DEFAULT_TENANT).order_by(Tenant.id))
         tenants = [DEFAULT_TENANT, *others]
@@ -156,11 +157,11 @@ def _replay(job_ids) -> int:
     if session is None:
         abort(401, description="log in to the dashboard first")
     _require_csrf(session)
-    runtime = rt()
-    with transaction(runtime.sessions) as db:
-        replayed = sum(replay_dead_job(db, job_id, runtime.clock()) for job_id in job_ids(db))
+    rt = runtime()
+    with transaction(rt.sessions) as db:
+        replayed = sum(replay_dead_job(db, job_id, rt.clock()) for job_id in job_ids(db))
     if replayed:
-        runtime.notify()
+        rt.notify()
     return replayed
 
 

@@ -20,8 +20,9 @@ from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecord
 from connector.domain.react import STAGES_BY_KEY
 from connector.store.db import transaction
 from connector.store.models import Case
+from connector.web.current import runtime
 from connector.web.ui.blueprint import bp
-from connector.web.ui.common import CASE_TTL, SIDEBAR_TTL, case_for_ticket, issue, now, read, rt, stage_rows
+from connector.web.ui.common import CASE_TTL, SIDEBAR_TTL, case_for_ticket, issue, now, read, stage_rows
 from connector.web.zaf_jwt import TokenError, verify_zaf_token
 
 log = logging.getLogger(__name__)
@@ -43,12 +44,12 @@ def _refuse(status: int, message: str):
 
 @bp.route("/zendesk/sidebar", methods=["GET", "POST"])
 def sidebar():
-    key = rt().config.get("ZENDESK_APP_PUBLIC_KEY")
+    key = runtime().config.get("ZENDESK_APP_PUBLIC_KEY")
     if not key:
         return _refuse(503, "The app's public key is not configured (RECOVERY_ZENDESK_APP_PUBLIC_KEY).")
     try:
         claims = verify_zaf_token(request.form.get("token", ""), key, now=now().timestamp(),
-                                  audience=rt().config.get("ZENDESK_APP_AUD") or None)
+                                  audience=runtime().config.get("ZENDESK_APP_AUD") or None)
     except TokenError as exc:
         log.info("sidebar token refused: %s", exc)
         return _refuse(401, "Open this page from the Zendesk ticket sidebar.")
@@ -69,7 +70,7 @@ def _tenant_of(claims: dict) -> str | None:
         for value in claim if isinstance(claim, list) else [claim]:
             found = _ACCOUNT.match(value) if isinstance(value, str) else None
             subdomain = subdomain or (found.group(1) if found else None)
-    directory = rt().directory
+    directory = runtime().directory
     return directory.tenant_of("zendesk", subdomain) if directory is not None else "default"
 
 
@@ -82,7 +83,7 @@ def sidebar_case():
         ticket_id = int(request.args.get("ticket_id", ""))
     except ValueError:
         return _refuse(422, "ticket_id must be a number.")
-    with transaction(rt().sessions) as session:
+    with transaction(runtime().sessions) as session:
         case = case_for_ticket(session, ticket_id, session_claims["tenant"])
         if case is None:
             return _framed(render_template("sidebar_case.html", case=None, ticket_id=ticket_id))
@@ -107,11 +108,11 @@ def sidebar_complete(case_id: int, key: str):
             details = {"compensation": schema.dump(schema.load(body["compensation"]))}
         except ValidationError as exc:
             return jsonify(error="validation_failed", fields={"compensation": exc.messages}), 422
-    runtime = rt()
-    with transaction(runtime.sessions) as session:
+    rt = runtime()
+    with transaction(rt.sessions) as session:
         case = session.get(Case, case_id)
         if case is None or case.tenant_id != claims["tenant"]:
             return jsonify(error="not_found", message=f"no case {case_id}"), 404
-        changed = stages.complete_stage(session, case, key, runtime.clock(), source="sidebar", details=details)
-    runtime.notify()
+        changed = stages.complete_stage(session, case, key, rt.clock(), source="sidebar", details=details)
+    rt.notify()
     return jsonify(case_id=case_id, stage=key, changed=changed, status="done")
