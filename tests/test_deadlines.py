@@ -114,7 +114,8 @@ def test_done_stages_and_closed_cases_never_escalate(frozen_runtime, chat):
         complete_stage(session, case, "recognition", rt.clock(), source="admin")
     rt.clock.now = due(rt, case_id, 0) + timedelta(minutes=5)
     assert mark_overdue(rt, rt.clock()) == 0
-    accept(rt, response_id="later", score=9, submitted_at="2026-11-21T09:00:00+00:00")  # closes the case
+    accept(rt, response_id="later", score=9, submitted_at="2026-11-21T09:00:00+00:00",
+           context={"recovery_case_id": case_id})  # the re-survey's answer closes the case
     rt.clock.now += timedelta(days=90)
     assert mark_overdue(rt, rt.clock()) == 0
     drain(rt)

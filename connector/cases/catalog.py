@@ -67,6 +67,7 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
             ("zendesk.followup", "zendesk", followup.zendesk_followup),
             ("zendesk.close_case", "zendesk", outcome.zendesk_close_case),
             ("hubspot.close_case", "hubspot", outcome.hubspot_close_case),
+            ("zendesk.interim_note", "zendesk", outcome.zendesk_interim_notes),
             ("zendesk.escalate", "zendesk", deadlines.zendesk_escalate),
             ("hubspot.escalate", "hubspot", deadlines.hubspot_escalate),
             ("chat.overdue", "chat", deadlines.chat_overdue)):

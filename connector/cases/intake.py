@@ -22,8 +22,9 @@ from connector.cases.transitions import (
     open_alerts,
 )
 from connector.domain import profile, react, rules
+from connector.domain.outcome import REOPENING, closes_case
 from connector.domain.policies import Policies
-from connector.jobs.queue import enqueue_fresh
+from connector.jobs.queue import enqueue, enqueue_fresh
 from connector.store.db import transaction
 from connector.store.models import Answer, Case, Stage
 from connector.store.snapshots import earlier_scores
@@ -49,6 +50,8 @@ _INSERT_ANSWER = insert(_ANSWERS).returning(_ANSWERS.c.id)
 _LINK_CASE = update(_ANSWERS).where(_ANSWERS.c.id == bindparam("answer")).values(
     case_id=bindparam("case"), answer_body=bindparam("body"))
 _INSERT_STAGES = insert(cast(Table, Stage.__table__))
+_INTERIM = update(_ANSWERS).where(_ANSWERS.c.id == bindparam("answer")).values(interim_case_id=bindparam("case"))
+_ANSWER_BODY = update(_ANSWERS).where(_ANSWERS.c.id == bindparam("answer")).values(answer_body=bindparam("body"))
 
 
 def _seen_body(session: Session, tenant_id: str, response_id: str) -> dict[str, Any] | None:
@@ -62,16 +65,35 @@ def _customer_cases(session: Session, answer: Answer) -> Sequence[Row[Any, Any]]
     return session.execute(_CUSTOMER_CASES, {"tenant": answer.tenant_id, "email": answer.customer_email}).all()
 
 
-def _close_open_case(session: Session, answer: Answer, cases: Sequence[Row[Any, Any]], reopens: bool,
-                     now: datetime) -> None:
-    """A later answer from the customer ends their open case (an older one arriving late does not)."""
+@dataclass(frozen=True)
+class Met:
+    """What the customer's open case made of a later answer."""
+
+    case_id: int
+    closed_as: str | None  # the outcome; None: the answer is interim and the case stays open
+
+
+def _meet_open_case(session: Session, answer: Answer, cases: Sequence[Row[Any, Any]], policy: Policies,
+                    now: datetime) -> Met | None:
+    """A later answer closes the customer's open case only as ``domain.outcome.closes_case`` says
+    (own survey type from the closing window on, or the re-survey's answer); any other later
+    answer is kept on the case as interim. None: no open case, or an older answer arriving late."""
     open_id = next((c.id for c in cases if c.status == "open"), None)
     if open_id is None:
-        return
+        return None
     case = row(session, Case, open_id)
     opening = row(session, Answer, case.opening_answer_id)
-    if answer.submitted_at > opening.submitted_at:
-        close_with_answer(session, case, answer, now, reopened=reopens)
+    if answer.submitted_at <= opening.submitted_at:
+        return None
+    resurvey = answer.context.get("recovery_case_id") == case.id
+    if closes_case(opening.survey_type, opening.submitted_at, answer.survey_type, answer.submitted_at,
+                   policy.rules["closing_window_days"], answers_resurvey=resurvey):
+        return Met(case.id, close_with_answer(session, case, answer, now))
+    session.execute(_INTERIM, {"answer": answer.id, "case": case.id})
+    enqueue(session, "zendesk.interim_note", case.id, tenant_id=case.tenant_id,
+            dedupe_key=f"zendesk.interim_note:{case.id}:{answer.id}")
+    log.info("interim answer case_id=%s answer_id=%s", case.id, answer.id)
+    return Met(case.id, None)
 
 
 def _open_case(session: Session, answer: Answer, classification: rules.Classification, policy: Policies,
@@ -150,10 +172,17 @@ def _store(session: Session, policy: Policies, data: dict[str, Any], source: str
     answer = Answer(**values)
     answer.id = session.execute(_INSERT_ANSWER, values).scalar_one()
     earlier = _customer_cases(session, answer)
-    _close_open_case(session, answer, earlier, classification.opens_case, now)
-    if not classification.opens_case:
+    met = _meet_open_case(session, answer, earlier, policy, now)
+    interim = met is not None and met.closed_as is None
+    if interim or not classification.opens_case or (met is not None and met.closed_as not in REOPENING):
+        # The contact's last-answer properties follow every answer; a detractor's interim answer
+        # adds to the open case (its id in the answer) instead of opening a second one.
         enqueue_fresh(session, [("hubspot.sync_answer", answer.id)], tenant_id=tenant_id)
-        return IntakeResult(202, dict(values["answer_body"])), answer
+        body = dict(values["answer_body"])
+        if interim and met is not None and classification.opens_case:
+            body["case_id"] = met.case_id
+            session.execute(_ANSWER_BODY, {"answer": answer.id, "body": body})
+        return IntakeResult(202, body), answer
     case = _open_case(session, answer, classification, policy, now, earlier[0].id if earlier else None)
     body = {"response_id": answer.response_id, "case_id": case.id}
     session.execute(_LINK_CASE, {"answer": answer.id, "case": case.id, "body": body})

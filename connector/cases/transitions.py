@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from connector.cases.shared import row
 from connector.domain import routing, rules
-from connector.domain.outcome import outcome
+from connector.domain.outcome import REOPENING, outcome
 from connector.domain.policies import Policies
 from connector.jobs.queue import enqueue
 from connector.store.models import Answer, Case
@@ -48,12 +48,14 @@ def alert_on_open(session: Session, case: Case) -> None:
         enqueue(session, kind, case.id, tenant_id=case.tenant_id)
 
 
-def close_with_answer(session: Session, case: Case, answer: Answer, now: datetime, *, reopened: bool) -> str:
+def close_with_answer(session: Session, case: Case, answer: Answer, now: datetime) -> str:
+    """Close the case with the outcome ``answer`` gives it. A ``partial`` or ``failed`` outcome
+    means the caller opens a new, linked case, whose own sync writes the contact's state."""
     opening = row(session, Answer, case.opening_answer_id)
     result = outcome(opening.survey_type, opening.score, answer.survey_type, answer.score, answer.category)
     case.status, case.closed_at, case.outcome, case.closing_answer_id = "closed", now, result, answer.id
     enqueue(session, "zendesk.close_case", case.id, tenant_id=case.tenant_id)
-    if not reopened:
+    if result not in REOPENING:
         enqueue(session, "hubspot.close_case", case.id, tenant_id=case.tenant_id)
     log.info("case closed case_id=%s outcome=%s by answer_id=%s", case.id, result, answer.id)
     return result

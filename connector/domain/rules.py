@@ -51,6 +51,11 @@ class RulesSchema(Schema):
     lifetime_value_from_hubspot = fields.Nested(_ValueSourceSchema, load_default=None, allow_none=True)
     priority_matrix = fields.Nested(Schema.from_dict({tier: _matrix_row() for tier in VALUE_TIERS}),
                                     required=True)
+    # A case closes only on a later answer of its own survey type from this many days after the
+    # answer that opened it (or on the answer to its re-survey): earlier ones are interim.
+    closing_window_days = fields.Dict(keys=fields.String(validate=validate.OneOf(sorted(SCALES))),
+                                      values=fields.Integer(strict=True, validate=validate.Range(min=0, max=365)),
+                                      load_default=lambda: {"nps": 30, "csat": 7})
     hubspot_task_priority = fields.Dict(keys=fields.String(validate=validate.OneOf(ZENDESK_PRIORITIES)),
                                         values=fields.String(validate=validate.OneOf(["HIGH", "MEDIUM", "LOW"])),
                                         required=True, validate=validate.Length(equal=4))

@@ -35,6 +35,8 @@ class CustomerSchema(_Lenient):
 class ContextSchema(_Lenient):
     zendesk_ticket_id = fields.Integer(strict=True, load_default=None, allow_none=True)
     agent_email = fields.Email(load_default=None, allow_none=True)
+    # Set by the re-survey the connector asks for: this answer is that case's re-survey answer.
+    recovery_case_id = fields.Integer(strict=True, allow_none=True)  # absent unless sent
 
 
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)

@@ -29,6 +29,7 @@ ZENDESK_REPLY = "zendesk.reply"                 # the public acknowledgement was
 ZENDESK_FOLLOWUP = "zendesk.followup."          # + follow-up number: that follow-up ticket's id
 ZENDESK_FOLLOWUP_FOR = "zendesk.followup_for."  # + closed ticket id: the follow-up that replaced it
 ZENDESK_DONE = "zendesk.done."                  # + stage: its done tag and note are on the ticket
+ZENDESK_INTERIM = "zendesk.interim."            # + answer id: that interim answer's note is on the ticket
 ZENDESK_OVERDUE = "zendesk.overdue."            # + stage: the escalation note is on the ticket
 HUBSPOT_TASK = "hubspot.task."                  # + stage: that stage's task id
 HUBSPOT_DONE = "hubspot.done."                  # + stage: that task was completed
@@ -44,6 +45,10 @@ def followup_key(number: int) -> str:
 
 def followup_for_key(closed_ticket_id: int | str | None) -> str:
     return f"{ZENDESK_FOLLOWUP_FOR}{closed_ticket_id}"
+
+
+def zendesk_interim_key(answer_id: int) -> str:
+    return f"{ZENDESK_INTERIM}{answer_id}"
 
 
 def zendesk_done_key(stage: str) -> str:

@@ -36,6 +36,9 @@ class Answer(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     answer_body: Mapped[dict] = mapped_column(JSON)  # what we answered, replayed to duplicates
+    # An answer that came while the customer's case was open and did not close it (too early, or
+    # of the other survey type): kept on that case, which stays open.
+    interim_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
 
 
 class Case(Base):
@@ -75,6 +78,9 @@ class Case(Base):
 
     stages: Mapped[list["Stage"]] = relationship(order_by="Stage.due_at", back_populates="case",
                                                  cascade="all, delete-orphan")
+    # Later answers that did not close the case (read where shown: the admin API).
+    interim_answers: Mapped[list[Answer]] = relationship(foreign_keys=[Answer.interim_case_id],
+                                                         order_by=Answer.submitted_at, viewonly=True)
 
     @property
     def sync_status(self) -> str:

@@ -35,6 +35,12 @@ def _history(session: Session, case: Case) -> tuple[str, ...]:
                  for a in earlier)
 
 
+def _latest_interim(session: Session, case: Case) -> AnswerSnapshot | None:
+    latest = session.scalars(select(Answer).where(Answer.interim_case_id == case.id)
+                             .order_by(Answer.submitted_at.desc()).limit(1)).first()
+    return answer_snapshot(latest) if latest is not None else None
+
+
 def case_snapshot(session: Session, case: Case, *, hubspot_priority: str, ticket_url: str | None = None,
                   asks: dict[str, str] | None = None, recognition_draft: str | None = None) -> CaseSnapshot:
     """``asks`` replaces a stage's standard instruction (compensation guidance, playbooks)."""
@@ -53,7 +59,8 @@ def case_snapshot(session: Session, case: Case, *, hubspot_priority: str, ticket
         zendesk_ticket_id=case.zendesk_ticket_id, hubspot_contact_id=case.hubspot_contact_id,
         zendesk_ticket_url=ticket_url, history=_history(session, case), owner_name=case.owner_name,
         zendesk_assignee_email=case.zendesk_assignee_email, zendesk_group_id=case.zendesk_group_id,
-        hubspot_owner=case.hubspot_owner, recognition_draft=recognition_draft)
+        hubspot_owner=case.hubspot_owner, recognition_draft=recognition_draft,
+        latest_answer=_latest_interim(session, case))
 
 
 class DbLedger:

@@ -30,6 +30,10 @@ def case_json(case: Case) -> dict:
         "zendesk_ticket_id": case.zendesk_ticket_id, "hubspot_contact_id": case.hubspot_contact_id,
         "sync_status": case.sync_status, "outcome": case.outcome,
         "opened_at": _iso(case.opened_at), "closed_at": _iso(case.closed_at),
+        "previous_case_id": case.previous_case_id,
+        "interim_answers": [{"response_id": a.response_id, "survey_type": a.survey_type, "score": a.score,
+                             "category": a.category, "submitted_at": _iso(a.submitted_at)}
+                            for a in case.interim_answers],
     }
 
 

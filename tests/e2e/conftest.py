@@ -91,6 +91,14 @@ class Connector:
         return requests.get(f"{self.url}/api/cases/{case_id}", timeout=10,
                             headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).json()
 
+    def cases(self, email: str) -> list[dict]:
+        return requests.get(f"{self.url}/api/cases", params={"email": email}, timeout=10,
+                            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).json()["cases"]
+
+    def admin_post(self, path: str, payload: dict | None = None) -> requests.Response:
+        return requests.post(f"{self.url}{path}", json=payload or {}, timeout=10,
+                             headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+
     def wait_synced(self, case_ids, timeout: float = 15.0) -> list[dict]:
         return wait_until(lambda: (cases := [self.case(i) for i in case_ids])
                           and all(c["sync_status"] == "synced" for c in cases) and cases, timeout)

@@ -31,6 +31,8 @@ def contact_properties(answer: AnswerSnapshot, case: CaseSnapshot | None, mappin
     value in HubSpot (e.g. the next due date once every stage is done).
     """
     name = mapping.name
+    if case is not None and case.latest_answer is not None and case.latest_answer.submitted_at > answer.submitted_at:
+        answer = case.latest_answer  # an interim answer came after: it is the contact's last answer
     props = {
         name("nps_last_score"): str(answer.score),
         name("nps_last_category"): answer.category,
