@@ -131,3 +131,12 @@ def test_stages_are_due_from_submitted_at(client, admin_headers):
     due = {s["key"]: s["due_at"] for s in case["stages"]}
     assert due["recognition"] == "2026-11-20T21:37:00Z"  # 16:37+01:00 is 15:37Z, +6 h
     assert due["resurvey_d60"] == "2027-01-19T15:37:00Z"
+
+
+def test_the_survey_kind_is_kept_with_the_answer(client, runtime):
+    post_answer(client, answer_payload())
+    post_answer(client, answer_payload(response_id="srv-tx", survey={"id": "t", "type": "csat", "kind": "transactional"},
+                                       score=5))
+    with transaction(runtime.sessions) as session:
+        kinds = dict(session.execute(select(Answer.response_id, Answer.survey_kind)).all())
+    assert kinds == {"srv-123": "relational", "srv-tx": "transactional"}

@@ -103,3 +103,12 @@ def test_bad_rules_file_names_the_field(tmp_path):
         load_rules(tmp_path)
     assert "passive_min" in err.value.messages["nps"]
     assert "priority_matrix" in err.value.messages
+
+
+def test_the_protocol_asks_what_its_source_asks_at_day_30_and_60():
+    """SPEC "The REACT protocol": day 30 is an informal e-mail (not a call); the re-survey carries
+    an open question on the recovery experience."""
+    from connector.domain.react import STAGES_BY_KEY
+    assert STAGES_BY_KEY["tracking_d30"].task_type == "EMAIL"
+    assert "informal" in STAGES_BY_KEY["tracking_d30"].ask and "email" in STAGES_BY_KEY["tracking_d30"].ask
+    assert "open question" in STAGES_BY_KEY["resurvey_d60"].ask

@@ -161,6 +161,7 @@ def _store(session: Session, policy: Policies, data: dict[str, Any], source: str
     values = dict(
         tenant_id=tenant_id, response_id=data["response_id"], source=source,
         survey_type=survey["type"], survey_id=survey.get("id"), survey_name=survey.get("name"),
+        survey_kind=survey.get("kind"),
         score=data["score"], category=classification.category, comment=data.get("comment"),
         locale=data.get("locale"), customer_email=customer["email"].lower(),
         customer_name=customer.get("name"), company=customer.get("company"),

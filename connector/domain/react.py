@@ -38,10 +38,11 @@ STAGES: tuple[Stage, ...] = (
           "Send a progress update email."),
     Stage("tracking_d14", "Tracking", timedelta(days=14), "CALL",
           "Call to confirm the problem is resolved."),
-    Stage("tracking_d30", "Tracking", timedelta(days=30), "CALL",
-          "Informal check-in."),
+    Stage("tracking_d30", "Tracking", timedelta(days=30), "EMAIL",
+          "Send an informal check-in email: friendly, not formal."),
     Stage("resurvey_d60", "Re-survey", timedelta(days=60), "EMAIL",
-          "Ask the customer for a new NPS answer."),
+          "Ask the customer for a new NPS answer, with an open question on how the recovery went "
+          "for them."),
 )
 
 STAGE_KEYS: tuple[str, ...] = tuple(stage.key for stage in STAGES)

@@ -22,6 +22,7 @@ class Answer(Base):
     survey_type: Mapped[str] = mapped_column(String(8))
     survey_id: Mapped[str | None] = mapped_column(String(200))
     survey_name: Mapped[str | None] = mapped_column(String(200))
+    survey_kind: Mapped[str | None] = mapped_column(String(50))  # relational / transactional, as sent
     score: Mapped[int] = mapped_column(Integer)
     category: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
