@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 
 from connector.cases.deadlines import mark_overdue
-from connector.cases.stages import complete_stage
+from connector.cases.transitions import complete_stage
 from connector.domain.react import STAGES
 from connector.jobs.worker import Worker
 from connector.store.db import transaction

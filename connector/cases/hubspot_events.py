@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
 from connector.cases.privacy import erase_contact
-from connector.cases.stages import complete_stage
+from connector.cases.transitions import complete_stage
 from connector.ports.keys import HUBSPOT_TASK, case_id_of_scope, stage_of_task_key
 from connector.store.db import transaction
 from connector.store.models import Case, SideEffect

@@ -1,51 +1,22 @@
 """Completing a REACT stage, from whichever system the person used.
 
 An agent may complete a stage in the Zendesk sidebar (admin API), by tagging
-the ticket in Zendesk, or by ticking the task in HubSpot. All three land in
-``complete_stage``; the other systems are then brought up to date by jobs
-that read the current state, so completing twice or out of order is harmless.
+the ticket in Zendesk, or by ticking the task in HubSpot; the acknowledgement sent
+as a public reply completes recognition. All land in ``transitions.complete_stage``;
+the jobs here then bring the other systems up to date from the current state, so
+completing twice or out of order is harmless.
 """
 import logging
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
 from connector.cases.shared import case_snapshot_for, connected, require_synced, row
-from connector.jobs.queue import ClaimedJob, enqueue, finish
+from connector.jobs.queue import ClaimedJob, finish
 from connector.ports.keys import hubspot_done_key, hubspot_task_key, ledger_scope, zendesk_done_key
 from connector.store.db import transaction
-from connector.store.models import Case, Stage
+from connector.store.models import Case
 from connector.store.snapshots import DbLedger
 
 log = logging.getLogger(__name__)
-
-
-def complete_stage(session: Session, case: Case, key: str, now: datetime, *, source: str, details: dict[str, Any] | None = None) -> bool:
-    """Mark ``key`` done; True if it changed. Enqueues the other systems' updates.
-
-    ``details`` (e.g. the compensation given) are kept even when the stage was
-    already done elsewhere: the sidebar is where the amount is entered."""
-    # Completions of one case are serialised: the done count below names the sync jobs.
-    session.refresh(case, with_for_update=True)
-    stage = next((s for s in case.stages if s.key == key), None)
-    if stage is None:
-        raise KeyError(key)
-    if details:
-        stage.details = {**(stage.details or {}), **details}
-    if stage.status == "done":
-        return False
-    stage.status, stage.completed_at = "done", now
-    session.flush()
-    done = session.scalar(select(func.count()).select_from(Stage).where(
-        Stage.case_id == case.id, Stage.status == "done"))
-    # One job per state of the case: a repeat of the same completion adds nothing.
-    for kind in ("zendesk.stage_update", "hubspot.stage_update"):
-        enqueue(session, kind, case.id, tenant_id=case.tenant_id, dedupe_key=f"{kind}:{case.id}:{done}")
-    log.info("stage done case_id=%s stage=%s source=%s", case.id, key, source)
-    return True
 
 
 def zendesk_stage_update(rt: CaseContext, job: ClaimedJob) -> None:

@@ -5,7 +5,9 @@ implies are written here once, and committed with the caller's data.
 """
 import logging
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connector.cases.shared import row
@@ -13,7 +15,7 @@ from connector.domain import routing, rules
 from connector.domain.outcome import REOPENING, outcome
 from connector.domain.policies import Policies
 from connector.jobs.queue import enqueue
-from connector.store.models import Answer, Case
+from connector.store.models import Answer, Case, Stage
 
 log = logging.getLogger(__name__)
 
@@ -59,3 +61,28 @@ def close_with_answer(session: Session, case: Case, answer: Answer, now: datetim
         enqueue(session, "hubspot.close_case", case.id, tenant_id=case.tenant_id)
     log.info("case closed case_id=%s outcome=%s by answer_id=%s", case.id, result, answer.id)
     return result
+
+
+def complete_stage(session: Session, case: Case, key: str, now: datetime, *, source: str, details: dict[str, Any] | None = None) -> bool:
+    """Mark ``key`` done; True if it changed. Enqueues the other systems' updates.
+
+    ``details`` (e.g. the compensation given) are kept even when the stage was
+    already done elsewhere: the sidebar is where the amount is entered."""
+    # Completions of one case are serialised: the done count below names the sync jobs.
+    session.refresh(case, with_for_update=True)
+    stage = next((s for s in case.stages if s.key == key), None)
+    if stage is None:
+        raise KeyError(key)
+    if details:
+        stage.details = {**(stage.details or {}), **details}
+    if stage.status == "done":
+        return False
+    stage.status, stage.completed_at = "done", now
+    session.flush()
+    done = session.scalar(select(func.count()).select_from(Stage).where(
+        Stage.case_id == case.id, Stage.status == "done"))
+    # One job per state of the case: a repeat of the same completion adds nothing.
+    for kind in ("zendesk.stage_update", "hubspot.stage_update"):
+        enqueue(session, kind, case.id, tenant_id=case.tenant_id, dedupe_key=f"{kind}:{case.id}:{done}")
+    log.info("stage done case_id=%s stage=%s source=%s", case.id, key, source)
+    return True

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
 from connector.cases.followup import request_followup
-from connector.cases.stages import complete_stage
+from connector.cases.transitions import complete_stage
 from connector.inbound.crm_events import STATUS_CHANGED, TAGS_CHANGED
 from connector.ports.vendors import TicketMapping
 from connector.store.db import transaction

@@ -17,6 +17,7 @@ from connector.cases.shared import (
     row,
     skip_unconnected,
 )
+from connector.cases.transitions import complete_stage
 from connector.domain import profile
 from connector.jobs.queue import ClaimedJob, enqueue
 from connector.ports.batches import TicketOpen
@@ -52,6 +53,11 @@ def zendesk_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
                     and not ledger.get(ZENDESK_REPLY):
                 connected(rt.zendesk).update_ticket(ticket_id, public_reply=snapshot.recognition_draft)
                 ledger.record(ZENDESK_REPLY, str(ticket_id))
+            if rt.config.get("RECOGNITION_PUBLIC_REPLY") and ledger.get(ZENDESK_REPLY):
+                # The personal acknowledgement went out: that is the recognition stage, done.
+                with transaction(rt.sessions) as session:
+                    complete_stage(session, row(session, Case, job.ref_id), "recognition", rt.clock(),
+                                   source="acknowledgement")
         except SyncError as exc:
             failures[job.id] = exc
 

@@ -3,7 +3,7 @@ from flask import Blueprint, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from connector.cases import stages
+from connector.cases import transitions
 from connector.cases.shared import replay_dead_job
 from connector.domain.compensation import CompensationRecordSchema
 from connector.domain.react import STAGES_BY_KEY
@@ -81,7 +81,7 @@ def complete_stage(case_id: int, key: str):
         case = session.get(Case, case_id)
         if case is None:
             return jsonify(error="not_found", message=f"no case {case_id}"), 404
-        stages.complete_stage(session, case, key, rt.clock(), source="admin", details=details)
+        transitions.complete_stage(session, case, key, rt.clock(), source="admin", details=details)
         body = case_json(case)
     rt.notify()
     return jsonify(body)

@@ -57,3 +57,19 @@ def test_by_default_the_acknowledgement_stays_a_private_draft(connector_factory,
     case_id = connector.post(answer_payload(submitted_at=just_now())).json()["case_id"]
     [case] = connector.wait_synced([case_id])
     assert not [c for c in vendors.zendesk.comments[case["zendesk_ticket_id"]] if c["public"]]
+    assert connector.case(case_id)["stages"][0]["status"] == "pending"  # a draft is not the acknowledgement
+
+
+def test_the_acknowledgement_sent_as_a_public_reply_completes_recognition(connector_factory, vendors):
+    """The personal acknowledgement is the recognition stage: sent, it is done (no escalation for
+    nothing, and "recognised within 6 h" counts it); kept as a private draft, it is not."""
+    from tests.signing import just_now
+    connector = connector_factory(RECOGNITION_PUBLIC_REPLY=True)
+    case_id = connector.post(answer_payload(submitted_at=just_now())).json()["case_id"]
+    connector.wait_synced([case_id])
+    case = wait_until(lambda: (c := connector.case(case_id))["stages"][0]["status"] == "done" and c, timeout=10)
+    recognition = case["stages"][0]
+    assert recognition["key"] == "recognition" and recognition["completed_at"] is not None
+    assert [s["status"] for s in case["stages"][1:]] == ["pending"] * 7
+    ticket = vendors.zendesk.tickets[case["zendesk_ticket_id"]]
+    wait_until(lambda: "recovery_done_recognition" in ticket["tags"], timeout=10)

@@ -15,7 +15,7 @@ import re
 from flask import jsonify, make_response, render_template, request
 from marshmallow import ValidationError
 
-from connector.cases import stages
+from connector.cases import transitions
 from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecordSchema
 from connector.domain.react import STAGES_BY_KEY
 from connector.store.db import transaction
@@ -113,6 +113,6 @@ def sidebar_complete(case_id: int, key: str):
         case = session.get(Case, case_id)
         if case is None or case.tenant_id != claims["tenant"]:
             return jsonify(error="not_found", message=f"no case {case_id}"), 404
-        changed = stages.complete_stage(session, case, key, rt.clock(), source="sidebar", details=details)
+        changed = transitions.complete_stage(session, case, key, rt.clock(), source="sidebar", details=details)
     rt.notify()
     return jsonify(case_id=case_id, stage=key, changed=changed, status="done")
