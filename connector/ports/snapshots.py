@@ -61,7 +61,8 @@ class CaseSnapshot:
     zendesk_group_id: int | None = None
     hubspot_owner: str | None = None          # HubSpot owner id or email
     recognition_draft: str | None = None      # the acknowledgement, in the customer's language
-    latest_answer: AnswerSnapshot | None = None  # the newest interim answer, if any (the contact's last answer)
+    # The newest interim answer of each survey type, if any: the contact's last NPS / CSAT answer.
+    latest_answers: tuple[AnswerSnapshot, ...] = ()
 
     @property
     def next_stage(self) -> StageSnapshot | None:

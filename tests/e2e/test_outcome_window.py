@@ -50,10 +50,12 @@ def test_interim_answers_then_a_promoter_at_day_35(connector_factory, vendors, d
 
     # A routine CSAT rating a week later: the other survey type, interim.
     assert send(connector, csat("srv-csat", 5, day(8), comment="Support rapide."))["case_id"] is None
-    wait_until(lambda: contact["properties"]["nps_last_score"] in ("5", "5.0"), timeout=5)
+    wait_until(lambda: contact["properties"].get("csat_last_score") in ("5", "5.0"), timeout=5)
+    assert contact["properties"]["nps_last_score"] in ("3", "3.0")  # the CSAT does not pose as an NPS
     # An NPS 9 at day 12: the right type, but before the closing window opens.
     send(connector, nps("srv-early", 9, day(12), comment="Mieux."))
     wait_until(lambda: contact["properties"]["nps_last_score"] in ("9", "9.0"), timeout=5)
+    assert contact["properties"]["csat_last_score"] in ("5", "5.0")
     still = connector.case(case["id"])
     assert still["status"] == "open" and still["outcome"] is None
     assert [(a["response_id"], a["survey_type"], a["score"]) for a in still["interim_answers"]] == [
