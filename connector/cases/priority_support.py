@@ -38,7 +38,7 @@ def grant(session: Session, case: Case, record: Mapping[str, Any], now: datetime
         session.add(held)
     held.expires_at = held.granted_at + timedelta(days=int(days))
     tag = priority_support_tag(held.expires_at.date())
-    if tag == held.tag and held.status != "ended":
+    if tag == held.tag:
         return  # the same grant recorded again
     held.tag, held.status = tag, "granting"
     session.flush()
@@ -91,8 +91,9 @@ def end_expired(rt: CaseContext, now: datetime, limit: int = 500) -> int:
 def untag_requester(rt: CaseContext, job: ClaimedJob) -> None:
     with transaction(rt.sessions) as session:
         held = _held(session, job.ref_id)
-        applied, user_id = held.applied_tag, held.zendesk_user_id
-    if applied and user_id:
+        # Re-granted (other days) since the scan: the new grant's job handles the old tag.
+        ending, applied, user_id = held.status == "ending", held.applied_tag, held.zendesk_user_id
+    if ending and applied and user_id:
         _untag(connected(rt.zendesk), DbLedger(rt.sessions, ledger_scope(job.ref_id)), user_id, applied)
     with transaction(rt.sessions) as session:
         held = _held(session, job.ref_id)
