@@ -10,6 +10,7 @@ from connector.cases import (
     followup,
     hubspot_sync,
     outcome,
+    priority_support,
     stages,
     value,
     zendesk_sync,
@@ -70,8 +71,11 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
             ("zendesk.interim_note", "zendesk", outcome.zendesk_interim_notes),
             ("zendesk.escalate", "zendesk", deadlines.zendesk_escalate),
             ("hubspot.escalate", "hubspot", deadlines.hubspot_escalate),
-            ("chat.overdue", "chat", deadlines.chat_overdue)):
+            ("chat.overdue", "chat", deadlines.chat_overdue),
+            (priority_support.GRANT, "zendesk", priority_support.tag_requester),
+            (priority_support.END, "zendesk", priority_support.untag_requester)):
         registry.handler(kind, when_connected(vendor, function))
     # Every worker scans; a conditional UPDATE makes one of them win each stage.
     registry.every("deadlines", scan_interval, lambda rt: deadlines.mark_overdue(rt, rt.clock()))
+    registry.every("priority_support", scan_interval, lambda rt: priority_support.end_expired(rt, rt.clock()))
     return registry

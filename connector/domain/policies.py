@@ -2,7 +2,6 @@
 
 Pure: callers pass store facts in and get routing, profile and texts out.
 """
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ class Policies:
     profile: profile.ProfileRules
     routing: routing.Routing
     templates: templates.Templates
-    compensation: Mapping[str, str]
+    compensation: compensation.CompensationGrid
 
 
 def load_policies(directory: Path | str | None = None) -> Policies:
@@ -31,7 +30,8 @@ def load_policies(directory: Path | str | None = None) -> Policies:
 
 def stage_asks(case_profile: str | None, value_tier: str, policies: Policies) -> dict[str, str]:
     """Stage instructions that depend on the case: compensation by tier, the structural playbook."""
-    asks = {"compensation": compensation.compensation_guidance(value_tier, compensation=policies.compensation)}
+    asks = {"compensation": compensation.compensation_guidance(value_tier, case_profile,
+                                                               grid=policies.compensation)}
     if case_profile == "structural":
         asks["action"] = GRACEFUL_EXIT
     return asks

@@ -6,6 +6,7 @@ ledger write. Both outlive any release: renaming one orphans every effect record
 under the old name, and a retry would then create a second ticket, task or note.
 """
 import re
+from datetime import date
 
 # -- the ledger scope of a case (SideEffect.scope) ---------------------------------------
 _SCOPE = "case:"
@@ -37,6 +38,9 @@ HUBSPOT_OVERDUE = "hubspot.overdue."            # + stage (read only: the contac
 HUBSPOT_NOTE = "hubspot.case_note"              # the rep's note on the contact timeline
 CHAT_NEW_CASE = "chat.new_case"                 # the new-case alert was posted
 CHAT_OVERDUE = "chat.overdue."                  # + stage: the overdue alert was posted
+ZENDESK_PRIORITY_TAG = "zendesk.priority_tag."  # + user tag: it was added to the requester (user id)
+ZENDESK_PRIORITY_UNTAG = "zendesk.priority_untag."  # + user tag: it was removed again (user id)
+PRIORITY_SUPPORT_TAG = "priority_support_until_{date}"  # the user tag, date YYYY-MM-DD
 
 
 def followup_key(number: int) -> str:
@@ -74,6 +78,19 @@ def hubspot_done_key(stage: str) -> str:
 
 def chat_overdue_key(stage: str) -> str:
     return CHAT_OVERDUE + stage
+
+
+def priority_tag_key(tag: str) -> str:
+    return ZENDESK_PRIORITY_TAG + tag
+
+
+def priority_untag_key(tag: str) -> str:
+    return ZENDESK_PRIORITY_UNTAG + tag
+
+
+def priority_support_tag(until: date) -> str:
+    """What the customer's Zendesk user carries while priority support lasts (views, triggers, SLAs)."""
+    return PRIORITY_SUPPORT_TAG.format(date=until.isoformat())
 
 
 # -- natural keys: what the vendors hold -----------------------------------------------

@@ -30,7 +30,7 @@ class TicketMapping(Protocol):
 
 @runtime_checkable
 class ZendeskPort(Protocol):
-    """One recovery ticket per case (and follow-ups), kept up to date."""
+    """One recovery ticket per case (and follow-ups), kept up to date; tags on its requester."""
 
     @property
     def mapping(self) -> TicketMapping: ...
@@ -48,6 +48,12 @@ class ZendeskPort(Protocol):
     def update_ticket(self, ticket_id: int, *, priority: str | None = None, due_at: datetime | None = None,
                       tags_add: Sequence[str] = (), note: str | None = None,
                       public_reply: str | None = None) -> None: ...
+
+    def requester_of(self, ticket_id: int) -> int: ...
+
+    def add_user_tags(self, user_id: int, tags: Sequence[str]) -> None: ...
+
+    def remove_user_tags(self, user_id: int, tags: Sequence[str]) -> None: ...
 
 
 @runtime_checkable

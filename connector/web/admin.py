@@ -34,7 +34,13 @@ def case_json(case: Case) -> dict:
         "interim_answers": [{"response_id": a.response_id, "survey_type": a.survey_type, "score": a.score,
                              "category": a.category, "submitted_at": _iso(a.submitted_at)}
                             for a in case.interim_answers],
+        "priority_support": _priority_support(case),
     }
+
+
+def _priority_support(case: Case) -> dict | None:
+    held = case.priority_support
+    return None if held is None else {"until": _iso(held.expires_at), "tag": held.tag, "status": held.status}
 
 
 def _of_tenant(query, model):

@@ -16,7 +16,7 @@ from flask import jsonify, make_response, render_template, request
 from marshmallow import ValidationError
 
 from connector.cases import transitions
-from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecordSchema
+from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecordSchema, default_gesture
 from connector.domain.react import STAGES_BY_KEY
 from connector.store.db import transaction
 from connector.store.models import Case
@@ -88,8 +88,11 @@ def sidebar_case():
         if case is None:
             return _framed(render_template("sidebar_case.html", case=None, ticket_id=ticket_id))
         token = issue("case", {"tenant": session_claims["tenant"], "case": case.id})
+        rt = runtime()
+        policies = rt.directory.policies(case.tenant_id, rt.policies) if rt.directory else rt.policies
+        gesture = default_gesture(case.value_tier, case.profile, grid=policies.compensation)
         return _framed(render_template("sidebar_case.html", case=case, rows=stage_rows(case, now()),
-                                       case_token=token, ticket_id=ticket_id,
+                                       case_token=token, ticket_id=ticket_id, gesture=gesture,
                                        compensation_types=COMPENSATION_TYPES))
 
 
