@@ -1,13 +1,13 @@
 """Priority support granted with a compensation: the tag on the customer's Zendesk user and its
 expiry, so the scheduler can find the grants that have run out and remove their tags.
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0005
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
