@@ -10,6 +10,7 @@ from connector.cases import (
     followup,
     hubspot_sync,
     outcome,
+    resurvey,
     stages,
     value,
     zendesk_sync,
@@ -61,6 +62,7 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry.group("hubspot.case_note", alerts.hubspot_case_notes)
     registry.group("chat.new_case", alerts.chat_new_cases)
     registry.handler("hubspot.lifetime_value", value.lookup_lifetime_value)
+    registry.handler(resurvey.KIND, resurvey.request_resurvey)
     for kind, vendor, function in (
             ("zendesk.stage_update", "zendesk", stages.zendesk_stage_update),
             ("hubspot.stage_update", "hubspot", stages.hubspot_stage_update),
@@ -74,4 +76,6 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
         registry.handler(kind, when_connected(vendor, function))
     # Every worker scans; a conditional UPDATE makes one of them win each stage.
     registry.every("deadlines", scan_interval, lambda rt: deadlines.mark_overdue(rt, rt.clock()))
+    # The re-survey of each case comes due once; the job's dedupe key keeps it to one request.
+    registry.every("resurvey", scan_interval, lambda rt: resurvey.enqueue_due(rt, rt.clock()))
     return registry

@@ -37,6 +37,7 @@ HUBSPOT_OVERDUE = "hubspot.overdue."            # + stage (read only: the contac
 HUBSPOT_NOTE = "hubspot.case_note"              # the rep's note on the contact timeline
 CHAT_NEW_CASE = "chat.new_case"                 # the new-case alert was posted
 CHAT_OVERDUE = "chat.overdue."                  # + stage: the overdue alert was posted
+SURVEY_RESURVEY = "survey.resurvey"             # "<channel>:<reference>": the survey tool was asked to re-survey
 
 
 def followup_key(number: int) -> str:
@@ -125,6 +126,16 @@ def note_marker(case_id: int) -> str:
 
 def note_reference(case_id: int) -> str:
     return f"Ref: {note_marker(case_id)}"
+
+
+# The person property (Delighted) or context field (generic webhook) that carries the case id out
+# with the re-survey request and back with its answer (``context.recovery_case_id``).
+RESURVEY_CASE_PROPERTY = "recovery_case_id"
+
+
+def resurvey_message_id(case_id: int) -> str:
+    """The outbound webhook's ``webhook-id``: the same on every retry, so a receiver dedupes it."""
+    return f"{_RECOVERY}{case_id}-resurvey"
 
 
 NOTE_REFERENCE_PATTERN = re.compile(rf"Ref: {_RECOVERY}(\d+)-opened")  # the case id as group 1
