@@ -240,3 +240,14 @@ def test_429_waits_for_retry_after_then_schedules_once(start):
     drain(rt)  # travels to the retry: 503, then scheduled
     assert len(responses.calls) == 3
     assert resurvey_stage(client, case_id)["details"]["resurvey"]["reference"] == "5975"
+
+
+@pytest.mark.parametrize("settings,named", [
+    ({"RESURVEY_WEBHOOK_URL": HOOK_URL}, "RECOVERY_RESURVEY_WEBHOOK_SECRET"),
+    ({"RESURVEY_WEBHOOK_URL": HOOK_URL, "RESURVEY_WEBHOOK_SECRET": "not-base64!"}, "RECOVERY_RESURVEY_WEBHOOK_SECRET"),
+])
+def test_an_unsigned_or_badly_keyed_webhook_refuses_to_start(db_url, settings, named):
+    from connector.config import ConfigError
+
+    with pytest.raises(ConfigError, match=named):
+        make_runtime(make_config(db_url, **settings))
