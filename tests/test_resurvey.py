@@ -225,6 +225,7 @@ def test_429_waits_for_retry_after_then_schedules_once(start):
     rt, client = start(DELIGHTED_API_KEY=API_KEY)
     case_id = delighted_answer(client, "5435", 3, rt.clock())["case_id"]
     drain(rt)
+    responses.get(DELIGHTED, json=[])  # the retries look the person up first: nothing scheduled yet
     responses.post(DELIGHTED, status=429, headers={"Retry-After": "120"})
     responses.post(DELIGHTED, status=503)
     responses.post(DELIGHTED, json={"id": "5975"})
@@ -238,7 +239,7 @@ def test_429_waits_for_retry_after_then_schedules_once(start):
         job = session.scalar(select(Job).where(Job.kind == "survey.resurvey"))
         assert job.status == "queued" and job.run_at >= asked_at + timedelta(seconds=120)
     drain(rt)  # travels to the retry: 503, then scheduled
-    assert len(responses.calls) == 3
+    assert [c.request.method for c in responses.calls] == ["POST", "GET", "POST", "GET", "POST"]
     assert resurvey_stage(client, case_id)["details"]["resurvey"]["reference"] == "5975"
 
 

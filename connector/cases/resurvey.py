@@ -92,7 +92,7 @@ def request_resurvey(rt: CaseContext, job: ClaimedJob) -> None:
     ledger = DbLedger(rt.sessions, ledger_scope(job.ref_id))
     sent = ledger.get(SURVEY_RESURVEY)
     if sent is None:
-        sent = f"{channel}:{senders[channel].request_resurvey(request)}"
+        sent = f"{channel}:{senders[channel].request_resurvey(request, job.fresh)}"
         ledger.record(SURVEY_RESURVEY, sent)
     channel, _, reference = sent.partition(":")
     _record(rt, job.ref_id, {**stamp, "channel": channel, "reference": reference,

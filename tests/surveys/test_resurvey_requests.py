@@ -29,7 +29,7 @@ REQUEST = ResurveyRequest(case_id=42, customer_email="marie@example.com", custom
 def test_delighted_schedules_the_survey_at_day_60_carrying_the_case_id():
     responses.post("https://api.delighted.com/v1/people.json",
                    json={"id": "5975", "email": "marie@example.com", "survey_scheduled_at": 1800000000})
-    assert DelightedResurvey(API_KEY).request_resurvey(REQUEST) == "5975"
+    assert DelightedResurvey(API_KEY).request_resurvey(REQUEST, True) == "5975"
     [call] = responses.calls
     assert call.request.headers["Authorization"] == "Basic " + base64.b64encode(f"{API_KEY}:".encode()).decode()
     assert call.request.headers["Content-Type"] == "application/json"
@@ -39,9 +39,34 @@ def test_delighted_schedules_the_survey_at_day_60_carrying_the_case_id():
 
 
 @responses.activate
+def test_a_retry_finds_the_survey_an_earlier_attempt_scheduled_and_asks_no_second_one():
+    from responses import matchers
+
+    lookup = responses.get("https://api.delighted.com/v1/people.json",
+                           match=[matchers.query_param_matcher({"email": "marie@example.com"})],
+                           json=[{"id": "5975", "email": "marie@example.com",
+                                  "next_survey_scheduled_at": int(REQUEST.send_at.timestamp())}])
+    schedule = responses.post("https://api.delighted.com/v1/people.json", json={"id": "5975"})
+    assert DelightedResurvey(API_KEY).request_resurvey(REQUEST, False) == "5975"
+    assert (lookup.call_count, schedule.call_count) == (1, 0)
+    assert lookup.calls[0].request.headers["Authorization"].startswith("Basic ")
+
+
+@pytest.mark.parametrize("people", [[], [{"id": "5975", "next_survey_scheduled_at": None}],
+                                    [{"id": "5975", "next_survey_scheduled_at": 1_600_000_000}]],
+                         ids=["unknown person", "nothing scheduled", "an older survey"])
+@responses.activate
+def test_a_retry_with_nothing_scheduled_schedules(people):
+    responses.get("https://api.delighted.com/v1/people.json", json=people)
+    schedule = responses.post("https://api.delighted.com/v1/people.json", json={"id": "5975"})
+    assert DelightedResurvey(API_KEY).request_resurvey(REQUEST, False) == "5975"
+    assert schedule.call_count == 1
+
+
+@responses.activate
 def test_the_webhook_is_signed_so_the_projects_own_verifier_accepts_it():
     responses.post(HOOK_URL, status=204)
-    reference = ResurveyWebhook(HOOK_URL, _webhook_signer(HOOK_SECRET)).request_resurvey(REQUEST)
+    reference = ResurveyWebhook(HOOK_URL, _webhook_signer(HOOK_SECRET)).request_resurvey(REQUEST, True)
     [call] = responses.calls
     headers, body = call.request.headers, call.request.body
     assert reference == headers["webhook-id"] == "recovery-42-resurvey"
@@ -67,7 +92,7 @@ def adapters():
 def test_a_refused_key_is_dead_with_a_message_naming_the_credentials(adapter, url):
     responses.post(url, status=401, json={"error": "unauthorized"})
     with pytest.raises(PermanentError) as refused:
-        adapter.request_resurvey(REQUEST)
+        adapter.request_resurvey(REQUEST, True)
     verdict = classify(refused.value)
     assert verdict.verdict is Verdict.DEAD and "credentials (401)" in verdict.message
     assert API_KEY not in verdict.message and HOOK_URL not in verdict.message
@@ -78,7 +103,7 @@ def test_a_refused_key_is_dead_with_a_message_naming_the_credentials(adapter, ur
 def test_429_retries_after_what_the_vendor_asked(adapter, url):
     responses.post(url, status=429, headers={"Retry-After": "37"})
     with pytest.raises(RetryableError) as limited:
-        adapter.request_resurvey(REQUEST)
+        adapter.request_resurvey(REQUEST, True)
     verdict = classify(limited.value)
     assert (verdict.verdict, verdict.retry_after) == (Verdict.RETRY, 37.0)
 
@@ -89,7 +114,7 @@ def test_429_retries_after_what_the_vendor_asked(adapter, url):
 def test_5xx_retries(adapter, url, status):
     responses.post(url, status=status)
     with pytest.raises(RetryableError) as outage:
-        adapter.request_resurvey(REQUEST)
+        adapter.request_resurvey(REQUEST, True)
     assert classify(outage.value).verdict is Verdict.RETRY and not classify(outage.value).unexpected
 
 
@@ -97,9 +122,9 @@ def test_5xx_retries(adapter, url, status):
 def test_a_refused_request_is_dead_and_an_unreachable_tool_retried():
     responses.post("https://api.delighted.com/v1/people.json", status=422, json={"email": ["is invalid"]})
     with pytest.raises(PermanentError, match="refused the request"):
-        DelightedResurvey(API_KEY).request_resurvey(REQUEST)
+        DelightedResurvey(API_KEY).request_resurvey(REQUEST, True)
     with pytest.raises(RetryableError, match="unreachable"):  # responses refuses any unregistered URL
-        ResurveyWebhook("https://elsewhere.example.com/hook", _webhook_signer(HOOK_SECRET)).request_resurvey(REQUEST)
+        ResurveyWebhook("https://elsewhere.example.com/hook", _webhook_signer(HOOK_SECRET)).request_resurvey(REQUEST, True)
 
 
 def test_the_configured_tools_by_channel():

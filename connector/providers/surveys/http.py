@@ -8,10 +8,14 @@ TIMEOUT_SECONDS = 15
 
 
 def post(session: requests.Session, url: str, what: str, **kwargs: object) -> requests.Response:
-    """POST and raise a typed error for any answer but 2xx. ``what`` names the call in errors;
+    return call(session, "POST", url, what, **kwargs)
+
+
+def call(session: requests.Session, method: str, url: str, what: str, **kwargs: object) -> requests.Response:
+    """Send and raise a typed error for any answer but 2xx. ``what`` names the call in errors;
     the URL never does (a webhook URL may be a secret)."""
     try:
-        response = session.post(url, timeout=TIMEOUT_SECONDS, **kwargs)  # type: ignore[arg-type]
+        response = session.request(method, url, timeout=TIMEOUT_SECONDS, **kwargs)  # type: ignore[arg-type]
     except requests.RequestException as exc:
         raise RetryableError(f"{what} unreachable: {type(exc).__name__}") from None
     status = response.status_code

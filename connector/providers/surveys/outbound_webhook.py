@@ -47,8 +47,9 @@ class ResurveyWebhook:
             "answer_with": {"context": {RESURVEY_CASE_PROPERTY: request.case_id}},
         }}
 
-    def request_resurvey(self, request: ResurveyRequest) -> str:
-        """POST the signed request; answer its webhook-id."""
+    def request_resurvey(self, request: ResurveyRequest, first_attempt: bool) -> str:
+        """POST the signed request; answer its webhook-id. A retry sends the same webhook-id:
+        the receiver drops a repeat (Standard Webhooks' idempotency key), so nothing to look up."""
         msg_id, stamp = resurvey_message_id(request.case_id), int(request.requested_at.timestamp())
         body = json.dumps(self.payload(request), separators=(",", ":")).encode()
         post(self.session, self.url, "re-survey webhook", data=body, headers={
