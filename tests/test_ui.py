@@ -245,3 +245,13 @@ def test_card_preview_needs_admin_and_escapes(ui, runtime):
     assert page.status_code == 200 and "Open incident" in page.text
     hostile = ui.get('/hubspot/card/preview?email=<script>alert(1)</script>')
     assert "<script>alert(1)</script>" not in hostile.text and "&lt;script&gt;" in hostile.text
+
+
+def test_sidebar_says_how_the_resurvey_went_out(ui, runtime, zaf):
+    case_id = open_case(runtime, ui, submitted_at="2020-01-01T10:00:00+00:00")
+    headers = {"X-Recovery-Session": _session(ui, zaf)}
+    for channel, shown in (("manual", "re-survey to send by hand"), ("delighted", "re-survey sent by delighted")):
+        with transaction(runtime.sessions) as session:
+            stage = next(s for s in session.get(Case, case_id).stages if s.key == "resurvey_d60")
+            stage.details = {"resurvey": {"channel": channel}}
+        assert shown in ui.get("/zendesk/sidebar/case?ticket_id=9001", headers=headers).text

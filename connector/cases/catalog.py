@@ -11,6 +11,7 @@ from connector.cases import (
     hubspot_sync,
     outcome,
     priority_support,
+    resurvey,
     stages,
     value,
     zendesk_sync,
@@ -62,6 +63,7 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry.group("hubspot.case_note", alerts.hubspot_case_notes)
     registry.group("chat.new_case", alerts.chat_new_cases)
     registry.handler("hubspot.lifetime_value", value.lookup_lifetime_value)
+    registry.handler(resurvey.KIND, resurvey.request_resurvey)
     for kind, vendor, function in (
             ("zendesk.stage_update", "zendesk", stages.zendesk_stage_update),
             ("hubspot.stage_update", "hubspot", stages.hubspot_stage_update),
@@ -78,4 +80,6 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     # Every worker scans; a conditional UPDATE makes one of them win each stage.
     registry.every("deadlines", scan_interval, lambda rt: deadlines.mark_overdue(rt, rt.clock()))
     registry.every("priority_support", scan_interval, lambda rt: priority_support.end_expired(rt, rt.clock()))
+    # The re-survey of each case comes due once; the job's dedupe key keeps it to one request.
+    registry.every("resurvey", scan_interval, lambda rt: resurvey.enqueue_due(rt, rt.clock()))
     return registry

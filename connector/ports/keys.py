@@ -41,6 +41,7 @@ CHAT_OVERDUE = "chat.overdue."                  # + stage: the overdue alert was
 ZENDESK_PRIORITY_TAG = "zendesk.priority_tag."  # + user tag: it was added to the requester (user id)
 ZENDESK_PRIORITY_UNTAG = "zendesk.priority_untag."  # + user tag: it was removed again (user id)
 PRIORITY_SUPPORT_TAG = "priority_support_until_{date}"  # the user tag, date YYYY-MM-DD
+SURVEY_RESURVEY = "survey.resurvey"             # "<channel>:<reference>": the survey tool was asked to re-survey
 
 
 def followup_key(number: int) -> str:
@@ -142,6 +143,16 @@ def note_marker(case_id: int) -> str:
 
 def note_reference(case_id: int) -> str:
     return f"Ref: {note_marker(case_id)}"
+
+
+# The person property (Delighted) or context field (generic webhook) that carries the case id out
+# with the re-survey request and back with its answer (``context.recovery_case_id``).
+RESURVEY_CASE_PROPERTY = "recovery_case_id"
+
+
+def resurvey_message_id(case_id: int) -> str:
+    """The outbound webhook's ``webhook-id``: the same on every retry, so a receiver dedupes it."""
+    return f"{_RECOVERY}{case_id}-resurvey"
 
 
 NOTE_REFERENCE_PATTERN = re.compile(rf"Ref: {_RECOVERY}(\d+)-opened")  # the case id as group 1

@@ -70,6 +70,24 @@ class CaseSnapshot:
         return min(open_stages, key=lambda s: s.due_at) if open_stages else None
 
 
+@dataclass(frozen=True)
+class ResurveyRequest:
+    """What a survey tool is asked: survey this customer again at ``send_at``, carrying the case id
+    so the answer comes back as the case's re-survey answer (``context.recovery_case_id``)."""
+    case_id: int
+    customer_email: str
+    customer_name: str | None
+    locale: str | None
+    survey_type: str       # nps / csat: the case's own type, so the answer can close it
+    question: str          # the open question on the recovery experience, in the customer's language
+    requested_at: datetime  # aware, UTC: now
+    send_at: datetime       # aware, UTC: the re-survey stage's due time (never before now)
+
+    @property
+    def delay_seconds(self) -> int:
+        return max(int((self.send_at - self.requested_at).total_seconds()), 0)
+
+
 class EffectLedger(Protocol):
     """Side effects already performed for one case, keyed by a stable name.
 
