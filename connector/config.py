@@ -24,6 +24,8 @@ DEFAULTS = {
     "JOB_BACKOFF_CAP_SECONDS": 600.0,
     "SCHEDULER_INTERVAL_SECONDS": 15.0,
     "RECOGNITION_PUBLIC_REPLY": False,  # admin setting: send the acknowledgement to the customer
+    "CALLS_ON_BUSINESS_HOURS": False,   # admin setting: call stages due at the Zendesk schedule's next opening
+    "BUSINESS_HOURS_REFRESH_SECONDS": 3600.0,  # how often the Zendesk schedule is fetched again
     "HUBSPOT_CALLS_PER_10S": 100,     # HubSpot's published limit for marketplace apps
     "ZENDESK_CALLS_PER_MINUTE": 700,  # Zendesk Enterprise; lower it for smaller plans
     "BATCH_LIMIT": 100,  # objects per vendor call and jobs per claimed group; 1 = one call per object

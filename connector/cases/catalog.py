@@ -6,6 +6,7 @@ from typing import Any
 
 from connector.cases import (
     alerts,
+    business_hours,
     deadlines,
     followup,
     hubspot_sync,
@@ -74,4 +75,5 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
         registry.handler(kind, when_connected(vendor, function))
     # Every worker scans; a conditional UPDATE makes one of them win each stage.
     registry.every("deadlines", scan_interval, lambda rt: deadlines.mark_overdue(rt, rt.clock()))
+    registry.every("business_hours", scan_interval, lambda rt: business_hours.refresh_schedules(rt, rt.clock()))
     return registry

@@ -7,7 +7,7 @@ Every batch method answers ``{item key: result or that item's exception}`` (see 
 """
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from connector.ports.batches import CaseWrite, ContactWrite, Outcomes, TicketLink, TicketOpen
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger
@@ -48,6 +48,10 @@ class ZendeskPort(Protocol):
     def update_ticket(self, ticket_id: int, *, priority: str | None = None, due_at: datetime | None = None,
                       tags_add: Sequence[str] = (), note: str | None = None,
                       public_reply: str | None = None) -> None: ...
+
+    def business_hours_schedule(self) -> Mapping[str, Any] | None:
+        """The account's default schedule as Zendesk gives it (``time_zone``, ``intervals``); None: none set."""
+        ...
 
 
 @runtime_checkable

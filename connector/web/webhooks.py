@@ -91,7 +91,8 @@ def survey(vendor):
     data, now = received.value, rt.clock()
     policies = rt.policies if rt.directory is None else rt.directory.policies(tenant, rt.policies)  # its owners
     result = intake.accept(rt.sessions, policies, data, source=vendor, now=now, tenant_id=tenant,
-                           log_delivery=in_intake(vendor, received.delivery_id, now, data["response_id"]))
+                           log_delivery=in_intake(vendor, received.delivery_id, now, data["response_id"]),
+                           business_hours=bool(rt.config.get("CALLS_ON_BUSINESS_HOURS")))
     recorded()
     if result.status == 202:
         rt.notify()

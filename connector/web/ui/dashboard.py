@@ -16,7 +16,6 @@ from sqlalchemy import select
 from connector.cases.reporting import metrics_report
 from connector.cases.shared import replay_dead_job
 from connector.domain.metrics import BUCKETS
-from connector.domain.react import STAGES
 from connector.installs import DEFAULT_TENANT
 from connector.installs.crypto import EncryptionNotConfigured, UnreadableSecret
 from connector.installs.store import tenant_secrets
@@ -130,7 +129,7 @@ def dashboard():
         open_cases = db.scalars(select(Case).where(Case.status == "open", Case.tenant_id == tenant)
                                 .order_by(Case.id)).all()
         by_stage = Counter((next_stage(c).key if next_stage(c) else "all_done") for c in open_cases)
-        overdue = [{"case": c, "stage": row} for c in open_cases for row in stage_rows(c, moment) if row["overdue"]]
+        overdue = [{"case": c, "stage": row} for c in open_cases for row in stage_rows(c, moment, runtime().policies) if row["overdue"]]
         overdue.sort(key=lambda item: item["stage"]["due_at"])
         deliveries = db.scalars(select(Delivery).where(Delivery.tenant_id == tenant)
                                 .order_by(Delivery.id.desc()).limit(50)).all()
@@ -142,7 +141,7 @@ def dashboard():
         return render_template("dashboard.html", csrf=session["csrf"], open_cases=open_cases, by_stage=by_stage,
                                overdue=overdue, deliveries=deliveries, failed=failed, dead=dead, report=report,
                                bars=_chart(report["recovery_rate_by_delay"]), settings=settings,
-                               stages=STAGES, tenants=tenants, tenant=tenant, secrets_set=secrets_set)
+                               stages=runtime().policies.protocol, tenants=tenants, tenant=tenant, secrets_set=secrets_set)
 
 
 def _tenant_shown() -> str | None:
