@@ -83,7 +83,11 @@ def _settings(tenant: str) -> dict:
     policies = rt.directory.policies(tenant, rt.policies) if rt.directory else rt.policies
     routing = {tier: [{"name": o.name, "email": o.email, "hubspot_owner": o.hubspot_owner} for o in owners]
                for tier, owners in policies.routing.tiers.items()}
-    settings = {"rules": policies.rules, "routing": routing, "compensation": dict(policies.compensation)}
+    settings = {"rules": policies.rules, "routing": routing, "compensation": dict(policies.compensation),
+                "protocol": [{"key": s.key, "title": s.title, "offset": str(s.offset), "task_type": s.task_type,
+                              "ask": s.ask} for s in policies.protocol],
+                "playbooks": policies.playbooks,
+                "calls_on_business_hours": bool(rt.config.get("CALLS_ON_BUSINESS_HOURS"))}
     for name, adapter in (("zendesk", rt.zendesk), ("hubspot", rt.hubspot)):
         mapping = getattr(adapter, "mapping", None)
         if dataclasses.is_dataclass(mapping):
