@@ -67,6 +67,11 @@ def _coerce(key: str, value):
     return value
 
 
+def is_on(value) -> bool:
+    """A boolean setting as configuration holds it (a bool) or a tenant set it (a string)."""
+    return value if isinstance(value, bool) else _BOOLEAN_WORDS.get(str(value or "").lower(), False)
+
+
 def load_config(environ=None) -> dict:
     environ = os.environ if environ is None else environ
     config = dict(DEFAULTS)

@@ -2,7 +2,8 @@
 ``CALLS_ON_BUSINESS_HOURS`` is on; see ``domain.business_hours``).
 
 A periodic task of every worker: it asks Zendesk only for a tenant whose copy is older than
-``BUSINESS_HOURS_REFRESH_SECONDS``, outside any transaction; intake reads the copy, never Zendesk.
+``BUSINESS_HOURS_REFRESH_SECONDS`` and whose ``CALLS_ON_BUSINESS_HOURS`` is on (its own
+setting, else the deployment's), outside any transaction; intake reads the copy, never Zendesk.
 A failure keeps the copy: a temporary one is tried again at the next scan, a permanent one (no
 permission, a schedule this version cannot read) after the refresh interval.
 """
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
+from connector.config import is_on
 from connector.domain.business_hours import ScheduleSchema
 from connector.installs import DEFAULT_TENANT
 from connector.ports.errors import PermanentError, RetryableError
@@ -30,13 +32,22 @@ def _tenants(rt: CaseContext) -> list[str]:
     return [DEFAULT_TENANT, *sorted(set(installed) - {DEFAULT_TENANT})]
 
 
+def calls_on_business_hours(rt: CaseContext, tenant_id: str) -> bool:
+    """The tenant's own ``CALLS_ON_BUSINESS_HOURS`` (a tenant setting), else the deployment's."""
+    directory = getattr(rt, "directory", None)
+    if tenant_id == DEFAULT_TENANT or directory is None:
+        return is_on(rt.config.get("CALLS_ON_BUSINESS_HOURS"))
+    return is_on((directory.settings(tenant_id) or {}).get("CALLS_ON_BUSINESS_HOURS"))
+
+
 def refresh_schedules(rt: CaseContext, now: datetime) -> int:
-    """Fetch the stale schedules; returns how many tenants' copies were written."""
-    if not rt.config.get("CALLS_ON_BUSINESS_HOURS"):
-        return 0
+    """Fetch the stale schedules of the tenants that turned the setting on; returns how many
+    tenants' copies were written."""
     every = timedelta(seconds=float(rt.config.get("BUSINESS_HOURS_REFRESH_SECONDS", 3600)))
     written = 0
     for tenant_id in _tenants(rt):
+        if not calls_on_business_hours(rt, tenant_id):
+            continue
         with reading(rt.sessions) as session:
             last = fetched_at(session, tenant_id)
         if last is not None and now - last < every:
