@@ -50,7 +50,8 @@ class ZendeskPort(Protocol):
                       public_reply: str | None = None) -> None: ...
 
     def business_hours_schedule(self) -> Mapping[str, Any] | None:
-        """The account's default schedule as Zendesk gives it (``time_zone``, ``intervals``); None: none set."""
+        """The account's default schedule as Zendesk gives it (``time_zone``, ``intervals``, ``holidays``);
+        None: none set."""
         ...
 
 

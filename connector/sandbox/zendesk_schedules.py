@@ -1,4 +1,6 @@
-"""The stand-in's business-hours schedules: ``GET /api/v2/business_hours/schedules.json``.
+"""The stand-in's business-hours schedules: ``GET /api/v2/business_hours/schedules.json`` and
+``GET /api/v2/business_hours/schedules/{id}/holidays.json`` (``id``, ``name``, ``start_date``,
+``end_date``; 404 for an unknown schedule).
 
 The real endpoint lists the account's schedules (the first is the default), each with
 ``id``, ``name``, ``time_zone`` (a Rails zone name such as ``"Eastern Time (US & Canada)"``),
@@ -6,7 +8,7 @@ The real endpoint lists the account's schedules (the first is the default), each
 day) and timestamps; an account with none answers ``{"schedules": []}``. Only agents and
 admins may read them. Seeding refuses what Zendesk would refuse (a bad interval or zone).
 """
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, jsonify
@@ -40,7 +42,18 @@ def add_schedule(state, name: str, time_zone: str, intervals=MON_FRI_9_TO_17) ->
                     "intervals": [{"start_time": s, "end_time": e} for s, e in sorted(intervals)],
                     "created_at": stamp, "updated_at": stamp}
         state.schedules.append(schedule)
+        state.holidays[schedule["id"]] = []
         return schedule
+
+
+def add_holiday(state, schedule_id: int, name: str, start_date: str, end_date: str) -> dict:
+    """Seed a holiday (ISO dates, inclusive); Zendesk refuses an end before the start."""
+    if date.fromisoformat(end_date) < date.fromisoformat(start_date):
+        raise ValueError("a holiday ends on or after its start date")
+    with state.lock:
+        holiday = {"id": state.next_id(), "name": name, "start_date": start_date, "end_date": end_date}
+        state.holidays[schedule_id].append(holiday)
+        return holiday
 
 
 def install_schedules(app: Flask, state) -> None:
@@ -49,3 +62,11 @@ def install_schedules(app: Flask, state) -> None:
     def list_schedules():
         with state.lock:
             return jsonify({"schedules": [dict(s) for s in state.schedules]})
+
+    @app.get("/api/v2/business_hours/schedules/<int:schedule_id>/holidays.json")
+    @app.get("/api/v2/business_hours/schedules/<int:schedule_id>/holidays")
+    def list_holidays(schedule_id: int):
+        with state.lock:
+            if schedule_id not in state.holidays:
+                return jsonify({"error": "RecordNotFound", "description": "Not found"}), 404
+            return jsonify({"holidays": [dict(h) for h in state.holidays[schedule_id]]})

@@ -1,6 +1,6 @@
 """Call stages on the Zendesk account's business hours: a due time outside the schedule rolls
 forward to its next opening, in the schedule's own time zone (DST included)."""
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from marshmallow import ValidationError
@@ -16,6 +16,11 @@ NEW_YORK = Schedule("Eastern Time (US & Canada)", WEEKDAYS_9_TO_17)
 SPLIT = Schedule("Europe/Paris", tuple(i for d in range(1, 6) for i in (
     (d * DAY + 9 * 60, d * DAY + 12 * 60), (d * DAY + 14 * 60, d * DAY + 18 * 60))))
 SUNDAY_HOUR = Schedule("UTC", ((0, 60),))
+CHRISTMAS = Schedule("Paris", WEEKDAYS_9_TO_17, ((date(2026, 12, 25), date(2026, 12, 25)),))
+NEW_YEAR_WEEK = Schedule("Paris", WEEKDAYS_9_TO_17, ((date(2026, 12, 31), date(2027, 1, 2)),))
+ALWAYS_OPEN_BUT_HOLIDAY = Schedule("Paris", tuple((d * DAY, (d + 1) * DAY) for d in range(7)),
+                                   ((date(2026, 12, 25), date(2026, 12, 25)),))
+ONLY_HOLIDAYS = Schedule("UTC", WEEKDAYS_9_TO_17, ((date(2026, 1, 1), date(2028, 12, 31)),))
 
 
 def utc(*args):
@@ -42,6 +47,13 @@ def utc(*args):
     (SPLIT, utc(2026, 12, 1, 11, 30), utc(2026, 12, 1, 13, 0)),   # lunch break -> 14:00
     (SUNDAY_HOUR, utc(2026, 11, 30, 12, 0), utc(2026, 12, 6, 0, 0)),  # wraps to next week's Sunday
     (Schedule("UTC", ()), utc(2026, 11, 28, 18, 0), utc(2026, 11, 28, 18, 0)),  # never open: calendar
+    # Holidays (whole local days, inclusive): Christmas on Friday 2026-12-25.
+    (CHRISTMAS, utc(2026, 12, 24, 17, 0), utc(2026, 12, 28, 8, 0)),   # Thursday 18:00 -> Monday
+    (CHRISTMAS, utc(2026, 12, 25, 10, 0), utc(2026, 12, 28, 8, 0)),   # during the holiday itself
+    (CHRISTMAS, utc(2026, 12, 24, 10, 0), utc(2026, 12, 24, 10, 0)),  # the day before: open
+    (NEW_YEAR_WEEK, utc(2026, 12, 31, 12, 0), utc(2027, 1, 4, 8, 0)),  # several days, into the new year
+    (ALWAYS_OPEN_BUT_HOLIDAY, utc(2026, 12, 25, 12, 0), utc(2026, 12, 25, 23, 0)),  # the next day's midnight
+    (ONLY_HOLIDAYS, utc(2026, 12, 1, 12, 0), utc(2026, 12, 1, 12, 0)),  # never open in reach: calendar
 ])
 def test_a_due_time_outside_the_schedule_rolls_to_its_next_opening(schedule, due, expected):
     assert roll_forward(due, schedule) == expected
@@ -61,11 +73,20 @@ def test_zendesks_schedule_object_is_read_and_cached_in_its_own_shape():
     schedule = ScheduleSchema().load(ZENDESK_SCHEDULE)
     assert schedule == PARIS  # intervals sorted
     assert ScheduleSchema().load(as_cached(schedule)) == schedule
+    holidays = [{"id": 3, "name": "Noël", "start_date": "2026-12-25", "end_date": "2026-12-25"}]
+    with_holidays = ScheduleSchema().load({**ZENDESK_SCHEDULE, "holidays": holidays})
+    assert with_holidays == CHRISTMAS and ScheduleSchema().load(as_cached(with_holidays)) == CHRISTMAS
+
+
+def test_an_older_interval_spanning_days_is_read_as_it_is():
+    spanning = ScheduleSchema().load({**ZENDESK_SCHEDULE, "intervals": [{"start_time": 1980, "end_time": 3900}]})
+    assert roll_forward(utc(2026, 12, 1, 2, 0), spanning) == utc(2026, 12, 1, 2, 0)  # Tuesday 03:00: open
 
 
 @pytest.mark.parametrize("change, field", [
     ({"time_zone": "Middle Earth"}, "time_zone"),
-    ({"intervals": [{"start_time": 1380, "end_time": 1500}]}, "intervals"),  # spans midnight
+    ({"holidays": [{"start_date": "2026-12-26", "end_date": "2026-12-25"}]}, "holidays"),
+    ({"holidays": [{"start_date": "Christmas", "end_date": "2026-12-25"}]}, "holidays"),
     ({"intervals": [{"start_time": 600, "end_time": 600}]}, "intervals"),
     ({"intervals": [{"start_time": -1, "end_time": 60}]}, "intervals"),
     ({"intervals": None}, "intervals"),

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from connector.mappings import DEFAULT_MAPPINGS_DIR
 from connector.ports.keys import TASK_KEY_PATTERN
-from connector.sandbox.zendesk_schedules import MON_FRI_9_TO_17, add_schedule
+from connector.sandbox.zendesk_schedules import MON_FRI_9_TO_17, add_holiday, add_schedule
 from connector.store.db import reading
 from connector.store.models import BusinessHours
 from tests.e2e.conftest import wait_until
@@ -76,16 +76,18 @@ FRIDAY_EVENING = datetime(2026, 11, 27, 19, 0, tzinfo=timezone(timedelta(hours=1
 
 
 def test_a_friday_evening_answers_calls_are_due_monday_morning_on_business_hours(connector_factory, vendors):
-    add_schedule(vendors.zendesk, "Support Paris", "Paris", MON_FRI_9_TO_17)
+    schedule = add_schedule(vendors.zendesk, "Support Paris", "Paris", MON_FRI_9_TO_17)
+    add_holiday(vendors.zendesk, schedule["id"], "Fermeture", "2026-12-14", "2026-12-14")
     connector = connector_factory(CALLS_ON_BUSINESS_HOURS=True)
     [row] = wait_until(lambda: _cached(connector))  # the worker fetched and cached the schedule
     assert row.tenant_id == "default" and row.schedule["time_zone"] == "Paris"
+    assert row.schedule["holidays"] == [{"start_date": "2026-12-14", "end_date": "2026-12-14"}]
 
     case = open_case(connector, answer_payload(submitted_at=FRIDAY_EVENING.isoformat()))
     due = due_of(case)
     monday_nine = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)  # 09:00 in Paris
     assert due["empathy"] == monday_nine                                # Saturday 19:00 on the calendar
-    assert due["tracking_d14"] == datetime(2026, 12, 14, 8, 0, tzinfo=timezone.utc)
+    assert due["tracking_d14"] == datetime(2026, 12, 15, 8, 0, tzinfo=timezone.utc)  # Monday is a holiday
     assert due["recognition"] == FRIDAY_EVENING + timedelta(hours=6)   # calendar hours, always
     assert due["tracking_d7"] == FRIDAY_EVENING + timedelta(days=7)     # an e-mail: calendar
     tasks = wait_until(lambda: len(found := tasks_by_key(vendors, case["id"])) == 8 and found)

@@ -24,11 +24,16 @@ def adapter(mapping):
     return ZendeskAdapter.from_config(CONFIG, mapping)
 
 
+NOEL = {"id": 3, "name": "Noël", "start_date": "2026-12-25", "end_date": "2026-12-25"}
+
+
 @responses.activate
-def test_the_default_schedule_is_the_first_listed(adapter):
+def test_the_default_schedule_is_the_first_listed_with_its_holidays(adapter):
     responses.get(SCHEDULES, json={"schedules": [PARIS, LONDON]})
-    assert adapter.business_hours_schedule() == PARIS
-    assert responses.calls[0].request.headers["Authorization"].startswith("Basic ")
+    responses.get("https://acme.zendesk.com/api/v2/business_hours/schedules/7/holidays.json",
+                  json={"holidays": [NOEL]})
+    assert adapter.business_hours_schedule() == {**PARIS, "holidays": [NOEL]}
+    assert all(call.request.headers["Authorization"].startswith("Basic ") for call in responses.calls)
 
 
 @responses.activate
