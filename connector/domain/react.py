@@ -14,6 +14,7 @@ to the schedule's next opening (``business_hours``); recognition never does.
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
@@ -69,7 +70,7 @@ class ReactProtocol:
     def __contains__(self, key: object) -> bool:
         return key in self.by_key
 
-    @property
+    @cached_property
     def by_key(self) -> Mapping[str, Stage]:
         return {stage.key: stage for stage in self.stages}
 
