@@ -45,7 +45,7 @@ def test_no_value_in_hubspot_keeps_the_standard_tier(looking_up, fake_zendesk):
     case_id = accept(looking_up, customer={"lifetime_value": None})["case_id"]
     drain(looking_up)
     case = case_row(looking_up, case_id)
-    assert (case.value_tier, case.priority, case.owner) == ("standard", "normal", "julien.petit@example.com")
+    assert (case.value_tier, case.priority, case.owner) == ("standard", "high", "julien.petit@example.com")
     assert case.sync_status == "synced"
 
 
