@@ -62,6 +62,7 @@ class CaseSnapshot:
     hubspot_owner: str | None = None          # HubSpot owner id or email
     recognition_draft: str | None = None      # the acknowledgement, in the customer's language
     latest_answer: AnswerSnapshot | None = None  # the newest interim answer, if any (the contact's last answer)
+    churn_risk: bool = False                  # leaving for a same-category competitor (priority already raised)
 
     @property
     def next_stage(self) -> StageSnapshot | None:
