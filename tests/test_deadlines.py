@@ -24,6 +24,10 @@ def chat(frozen_runtime):
     return frozen_runtime.chat
 
 
+# The default answer's comment names another supplier (a churn risk, one priority level up).
+NOT_LEAVING = "Service catastrophique, personne ne m'a rappelé."
+
+
 def open_synced_case(rt, **overrides):
     case_id = accept(rt, submitted_at=SUBMITTED, **overrides)["case_id"]
     rt.clock.now = due(rt, case_id, 0) - timedelta(hours=1)
@@ -54,8 +58,8 @@ def due(rt, case_id, index: int):
 def test_each_stage_goes_overdue_within_a_minute_and_escalates(frozen_runtime, fake_zendesk, fake_hubspot,
                                                                 chat, stage):
     rt = frozen_runtime
-    # critical severity x standard value: priority "normal", so one escalation is visible.
-    case_id = open_synced_case(rt, customer={"lifetime_value": 500})
+    # moderate severity x standard value, no churn risk: priority "normal", so one escalation is visible.
+    case_id = open_synced_case(rt, score=5, comment=NOT_LEAVING, customer={"lifetime_value": 500})
     with transaction(rt.sessions) as session:
         case = session.get(Case, case_id)
         for earlier in case.stages:
@@ -99,7 +103,7 @@ def test_escalation_happens_once_however_many_schedulers(frozen_runtime, fake_ze
 
 def test_each_overdue_stage_raises_priority_once_capped_at_urgent(frozen_runtime, chat):
     rt = frozen_runtime
-    case_id = open_synced_case(rt, customer={"lifetime_value": 500})  # starts at normal
+    case_id = open_synced_case(rt, score=5, comment=NOT_LEAVING, customer={"lifetime_value": 500})  # normal
     rt.clock.now = due(rt, case_id, 3) + timedelta(seconds=1)  # 4 stages late
     assert mark_overdue(rt, rt.clock()) == 4
     drain(rt)

@@ -55,9 +55,10 @@ def test_value_tier(ltv, tier):
 
 
 @pytest.mark.parametrize("tier,severity,expected,task", [
-    ("critical", "critical", "urgent", "HIGH"), ("critical", "moderate", "high", "HIGH"),
-    ("high", "critical", "high", "HIGH"), ("high", "moderate", "normal", "MEDIUM"),
-    ("standard", "critical", "normal", "MEDIUM"), ("standard", "moderate", "low", "LOW"),
+    # SPEC: priority follows the customer's value; a super-detractor of standard value is raised.
+    ("critical", "critical", "urgent", "HIGH"), ("critical", "moderate", "urgent", "HIGH"),
+    ("high", "critical", "high", "HIGH"), ("high", "moderate", "high", "HIGH"),
+    ("standard", "critical", "high", "HIGH"), ("standard", "moderate", "normal", "MEDIUM"),
 ])
 def test_priority_matrix(tier, severity, expected, task):
     assert priority(severity, tier, RULES) == expected

@@ -41,11 +41,25 @@ def test_value_found_in_hubspot_sets_tier_priority_and_owner_before_any_sync(loo
     assert fake_zendesk.tickets[1]["priority"] == "urgent" and case.sync_status == "synced"
 
 
+@pytest.mark.parametrize("comment,expected", [
+    ("Service catastrophique.", "high"),                                    # the matrix: high x critical
+    ("Service catastrophique, je cherche déjà un autre fournisseur.", "urgent"),  # churn risk: one level up
+])
+def test_a_value_found_later_keeps_the_churn_risk_raise(looking_up, fake_hubspot, fake_zendesk, comment, expected):
+    fake_hubspot.values["marie@example.com"] = 18_000
+    case_id = accept(looking_up, comment=comment, customer={"lifetime_value": None})["case_id"]
+    drain(looking_up)
+    case = case_row(looking_up, case_id)
+    assert (case.value_tier, case.churn_risk, case.priority) == ("high", expected == "urgent", expected)
+    assert fake_zendesk.tickets[1]["priority"] == expected
+
+
 def test_no_value_in_hubspot_keeps_the_standard_tier(looking_up, fake_zendesk):
     case_id = accept(looking_up, customer={"lifetime_value": None})["case_id"]
     drain(looking_up)
     case = case_row(looking_up, case_id)
-    assert (case.value_tier, case.priority, case.owner) == ("standard", "normal", "julien.petit@example.com")
+    # standard value x critical severity = high, one level up: the comment names another supplier (churn risk)
+    assert (case.value_tier, case.priority, case.owner) == ("standard", "urgent", "julien.petit@example.com")
     assert case.sync_status == "synced"
 
 

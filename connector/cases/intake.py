@@ -106,7 +106,8 @@ def _open_case(session: Session, answer: Answer, classification: rules.Classific
         tenant_id=answer.tenant_id, status="open", customer_email=answer.customer_email,
         opening_answer_id=answer.id, score=answer.score, category=answer.category,
         severity=classification.severity, opened_at=now, escalations=0,
-        profile=found.profile, profile_signals=list(found.signals), previous_case_id=previous_case_id)
+        profile=found.profile, profile_signals=list(found.signals), churn_risk=found.churn_risk,
+        previous_case_id=previous_case_id)
     assess_value(case, answer, answer.lifetime_value, policy)
     session.add(case)
     session.flush()

@@ -22,10 +22,11 @@ log = logging.getLogger(__name__)
 
 
 def assess_value(case: Case, answer: Answer, lifetime_value: float | None, policy: Policies) -> None:
-    """Value tier, priority and owner follow the customer's value (payload or HubSpot)."""
+    """Value tier, priority and owner follow the customer's value (payload or HubSpot); a churn
+    risk (set from the profile before this runs) raises the priority one level."""
     case.lifetime_value = lifetime_value
     case.value_tier = rules.value_tier(lifetime_value, policy.rules)
-    case.priority = rules.priority(case.severity, case.value_tier, policy.rules)
+    case.priority = rules.priority(case.severity, case.value_tier, policy.rules, churn_risk=bool(case.churn_risk))
     owner = routing.route(case.value_tier, excluded_agent_email=(answer.context or {}).get("agent_email"),
                           routing=policy.routing)
     case.owner, case.owner_name, case.hubspot_owner = owner.email, owner.name, owner.hubspot_owner

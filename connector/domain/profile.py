@@ -2,10 +2,11 @@
 
 Decision rule (first that applies):
 
-1. ``structural`` when any structural signal fires: a competitor comparison
-   ("switching to", "enterprise-grade") or a need outside the product's scope
-   ("we need … you don't have"). Poor fit outranks everything else because it
-   changes the playbook (a graceful exit), whatever the history says.
+1. ``structural`` when any structural signal fires: a comparison with a
+   competitor of another category ("enterprise-grade", "built for small
+   shops") or a need outside the product's scope ("we need … you don't have").
+   Poor fit outranks everything else because it changes the playbook (a
+   graceful exit), whatever the history says.
 2. ``chronic`` when at least one chronic signal fires: ``chronic_ticket_count``
    or more Zendesk tickets from this requester in the last
    ``ticket_window_days`` days, an earlier detractor answer, or chronic words
@@ -15,8 +16,14 @@ Decision rule (first that applies):
    earlier complaints", plus any disappointed words ("usually … but this time",
    "d'habitude … mais cette fois").
 
-Only the winning profile's signals are returned: they explain the decision to
-the agent. Keywords live in ``mappings/profile.json``, per language, and every
+Leaving for a competitor of the *same* category ("switching to", "je cherche
+déjà un autre fournisseur", "passer chez") is not a poor fit: that customer can
+still be won back. On a disappointed or chronic case it sets ``churn_risk``
+(which raises the case's priority, see ``rules.priority``) and its signal is
+listed after the profile's own; a structural case never carries it.
+
+Only the winning profile's signals (and the churn-risk signal) are returned:
+they explain the decision to the agent. Keywords live in ``mappings/profile.json``, per language, and every
 language's lists are checked whatever the answer's locale, because real data
 mixes languages (a French customer answering in English with locale ``fr``).
 Matching rules are in :mod:`connector.domain.keywords`; the "ignore" phrases
@@ -34,7 +41,7 @@ from connector import mappings
 from connector.domain import keywords
 
 PROFILES = ("disappointed", "chronic", "structural")
-_WORD_CATEGORIES = ("structural", "chronic", "disappointed")
+_WORD_CATEGORIES = ("structural", "chronic", "disappointed", "churn_risk")
 _IGNORE = ("ignore", "")
 
 
@@ -50,6 +57,7 @@ class ProfileRules:
 class ProfileResult:
     profile: str
     signals: tuple[str, ...]
+    churn_risk: bool = False  # leaving for a same-category competitor: raises the case's urgency
 
 
 def _check_pattern(value: str) -> None:
@@ -64,7 +72,7 @@ def _patterns() -> fields.List[str]:
 
 
 def _labelled() -> fields.Dict:
-    # label (what the agent reads before the words, e.g. "competitor comparison") -> patterns
+    # label (what the agent reads before the words, e.g. "outside the product's scope") -> patterns
     return fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=60)),
                        values=_patterns(), load_default=dict)
 
@@ -73,6 +81,7 @@ class _LanguageSchema(Schema):
     structural = _labelled()
     chronic = _labelled()
     disappointed = _labelled()
+    churn_risk = _labelled()
     ignore = _patterns()
 
 
@@ -144,6 +153,7 @@ def classify_profile(comment: str | None, locale: str | None, *, recent_ticket_c
     words = _word_signals(comment, rules)
     if words["structural"]:
         return ProfileResult("structural", tuple(words["structural"]))
+    churn = tuple(words["churn_risk"])
 
     chronic: list[str] = []
     if recent_ticket_count is not None and recent_ticket_count >= rules.chronic_ticket_count:
@@ -156,7 +166,7 @@ def classify_profile(comment: str | None, locale: str | None, *, recent_ticket_c
         chronic.append(f"earlier detractor answer{plural} ({_scores_text(detractors)})")
     chronic += words["chronic"]
     if chronic:
-        return ProfileResult("chronic", tuple(chronic))
+        return ProfileResult("chronic", (*chronic, *churn), bool(churn))
 
     history = _satisfied_text(earlier_scores, rules) if earlier_scores else "no earlier complaints"
-    return ProfileResult("disappointed", (history, *words["disappointed"]))
+    return ProfileResult("disappointed", (history, *words["disappointed"], *churn), bool(churn))

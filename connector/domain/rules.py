@@ -11,6 +11,7 @@ from typing import Any, cast
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from connector import mappings
+from connector.domain.outcome import escalate
 
 CATEGORIES = ("promoter", "passive", "detractor")
 SEVERITIES = ("critical", "moderate")
@@ -98,9 +99,12 @@ def value_tier(lifetime_value: float | None, rules: Mapping[str, Any]) -> str:
     return "standard"
 
 
-def priority(severity: str, tier: str, rules: Mapping[str, Any]) -> str:
+def priority(severity: str, tier: str, rules: Mapping[str, Any], *, churn_risk: bool = False) -> str:
+    """The matrix's priority (value tier x severity); a churn risk (the customer is leaving for a
+    same-category competitor, still winnable) is one level up, capped at urgent."""
     matrix: Mapping[str, Mapping[str, str]] = rules["priority_matrix"]  # tier -> severity -> Zendesk priority
-    return matrix[tier][severity]
+    base = matrix[tier][severity]
+    return escalate(base) if churn_risk else base
 
 
 def hubspot_priority(zendesk_priority: str, rules: Mapping[str, Any]) -> str:

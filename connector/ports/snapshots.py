@@ -63,6 +63,7 @@ class CaseSnapshot:
     recognition_draft: str | None = None      # the acknowledgement, in the customer's language
     # The newest interim answer of each survey type, if any: the contact's last NPS / CSAT answer.
     latest_answers: tuple[AnswerSnapshot, ...] = ()
+    churn_risk: bool = False                  # leaving for a same-category competitor (priority already raised)
 
     @property
     def next_stage(self) -> StageSnapshot | None:

@@ -5,7 +5,19 @@ deployment; the single-account configuration is tenant ``default``.
 """
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from connector.store.base import Base, UTCDateTime, utcnow
@@ -55,6 +67,8 @@ class Case(Base):
     severity: Mapped[str] = mapped_column(String(16))
     profile: Mapped[str | None] = mapped_column(String(16))
     profile_signals: Mapped[list] = mapped_column(JSON, default=list)
+    # Leaving for a same-category competitor (a profile signal): the case is one priority level up.
+    churn_risk: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     value_tier: Mapped[str] = mapped_column(String(16))
     lifetime_value: Mapped[float | None] = mapped_column(Float)
     priority: Mapped[str] = mapped_column(String(8))

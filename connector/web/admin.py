@@ -24,6 +24,7 @@ def case_json(case: Case) -> dict:
         "id": case.id, "tenant": case.tenant_id, "status": case.status, "customer_email": case.customer_email,
         "score": case.score, "category": case.category, "severity": case.severity,
         "profile": case.profile, "profile_signals": list(case.profile_signals or []),
+        "churn_risk": bool(case.churn_risk),
         "value_tier": case.value_tier, "priority": case.priority, "owner": case.owner,
         "stages": [{"key": s.key, "due_at": _iso(s.due_at), "status": s.status,
                     "completed_at": _iso(s.completed_at), "details": s.details} for s in case.stages],

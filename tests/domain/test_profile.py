@@ -10,6 +10,8 @@ from connector.mappings import DEFAULT_MAPPINGS_DIR, MappingError
 RULES = load_profile_rules()
 NONE = "no earlier complaints"
 SCOPE = "outside the product's scope"
+OTHER = "competitor of another category"
+CHURN = "churn risk (leaving for a competitor)"
 
 # (comment, locale, expected profile, expected signals). No history here (0 tickets, no
 # earlier answers), so only the words decide; history has its own tests below.
@@ -26,14 +28,13 @@ COMMENTS = [
     ("everytime i log in it asks for my pasword agian", "en",  # typo "agian" is not a keyword
      "chronic", ('words: "everytime"',)),
     ("We're switching to HubSpot next quarter, your tool just doesn't scale for a team our size.",
-     "en", "structural",
-     ('competitor comparison: "switching to"', f'{SCOPE}: "doesn\'t scale"')),
+     "en", "structural", (f'{SCOPE}: "doesn\'t scale"',)),  # poor fit: the switch is no churn risk
     ("We need SSO and audit logs, which you don't have.", "en",
      "structural", (f'{SCOPE}: "we need … you don\'t have"',)),
     ("We\u2019re moving over to Zendesk Suite, it\u2019s a proper enterprise tool.", "en",
-     "structural", ('competitor comparison: "moving over to", "proper enterprise"',)),
+     "structural", (f'{OTHER}: "proper enterprise"',)),
     ("Competitors offer an enterprise-grade API with real rate limits; yours falls over.", "en",
-     "structural", ('competitor comparison: "enterprise-grade"',)),
+     "structural", (f'{OTHER}: "enterprise-grade"',)),
     ("the tool doesnt support multi currency which we need for our EU entities", "en",
      "structural", (f'{SCOPE}: "doesn\'t support"',)),  # missing apostrophe still matches
     ("Your product is too basic for an agency with 40 people.", "en",
@@ -77,12 +78,12 @@ COMMENTS = [
     ("Toujours le meme probleme avec la synchro", "fr",  # typed without accents
      "chronic", ('words: "toujours", "même problème"',)),
     ("ENCORE UNE FOIS LE SITE EST EN PANNE", "fr", "chronic", ('words: "encore une fois"',)),
-    ("Service catastrophique, je cherche déjà un autre fournisseur.", "fr",
-     "disappointed", (NONE,)),  # churn intent, not a poor-fit signal
+    ("Service catastrophique, je cherche déjà un autre fournisseur.", "fr",  # same category: winnable
+     "disappointed", (NONE, f'{CHURN}: "autre fournisseur"')),
     ("Nous passons chez Salesforce, votre outil n'est pas conçu pour des équipes de 200.", "fr",
-     "structural", ('competitor comparison: "passons chez"', f'{SCOPE}: "pas conçu pour"')),
+     "structural", (f'{SCOPE}: "pas conçu pour"',)),
     ("Votre solution n'est pas adaptée à nos besoins, nous partons chez un concurrent.", "fr",
-     "structural", (f'{SCOPE}: "pas adapté* à nos besoins"', 'competitor comparison: "partons chez"')),
+     "structural", (f'{SCOPE}: "pas adapté* à nos besoins"',)),
     ("L'outil ne correspond pas à nos besoins : il nous faut une vraie gestion multi-entités.",
      "fr", "structural", (f'{SCOPE}: "ne correspond pas à nos besoins"',)),
     ("Interface trop limitée pour un cabinet comptable.", "fr",
@@ -136,7 +137,8 @@ def test_the_table_is_big_enough_and_bilingual():
                          ids=[c[0][:40] for c in COMMENTS])
 def test_comment_profile_and_signals(comment, locale, profile, signals):
     result = classify_profile(comment, locale, recent_ticket_count=0, earlier_scores=[], rules=RULES)
-    assert result == ProfileResult(profile, signals)
+    churn_risk = any(signal.startswith(CHURN) for signal in signals)
+    assert result == ProfileResult(profile, signals, churn_risk)
 
 
 @pytest.mark.parametrize("comment", [None, "", "   "])
@@ -205,8 +207,7 @@ def test_chronic_signals_in_order_history_then_words():
 def test_structural_wins_over_chronic_history():
     result = classify("Nous passons chez un vrai outil de niveau entreprise.", tickets=12,
                       earlier=[("nps", 2)])
-    assert result == ProfileResult("structural",
-                                   ('competitor comparison: "passons chez", "niveau entreprise"',))
+    assert result == ProfileResult("structural", (f'{OTHER}: "niveau entreprise"',))
 
 
 def test_chronic_words_win_over_disappointed_words():

@@ -33,7 +33,9 @@ def test_value_from_hubspot_property(connector_factory, vendors, tmp_path, sourc
     if seed == "company":
         hubspot.add_company({"name": "Acme", "annualrevenue": "18000"}, [contact_id])
     connector = connector_factory(MAPPINGS_DIR=mappings_with(tmp_path, source))
-    payload = answer_payload(submitted_at=just_now(), customer={"lifetime_value": None})
+    # no competitor in the comment: no churn-risk raise, the priority is the matrix's
+    payload = answer_payload(submitted_at=just_now(), customer={"lifetime_value": None},
+                             comment="Service catastrophique, personne ne m'a rappelé.")
     case_id = connector.post(payload).json()["case_id"]
     [case] = connector.wait_synced([case_id])
     expected = {"contact": ("critical", "urgent", "claire.martin@example.com"),

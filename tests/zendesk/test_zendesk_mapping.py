@@ -20,6 +20,7 @@ def test_shipped_mapping_has_the_spec_defaults():
     assert mapping.external_id == "recovery-{case_id}"
     assert mapping.ticket_type == "task"
     assert dict(mapping.priorities) == {p: p for p in ("urgent", "high", "normal", "low")}
+    assert mapping.churn_risk_tag == "churn_risk"
 
 
 def test_renamed_tags_load(tmp_path):
@@ -39,6 +40,9 @@ def test_renamed_tags_load(tmp_path):
      "priorities"),
     ({"priorities": {"urgent": "high"}}, "priorities"),
     ({"tag": ["nps_detractor"]}, "tag"),
+    ({"churn_risk_tag": "churn risk"}, "churn_risk_tag"),
+    ({"churn_risk_tag": "churn_{profile}"}, "churn_risk_tag"),
+    ({"churn_risk_tag": ""}, "churn_risk_tag"),
 ])
 def test_bad_mapping_names_the_field(tmp_path, content, field):
     with pytest.raises(MappingError) as caught:

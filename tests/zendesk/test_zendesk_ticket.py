@@ -68,6 +68,14 @@ def test_unknown_profile_leaves_its_tag_out(make_case, mapping):
     assert tags == ["nps_detractor", "value_critical", "severity_critical"]
 
 
+def test_a_churn_risk_case_carries_the_churn_risk_tag(make_case, mapping):
+    assert "churn_risk" not in build_ticket(make_case(), mapping)["tags"]
+    assert build_ticket(make_case(churn_risk=True), mapping)["tags"] == [
+        "nps_detractor", "recovery_chronic", "value_critical", "severity_critical", "churn_risk"]
+    renamed = dataclasses.replace(mapping, churn_risk_tag="Risque_Depart")
+    assert build_ticket(make_case(churn_risk=True), renamed)["tags"][-1] == "risque_depart"
+
+
 def test_admin_renamed_tags_and_priorities_apply(make_case, mapping):
     renamed = dataclasses.replace(
         mapping, tags=("detracteur", "reco-{profile}", "{company}"),

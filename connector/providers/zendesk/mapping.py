@@ -57,6 +57,7 @@ class ZendeskMapping:
     tags: tuple[str, ...]
     priorities: Mapping[str, str]   # case priority -> Zendesk priority name
     stage_done_tag: str = "recovery_done_{stage}"  # an agent adds it to mark a stage done
+    churn_risk_tag: str = "churn_risk"  # on the ticket of a customer leaving for a same-category competitor
 
     def done_tag(self, stage_key: str) -> str:
         return self.stage_done_tag.format(stage=stage_key)
@@ -97,6 +98,9 @@ class ZendeskMappingSchema(Schema):
         load_default="recovery_done_{stage}",
         validate=[validate.Length(min=1, max=80),
                   _template(required=frozenset({"stage"}), allowed=frozenset({"stage"}), no_space=True)])
+    churn_risk_tag = fields.String(
+        load_default="churn_risk",
+        validate=[validate.Length(min=1, max=80), _template(allowed=frozenset(), no_space=True)])
     priorities = fields.Dict(keys=fields.String(validate=validate.OneOf(PRIORITIES)),
                              values=fields.String(validate=validate.OneOf(PRIORITIES)),
                              load_default=lambda: {p: p for p in PRIORITIES})
@@ -113,6 +117,7 @@ class ZendeskMappingSchema(Schema):
             tags=tuple(data["tags"]),
             priorities=MappingProxyType(dict(data["priorities"])),
             stage_done_tag=data["stage_done_tag"],
+            churn_risk_tag=data["churn_risk_tag"],
         )
 
 

@@ -145,7 +145,7 @@ def build_ticket(case: CaseSnapshot, mapping: ZendeskMapping) -> dict:
         "requester": {"name": values["customer_name"], "email": answer.customer_email},
         "priority": mapping.priorities[case.priority],
         "type": mapping.ticket_type,
-        "tags": render_tags(mapping.tags, values),
+        "tags": render_tags(mapping.tags, values) + ([mapping.churn_risk_tag.lower()] if case.churn_risk else []),
         "external_id": external_id(case, mapping),
     }
     if case.zendesk_assignee_email:  # the routed senior owner, never the junior queue
