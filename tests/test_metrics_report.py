@@ -81,10 +81,29 @@ def close(case: Case, closing: Answer, outcome: str) -> None:
     case.closing_answer_id, case.closed_at = closing.id, closing.submitted_at + timedelta(minutes=1)
 
 
+# Interim answers: later answers that closed nothing (the other survey type, or before the closing
+# window), kept on their case through answers.interim_case_id. They are neither outcomes nor NPS
+# answers of the recovered group: a promoter interim answer on an open or failed case recovers
+# nothing, and one on a recovered case adds no "after" answer.
+#  case  type    score  days after the opening answer
+INTERIM = [
+    (11,  "nps",  10,  12),   # open case: an early NPS 10 (before day 30) does not close it
+    (11,  "csat", 5,   5),    # open case: the other survey type
+    (14,  "nps",  2,   3),    # open case: a detractor again, added to the case (no second case)
+    (5,   "nps",  9,   10),   # failed case: an early 9 before the closing 6 neither recovers it...
+    (1,   "nps",  3,   8),    # recovered case: ...nor does an early 3 count in the "after" answers
+    (4,   "nps",  0,   2),    # the CSAT case: an NPS 0 meanwhile is not its closing answer
+    (10,  "nps",  1,   14),   # closed by CSAT: an NPS 1 meanwhile is no NPS "after" answer
+]
+# The reasons owners gave for the partial/failed outcomes (#3 partial, #5 and #8 failed): #8 has none yet.
+FAILURE_REASONS = {3: ("too_late", None), 5: ("problem_not_fixed", "The fix shipped after the re-survey.")}
+
+
 def seed(sessions) -> None:
     with transaction(sessions) as session:
+        cases: dict[int, Case] = {}
         for no, submitted, rec, emp, profile, tier, (kind, score), closing, outcome in HISTORY:
-            case = open_case(session, no, answer(session, no, kind, score, submitted), rec, emp, profile, tier,
+            case = cases[no] = open_case(session, no, answer(session, no, kind, score, submitted), rec, emp, profile, tier,
                              received=4 * H if no == 2 else timedelta(minutes=1),
                              done={"action": 20} if no == 7 else {})
             if closing == "erased":
@@ -96,6 +115,13 @@ def seed(sessions) -> None:
                 reopened.previous_case_id = case.id
             elif closing:
                 close(case, answer(session, no, *closing, submitted + timedelta(days=40)), outcome)
+        for no, kind, score, days in INTERIM:
+            opening = session.get(Answer, cases[no].opening_answer_id)
+            interim = answer(session, no, kind, score, opening.submitted_at + timedelta(days=days))
+            interim.interim_case_id = cases[no].id
+        for no, (reason, note) in FAILURE_REASONS.items():
+            cases[no].failure_reason, cases[no].failure_note = reason, note
+            cases[no].failure_recorded_at = cases[no].closed_at + timedelta(days=2)
         # Another connected account's case, fast and recovered, must not count here.
         other = open_case(session, 99, answer(session, 99, "nps", 0, at(10, 9), "acme"), 1, 2,
                           "disappointed", "critical", tenant="acme")
@@ -141,6 +167,11 @@ EXPECTED_ALL = {
     # After (NPS closings; #4 and #10 closed by CSAT): 9, 8, 10, 8, 8 -> n 5, promoters 2 (9, 10),
     #   detractors 0 -> (2 - 0) / 5 * 100 = 40.0
     "nps_recovered_group": {"before": -83.33, "after": 40.0, "answers_before": 6, "answers_after": 5},
+    # Closed partial or failed: #3 (partial), #5, #8 (failed). Reasons: #3 too_late, #5 problem_not_fixed,
+    # #8 none yet. Every configured reason is listed, at 0 when no case gave it.
+    "failure_reasons": {"cases": 3, "missing": 1, "by_reason": {
+        "too_late": 1, "no_contact": 0, "problem_not_fixed": 1, "poor_fit": 0, "price": 0, "competitor": 0,
+        "other": 0}},
     "window": {"since": None, "until": None, "on": "submitted_at"},
 }
 
@@ -168,6 +199,10 @@ EXPECTED_WEEK = {
     },
     # recovered #6 (3 -> 10), #7 (1 -> 8): before 2 detractors -> -100.0; after 1 promoter, 1 passive -> 50.0
     "nps_recovered_group": {"before": -100.0, "after": 50.0, "answers_before": 2, "answers_after": 2},
+    # #5 failed (problem_not_fixed), #8 failed (no reason yet)
+    "failure_reasons": {"cases": 2, "missing": 1, "by_reason": {
+        "too_late": 0, "no_contact": 0, "problem_not_fixed": 1, "poor_fit": 0, "price": 0, "competitor": 0,
+        "other": 0}},
     "window": {"since": "2026-02-09", "until": "2026-02-15", "on": "submitted_at"},
 }
 
@@ -267,6 +302,8 @@ def test_cli_table(cli_env):
     assert "Recognised within 6 h" in text and "50.0%" in text and "35.7%" in text
     assert "33.3%" in text and "unknown" in text and "75.0%" in text
     assert "before -83.33 (6 NPS answer(s)), after +40.00 (5 NPS answer(s))" in text
+    assert "3 case(s) closed partial or failed, 1 without a reason yet" in text
+    assert "problem_not_fixed" in text and "(no reason recorded yet)" in text
 
 
 @pytest.mark.parametrize("args", [["--since", "2026-02-30"], ["--since", "2026-02-15", "--until", "2026-02-09"]])

@@ -7,6 +7,7 @@ from typing import Any
 from connector.cases import (
     alerts,
     deadlines,
+    failure,
     followup,
     hubspot_sync,
     outcome,
@@ -68,6 +69,7 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
             ("zendesk.close_case", "zendesk", outcome.zendesk_close_case),
             ("hubspot.close_case", "hubspot", outcome.hubspot_close_case),
             ("zendesk.interim_note", "zendesk", outcome.zendesk_interim_notes),
+            ("hubspot.closing_task", "hubspot", failure.hubspot_closing_task),
             ("zendesk.escalate", "zendesk", deadlines.zendesk_escalate),
             ("hubspot.escalate", "hubspot", deadlines.hubspot_escalate),
             ("chat.overdue", "chat", deadlines.chat_overdue)):

@@ -12,6 +12,10 @@ to guess a denominator):
 - Recovery rates are over cases closed with an outcome; recovered means the
   outcome is ``promoter`` or ``passive``. A closed case that never had a first
   contact is counted in ">72h" (contact was, in effect, never made in time).
+- ``failure_reasons``: over cases closed ``partial`` or ``failed``, how many have each reason
+  their owner recorded (every configured reason listed, even at 0) and how many have none yet.
+- Only a case's opening and closing answers count: interim answers (kept on the case, closing
+  nothing) are neither outcomes nor NPS answers here.
 - ``nps_recovered_group``: the standard NPS (% of 9-10 minus % of 0-6, NPS
   answers only) of the recovered cases' opening answers vs. their closing
   answers; CSAT answers are left out rather than converted.
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
+from connector.domain.failure import FAILED_OUTCOMES
 from connector.domain.profile import PROFILES
 from connector.domain.rules import VALUE_TIERS
 
@@ -42,6 +47,7 @@ class CaseFacts:
     outcome: str | None = None              # set when a later answer closed the case
     score_after: int | None = None          # the closing answer's score
     survey_type_after: str | None = None    # the closing answer's type; None = same as opening
+    failure_reason: str | None = None       # the owner's reason, for a partial/failed outcome
 
     @property
     def first_contact_at(self) -> datetime | None:
@@ -100,7 +106,26 @@ def _nps(scores: list[int]) -> float | None:
     return round(100 * (promoters - detractors) / len(scores), 2)
 
 
-def compute_metrics(cases: Iterable[CaseFacts]) -> dict[str, Any]:
+class FailureReasons(TypedDict):
+    cases: int              # closed partial or failed
+    by_reason: dict[str, int]
+    missing: int            # no reason recorded yet
+
+
+def failure_reasons(closed: list[CaseFacts], reasons: Iterable[str] = ()) -> FailureReasons:
+    """Every configured reason, even at 0; a reason recorded before it was removed from the
+    configuration still counts under its own key."""
+    failed = [case for case in closed if case.outcome in FAILED_OUTCOMES]
+    by_reason = dict.fromkeys(reasons, 0)
+    for case in failed:
+        if case.failure_reason is not None:
+            by_reason[case.failure_reason] = by_reason.get(case.failure_reason, 0) + 1
+    return {"cases": len(failed), "by_reason": by_reason,
+            "missing": sum(case.failure_reason is None for case in failed)}
+
+
+def compute_metrics(cases: Iterable[CaseFacts], reasons: Iterable[str] = ()) -> dict[str, Any]:
+    """``reasons``: the configured failure reasons, listed in the report even when none is counted."""
     cases = list(cases)
     closed = [case for case in cases if case.outcome is not None]
     recovered = [case for case in closed if case.outcome in RECOVERED]
@@ -118,6 +143,7 @@ def compute_metrics(cases: Iterable[CaseFacts]) -> dict[str, Any]:
         "recovery_rate_by_delay": _rates(closed, delay_bucket, BUCKETS),
         "recovery_rate_by_profile": _rates(closed, lambda c: c.profile, PROFILES, other="unknown"),
         "recovery_rate_by_value_tier": _rates(closed, lambda c: c.value_tier, VALUE_TIERS),
+        "failure_reasons": failure_reasons(closed, reasons),
         "nps_recovered_group": {"before": _nps(before), "after": _nps(after),
                                 "answers_before": len(before), "answers_after": len(after)},
     }

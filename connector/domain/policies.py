@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connector.domain import compensation, profile, routing, rules, templates
+from connector.domain import compensation, failure, profile, routing, rules, templates
 
 GRACEFUL_EXIT = ("Structural case (poor fit): plan a graceful exit, not a fix. Acknowledge the gap honestly, "
                  "help with the transition (data export, contract terms, a fair end date), and keep the door "
@@ -21,12 +21,14 @@ class Policies:
     routing: routing.Routing
     templates: templates.Templates
     compensation: Mapping[str, str]
+    failure: failure.FailureRules
 
 
 def load_policies(directory: Path | str | None = None) -> Policies:
     return Policies(rules=rules.load_rules(directory), profile=profile.load_profile_rules(directory),
                     routing=routing.load_routing(directory), templates=templates.load_templates(directory),
-                    compensation=compensation.load_compensation(directory))
+                    compensation=compensation.load_compensation(directory),
+                    failure=failure.load_failure_rules(directory))
 
 
 def stage_asks(case_profile: str | None, value_tier: str, policies: Policies) -> dict[str, str]:

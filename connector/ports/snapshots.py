@@ -69,6 +69,16 @@ class CaseSnapshot:
         return min(open_stages, key=lambda s: s.due_at) if open_stages else None
 
 
+@dataclass(frozen=True)
+class OwnerTask:
+    """A one-off task for the case's owner, beside the stage tasks (the closing task asking why a
+    recovery failed): what it says, when it is due, and whether it is already done."""
+    subject: str
+    body: str
+    due_at: datetime     # aware
+    done: bool = False
+
+
 class EffectLedger(Protocol):
     """Side effects already performed for one case, keyed by a stable name.
 
