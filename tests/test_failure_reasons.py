@@ -2,6 +2,7 @@
 the Zendesk outcome note); the reason is recorded through the admin API, shown on the case and
 counted by the metrics report."""
 import json
+import re
 import shutil
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from connector.domain.failure import FailureReasonSchema, load_failure_rules
 from connector.mappings import DEFAULT_MAPPINGS_DIR, MappingError
 from tests.conftest import drain
 from tests.signing import answer_payload, post_answer
+from tests.ui_support import AUD, ZafKeys, open_case
 
 RULES = load_failure_rules()
 
@@ -140,3 +142,51 @@ def test_a_recovered_case_has_no_failure_reason(frozen_runtime, frozen_client, f
     assert not any(key.endswith("-closing") for key in fake_hubspot.tasks)
     refused = client.post(f"/api/cases/{case_id}/failure-reason", json={"reason": "price"}, headers=admin_headers)
     assert refused.status_code == 409
+
+
+@pytest.fixture
+def sidebar(runtime, tmp_path):
+    from connector.web.app import create_app
+
+    keys = ZafKeys(tmp_path)
+    runtime.config.update(ZENDESK_APP_PUBLIC_KEY=keys.public_pem, ZENDESK_APP_AUD=AUD)
+    return create_app(runtime.config, runtime=runtime).test_client(), keys
+
+
+def _fragment(ui, keys, ticket_id=9001) -> str:
+    page = ui.post("/zendesk/sidebar", data={"token": keys.token()})
+    session = re.search(r'name="recovery-session" content="([^"]+)"', page.text).group(1)
+    fragment = ui.get(f"/zendesk/sidebar/case?ticket_id={ticket_id}", headers={"X-Recovery-Session": session})
+    assert fragment.status_code == 200
+    return fragment.text
+
+
+def test_the_sidebar_form_records_the_reason_of_a_failed_case(sidebar, runtime, admin_headers):
+    ui, keys = sidebar
+    case_id = open_case(runtime, ui, submitted_at="2020-01-01T10:00:00+00:00")
+    assert 'id="failure-form"' not in _fragment(ui, keys)  # open: nothing failed yet
+    closing = answer_payload(response_id="srv-ui-2", score=2, submitted_at="2020-02-15T10:00:00+00:00")
+    assert post_answer(ui, closing).status_code == 202
+
+    page = _fragment(ui, keys)
+    assert 'id="failure-form"' in page and "The case closed failed: record the reason." in page
+    offered = re.findall(r'<option value="([a-z_]+)"', page.split('id="failure-form"')[1])
+    assert offered == list(RULES.reasons)
+    assert f'<option value="too_late">{RULES.reasons["too_late"]}</option>' in page
+    token = re.search(r'data-case-token="([^"]+)"', page).group(1)
+    url = f"/zendesk/sidebar/cases/{case_id}/failure-reason"
+    assert ui.post(url, json={"reason": "price"}).status_code == 401
+    assert ui.post(f"/zendesk/sidebar/cases/{case_id + 1}/failure-reason", json={"reason": "price"},
+                   headers={"X-Recovery-Case": token}).status_code == 401
+    bad = ui.post(url, json={"reason": "other"}, headers={"X-Recovery-Case": token})
+    assert bad.status_code == 422 and bad.get_json()["fields"] == {
+        "note": ["say which reason in the note when the reason is 'other'"]}
+    # What the form posts: the selected option and the note field.
+    ok = ui.post(url, json={"reason": offered[4], "note": "Cheaper <elsewhere>"}, headers={"X-Recovery-Case": token})
+    assert ok.status_code == 200 and ok.get_json() == {"case_id": case_id, "failure_reason": "price"}
+
+    page = _fragment(ui, keys)
+    assert "Recorded: <strong>Price</strong> — Cheaper &lt;elsewhere&gt;" in page
+    assert '<option value="price" selected>' in page and "Change the reason" in page
+    case = ui.get(f"/api/cases/{case_id}", headers=admin_headers).get_json()
+    assert case["failure_reason"]["reason"] == "price" and case["failure_reason"]["note"] == "Cheaper <elsewhere>"
