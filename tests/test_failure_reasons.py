@@ -4,7 +4,7 @@ counted by the metrics report."""
 import json
 import re
 import shutil
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from marshmallow import ValidationError
@@ -190,3 +190,22 @@ def test_the_sidebar_form_records_the_reason_of_a_failed_case(sidebar, runtime, 
     assert '<option value="price" selected>' in page and "Change the reason" in page
     case = ui.get(f"/api/cases/{case_id}", headers=admin_headers).get_json()
     assert case["failure_reason"]["reason"] == "price" and case["failure_reason"]["note"] == "Cheaper <elsewhere>"
+
+
+def test_erasure_drops_the_owners_note_and_keeps_the_reason_for_the_report(runtime):
+    from connector.cases.privacy import erase_contact
+    from connector.store.db import transaction
+    from connector.store.models import Case
+
+    now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    with transaction(runtime.sessions) as session:
+        case = Case(status="closed", customer_email="marie@example.com", score=3, category="detractor",
+                    severity="critical", value_tier="standard", priority="high", opened_at=now, closed_at=now,
+                    outcome="failed", hubspot_contact_id="501", failure_reason="price",
+                    failure_note="Marie said Dupont & Co is cheaper.", failure_recorded_at=now)
+        session.add(case)
+    with transaction(runtime.sessions) as session:
+        erase_contact(session, "501", now)
+    with transaction(runtime.sessions) as session:
+        case = session.get(Case, case.id)
+        assert (case.failure_reason, case.failure_note) == ("price", None)
