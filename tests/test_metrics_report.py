@@ -338,3 +338,17 @@ def test_cli_reports_one_company_at_a_time(cli_env, seeded):
     assert json.loads(acme.output)["cases"] == 3
     unknown = CliRunner().invoke(report, ["--tenant", "t_nobody"])
     assert unknown.exit_code == 2 and "t_nobody" in unknown.output
+
+
+def test_todays_cases_are_not_late_before_their_window_ends(metrics_client, seeded, admin_headers):
+    """The report runs on the runtime's clock: a case answered 2 h ago and not recognised yet can
+    still be; one answered 10 h ago is late for recognition, not yet for the call."""
+    now = datetime.now(timezone.utc)
+    with transaction(seeded.sessions) as session:
+        for no, hours_ago in ((50, 2), (51, 10)):
+            open_case(session, no, answer(session, no, "nps", 3, now - hours_ago * H), None, None,
+                      "disappointed", "standard")
+    report = metrics_client.get("/api/metrics", headers=admin_headers).get_json()
+    assert report["cases"] == 16
+    assert report["recognised_within_6h"] == {"count": 7, "total": 15, "share": 0.4667}  # + the 10 h case
+    assert report["called_within_24h"] == {"count": 5, "total": 14, "share": 0.3571}     # neither yet

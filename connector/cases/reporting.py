@@ -83,9 +83,12 @@ def case_facts(session: Session, *, tenant_id: str = "default", since: date | da
 
 
 def metrics_report(session: Session, *, tenant_id: str = "default", since: date | datetime | None = None,
-                   until: date | datetime | None = None, reasons: Iterable[str] = ()) -> dict[str, Any]:
+                   until: date | datetime | None = None, reasons: Iterable[str] = (),
+                   now: datetime | None = None) -> dict[str, Any]:
     """``compute_metrics`` over the window's cases, with the case count and the window;
-    ``reasons`` the configured failure reasons (``Policies.failure.reasons``)."""
-    report = compute_metrics(case_facts(session, tenant_id=tenant_id, since=since, until=until), reasons)
+    ``reasons`` the configured failure reasons (``Policies.failure.reasons``), ``now`` the
+    runtime's clock (cases still inside their 6 h / 24 h window are not yet counted as late)."""
+    facts = case_facts(session, tenant_id=tenant_id, since=since, until=until)
+    report = compute_metrics(facts, reasons, now)
     report["window"] = {"since": _iso(since), "until": _iso(until), "on": "submitted_at"}
     return report

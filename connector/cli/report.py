@@ -82,7 +82,7 @@ def report(since, until, tenant, as_json):
             if not known_tenant(session, tenant):
                 raise click.BadParameter(f"no tenant {tenant!r} (see GET /api/installations)", param_hint="--tenant")
             figures = metrics_report(session, tenant_id=tenant, since=since, until=until,
-                                     reasons=rt.policies.failure.reasons)
+                                     reasons=rt.policies.failure.reasons, now=rt.clock())
     finally:
         rt.engine.dispose()
     if as_json:

@@ -7,7 +7,10 @@ to guess a denominator):
   from when the case was read. Bounds are inclusive: a call at exactly 24 h is
   "within 24 h", as it meets the stage's due time.
 - ``recognised_within_6h`` / ``called_within_24h``: over all cases, open ones
-  included (an open case not yet recognised counts as not recognised).
+  included (an open case not yet recognised counts as not recognised), except, when the
+  report is given ``now``, a case still inside that window and not done yet: it can still
+  make it, so it counts neither way (counting it as missed under-counted every report run
+  on a day's fresh cases).
 - First contact is the earliest completion among recognition and empathy.
 - Recovery rates are over cases closed with an outcome; recovered means the
   outcome is ``promoter`` or ``passive``. A closed case that never had a first
@@ -124,8 +127,18 @@ def failure_reasons(closed: list[CaseFacts], reasons: Iterable[str] = ()) -> Fai
             "missing": sum(case.failure_reason is None for case in failed)}
 
 
-def compute_metrics(cases: Iterable[CaseFacts], reasons: Iterable[str] = ()) -> dict[str, Any]:
-    """``reasons``: the configured failure reasons, listed in the report even when none is counted."""
+def _timely(cases: list[CaseFacts], done: Callable[[CaseFacts], datetime | None], limit: timedelta,
+            now: datetime | None) -> Share:
+    """Share of ``cases`` whose ``done`` moment is within ``limit``; a case still inside its
+    window at ``now`` and not done yet is left out of the total."""
+    settled = [c for c in cases if now is None or done(c) is not None or now - c.submitted_at > limit]
+    return _share(sum(_within(done(c), c.submitted_at, limit) for c in settled), len(settled))
+
+
+def compute_metrics(cases: Iterable[CaseFacts], reasons: Iterable[str] = (),
+                    now: datetime | None = None) -> dict[str, Any]:
+    """``reasons``: the configured failure reasons, listed in the report even when none is counted;
+    ``now``: when the report is made (None: every window has passed)."""
     cases = list(cases)
     closed = [case for case in cases if case.outcome is not None]
     recovered = [case for case in closed if case.outcome in RECOVERED]
@@ -134,12 +147,8 @@ def compute_metrics(cases: Iterable[CaseFacts], reasons: Iterable[str] = ()) -> 
              if c.score_after is not None and (c.survey_type_after or c.survey_type) == "nps"]
     return {
         "cases": len(cases),
-        "recognised_within_6h": _share(
-            sum(_within(c.recognition_completed_at, c.submitted_at, timedelta(hours=6)) for c in cases),
-            len(cases)),
-        "called_within_24h": _share(
-            sum(_within(c.empathy_completed_at, c.submitted_at, timedelta(hours=24)) for c in cases),
-            len(cases)),
+        "recognised_within_6h": _timely(cases, lambda c: c.recognition_completed_at, timedelta(hours=6), now),
+        "called_within_24h": _timely(cases, lambda c: c.empathy_completed_at, timedelta(hours=24), now),
         "recovery_rate_by_delay": _rates(closed, delay_bucket, BUCKETS),
         "recovery_rate_by_profile": _rates(closed, lambda c: c.profile, PROFILES, other="unknown"),
         "recovery_rate_by_value_tier": _rates(closed, lambda c: c.value_tier, VALUE_TIERS),

@@ -41,4 +41,4 @@ def get_metrics():
         if not known_tenant(session, tenant):  # a typo must not read as "no cases"
             return jsonify(error="not_found", message="no such tenant"), 404
         return jsonify(metrics_report(session, tenant_id=tenant, reasons=runtime().policies.failure.reasons,
-                                      **window))
+                                      now=runtime().clock(), **window))

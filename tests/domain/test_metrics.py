@@ -136,3 +136,22 @@ def test_failure_reasons_count_only_the_partial_and_failed_cases():
     # failed/partial: 4; price 2, a reason no longer configured 1 (still counted), none 1; too_late listed at 0
     assert figures == {"cases": 4, "by_reason": {"too_late": 0, "price": 2, "gone_reason": 1}, "missing": 1}
     assert compute_metrics([])["failure_reasons"] == {"cases": 0, "by_reason": {}, "missing": 0}
+
+
+def test_a_case_still_inside_its_window_is_not_yet_counted_late():
+    now = T0 + 30 * H
+    def case(hours_ago, rec=None, emp=None):
+        start = now - hours_ago * H
+        return CaseFacts(submitted_at=start, value_tier="standard", survey_type="nps", score_before=3,
+                         recognition_completed_at=None if rec is None else start + rec * H,
+                         empathy_completed_at=None if emp is None else start + emp * H)
+
+    cases = [case(2), case(2, rec=1), case(10), case(10, rec=3, emp=8), case(30)]
+    report = compute_metrics(cases, now=now)
+    # recognition (6 h): the 2 h-old case not done is left out; the 2 h-old done in 1 h counts; both 10 h
+    # cases and the 30 h case are past the window -> recognised 2 (1 h, 3 h) of 4
+    assert report["recognised_within_6h"] == {"count": 2, "total": 4, "share": 0.5}
+    # call (24 h): only the 30 h case is past the window undone; the 10 h case called at 8 h counts -> 1 of 2
+    assert report["called_within_24h"] == {"count": 1, "total": 2, "share": 0.5}
+    # Without ``now`` every window has passed: all five count.
+    assert compute_metrics(cases)["recognised_within_6h"]["total"] == 5
