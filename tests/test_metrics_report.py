@@ -352,3 +352,38 @@ def test_todays_cases_are_not_late_before_their_window_ends(metrics_client, seed
     assert report["cases"] == 16
     assert report["recognised_within_6h"] == {"count": 7, "total": 15, "share": 0.4667}  # + the 10 h case
     assert report["called_within_24h"] == {"count": 5, "total": 14, "share": 0.3571}     # neither yet
+
+
+def test_the_acknowledgement_sent_by_the_connector_recognises_but_is_no_first_contact(runtime, app, admin_headers):
+    """With RECOGNITION_PUBLIC_REPLY the reply completes recognition seconds after the answer: it
+    counts as recognised within 6 h, but the first contact is the person's call, or every such case
+    would land in "<24h" whenever the call came."""
+    from tests.conftest import drain
+    from tests.signing import answer_payload, just_now, post_answer
+
+    runtime.config["RECOGNITION_PUBLIC_REPLY"] = True
+    client = app.test_client()
+    case_id = post_answer(client, answer_payload(submitted_at=just_now())).get_json()["case_id"]
+    drain(runtime)
+    case = client.get(f"/api/cases/{case_id}", headers=admin_headers).get_json()
+    assert case["stages"][0]["status"] == "done" and case["stages"][0]["details"] == {"automatic": True}
+    with transaction(runtime.sessions) as session:
+        (fact,) = case_facts(session)
+    assert fact.recognition_automatic and fact.recognition_completed_at is not None
+    assert fact.first_contact_at is None  # no person has reached the customer yet
+    client.post(f"/api/cases/{case_id}/stages/empathy/complete", headers=admin_headers)
+    with transaction(runtime.sessions) as session:
+        (fact,) = case_facts(session)
+    assert fact.first_contact_at == fact.empathy_completed_at is not None
+
+    # In the figures, on a seeded pair: recognised by the reply at 1 min, called at 30 h -> "24-48h".
+    with transaction(runtime.sessions) as session:
+        for no, automatic in ((70, True), (71, False)):
+            opening = answer(session, no, "nps", 3, at(2))
+            case = open_case(session, no, opening, 1 / 60, 30, "disappointed", "standard")
+            case.stages[0].details = {"automatic": True} if automatic else None
+            close(case, answer(session, no, "nps", 9, at(2) + timedelta(days=40)), "promoter")
+    report = client.get("/api/metrics?until=2026-02-02", headers=admin_headers).get_json()
+    assert report["recognised_within_6h"] == {"count": 2, "total": 2, "share": 1.0}  # both recognised
+    assert report["recovery_rate_by_delay"]["24-48h"]["closed"] == 1                 # #70: the call
+    assert report["recovery_rate_by_delay"]["<24h"]["closed"] == 1                   # #71: a person's reply

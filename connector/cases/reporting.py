@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from connector.domain.metrics import CaseFacts, compute_metrics
+from connector.domain.metrics import AUTOMATIC, CaseFacts, compute_metrics
 from connector.store.models import Answer, Case, Stage
 
 CONTACT_STAGES = ("recognition", "empathy")
@@ -64,10 +64,13 @@ def case_facts(session: Session, *, tenant_id: str = "default", since: date | da
     rows = session.execute(query.order_by(Case.id)).all()
     ids = query.with_only_columns(Case.id).scalar_subquery()
     completed: dict[tuple[int, str], datetime | None] = {}
-    for case_id, key, at in session.execute(
-            select(Stage.case_id, Stage.key, Stage.completed_at).where(
+    automatic: set[int] = set()  # cases recognised by the connector's own acknowledgement
+    for case_id, key, at, details in session.execute(
+            select(Stage.case_id, Stage.key, Stage.completed_at, Stage.details).where(
                 Stage.case_id.in_(ids), Stage.key.in_(CONTACT_STAGES), Stage.completed_at.is_not(None))):
         completed[(case_id, key)] = at
+        if key == "recognition" and (details or {}).get(AUTOMATIC):
+            automatic.add(case_id)
     facts = []
     for (case_id, tier, profile, outcome, case_score, submitted_at,
          survey_type, score, type_after, score_after, failure_reason) in rows:
@@ -78,7 +81,8 @@ def case_facts(session: Session, *, tenant_id: str = "default", since: date | da
             recognition_completed_at=completed.get((case_id, "recognition")),
             empathy_completed_at=completed.get((case_id, "empathy")),
             outcome=outcome, score_after=score_after if outcome else None,
-            survey_type_after=type_after if outcome else None, failure_reason=failure_reason))
+            survey_type_after=type_after if outcome else None, failure_reason=failure_reason,
+            recognition_automatic=case_id in automatic))
     return facts
 
 

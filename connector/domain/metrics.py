@@ -11,7 +11,10 @@ to guess a denominator):
   report is given ``now``, a case still inside that window and not done yet: it can still
   make it, so it counts neither way (counting it as missed under-counted every report run
   on a day's fresh cases).
-- First contact is the earliest completion among recognition and empathy.
+- First contact is the earliest completion among recognition and empathy, a person's: a
+  recognition completed by the acknowledgement the connector sent itself (public reply, seconds
+  after the answer; ``stages.details.automatic``) still counts as recognised, but is no first
+  contact, or every such case would land in "<24h" whenever the call came.
 - Recovery rates are over cases closed with an outcome; recovered means the
   outcome is ``promoter`` or ``passive``. A closed case that never had a first
   contact is counted in ">72h" (contact was, in effect, never made in time).
@@ -33,6 +36,7 @@ from connector.domain.profile import PROFILES
 from connector.domain.rules import VALUE_TIERS
 
 RECOVERED = frozenset({"promoter", "passive"})
+AUTOMATIC = "automatic"  # in a stage's details: completed by the connector, not by a person
 BUCKETS = ("<24h", "24-48h", "48-72h", ">72h")
 _BOUNDS = ((timedelta(hours=24), "<24h"), (timedelta(hours=48), "24-48h"),
            (timedelta(hours=72), "48-72h"))
@@ -51,10 +55,12 @@ class CaseFacts:
     score_after: int | None = None          # the closing answer's score
     survey_type_after: str | None = None    # the closing answer's type; None = same as opening
     failure_reason: str | None = None       # the owner's reason, for a partial/failed outcome
+    recognition_automatic: bool = False     # the acknowledgement went out by itself: no person's contact
 
     @property
     def first_contact_at(self) -> datetime | None:
-        done = [t for t in (self.recognition_completed_at, self.empathy_completed_at) if t]
+        recognised = None if self.recognition_automatic else self.recognition_completed_at
+        done = [t for t in (recognised, self.empathy_completed_at) if t]
         return min(done) if done else None
 
 
