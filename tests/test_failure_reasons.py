@@ -133,15 +133,22 @@ def test_a_failed_case_asks_its_owner_why_and_the_report_counts_the_reason(
     assert client.get(f"/api/cases/{case_id}", headers=admin_headers).get_json()["failure_reason"]["note"] is None
 
 
-def test_a_recovered_case_has_no_failure_reason(frozen_runtime, frozen_client, fake_hubspot, admin_headers):
+@pytest.mark.parametrize("score,outcome,asks", [
+    (9, "promoter", False), (7, "passive", False), (5, "partial", True), (3, "failed", True), (1, "failed", True)])
+def test_only_a_partial_or_failed_outcome_asks_for_a_reason(frozen_runtime, frozen_client, fake_hubspot,
+                                                           fake_zendesk, admin_headers, score, outcome, asks):
     client, rt = frozen_client, frozen_runtime
     opened = rt.clock() - timedelta(days=40)
     case_id = post_answer(client, _nps("srv-open", 3, opened)).get_json()["case_id"]
-    post_answer(client, _nps("srv-day35", 9, opened + timedelta(days=35)))
+    post_answer(client, _nps("srv-day35", score, opened + timedelta(days=35)))
     drain(rt)
-    assert not any(key.endswith("-closing") for key in fake_hubspot.tasks)
-    refused = client.post(f"/api/cases/{case_id}/failure-reason", json={"reason": "price"}, headers=admin_headers)
-    assert refused.status_code == 409
+    case = client.get(f"/api/cases/{case_id}", headers=admin_headers).get_json()
+    assert case["outcome"] == outcome
+    assert (f"recovery-{case_id}-closing" in fake_hubspot.tasks) is asks
+    note = next(u["note"] for _, u in fake_zendesk.updates if (u["note"] or "").startswith("Recovery outcome"))
+    assert ("please record why" in note) is asks
+    answered = client.post(f"/api/cases/{case_id}/failure-reason", json={"reason": "price"}, headers=admin_headers)
+    assert answered.status_code == (200 if asks else 409)
 
 
 @pytest.fixture
