@@ -6,7 +6,14 @@ runner's retry, dead-letter and idempotency rules can be tested without HTTP.
 import threading
 
 from connector.ports.errors import PermanentError, RetryableError
-from connector.ports.keys import HUBSPOT_NOTE, ZENDESK_TICKET, followup_key, hubspot_task_key, task_natural_key
+from connector.ports.keys import (
+    HUBSPOT_CLOSING_TASK,
+    HUBSPOT_NOTE,
+    ZENDESK_TICKET,
+    followup_key,
+    hubspot_task_key,
+    task_natural_key,
+)
 
 
 class _Failing:
@@ -150,6 +157,18 @@ class FakeHubSpot(_Failing):
         self.notes.append({"contact": contact_id, "text": text})
         ledger.record(HUBSPOT_NOTE, str(len(self.notes)))
         return str(len(self.notes))
+
+    def create_closing_task(self, case, contact_id, task, ledger, first_attempt):
+        if ledger.get(HUBSPOT_CLOSING_TASK):
+            return ledger.get(HUBSPOT_CLOSING_TASK)
+        self._maybe_fail()
+        natural = task_natural_key(case.case_id, "closing")
+        with self.lock:
+            self.tasks[natural] = {"contact": contact_id, "due": task.due_at, "subject": task.subject,
+                                   "body": task.body, "owner": case.hubspot_owner or case.owner,
+                                   "status": "COMPLETED" if task.done else "NOT_STARTED"}
+        ledger.record(HUBSPOT_CLOSING_TASK, natural)
+        return natural
 
     # -- batches: the same effects one item at a time, each item failing on its own --------
     def _each(self, items, key, one):

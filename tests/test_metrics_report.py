@@ -83,10 +83,29 @@ def close(case: Case, closing: Answer, outcome: str) -> None:
     case.closing_answer_id, case.closed_at = closing.id, closing.submitted_at + timedelta(minutes=1)
 
 
+# Interim answers: later answers that closed nothing (the other survey type, or before the closing
+# window), kept on their case through answers.interim_case_id. They are neither outcomes nor NPS
+# answers of the recovered group: a promoter interim answer on an open or failed case recovers
+# nothing, and one on a recovered case adds no "after" answer.
+#  case  type    score  days after the opening answer
+INTERIM = [
+    (11,  "nps",  10,  12),   # open case: an early NPS 10 (before day 30) does not close it
+    (11,  "csat", 5,   5),    # open case: the other survey type
+    (14,  "nps",  2,   3),    # open case: a detractor again, added to the case (no second case)
+    (5,   "nps",  9,   10),   # failed case: an early 9 before the closing 6 neither recovers it...
+    (1,   "nps",  3,   8),    # recovered case: ...nor does an early 3 count in the "after" answers
+    (4,   "nps",  0,   2),    # the CSAT case: an NPS 0 meanwhile is not its closing answer
+    (10,  "nps",  1,   14),   # closed by CSAT: an NPS 1 meanwhile is no NPS "after" answer
+]
+# The reasons owners gave for the partial/failed outcomes (#3 partial, #5 and #8 failed): #8 has none yet.
+FAILURE_REASONS = {3: ("too_late", None), 5: ("problem_not_fixed", "The fix shipped after the re-survey.")}
+
+
 def seed(sessions) -> None:
     with transaction(sessions) as session:
+        cases: dict[int, Case] = {}
         for no, submitted, rec, emp, profile, tier, (kind, score), closing, outcome in HISTORY:
-            case = open_case(session, no, answer(session, no, kind, score, submitted), rec, emp, profile, tier,
+            case = cases[no] = open_case(session, no, answer(session, no, kind, score, submitted), rec, emp, profile, tier,
                              received=4 * H if no == 2 else timedelta(minutes=1),
                              done={"action": 20} if no == 7 else {})
             if closing == "erased":
@@ -98,6 +117,13 @@ def seed(sessions) -> None:
                 reopened.previous_case_id = case.id
             elif closing:
                 close(case, answer(session, no, *closing, submitted + timedelta(days=40)), outcome)
+        for no, kind, score, days in INTERIM:
+            opening = session.get(Answer, cases[no].opening_answer_id)
+            interim = answer(session, no, kind, score, opening.submitted_at + timedelta(days=days))
+            interim.interim_case_id = cases[no].id
+        for no, (reason, note) in FAILURE_REASONS.items():
+            cases[no].failure_reason, cases[no].failure_note = reason, note
+            cases[no].failure_recorded_at = cases[no].closed_at + timedelta(days=2)
         # Another connected account's case, fast and recovered, must not count here.
         other = open_case(session, 99, answer(session, 99, "nps", 0, at(10, 9), "acme"), 1, 2,
                           "disappointed", "critical", tenant="acme")
@@ -143,6 +169,11 @@ EXPECTED_ALL = {
     # After (NPS closings; #4 and #10 closed by CSAT): 9, 8, 10, 8, 8 -> n 5, promoters 2 (9, 10),
     #   detractors 0 -> (2 - 0) / 5 * 100 = 40.0
     "nps_recovered_group": {"before": -83.33, "after": 40.0, "answers_before": 6, "answers_after": 5},
+    # Closed partial or failed: #3 (partial), #5, #8 (failed). Reasons: #3 too_late, #5 problem_not_fixed,
+    # #8 none yet. Every configured reason is listed, at 0 when no case gave it.
+    "failure_reasons": {"cases": 3, "missing": 1, "by_reason": {
+        "too_late": 1, "no_contact": 0, "problem_not_fixed": 1, "poor_fit": 0, "price": 0, "competitor": 0,
+        "other": 0}},
     "window": {"since": None, "until": None, "on": "submitted_at"},
 }
 
@@ -170,6 +201,10 @@ EXPECTED_WEEK = {
     },
     # recovered #6 (3 -> 10), #7 (1 -> 8): before 2 detractors -> -100.0; after 1 promoter, 1 passive -> 50.0
     "nps_recovered_group": {"before": -100.0, "after": 50.0, "answers_before": 2, "answers_after": 2},
+    # #5 failed (problem_not_fixed), #8 failed (no reason yet)
+    "failure_reasons": {"cases": 2, "missing": 1, "by_reason": {
+        "too_late": 0, "no_contact": 0, "problem_not_fixed": 1, "poor_fit": 0, "price": 0, "competitor": 0,
+        "other": 0}},
     "window": {"since": "2026-02-09", "until": "2026-02-15", "on": "submitted_at"},
 }
 
@@ -269,6 +304,8 @@ def test_cli_table(cli_env):
     assert "Recognised within 6 h" in text and "50.0%" in text and "35.7%" in text
     assert "33.3%" in text and "unknown" in text and "75.0%" in text
     assert "before -83.33 (6 NPS answer(s)), after +40.00 (5 NPS answer(s))" in text
+    assert "3 case(s) closed partial or failed, 1 without a reason yet" in text
+    assert "problem_not_fixed" in text and "(no reason recorded yet)" in text
 
 
 @pytest.mark.parametrize("args", [["--since", "2026-02-30"], ["--since", "2026-02-15", "--until", "2026-02-09"]])
@@ -303,3 +340,52 @@ def test_cli_reports_one_company_at_a_time(cli_env, seeded):
     assert json.loads(acme.output)["cases"] == 3
     unknown = CliRunner().invoke(report, ["--tenant", "t_nobody"])
     assert unknown.exit_code == 2 and "t_nobody" in unknown.output
+
+
+def test_todays_cases_are_not_late_before_their_window_ends(metrics_client, seeded, admin_headers):
+    """The report runs on the runtime's clock: a case answered 2 h ago and not recognised yet can
+    still be; one answered 10 h ago is late for recognition, not yet for the call."""
+    now = datetime.now(timezone.utc)
+    with transaction(seeded.sessions) as session:
+        for no, hours_ago in ((50, 2), (51, 10)):
+            open_case(session, no, answer(session, no, "nps", 3, now - hours_ago * H), None, None,
+                      "disappointed", "standard")
+    report = metrics_client.get("/api/metrics", headers=admin_headers).get_json()
+    assert report["cases"] == 16
+    assert report["recognised_within_6h"] == {"count": 7, "total": 15, "share": 0.4667}  # + the 10 h case
+    assert report["called_within_24h"] == {"count": 5, "total": 14, "share": 0.3571}     # neither yet
+
+
+def test_the_acknowledgement_sent_by_the_connector_recognises_but_is_no_first_contact(runtime, app, admin_headers):
+    """With RECOGNITION_PUBLIC_REPLY the reply completes recognition seconds after the answer: it
+    counts as recognised within 6 h, but the first contact is the person's call, or every such case
+    would land in "<24h" whenever the call came."""
+    from tests.conftest import drain
+    from tests.signing import answer_payload, just_now, post_answer
+
+    runtime.config["RECOGNITION_PUBLIC_REPLY"] = True
+    client = app.test_client()
+    case_id = post_answer(client, answer_payload(submitted_at=just_now())).get_json()["case_id"]
+    drain(runtime)
+    case = client.get(f"/api/cases/{case_id}", headers=admin_headers).get_json()
+    assert case["stages"][0]["status"] == "done" and case["stages"][0]["details"] == {"automatic": True}
+    with transaction(runtime.sessions) as session:
+        (fact,) = case_facts(session)
+    assert fact.recognition_automatic and fact.recognition_completed_at is not None
+    assert fact.first_contact_at is None  # no person has reached the customer yet
+    client.post(f"/api/cases/{case_id}/stages/empathy/complete", headers=admin_headers)
+    with transaction(runtime.sessions) as session:
+        (fact,) = case_facts(session)
+    assert fact.first_contact_at == fact.empathy_completed_at is not None
+
+    # In the figures, on a seeded pair: recognised by the reply at 1 min, called at 30 h -> "24-48h".
+    with transaction(runtime.sessions) as session:
+        for no, automatic in ((70, True), (71, False)):
+            opening = answer(session, no, "nps", 3, at(2))
+            case = open_case(session, no, opening, 1 / 60, 30, "disappointed", "standard")
+            case.stages[0].details = {"automatic": True} if automatic else None
+            close(case, answer(session, no, "nps", 9, at(2) + timedelta(days=40)), "promoter")
+    report = client.get("/api/metrics?until=2026-02-02", headers=admin_headers).get_json()
+    assert report["recognised_within_6h"] == {"count": 2, "total": 2, "share": 1.0}  # both recognised
+    assert report["recovery_rate_by_delay"]["24-48h"]["closed"] == 1                 # #70: the call
+    assert report["recovery_rate_by_delay"]["<24h"]["closed"] == 1                   # #71: a person's reply

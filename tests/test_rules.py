@@ -109,7 +109,7 @@ def test_bad_rules_file_names_the_field(tmp_path):
 def test_the_protocol_asks_what_its_source_asks_at_day_30_and_60():
     """SPEC "The REACT protocol": day 30 is an informal e-mail (not a call); the re-survey carries
     an open question on the recovery experience."""
-    STAGES_BY_KEY = react.load_protocol()
-    assert STAGES_BY_KEY["tracking_d30"].task_type == "EMAIL"
-    assert "informal" in STAGES_BY_KEY["tracking_d30"].ask and "email" in STAGES_BY_KEY["tracking_d30"].ask
-    assert "open question" in STAGES_BY_KEY["resurvey_d60"].ask
+    protocol = react.load_protocol()
+    assert protocol["tracking_d30"].task_type == "EMAIL"
+    assert "informal" in protocol["tracking_d30"].ask and "email" in protocol["tracking_d30"].ask
+    assert "open question" in protocol["resurvey_d60"].ask

@@ -10,4 +10,5 @@ CASE_KINDS = frozenset({
     "zendesk.close_case", "hubspot.close_case", "zendesk.interim_note", "zendesk.escalate", "hubspot.escalate", "chat.overdue",
     "zendesk.priority_support", "zendesk.priority_support_end",
     "survey.resurvey",
+    "hubspot.closing_task",
 })

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from connector.cases.context import CaseContext
 from connector.cases.shared import case_snapshot_for, connected, require_synced, row
+from connector.domain.failure import asks_for_reason, reason_request
 from connector.jobs.queue import ClaimedJob, finish
 from connector.ports.errors import RetryableError
 from connector.ports.keys import ledger_scope, zendesk_interim_key
@@ -33,8 +34,10 @@ def zendesk_close_case(rt: CaseContext, job: ClaimedJob) -> None:
         said = f"{closing.survey_type.upper()} {closing.score} on {closing.submitted_at:%Y-%m-%d}"
     if ticket_id is None:
         raise RetryableError("waiting for the initial sync (Zendesk ticket)")
-    connected(rt.zendesk).update_ticket(ticket_id, tags_add=[f"recovery_outcome_{result}"],
-                             note=f"Recovery outcome: {result}. The customer answered {said}.")
+    note = f"Recovery outcome: {result}. The customer answered {said}."
+    if asks_for_reason(result):
+        note += "\n" + reason_request(job.ref_id, rt.policies.failure.reasons)
+    connected(rt.zendesk).update_ticket(ticket_id, tags_add=[f"recovery_outcome_{result}"], note=note)
     finish(rt, job)
 
 

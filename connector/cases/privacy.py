@@ -31,6 +31,7 @@ def erase_contact(session: Session, hubspot_contact_id: str, now: datetime, tena
         answer.comment, answer.context, answer.lifetime_value = None, {}, None
     for case in cases:
         case.customer_email, case.profile_signals, case.lifetime_value = ERASED, [], None
+        case.failure_note = None  # the owner's free text may speak of the person; the reason key stays
         if case.status == "open":
             case.status, case.closed_at = "closed", now
     pending = or_(Job.status == "queued", Job.status == "running")

@@ -1,7 +1,7 @@
 """Store rows -> ``CaseFacts`` -> the recovery metrics report (admin API and CLI).
 
 Two queries whatever the number of cases: one for the cases with their
-opening and closing answers (outer joins, scalar columns only, so no comment
+opening and closing answers (interim answers, ``answers.interim_case_id``, are never read) (outer joins, scalar columns only, so no comment
 or e-mail is ever loaded), one for the recognition/empathy completions.
 
 The window selects cases by the opening answer's ``submitted_at`` (the
@@ -9,13 +9,14 @@ protocol clock; the case's ``opened_at`` when the answer is missing), half-open
 ``[since, until)``. A ``date`` bound means whole days: ``since`` from that
 day's 00:00 UTC, ``until`` up to the end of that day.
 """
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from connector.domain.metrics import CaseFacts, compute_metrics
+from connector.domain.metrics import AUTOMATIC, CaseFacts, compute_metrics
 from connector.store.models import Answer, Case, Stage
 
 CONTACT_STAGES = ("recognition", "empathy")
@@ -44,7 +45,7 @@ def _case_rows(session: Session, tenant_id: str, since: datetime | None, until: 
     started = func.coalesce(opening.submitted_at, Case.opened_at)  # typed UTCDateTime: aware on SQLite too
     query = (select(Case.id, Case.value_tier, Case.profile, Case.outcome, Case.score,
                     started.label("submitted_at"), opening.survey_type, opening.score,
-                    closing.survey_type, closing.score)
+                    closing.survey_type, closing.score, Case.failure_reason)
              .select_from(Case)
              .outerjoin(opening, opening.id == Case.opening_answer_id)
              .outerjoin(closing, closing.id == Case.closing_answer_id)
@@ -63,13 +64,16 @@ def case_facts(session: Session, *, tenant_id: str = "default", since: date | da
     rows = session.execute(query.order_by(Case.id)).all()
     ids = query.with_only_columns(Case.id).scalar_subquery()
     completed: dict[tuple[int, str], datetime | None] = {}
-    for case_id, key, at in session.execute(
-            select(Stage.case_id, Stage.key, Stage.completed_at).where(
+    automatic: set[int] = set()  # cases recognised by the connector's own acknowledgement
+    for case_id, key, at, details in session.execute(
+            select(Stage.case_id, Stage.key, Stage.completed_at, Stage.details).where(
                 Stage.case_id.in_(ids), Stage.key.in_(CONTACT_STAGES), Stage.completed_at.is_not(None))):
         completed[(case_id, key)] = at
+        if key == "recognition" and (details or {}).get(AUTOMATIC):
+            automatic.add(case_id)
     facts = []
     for (case_id, tier, profile, outcome, case_score, submitted_at,
-         survey_type, score, type_after, score_after) in rows:
+         survey_type, score, type_after, score_after, failure_reason) in rows:
         facts.append(CaseFacts(
             submitted_at=submitted_at, value_tier=tier,
             survey_type=survey_type or UNKNOWN_SURVEY,
@@ -77,13 +81,18 @@ def case_facts(session: Session, *, tenant_id: str = "default", since: date | da
             recognition_completed_at=completed.get((case_id, "recognition")),
             empathy_completed_at=completed.get((case_id, "empathy")),
             outcome=outcome, score_after=score_after if outcome else None,
-            survey_type_after=type_after if outcome else None))
+            survey_type_after=type_after if outcome else None, failure_reason=failure_reason,
+            recognition_automatic=case_id in automatic))
     return facts
 
 
 def metrics_report(session: Session, *, tenant_id: str = "default", since: date | datetime | None = None,
-                   until: date | datetime | None = None) -> dict[str, Any]:
-    """``compute_metrics`` over the window's cases, with the case count and the window."""
-    report = compute_metrics(case_facts(session, tenant_id=tenant_id, since=since, until=until))
+                   until: date | datetime | None = None, reasons: Iterable[str] = (),
+                   now: datetime | None = None) -> dict[str, Any]:
+    """``compute_metrics`` over the window's cases, with the case count and the window;
+    ``reasons`` the configured failure reasons (``Policies.failure.reasons``), ``now`` the
+    runtime's clock (cases still inside their 6 h / 24 h window are not yet counted as late)."""
+    facts = case_facts(session, tenant_id=tenant_id, since=since, until=until)
+    report = compute_metrics(facts, reasons, now)
     report["window"] = {"since": _iso(since), "until": _iso(until), "on": "submitted_at"}
     return report

@@ -61,6 +61,8 @@ def close_with_answer(session: Session, case: Case, answer: Answer, now: datetim
     enqueue(session, "zendesk.close_case", case.id, tenant_id=case.tenant_id)
     if result not in REOPENING:
         enqueue(session, "hubspot.close_case", case.id, tenant_id=case.tenant_id)
+    else:  # still a detractor: the owner is asked why (see cases.failure)
+        enqueue(session, "hubspot.closing_task", case.id, tenant_id=case.tenant_id)
     log.info("case closed case_id=%s outcome=%s by answer_id=%s", case.id, result, answer.id)
     return result
 

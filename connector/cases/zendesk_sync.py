@@ -19,6 +19,7 @@ from connector.cases.shared import (
 )
 from connector.cases.transitions import complete_stage
 from connector.domain import profile
+from connector.domain.metrics import AUTOMATIC
 from connector.jobs.queue import ClaimedJob, enqueue
 from connector.ports.batches import TicketOpen
 from connector.ports.errors import SyncError
@@ -56,8 +57,11 @@ def zendesk_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
             if rt.config.get("RECOGNITION_PUBLIC_REPLY") and ledger.get(ZENDESK_REPLY):
                 # The personal acknowledgement went out: that is the recognition stage, done.
                 with transaction(rt.sessions) as session:
-                    complete_stage(session, row(session, Case, job.ref_id), "recognition", rt.clock(),
-                                   source="acknowledgement")
+                    case = row(session, Case, job.ref_id)
+                    # Marked automatic only when the reply did it: on a retry a person may have been first.
+                    done = any(s.key == "recognition" and s.status == "done" for s in case.stages)
+                    complete_stage(session, case, "recognition", rt.clock(), source="acknowledgement",
+                                   details=None if done else {AUTOMATIC: True})
         except SyncError as exc:
             failures[job.id] = exc
 

@@ -47,6 +47,14 @@ def render(report: dict, console) -> None:
                           str(group["closed"]), _pct(group["rate"]),
                           end_section=index == len(groups) - 1)
     console.print(rates)
+    failures = report["failure_reasons"]
+    reasons = Table(title="Why recoveries failed (cases closed partial or failed)")
+    for column in ("Reason", "Cases", "Share"):
+        reasons.add_column(column, justify="left" if column == "Reason" else "right")
+    for name, count in [*failures["by_reason"].items(), ("(no reason recorded yet)", failures["missing"])]:
+        reasons.add_row(name, str(count), _pct(count / failures["cases"] if failures["cases"] else None))
+    console.print(reasons)
+    console.print(f"{failures['cases']} case(s) closed partial or failed, {failures['missing']} without a reason yet")
     nps = report["nps_recovered_group"]
     console.print(f"NPS of the recovered group: before {_nps(nps['before'])} "
                   f"({nps['answers_before']} NPS answer(s)), after {_nps(nps['after'])} "
@@ -59,7 +67,7 @@ def render(report: dict, console) -> None:
 @click.option("--tenant", default="default", show_default=True, help="The company whose cases are counted.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (as GET /api/metrics).")
 def report(since, until, tenant, as_json):
-    """Recovery metrics: response times, recovery rates, NPS of the recovered group."""
+    """Recovery metrics: response times, recovery rates, failure reasons, NPS of the recovered group."""
     from connector.cases.reporting import metrics_report
     from connector.installs.store import known_tenant
     from connector.runtime import build_runtime
@@ -73,7 +81,8 @@ def report(since, until, tenant, as_json):
         with transaction(rt.sessions) as session:
             if not known_tenant(session, tenant):
                 raise click.BadParameter(f"no tenant {tenant!r} (see GET /api/installations)", param_hint="--tenant")
-            figures = metrics_report(session, tenant_id=tenant, since=since, until=until)
+            figures = metrics_report(session, tenant_id=tenant, since=since, until=until,
+                                     reasons=rt.policies.failure.reasons, now=rt.clock())
     finally:
         rt.engine.dispose()
     if as_json:

@@ -7,11 +7,21 @@ to guess a denominator):
   from when the case was read. Bounds are inclusive: a call at exactly 24 h is
   "within 24 h", as it meets the stage's due time.
 - ``recognised_within_6h`` / ``called_within_24h``: over all cases, open ones
-  included (an open case not yet recognised counts as not recognised).
-- First contact is the earliest completion among recognition and empathy.
+  included (an open case not yet recognised counts as not recognised), except, when the
+  report is given ``now``, a case still inside that window and not done yet: it can still
+  make it, so it counts neither way (counting it as missed under-counted every report run
+  on a day's fresh cases).
+- First contact is the earliest completion among recognition and empathy, a person's: a
+  recognition completed by the acknowledgement the connector sent itself (public reply, seconds
+  after the answer; ``stages.details.automatic``) still counts as recognised, but is no first
+  contact, or every such case would land in "<24h" whenever the call came.
 - Recovery rates are over cases closed with an outcome; recovered means the
   outcome is ``promoter`` or ``passive``. A closed case that never had a first
   contact is counted in ">72h" (contact was, in effect, never made in time).
+- ``failure_reasons``: over cases closed ``partial`` or ``failed``, how many have each reason
+  their owner recorded (every configured reason listed, even at 0) and how many have none yet.
+- Only a case's opening and closing answers count: interim answers (kept on the case, closing
+  nothing) are neither outcomes nor NPS answers here.
 - ``nps_recovered_group``: the standard NPS (% of 9-10 minus % of 0-6, NPS
   answers only) of the recovered cases' opening answers vs. their closing
   answers; CSAT answers are left out rather than converted.
@@ -21,10 +31,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
+from connector.domain.failure import FAILED_OUTCOMES
 from connector.domain.profile import PROFILES
 from connector.domain.rules import VALUE_TIERS
 
 RECOVERED = frozenset({"promoter", "passive"})
+AUTOMATIC = "automatic"  # in a stage's details: completed by the connector, not by a person
 BUCKETS = ("<24h", "24-48h", "48-72h", ">72h")
 _BOUNDS = ((timedelta(hours=24), "<24h"), (timedelta(hours=48), "24-48h"),
            (timedelta(hours=72), "48-72h"))
@@ -42,10 +54,13 @@ class CaseFacts:
     outcome: str | None = None              # set when a later answer closed the case
     score_after: int | None = None          # the closing answer's score
     survey_type_after: str | None = None    # the closing answer's type; None = same as opening
+    failure_reason: str | None = None       # the owner's reason, for a partial/failed outcome
+    recognition_automatic: bool = False     # the acknowledgement went out by itself: no person's contact
 
     @property
     def first_contact_at(self) -> datetime | None:
-        done = [t for t in (self.recognition_completed_at, self.empathy_completed_at) if t]
+        recognised = None if self.recognition_automatic else self.recognition_completed_at
+        done = [t for t in (recognised, self.empathy_completed_at) if t]
         return min(done) if done else None
 
 
@@ -100,7 +115,36 @@ def _nps(scores: list[int]) -> float | None:
     return round(100 * (promoters - detractors) / len(scores), 2)
 
 
-def compute_metrics(cases: Iterable[CaseFacts]) -> dict[str, Any]:
+class FailureReasons(TypedDict):
+    cases: int              # closed partial or failed
+    by_reason: dict[str, int]
+    missing: int            # no reason recorded yet
+
+
+def failure_reasons(closed: list[CaseFacts], reasons: Iterable[str] = ()) -> FailureReasons:
+    """Every configured reason, even at 0; a reason recorded before it was removed from the
+    configuration still counts under its own key."""
+    failed = [case for case in closed if case.outcome in FAILED_OUTCOMES]
+    by_reason = dict.fromkeys(reasons, 0)
+    for case in failed:
+        if case.failure_reason is not None:
+            by_reason[case.failure_reason] = by_reason.get(case.failure_reason, 0) + 1
+    return {"cases": len(failed), "by_reason": by_reason,
+            "missing": sum(case.failure_reason is None for case in failed)}
+
+
+def _timely(cases: list[CaseFacts], done: Callable[[CaseFacts], datetime | None], limit: timedelta,
+            now: datetime | None) -> Share:
+    """Share of ``cases`` whose ``done`` moment is within ``limit``; a case still inside its
+    window at ``now`` and not done yet is left out of the total."""
+    settled = [c for c in cases if now is None or done(c) is not None or now - c.submitted_at > limit]
+    return _share(sum(_within(done(c), c.submitted_at, limit) for c in settled), len(settled))
+
+
+def compute_metrics(cases: Iterable[CaseFacts], reasons: Iterable[str] = (),
+                    now: datetime | None = None) -> dict[str, Any]:
+    """``reasons``: the configured failure reasons, listed in the report even when none is counted;
+    ``now``: when the report is made (None: every window has passed)."""
     cases = list(cases)
     closed = [case for case in cases if case.outcome is not None]
     recovered = [case for case in closed if case.outcome in RECOVERED]
@@ -109,15 +153,12 @@ def compute_metrics(cases: Iterable[CaseFacts]) -> dict[str, Any]:
              if c.score_after is not None and (c.survey_type_after or c.survey_type) == "nps"]
     return {
         "cases": len(cases),
-        "recognised_within_6h": _share(
-            sum(_within(c.recognition_completed_at, c.submitted_at, timedelta(hours=6)) for c in cases),
-            len(cases)),
-        "called_within_24h": _share(
-            sum(_within(c.empathy_completed_at, c.submitted_at, timedelta(hours=24)) for c in cases),
-            len(cases)),
+        "recognised_within_6h": _timely(cases, lambda c: c.recognition_completed_at, timedelta(hours=6), now),
+        "called_within_24h": _timely(cases, lambda c: c.empathy_completed_at, timedelta(hours=24), now),
         "recovery_rate_by_delay": _rates(closed, delay_bucket, BUCKETS),
         "recovery_rate_by_profile": _rates(closed, lambda c: c.profile, PROFILES, other="unknown"),
         "recovery_rate_by_value_tier": _rates(closed, lambda c: c.value_tier, VALUE_TIERS),
+        "failure_reasons": failure_reasons(closed, reasons),
         "nps_recovered_group": {"before": _nps(before), "after": _nps(after),
                                 "answers_before": len(before), "answers_after": len(after)},
     }

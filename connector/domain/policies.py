@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connector.domain import compensation, playbooks, profile, react, routing, rules, templates
+from connector.domain import compensation, failure, playbooks, profile, react, routing, rules, templates
 
 
 @dataclass(frozen=True)
@@ -18,13 +18,15 @@ class Policies:
     compensation: compensation.CompensationGrid
     protocol: react.ReactProtocol     # the stages: titles, offsets, task types, standard asks
     playbooks: playbooks.Playbooks    # per profile, the stage asks it replaces
+    failure: failure.FailureRules
 
 
 def load_policies(directory: Path | str | None = None) -> Policies:
     return Policies(rules=rules.load_rules(directory), profile=profile.load_profile_rules(directory),
                     routing=routing.load_routing(directory), templates=templates.load_templates(directory),
                     compensation=compensation.load_compensation(directory),
-                    protocol=react.load_protocol(directory), playbooks=playbooks.load_playbooks(directory))
+                    protocol=react.load_protocol(directory), playbooks=playbooks.load_playbooks(directory),
+                    failure=failure.load_failure_rules(directory))
 
 
 def stage_asks(case_profile: str | None, value_tier: str, policies: Policies) -> dict[str, str]:

@@ -36,6 +36,7 @@ HUBSPOT_TASK = "hubspot.task."                  # + stage: that stage's task id
 HUBSPOT_DONE = "hubspot.done."                  # + stage: that task was completed
 HUBSPOT_OVERDUE = "hubspot.overdue."            # + stage (read only: the contact update is idempotent)
 HUBSPOT_NOTE = "hubspot.case_note"              # the rep's note on the contact timeline
+HUBSPOT_CLOSING_TASK = "hubspot.closing_task"   # the owner's task asking why a recovery failed
 CHAT_NEW_CASE = "chat.new_case"                 # the new-case alert was posted
 CHAT_OVERDUE = "chat.overdue."                  # + stage: the overdue alert was posted
 ZENDESK_PRIORITY_TAG = "zendesk.priority_tag."  # + user tag: it was added to the requester (user id)
@@ -134,6 +135,9 @@ TASK_KEY_PATTERN = re.compile(rf"(?<![\w-]){_RECOVERY}(\d+)-([a-z0-9_]+)(?![\w-]
 def task_keys_in(text: str | None) -> set[str]:
     """Task natural keys found in a task body (HubSpot may have turned it into HTML)."""
     return {match.group(0) for match in TASK_KEY_PATTERN.finditer(text or "")}
+
+
+CLOSING_TASK = "closing"  # the closing task's natural key: task_natural_key(case_id, CLOSING_TASK)
 
 
 def note_marker(case_id: int) -> str:

@@ -89,6 +89,16 @@ class ResurveyRequest:
         return max(int((self.send_at - self.requested_at).total_seconds()), 0)
 
 
+@dataclass(frozen=True)
+class OwnerTask:
+    """A one-off task for the case's owner, beside the stage tasks (the closing task asking why a
+    recovery failed): what it says, when it is due, and whether it is already done."""
+    subject: str
+    body: str
+    due_at: datetime     # aware
+    done: bool = False
+
+
 class EffectLedger(Protocol):
     """Side effects already performed for one case, keyed by a stable name.
 

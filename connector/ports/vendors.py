@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from connector.ports.batches import CaseWrite, ContactWrite, Outcomes, TicketLink, TicketOpen
-from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger, ResurveyRequest
+from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger, OwnerTask, ResurveyRequest
 
 # Called before every vendor request: waits for a token of the account's shared rate
 # limit, or raises RetryableError so the job goes back to the queue.
@@ -77,6 +77,9 @@ class HubSpotPort(Protocol):
     def add_case_notes(self, writes: Sequence[CaseWrite], limit: int) -> Outcomes[str]: ...
 
     def set_ticket_urls(self, links: Sequence[TicketLink], limit: int) -> Outcomes[None]: ...
+
+    def create_closing_task(self, case: CaseSnapshot, contact_id: str, task: OwnerTask, ledger: EffectLedger,
+                            first_attempt: bool) -> str: ...
 
     def complete_task(self, task_id: str) -> None: ...
 

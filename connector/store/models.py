@@ -90,6 +90,10 @@ class Case(Base):
     previous_case_id: Mapped[int | None] = mapped_column(Integer)  # the customer's earlier case, if any
     base_priority: Mapped[str | None] = mapped_column(String(8))   # before escalations
     escalations: Mapped[int] = mapped_column(Integer, default=0)
+    # Why a partial/failed recovery failed, as its owner recorded it (a key of mappings/failure.json).
+    failure_reason: Mapped[str | None] = mapped_column(String(32))
+    failure_note: Mapped[str | None] = mapped_column(Text)
+    failure_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     stages: Mapped[list["Stage"]] = relationship(order_by="Stage.due_at", back_populates="case",
                                                  cascade="all, delete-orphan")

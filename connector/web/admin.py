@@ -4,8 +4,10 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from connector.cases import transitions
+from connector.cases.failure import NotAFailedCase, record_failure_reason
 from connector.cases.shared import replay_dead_job
 from connector.domain.compensation import CompensationRecordSchema
+from connector.domain.failure import FailureReasonSchema
 from connector.domain.react import STAGE_KEYS
 from connector.store.db import transaction
 from connector.store.models import Case, Delivery, Job
@@ -32,6 +34,8 @@ def case_json(case: Case) -> dict:
         "sync_status": case.sync_status, "outcome": case.outcome,
         "opened_at": _iso(case.opened_at), "closed_at": _iso(case.closed_at),
         "previous_case_id": case.previous_case_id,
+        "failure_reason": None if case.failure_reason is None else {
+            "reason": case.failure_reason, "note": case.failure_note, "recorded_at": _iso(case.failure_recorded_at)},
         "interim_answers": [{"response_id": a.response_id, "survey_type": a.survey_type, "score": a.score,
                              "category": a.category, "submitted_at": _iso(a.submitted_at)}
                             for a in case.interim_answers],
@@ -89,6 +93,27 @@ def complete_stage(case_id: int, key: str):
         if case is None:
             return jsonify(error="not_found", message=f"no case {case_id}"), 404
         transitions.complete_stage(session, case, key, rt.clock(), source="admin", details=details)
+        body = case_json(case)
+    rt.notify()
+    return jsonify(body)
+
+
+@bp.post("/cases/<int:case_id>/failure-reason")
+def post_failure_reason(case_id: int):
+    """Why a recovery ended partial or failed: ``{"reason": <key of mappings/failure.json>, "note": …}``."""
+    rt = runtime()
+    try:
+        recorded = FailureReasonSchema(rt.policies.failure).load(request.get_json(silent=True) or {})
+    except ValidationError as exc:
+        return jsonify(error="validation_failed", fields=exc.messages), 422
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            return jsonify(error="not_found", message=f"no case {case_id}"), 404
+        try:
+            record_failure_reason(session, case, recorded, rt.clock(), source="admin")
+        except NotAFailedCase as exc:
+            return jsonify(error="conflict", message=str(exc)), 409
         body = case_json(case)
     rt.notify()
     return jsonify(body)

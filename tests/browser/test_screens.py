@@ -51,6 +51,29 @@ def test_sidebar_completes_a_stage_and_records_compensation(page, live):
         assert stages["compensation"].details["compensation"]["note"] == "two months"
 
 
+def test_sidebar_records_why_a_failed_recovery_failed(page, live):
+    from tests.signing import answer_payload, post_answer
+
+    case_id = open_case(live.runtime, live.client, ticket_id=4322, submitted_at="2020-01-01T10:00:00+00:00")
+    closing = answer_payload(response_id="srv-ui-fail", score=2, submitted_at="2020-02-15T10:00:00+00:00")
+    assert post_answer(live.client, closing).status_code == 202  # day 45, NPS 2 -> failed
+    open_sidebar(page, live, 4322)
+    assert page.inner_text("#failure-missing") == "The case closed failed: record the reason."
+    page.select_option("#failure-form select[name=reason]", "other")
+    page.click("#failure-form button[type=submit]")
+    page.wait_for_selector("#failure-error:has-text('note')")
+    page.select_option("#failure-form select[name=reason]", "competitor")
+    page.fill("#failure-form input[name=note]", "Moved to a same-category rival")
+    page.click("#failure-form button[type=submit]")
+    page.wait_for_selector("#failure-recorded")
+    assert page.inner_text("#failure-recorded") == \
+        "Recorded: The customer chose a competitor — Moved to a same-category rival"
+    shot(page, "sidebar-failure-reason")
+    with transaction(live.runtime.sessions) as session:
+        case = session.get(Case, case_id)
+        assert (case.failure_reason, case.failure_note) == ("competitor", "Moved to a same-category rival")
+
+
 def login(page, live, next_path: str = "/dashboard") -> None:
     page.goto(f"{live.base}/dashboard/login?next={next_path}")
     page.fill("#token", ADMIN_TOKEN)

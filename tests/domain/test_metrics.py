@@ -83,6 +83,8 @@ EXPECTED = {
     # After, NPS answers only (#5 and #11 closed by CSAT): 9, 8, 7, 10, 9 -> n = 5,
     #   promoters 3 (9, 10, 9), detractors 0 -> (3 - 0) / 5 * 100 = 60.0
     "nps_recovered_group": {"before": -83.33, "after": 60.0, "answers_before": 6, "answers_after": 5},
+    # Closed partial or failed: #3, #4, #6, #10; no reason recorded on any, none configured here.
+    "failure_reasons": {"cases": 4, "by_reason": {}, "missing": 4},
 }
 
 
@@ -120,3 +122,36 @@ def test_first_contact_is_the_earliest_of_recognition_and_empathy():
                      empathy_completed_at=T0 + 4 * H)
     assert case.first_contact_at == T0 + 4 * H
     assert CaseFacts(T0, "high", "nps", 2).first_contact_at is None
+
+
+def test_failure_reasons_count_only_the_partial_and_failed_cases():
+    def case(outcome, reason=None):
+        return CaseFacts(submitted_at=T0, value_tier="standard", survey_type="nps", score_before=3,
+                         outcome=outcome, score_after=None if outcome is None else 5, failure_reason=reason)
+
+    cases = [case("failed", "price"), case("partial", "price"), case("failed"), case("partial", "gone_reason"),
+             case("promoter", "price"),  # a reason on a recovered case (data fixed by hand) is not a failure
+             case(None, "price")]        # nor on an open one
+    figures = compute_metrics(cases, reasons=("too_late", "price"))["failure_reasons"]
+    # failed/partial: 4; price 2, a reason no longer configured 1 (still counted), none 1; too_late listed at 0
+    assert figures == {"cases": 4, "by_reason": {"too_late": 0, "price": 2, "gone_reason": 1}, "missing": 1}
+    assert compute_metrics([])["failure_reasons"] == {"cases": 0, "by_reason": {}, "missing": 0}
+
+
+def test_a_case_still_inside_its_window_is_not_yet_counted_late():
+    now = T0 + 30 * H
+    def case(hours_ago, rec=None, emp=None):
+        start = now - hours_ago * H
+        return CaseFacts(submitted_at=start, value_tier="standard", survey_type="nps", score_before=3,
+                         recognition_completed_at=None if rec is None else start + rec * H,
+                         empathy_completed_at=None if emp is None else start + emp * H)
+
+    cases = [case(2), case(2, rec=1), case(10), case(10, rec=3, emp=8), case(30)]
+    report = compute_metrics(cases, now=now)
+    # recognition (6 h): the 2 h-old case not done is left out; the 2 h-old done in 1 h counts; both 10 h
+    # cases and the 30 h case are past the window -> recognised 2 (1 h, 3 h) of 4
+    assert report["recognised_within_6h"] == {"count": 2, "total": 4, "share": 0.5}
+    # call (24 h): only the 30 h case is past the window undone; the 10 h case called at 8 h counts -> 1 of 2
+    assert report["called_within_24h"] == {"count": 1, "total": 2, "share": 0.5}
+    # Without ``now`` every window has passed: all five count.
+    assert compute_metrics(cases)["recognised_within_6h"]["total"] == 5

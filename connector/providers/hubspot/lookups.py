@@ -47,13 +47,19 @@ class Lookups:
                     None)
 
     def stage_tasks(self, case: CaseSnapshot, contact_id: str) -> dict[str, str]:
-        """Stage tasks of this case already on the contact (stage key -> task id), by natural key.
+        """Stage tasks of this case already on the contact (stage key -> task id), by natural key."""
+        wanted = {task_natural_key(case.case_id, s.key): s.key for s in case.stages}
+        found = {wanted[key]: task_id for key, task_id in self.tasks_by_key(contact_id, set(wanted)).items()}
+        log.info("hubspot case=%s contact=%s: found %d existing tasks", case.case_id, contact_id, len(found))
+        return found
+
+    def tasks_by_key(self, contact_id: str, wanted: set[str]) -> dict[str, str]:
+        """The contact's tasks whose body holds one of the ``wanted`` natural keys (key -> task id).
 
         Custom task properties are not documented as supported, so the key lives in
         ``hs_task_body``; the search narrows to the contact's tasks by association,
         and the exact key is matched here (no reliance on HubSpot's tokenizer).
         """
-        wanted = {task_natural_key(case.case_id, s.key): s.key for s in case.stages}
         found: dict[str, str] = {}
         after = None
         while True:
@@ -64,10 +70,9 @@ class Lookups:
                 request["after"] = after
             page = self.client.call("task search", self.client.tasks_search.do_search, request)
             for task in page.results:
-                for key in task_keys_in((task.properties or {}).get("hs_task_body")) & wanted.keys():
-                    found.setdefault(wanted[key], task.id)
+                for key in task_keys_in((task.properties or {}).get("hs_task_body")) & wanted:
+                    found.setdefault(key, task.id)
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:
                 break
-        log.info("hubspot case=%s contact=%s: found %d existing tasks", case.case_id, contact_id, len(found))
         return found

@@ -36,6 +36,19 @@
     });
   }
 
+  function recordReason(section, body, id) {
+    return fetch("/zendesk/sidebar/cases/" + section.dataset.caseId + "/failure-reason", {
+      method: "POST", credentials: "omit",
+      headers: {"Content-Type": "application/json", "X-Recovery-Case": section.dataset.caseToken},
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().then(function (data) {
+        if (!r.ok) { throw data; }
+        return load(id);
+      });
+    });
+  }
+
   function wire(id) {
     var section = main.querySelector("section.case");
     if (!section) { return; }
@@ -62,6 +75,20 @@
           document.getElementById("form-error").textContent =
             Object.keys(fields).map(function (k) { return k + ": " + fields[k].join(" "); }).join("; ")
             || "Could not record the compensation.";
+        });
+      });
+    }
+    var failure = document.getElementById("failure-form");
+    if (failure) {
+      failure.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var data = new FormData(failure), record = {};
+        data.forEach(function (value, name) { if (value !== "") { record[name] = value; } });
+        recordReason(section, record, id).catch(function (error) {
+          var fields = (error && error.fields) || {};
+          document.getElementById("failure-error").textContent =
+            Object.keys(fields).map(function (k) { return k + ": " + [].concat(fields[k]).join(" "); }).join("; ")
+            || (error && error.message) || "Could not record the reason.";
         });
       });
     }

@@ -6,7 +6,8 @@
    ``GET /zendesk/sidebar/case?ticket_id=`` with that token; the answer is the
    case's HTML with a token scoped to that one case.
 3. Buttons call ``POST /zendesk/sidebar/cases/<id>/stages/<key>/complete`` with
-   the case token: the admin API's logic, without the admin token.
+   the case token: the admin API's logic, without the admin token; on a case closed
+   partial or failed, ``POST /zendesk/sidebar/cases/<id>/failure-reason`` records why.
 Tokens travel in headers, never cookies (third-party iframes) nor URLs.
 """
 import logging
@@ -16,7 +17,9 @@ from flask import jsonify, make_response, render_template, request
 from marshmallow import ValidationError
 
 from connector.cases import transitions
+from connector.cases.failure import NotAFailedCase, record_failure_reason
 from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecordSchema, default_gesture
+from connector.domain.failure import FailureReasonSchema, asks_for_reason
 from connector.domain.react import STAGE_KEYS
 from connector.store.db import transaction
 from connector.store.models import Case
@@ -93,7 +96,9 @@ def sidebar_case():
         gesture = default_gesture(case.value_tier, case.profile, grid=policies.compensation)
         return _framed(render_template("sidebar_case.html", case=case, rows=stage_rows(case, now(), policies),
                                        case_token=token, ticket_id=ticket_id, gesture=gesture,
-                                       compensation_types=COMPENSATION_TYPES))
+                                       compensation_types=COMPENSATION_TYPES,
+                                       asks_reason=case.status == "closed" and asks_for_reason(case.outcome),
+                                       failure_reasons=policies.failure.reasons))
 
 
 @bp.post("/zendesk/sidebar/cases/<int:case_id>/stages/<key>/complete")
@@ -119,3 +124,26 @@ def sidebar_complete(case_id: int, key: str):
         changed = transitions.complete_stage(session, case, key, rt.clock(), source="sidebar", details=details)
     rt.notify()
     return jsonify(case_id=case_id, stage=key, changed=changed, status="done")
+
+
+@bp.post("/zendesk/sidebar/cases/<int:case_id>/failure-reason")
+def sidebar_failure_reason(case_id: int):
+    """The owner's reason for a partial/failed recovery, as the admin API records it."""
+    claims = read("case", request.headers.get("X-Recovery-Case"), CASE_TTL)
+    if claims is None or claims.get("case") != case_id:
+        return jsonify(error="unauthorized", message="this token is not for this case"), 401
+    rt = runtime()
+    try:
+        recorded = FailureReasonSchema(rt.policies.failure).load(request.get_json(silent=True) or {})
+    except ValidationError as exc:
+        return jsonify(error="validation_failed", fields=exc.messages), 422
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, case_id)
+        if case is None or case.tenant_id != claims["tenant"]:
+            return jsonify(error="not_found", message=f"no case {case_id}"), 404
+        try:
+            record_failure_reason(session, case, recorded, rt.clock(), source="sidebar")
+        except NotAFailedCase as exc:
+            return jsonify(error="conflict", message=str(exc)), 409
+    rt.notify()
+    return jsonify(case_id=case_id, failure_reason=recorded["reason"])
