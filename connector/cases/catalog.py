@@ -10,6 +10,8 @@ from connector.cases import (
     followup,
     hubspot_sync,
     outcome,
+    promise_deadlines,
+    promise_sync,
     stages,
     value,
     zendesk_sync,
@@ -70,8 +72,14 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
             ("zendesk.interim_note", "zendesk", outcome.zendesk_interim_notes),
             ("zendesk.escalate", "zendesk", deadlines.zendesk_escalate),
             ("hubspot.escalate", "hubspot", deadlines.hubspot_escalate),
-            ("chat.overdue", "chat", deadlines.chat_overdue)):
+            ("chat.overdue", "chat", deadlines.chat_overdue),
+            ("hubspot.promise_tasks", "hubspot", promise_sync.hubspot_promise_tasks),
+            ("zendesk.promise_note", "zendesk", promise_sync.zendesk_promise_note),
+            ("zendesk.promise_overdue", "zendesk", promise_deadlines.zendesk_promise_escalate),
+            ("chat.promise_overdue", "chat", promise_deadlines.chat_promise_overdue)):
         registry.handler(kind, when_connected(vendor, function))
     # Every worker scans; a conditional UPDATE makes one of them win each stage.
     registry.every("deadlines", scan_interval, lambda rt: deadlines.mark_overdue(rt, rt.clock()))
+    registry.every("promise deadlines", scan_interval,
+                   lambda rt: promise_deadlines.mark_overdue_promises(rt, rt.clock()))
     return registry

@@ -37,6 +37,12 @@ HUBSPOT_OVERDUE = "hubspot.overdue."            # + stage (read only: the contac
 HUBSPOT_NOTE = "hubspot.case_note"              # the rep's note on the contact timeline
 CHAT_NEW_CASE = "chat.new_case"                 # the new-case alert was posted
 CHAT_OVERDUE = "chat.overdue."                  # + stage: the overdue alert was posted
+# Promises of the action plan, by promise id (promises.id), never by position in a list.
+HUBSPOT_PROMISE_TASK = "hubspot.promise_task."   # + promise id: that promise's task id
+HUBSPOT_PROMISE_DONE = "hubspot.promise_done."   # + promise id: its task was completed
+ZENDESK_PROMISE = "zendesk.promise."             # + promise id: its line is on the ticket's note
+ZENDESK_PROMISE_OVERDUE = "zendesk.promise_overdue."  # + promise id: the escalation note is on the ticket
+CHAT_PROMISE_OVERDUE = "chat.promise_overdue."   # + promise id: the overdue alert was posted
 
 
 def followup_key(number: int) -> str:
@@ -76,6 +82,11 @@ def chat_overdue_key(stage: str) -> str:
     return CHAT_OVERDUE + stage
 
 
+def promise_key(prefix: str, promise_id: int) -> str:
+    """``prefix`` one of the ``*PROMISE*`` ledger prefixes above."""
+    return f"{prefix}{promise_id}"
+
+
 # -- natural keys: what the vendors hold -----------------------------------------------
 _RECOVERY = "recovery-"
 TICKET_EXTERNAL_ID = _RECOVERY + "{case_id}"  # the Zendesk mapping's default external_id template
@@ -107,6 +118,14 @@ def task_natural_key(case_id: int, stage: str) -> str:
     """Written into a stage task's body (and its objectWriteTraceId), searched on retries."""
     return f"{_RECOVERY}{case_id}-{stage}"
 
+
+PROMISE_STAGE_PREFIX = "promise_"
+
+
+def promise_natural_key(case_id: int, promise_id: int) -> str:
+    """A promise task's key (body and objectWriteTraceId); the task key pattern reads it as the
+    pseudo-stage ``promise_<id>``, which names no stage, so no stage completion follows from it."""
+    return task_natural_key(case_id, f"{PROMISE_STAGE_PREFIX}{promise_id}")
 
 # Case id and stage of every task key in a text; no word character or dash on either side,
 # so ``recovery-42-empathy`` is not found inside ``recovery-420-empathy``.

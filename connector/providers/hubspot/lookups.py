@@ -5,7 +5,8 @@ write: before creating anything it looks for what the earlier attempt made, by t
 key written into the task body or the note (see ``ports.keys``).
 """
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from connector.ports.keys import task_keys_in, task_natural_key
 from connector.ports.snapshots import CaseSnapshot
@@ -14,6 +15,7 @@ from connector.providers.hubspot.client import HubSpotClient
 log = logging.getLogger(__name__)
 
 SEARCH_PAGE = 100
+K = TypeVar("K")
 
 
 def _of_contact(contact_id: str) -> list[dict[str, Any]]:
@@ -54,7 +56,13 @@ class Lookups:
         and the exact key is matched here (no reliance on HubSpot's tokenizer).
         """
         wanted = {task_natural_key(case.case_id, s.key): s.key for s in case.stages}
-        found: dict[str, str] = {}
+        found = self.tasks_by_key(contact_id, wanted)
+        log.info("hubspot case=%s contact=%s: found %d existing tasks", case.case_id, contact_id, len(found))
+        return found
+
+    def tasks_by_key(self, contact_id: str, wanted: Mapping[str, K]) -> dict[K, str]:
+        """The contact's tasks whose body holds a natural key of ``wanted`` (key -> name): name -> task id."""
+        found: dict[K, str] = {}
         after = None
         while True:
             request: dict[str, Any] = {
@@ -68,6 +76,4 @@ class Lookups:
                     found.setdefault(wanted[key], task.id)
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:
-                break
-        log.info("hubspot case=%s contact=%s: found %d existing tasks", case.case_id, contact_id, len(found))
-        return found
+                return found

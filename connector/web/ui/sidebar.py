@@ -15,8 +15,9 @@ import re
 from flask import jsonify, make_response, render_template, request
 from marshmallow import ValidationError
 
-from connector.cases import transitions
+from connector.cases import promises, transitions
 from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecordSchema
+from connector.domain.promises import MAX_PROMISES, MAX_WHAT, MAX_WHO, load_promises
 from connector.domain.react import STAGES_BY_KEY
 from connector.store.db import transaction
 from connector.store.models import Case
@@ -88,9 +89,11 @@ def sidebar_case():
         if case is None:
             return _framed(render_template("sidebar_case.html", case=None, ticket_id=ticket_id))
         token = issue("case", {"tenant": session_claims["tenant"], "case": case.id})
+        draft = promises.confirmation(runtime().for_tenant(case.tenant_id).policies, session, case)
         return _framed(render_template("sidebar_case.html", case=case, rows=stage_rows(case, now()),
                                        case_token=token, ticket_id=ticket_id,
-                                       compensation_types=COMPENSATION_TYPES))
+                                       compensation_types=COMPENSATION_TYPES, confirmation_draft=draft,
+                                       promise_limits={"count": MAX_PROMISES, "what": MAX_WHAT, "who": MAX_WHO}))
 
 
 @bp.post("/zendesk/sidebar/cases/<int:case_id>/stages/<key>/complete")
@@ -113,6 +116,12 @@ def sidebar_complete(case_id: int, key: str):
         case = session.get(Case, case_id)
         if case is None or case.tenant_id != claims["tenant"]:
             return jsonify(error="not_found", message=f"no case {case_id}"), 404
+        if key == "action" and body.get("promises") is not None:
+            try:
+                promises.record(session, case, load_promises(body["promises"], opened_at=case.opened_at,
+                                                             now=rt.clock()), rt.clock(), source="sidebar")
+            except ValidationError as exc:
+                return jsonify(error="validation_failed", fields=exc.messages), 422
         changed = transitions.complete_stage(session, case, key, rt.clock(), source="sidebar", details=details)
     rt.notify()
     return jsonify(case_id=case_id, stage=key, changed=changed, status="done")
