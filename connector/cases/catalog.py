@@ -54,6 +54,12 @@ def when_connected(vendor: str, function: Handler) -> Handler:
     return run
 
 
+def scan_deadlines(rt: Any) -> int:
+    """Stages, then promises of the action plan: both escalate the same way, on one schedule."""
+    now = rt.clock()
+    return deadlines.mark_overdue(rt, now) + promise_deadlines.mark_overdue_promises(rt, now)
+
+
 def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry = Registry(classify=classify, on_dead=mark_case_failed)
     registry.group("zendesk.sync_case", zendesk_sync.zendesk_sync_cases)
@@ -79,7 +85,5 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
             ("chat.promise_overdue", "chat", promise_deadlines.chat_promise_overdue)):
         registry.handler(kind, when_connected(vendor, function))
     # Every worker scans; a conditional UPDATE makes one of them win each stage.
-    registry.every("deadlines", scan_interval, lambda rt: deadlines.mark_overdue(rt, rt.clock()))
-    registry.every("promise deadlines", scan_interval,
-                   lambda rt: promise_deadlines.mark_overdue_promises(rt, rt.clock()))
+    registry.every("deadlines", scan_interval, scan_deadlines)
     return registry
