@@ -130,3 +130,16 @@ def test_the_sidebar_records_the_plan_and_shows_the_confirmation(ui, runtime, za
     assert "Rembourser la facture — Claire Martin" in fragment.text and 'id="action-form"' not in fragment.text
     draft = re.search(r'<textarea id="confirmation-draft"[^>]*>(.*?)</textarea>', fragment.text, re.S).group(1)
     assert draft.startswith("Bonjour Marie,") and "au plus tard le 15/01/2099" in draft
+
+
+def test_erasure_removes_the_promises_wording(frozen_runtime, client, admin_headers):
+    from connector.cases.privacy import erase_contact
+
+    rt = frozen_runtime
+    case_id = synced_case(rt)
+    client.post(f"/api/cases/{case_id}/promises", json=plan(rt, 1), headers=admin_headers)
+    with transaction(rt.sessions) as session:
+        contact_id = session.get(Case, case_id).hubspot_contact_id
+        erase_contact(session, contact_id, rt.clock())
+    with transaction(rt.sessions) as session:
+        assert [p.what for p in session.query(Promise)] == ["(erased)"]

@@ -46,7 +46,9 @@ def case_json(case: Case, confirmation: str | None = None) -> dict:
 
 
 def full_case_json(session, case: Case) -> dict:
-    return case_json(case, promises.confirmation(runtime().for_tenant(case.tenant_id).policies, session, case))
+    # The letters' templates are the deployment's (a tenant sets only its routing): no tenant
+    # look-up, whose own read would wait on this transaction's write lock on SQLite.
+    return case_json(case, promises.confirmation(runtime().policies, session, case))
 
 
 def _of_tenant(query, model):

@@ -11,7 +11,7 @@ from connector.infra.clock import FrozenClock
 from connector.runtime import build_runtime
 from tests.conftest import ADMIN_TOKEN, drain
 from tests.fakes import FakeChat
-from tests.signing import answer_payload, post_answer
+from tests.signing import answer_payload, hubspot_task_completed, post_answer, post_hubspot_events
 
 pytestmark = pytest.mark.e2e
 EMAIL = "marie@example.com"
@@ -123,3 +123,21 @@ def test_two_promises_become_dated_tasks_a_note_with_the_confirmation_and_escala
     drain(rt)
     assert len(overdue_notes(vendors, ticket_id)) == 1
     assert len([p for p in rt.chat.posted if "the promise" in p]) == 1
+
+
+def test_a_promise_task_completed_in_hubspot_keeps_the_promise(live, vendors):
+    rt, client = live
+    assert post_answer(client, answer_payload(submitted_at=rt.clock.now.isoformat())).status_code == 202
+    drain(rt)
+    [case] = client.get("/api/cases", query_string={"email": EMAIL}, headers=HEADERS).get_json()["cases"]
+    by = (rt.clock.now + timedelta(days=3)).replace(microsecond=0)
+    client.post(f"/api/cases/{case['id']}/promises", headers=HEADERS,
+                json={"promises": [{"what": "Send the migration plan", "who": "Claire Martin", "by": by.isoformat()}]})
+    drain(rt)
+    [task] = promise_tasks(vendors)
+    response = post_hubspot_events(client, [hubspot_task_completed(task["id"])])
+    assert response.status_code == 200 and response.get_json()["status"] == "accepted"
+    [promise] = client.get(f"/api/cases/{case['id']}", headers=HEADERS).get_json()["promises"]
+    assert promise["status"] == "kept"
+    rt.clock.now = by + timedelta(hours=1)
+    assert mark_overdue_promises(rt, rt.clock()) == 0

@@ -89,7 +89,7 @@ def sidebar_case():
         if case is None:
             return _framed(render_template("sidebar_case.html", case=None, ticket_id=ticket_id))
         token = issue("case", {"tenant": session_claims["tenant"], "case": case.id})
-        draft = promises.confirmation(runtime().for_tenant(case.tenant_id).policies, session, case)
+        draft = promises.confirmation(runtime().policies, session, case)  # templates: the deployment's
         return _framed(render_template("sidebar_case.html", case=case, rows=stage_rows(case, now()),
                                        case_token=token, ticket_id=ticket_id,
                                        compensation_types=COMPENSATION_TYPES, confirmation_draft=draft,
