@@ -143,3 +143,25 @@ def test_erasure_removes_the_promises_wording(frozen_runtime, client, admin_head
         erase_contact(session, contact_id, rt.clock())
     with transaction(rt.sessions) as session:
         assert [p.what for p in session.query(Promise)] == ["(erased)"]
+
+
+def test_the_sidebar_marks_a_promise_kept_with_the_case_token_only(ui, runtime, zaf):  # noqa: F811
+    case_id = open_case(runtime, ui)
+    other_id = open_case(runtime, ui, ticket_id=9002, email="paul@example.com", response_id="srv-ui-2")
+    headers = {"X-Recovery-Session": _session(ui, zaf)}
+    token = re.search(r'data-case-token="([^"]+)"',
+                      ui.get("/zendesk/sidebar/case?ticket_id=9001", headers=headers).text).group(1)
+    ui.post(f"/zendesk/sidebar/cases/{case_id}/stages/action/complete", headers={"X-Recovery-Case": token},
+            json={"promises": [{"what": "Rembourser", "who": "Claire Martin", "by": "2099-01-15"}]})
+    with transaction(runtime.sessions) as session:
+        promise_id = session.query(Promise).filter_by(case_id=case_id).one().id
+    fragment = ui.get("/zendesk/sidebar/case?ticket_id=9001", headers=headers).text
+    assert f'data-promise="{promise_id}"' in fragment
+    url = f"/zendesk/sidebar/cases/{case_id}/promises/{promise_id}/complete"
+    assert ui.post(url, json={}).status_code == 401
+    assert ui.post(f"/zendesk/sidebar/cases/{other_id}/promises/{promise_id}/complete", json={},
+                   headers={"X-Recovery-Case": token}).status_code == 401
+    assert ui.post(f"/zendesk/sidebar/cases/{case_id}/promises/{promise_id + 1}/complete", json={},
+                   headers={"X-Recovery-Case": token}).status_code == 404
+    assert ui.post(url, json={}, headers={"X-Recovery-Case": token}).get_json()["status"] == "kept"
+    assert "✓ kept" in ui.get("/zendesk/sidebar/case?ticket_id=9001", headers=headers).text

@@ -62,7 +62,20 @@
     }
   }
 
+  function keep(section, promiseId, id) {
+    return fetch("/zendesk/sidebar/cases/" + section.dataset.caseId + "/promises/" + promiseId + "/complete", {
+      method: "POST", credentials: "omit",
+      headers: {"Content-Type": "application/json", "X-Recovery-Case": section.dataset.caseToken}, body: "{}"
+    }).then(function (r) { if (!r.ok) { throw r; } return load(id); });
+  }
+
   function wirePromises(section, id) {
+    section.querySelectorAll("button.keep").forEach(function (button) {
+      button.addEventListener("click", function () {
+        button.disabled = true;
+        keep(section, button.dataset.promise, id).catch(function () { button.disabled = false; });
+      });
+    });
     var form = document.getElementById("action-form");
     if (!form) { return; }
     document.getElementById("add-promise").addEventListener("click", function () {

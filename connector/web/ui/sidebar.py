@@ -5,8 +5,9 @@
 2. The page's script asks ZAF for the ticket id and loads
    ``GET /zendesk/sidebar/case?ticket_id=`` with that token; the answer is the
    case's HTML with a token scoped to that one case.
-3. Buttons call ``POST /zendesk/sidebar/cases/<id>/stages/<key>/complete`` with
-   the case token: the admin API's logic, without the admin token.
+3. Buttons call ``POST /zendesk/sidebar/cases/<id>/stages/<key>/complete`` (and
+   ``…/promises/<pid>/complete``) with the case token: the admin API's logic, without the
+   admin token.
 Tokens travel in headers, never cookies (third-party iframes) nor URLs.
 """
 import logging
@@ -125,3 +126,21 @@ def sidebar_complete(case_id: int, key: str):
         changed = transitions.complete_stage(session, case, key, rt.clock(), source="sidebar", details=details)
     rt.notify()
     return jsonify(case_id=case_id, stage=key, changed=changed, status="done")
+
+
+@bp.post("/zendesk/sidebar/cases/<int:case_id>/promises/<int:promise_id>/complete")
+def sidebar_keep_promise(case_id: int, promise_id: int):
+    """The agent marks a promise kept (the admin API's logic, with the case token)."""
+    claims = read("case", request.headers.get("X-Recovery-Case"), CASE_TTL)
+    if claims is None or claims.get("case") != case_id:
+        return jsonify(error="unauthorized", message="this token is not for this case"), 401
+    rt = runtime()
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, case_id)
+        kept = promises.keep(session, case, promise_id, rt.clock()) if case and case.tenant_id == claims["tenant"] \
+            else None
+        if kept is None:
+            return jsonify(error="not_found", message=f"no promise {promise_id} on case {case_id}"), 404
+    rt.notify()
+    return jsonify(case_id=case_id, promise_id=promise_id, status="kept")
+
