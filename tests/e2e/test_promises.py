@@ -89,7 +89,10 @@ def test_two_promises_become_dated_tasks_a_note_with_the_confirmation_and_escala
     assert "Bonjour Marie," in note and "Comme convenu au téléphone" in note
     assert not vendors.zendesk.comments[ticket_id][-1]["public"]
 
-    # The same plan again (a double click): no second promise, task or note.
+    # The same plan again (a double click, then the same plan as later promises): no second
+    # promise, task or note.
+    again = client.post(f"/api/cases/{case_id}/stages/action/complete", json=plan, headers=HEADERS)
+    assert again.status_code == 200 and len(again.get_json()["promises"]) == 2
     again = client.post(f"/api/cases/{case_id}/promises", json=plan, headers=HEADERS)
     assert again.status_code == 200 and len(again.get_json()["promises"]) == 2
     drain(rt)
