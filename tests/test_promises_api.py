@@ -91,6 +91,8 @@ def test_the_rest_of_the_surface(frozen_runtime, client, admin_headers):
     with transaction(rt.sessions) as session:
         session.get(Case, case_id).status = "closed"
     assert client.post(f"/api/cases/{case_id}/promises", json=plan(rt, 1), headers=admin_headers).status_code == 409
+    assert client.post(f"/api/cases/{case_id}/stages/action/complete", json=plan(rt, 1),
+                       headers=admin_headers).status_code == 409
 
 
 def test_only_pending_promises_of_open_cases_escalate(frozen_runtime, client, admin_headers):

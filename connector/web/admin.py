@@ -96,6 +96,8 @@ def complete_stage(case_id: int, key: str):
         if case is None:
             return jsonify(error="not_found", message=f"no case {case_id}"), 404
         if key == "action" and body and body.get("promises") is not None:
+            if case.status != "open":  # nothing left to promise on: no tasks, no escalations
+                return jsonify(error="conflict", message=f"case {case_id} is closed"), 409
             try:  # the promises are the plan: refused ones leave the stage as it was
                 promises.record(session, case, load_promises(body["promises"], opened_at=case.opened_at,
                                                              now=rt.clock()), rt.clock(), source="admin")

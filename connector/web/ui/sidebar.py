@@ -118,6 +118,8 @@ def sidebar_complete(case_id: int, key: str):
         if case is None or case.tenant_id != claims["tenant"]:
             return jsonify(error="not_found", message=f"no case {case_id}"), 404
         if key == "action" and body.get("promises") is not None:
+            if case.status != "open":  # nothing left to promise on: no tasks, no escalations
+                return jsonify(error="conflict", message=f"case {case_id} is closed"), 409
             try:
                 promises.record(session, case, load_promises(body["promises"], opened_at=case.opened_at,
                                                              now=rt.clock()), rt.clock(), source="sidebar")
