@@ -39,6 +39,7 @@ class Answer:
     score: int
     detractor: bool
     body: bytes
+    survey: str = "nps"   # or "csat": where the contact's last score lands
 
 
 def build_campaign(count: int, share: float, seed: int, tag: str) -> list[Answer]:
@@ -76,7 +77,7 @@ def build_campaign(count: int, share: float, seed: int, tag: str) -> list[Answer
         if detractor and rng.random() < 0.3:
             payload["context"] = {"agent_email": "junior.agent@example.com"}
         campaign.append(Answer(index, payload["response_id"], email, score, detractor,
-                               json.dumps(payload).encode()))
+                               json.dumps(payload).encode(), "csat" if csat else "nps"))
     return campaign
 
 

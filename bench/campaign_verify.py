@@ -15,7 +15,7 @@ TASK_KEY = TASK_KEY_PATTERN            # in a task's body: its case and stage
 NOTE_KEY = NOTE_REFERENCE_PATTERN      # in the case's note
 EXTERNAL_ID = external_id_pattern(followups=False)  # a ticket's external_id: its case
 # Contact properties the benchmark checks, by logical key (the mapping names them in HubSpot).
-CONTACT_FACTS = ("nps_last_score", "recovery_incident_open", "recovery_zendesk_ticket_url")
+CONTACT_FACTS = ("nps_last_score", "csat_last_score", "recovery_incident_open", "recovery_zendesk_ticket_url")
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +44,11 @@ def standin_records(zendesk, hubspot) -> dict:
     return {"tickets": tickets, "contacts": contacts, "tasks": tasks, "notes": notes}
 
 
+def _score_property(answer) -> str:
+    """A CSAT answer lands on ``csat_last_score``, an NPS one on ``nps_last_score``."""
+    return "csat_last_score" if answer.survey == "csat" else "nps_last_score"
+
+
 def verify_standins(summary: dict, campaign: list, case_of: dict[int, int]) -> dict:
     """Duplicates and completeness, read from the stand-ins' own state (``summary`` holds
     ``standin_records``); ``campaign``: the answers sent (``index``, ``email``, ``score``)."""
@@ -56,7 +61,7 @@ def verify_standins(summary: dict, campaign: list, case_of: dict[int, int]) -> d
     per_email = Counter(len(contacts.get(a.email, [])) for a in campaign)
     stray_contacts = sum(len(v) for e, v in contacts.items() if e not in {a.email for a in campaign})
     stale_score = sum(1 for a in campaign for c in contacts.get(a.email, [])
-                      if c.get("nps_last_score") in (None, "") or float(c["nps_last_score"]) != a.score)
+                      if c.get(_score_property(a)) in (None, "") or float(c[_score_property(a)]) != a.score)
     detractor_emails = [a.email for a in campaign if a.index in case_of]
     flag_missing = sum(1 for e in detractor_emails
                        if not any(str(c.get("recovery_incident_open")).lower() == "true" for c in contacts.get(e, [])))

@@ -26,6 +26,7 @@ DEFAULTS = {
     "RECOGNITION_PUBLIC_REPLY": False,  # admin setting: send the acknowledgement to the customer
     "HUBSPOT_CALLS_PER_10S": 100,     # HubSpot's published limit for marketplace apps
     "ZENDESK_CALLS_PER_MINUTE": 700,  # Zendesk Enterprise; lower it for smaller plans
+    "RESURVEY_LEAD_HOURS": 24.0,  # the re-survey request goes out this long before day 60 (sent at day 60)
     "BATCH_LIMIT": 100,  # objects per vendor call and jobs per claimed group; 1 = one call per object
     # Marketplace OAuth installs (many tenants): the apps' client ids and secrets, and the keys
     # that encrypt the tenants' tokens at rest. See connector/installs.
@@ -44,6 +45,7 @@ SECRET_KEYS = (
     "ZENDESK_WEBHOOK_SECRET", "HUBSPOT_CLIENT_SECRET", "TYPEFORM_SECRET",
     "SURVEYMONKEY_SECRET", "DELIGHTED_SECRET", "FORMBRICKS_SECRET", "CHAT_WEBHOOK_URL", "UI_SECRET_KEY",
     "SURVEYMONKEY_ACCESS_TOKEN", "ZENDESK_CLIENT_SECRET", "ENCRYPTION_KEYS",
+    "DELIGHTED_API_KEY", "RESURVEY_WEBHOOK_URL", "RESURVEY_WEBHOOK_SECRET",
 )
 
 _BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,7 @@ from connector.jobs.registry import Registry
 from connector.store.db import install_schema, make_engine, make_session_factory
 
 if TYPE_CHECKING:
-    from connector.ports.vendors import ChatPort, HubSpotPort, ZendeskPort
+    from connector.ports.vendors import ChatPort, HubSpotPort, ResurveyPort, ZendeskPort
 
 
 @dataclass
@@ -67,9 +67,31 @@ class Runtime:
         return dataclasses.replace(self, zendesk=zendesk, hubspot=hubspot, tenant_id=tenant_id, chat=chat,
                                    policies=self.directory.policies(tenant_id, self.policies))
 
+    def resurvey_senders(self) -> Mapping[str, ResurveyPort]:
+        """The survey tools this tenant configured to send its re-surveys (its Delighted API key,
+        its re-survey webhook); the deployment's settings are tenant ``default``'s only."""
+        from connector.providers.surveys import senders
+
+        settings = (self.config if self.tenant_id == "default" or self.directory is None
+                    else self.directory.settings(self.tenant_id) or {})
+        secret = settings.get("RESURVEY_WEBHOOK_SECRET")
+        return senders(settings, _webhook_signer(secret) if secret else None)
+
     def notify(self) -> None:
         """Tell in-process workers there is new work (after the commit)."""
         self.wake.set()
+
+
+def _webhook_signer(secret: str) -> Callable[[str, int, bytes], str]:
+    """Sign outbound webhooks with the same Standard Webhooks code that verifies inbound ones."""
+    from connector.inbound import standard_webhooks
+    from connector.ports.errors import PermanentError
+
+    try:
+        key = decode_secret(secret.split()[0])  # during a rotation the first secret signs
+    except ValueError:  # a tenant's own setting (the deployment's is checked at start)
+        raise PermanentError("RESURVEY_WEBHOOK_SECRET must be whsec_<base64>") from None
+    return lambda msg_id, stamp, body: standard_webhooks.sign(key, msg_id, stamp, body)
 
 
 def build_adapters(config: dict[str, Any], mappings_dir: str | None = None) -> tuple[Any, Any]:
@@ -104,7 +126,10 @@ def check_config(config: dict[str, Any]) -> None:
     if not 1 <= int(config.get("BATCH_LIMIT", 100)) <= 100:
         raise ConfigError(f"{PREFIX}BATCH_LIMIT must be between 1 and 100 (the vendors' batch limit)")
 
-    for key in ("WEBHOOK_SECRET", "FORMBRICKS_SECRET"):
+    if config.get("RESURVEY_WEBHOOK_URL") and not config.get("RESURVEY_WEBHOOK_SECRET"):
+        raise ConfigError(f"{PREFIX}RESURVEY_WEBHOOK_URL needs {PREFIX}RESURVEY_WEBHOOK_SECRET (whsec_<base64>) to sign with")
+
+    for key in ("WEBHOOK_SECRET", "FORMBRICKS_SECRET", "RESURVEY_WEBHOOK_SECRET"):
         for secret in str(config.get(key) or "").split():
             try:
                 decode_secret(secret)

@@ -41,6 +41,7 @@ class FakeZendesk(_Failing):
         self.tickets: dict[int, dict] = {}
         self.updates: list[tuple[int, dict]] = []
         self.history: dict[str, int] = {}  # requester email -> tickets in the window
+        self.user_tags: dict[int, list[str]] = {}  # requester user id -> tags
 
     def recent_ticket_count(self, email, days, now):
         self._maybe_fail()
@@ -90,6 +91,19 @@ class FakeZendesk(_Failing):
         self._maybe_fail()
         self.updates.append((ticket_id, {"priority": priority, "due_at": due_at, "tags_add": list(tags_add),
                                          "note": note, "public_reply": public_reply}))
+
+    def requester_of(self, ticket_id):
+        self._maybe_fail()
+        return 500 + ticket_id  # one customer user per fake ticket
+
+    def add_user_tags(self, user_id, tags):
+        self._maybe_fail()
+        current = self.user_tags.setdefault(user_id, [])
+        current.extend(t for t in tags if t not in current)
+
+    def remove_user_tags(self, user_id, tags):
+        self._maybe_fail()
+        self.user_tags[user_id] = [t for t in self.user_tags.get(user_id, []) if t not in tags]
 
 
 class FakeHubSpot(_Failing):

@@ -60,7 +60,7 @@ def test_snapshot_carries_draft_guidance_and_playbook(frozen_runtime):
     assert snapshot.recognition_draft.startswith("Hello John") and "Sophie Bernard" in snapshot.recognition_draft
     asks = {s.key: s.ask for s in snapshot.stages}
     assert "graceful exit" in asks["action"]
-    assert "15–20%" in asks["compensation"]
+    assert "pro-rata refund" in asks["compensation"]
 
 
 def test_history_is_asked_only_when_it_can_change_the_profile(frozen_runtime, fake_zendesk, monkeypatch):

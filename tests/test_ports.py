@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from connector.ports.vendors import ChatPort, HubSpotPort, TicketMapping, ZendeskPort
+from connector.ports.vendors import ChatPort, HubSpotPort, ResurveyPort, TicketMapping, ZendeskPort
 from connector.providers.chat import ChatAlerts
 from connector.providers.hubspot import HubSpotAdapter
 from connector.providers.hubspot.client import HubSpotClient
 from connector.providers.hubspot.mapping import load_hubspot_mapping
+from connector.providers.surveys import DelightedResurvey, ResurveyWebhook
 from connector.providers.zendesk import ZendeskAdapter
 from connector.providers.zendesk.mapping import load_zendesk_mapping
 
@@ -85,10 +86,18 @@ def adapters() -> dict[type, object]:
     """One real adapter per port, built offline (no call is made)."""
     return {ZendeskPort: ZendeskAdapter.from_config(ZENDESK_CONFIG, load_zendesk_mapping()),
             HubSpotPort: HubSpotAdapter(HubSpotClient("token"), load_hubspot_mapping()),
-            ChatPort: ChatAlerts("https://chat.example/hooks/recovery")}
+            ChatPort: ChatAlerts("https://chat.example/hooks/recovery"),
+            ResurveyPort: DelightedResurvey("key"),
+            "ResurveyWebhook": ResurveyWebhook("https://surveys.example/hook", lambda i, t, b: "v1,x")}
 
 
-@pytest.mark.parametrize("port", [ZendeskPort, HubSpotPort, ChatPort], ids=lambda p: p.__name__)
+def test_both_resurvey_tools_fit_the_resurvey_port(adapters: dict[Any, object]) -> None:
+    for adapter in (adapters[ResurveyPort], adapters["ResurveyWebhook"]):
+        assert isinstance(adapter, ResurveyPort)
+        assert mismatches(ResurveyPort, adapter) == []
+
+
+@pytest.mark.parametrize("port", [ZendeskPort, HubSpotPort, ChatPort, ResurveyPort], ids=lambda p: p.__name__)
 def test_the_real_adapter_is_an_instance_of_its_port(adapters: dict[type, object], port: type) -> None:
     assert isinstance(adapters[port], port)
 

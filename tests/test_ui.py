@@ -82,6 +82,30 @@ def test_sidebar_shows_the_case_and_completes_stages(ui, runtime, client, zaf):
             "type": "credit", "amount": "120.50", "currency": "EUR", "note": None}
 
 
+def test_sidebar_offers_the_default_gesture_and_records_none_or_priority_support(ui, runtime, zaf):
+    from connector.domain.compensation import default_gesture
+    case_id = open_case(runtime, ui)
+    fragment = ui.get("/zendesk/sidebar/case?ticket_id=9001", headers={"X-Recovery-Session": _session(ui, zaf)})
+    with transaction(runtime.sessions) as session:
+        case = session.get(Case, case_id)
+        gesture = default_gesture(case.value_tier, case.profile, grid=runtime.policies.compensation)
+    assert f"Default: {gesture.offer}." in fragment.text and 'name="reason"' in fragment.text
+    token = re.search(r'data-case-token="([^"]+)"', fragment.text).group(1)
+    comp, headers = f"/zendesk/sidebar/cases/{case_id}/stages/compensation/complete", {"X-Recovery-Case": token}
+    bad = ui.post(comp, json={"compensation": {"type": "none", "amount": "5"}}, headers=headers)
+    assert bad.status_code == 422 and set(bad.get_json()["fields"]["compensation"]) == {"reason", "amount"}
+    assert ui.post(comp, json={"compensation": {"type": "none", "reason": "Only wants the fix."}},
+                   headers=headers).status_code == 200
+    later = ui.post(comp, json={"compensation": {"type": "credit", "amount": "50", "currency": "EUR",
+                                                 "priority_support_days": 90}}, headers=headers)
+    assert later.status_code == 200
+    shown = ui.get("/zendesk/sidebar/case?ticket_id=9001", headers={"X-Recovery-Session": _session(ui, zaf)})
+    assert "credit 50 EUR + 90 days priority support" in shown.text
+    with transaction(runtime.sessions) as session:
+        kinds = session.scalars(select(Job.kind).where(Job.ref_id == case_id)).all()
+    assert kinds.count("zendesk.priority_support") == 1
+
+
 def test_sidebar_finds_the_case_from_an_earlier_ticket(ui, runtime, zaf):
     from connector.ports.keys import followup_for_key, ledger_scope
     from connector.store.snapshots import DbLedger
@@ -221,3 +245,13 @@ def test_card_preview_needs_admin_and_escapes(ui, runtime):
     assert page.status_code == 200 and "Open incident" in page.text
     hostile = ui.get('/hubspot/card/preview?email=<script>alert(1)</script>')
     assert "<script>alert(1)</script>" not in hostile.text and "&lt;script&gt;" in hostile.text
+
+
+def test_sidebar_says_how_the_resurvey_went_out(ui, runtime, zaf):
+    case_id = open_case(runtime, ui, submitted_at="2020-01-01T10:00:00+00:00")
+    headers = {"X-Recovery-Session": _session(ui, zaf)}
+    for channel, shown in (("manual", "re-survey to send by hand"), ("delighted", "re-survey sent by delighted")):
+        with transaction(runtime.sessions) as session:
+            stage = next(s for s in session.get(Case, case_id).stages if s.key == "resurvey_d60")
+            stage.details = {"resurvey": {"channel": channel}}
+        assert shown in ui.get("/zendesk/sidebar/case?ticket_id=9001", headers=headers).text

@@ -10,8 +10,10 @@ from connector.cases import (
     followup,
     hubspot_sync,
     outcome,
+    priority_support,
     promise_deadlines,
     promise_sync,
+    resurvey,
     stages,
     value,
     zendesk_sync,
@@ -69,6 +71,7 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry.group("hubspot.case_note", alerts.hubspot_case_notes)
     registry.group("chat.new_case", alerts.chat_new_cases)
     registry.handler("hubspot.lifetime_value", value.lookup_lifetime_value)
+    registry.handler(resurvey.KIND, resurvey.request_resurvey)
     for kind, vendor, function in (
             ("zendesk.stage_update", "zendesk", stages.zendesk_stage_update),
             ("hubspot.stage_update", "hubspot", stages.hubspot_stage_update),
@@ -82,8 +85,13 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
             ("hubspot.promise_tasks", "hubspot", promise_sync.hubspot_promise_tasks),
             ("zendesk.promise_note", "zendesk", promise_sync.zendesk_promise_note),
             ("zendesk.promise_overdue", "zendesk", promise_deadlines.zendesk_promise_escalate),
-            ("chat.promise_overdue", "chat", promise_deadlines.chat_promise_overdue)):
+            ("chat.promise_overdue", "chat", promise_deadlines.chat_promise_overdue),
+            (priority_support.GRANT, "zendesk", priority_support.tag_requester),
+            (priority_support.END, "zendesk", priority_support.untag_requester)):
         registry.handler(kind, when_connected(vendor, function))
-    # Every worker scans; a conditional UPDATE makes one of them win each stage.
+    # Every worker scans; a conditional UPDATE makes one of them win each stage (and promise).
     registry.every("deadlines", scan_interval, scan_deadlines)
+    registry.every("priority_support", scan_interval, lambda rt: priority_support.end_expired(rt, rt.clock()))
+    # The re-survey of each case comes due once; the job's dedupe key keeps it to one request.
+    registry.every("resurvey", scan_interval, lambda rt: resurvey.enqueue_due(rt, rt.clock()))
     return registry

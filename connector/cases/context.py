@@ -2,7 +2,7 @@
 satisfies it). Handlers see only this tenant's adapters, chat and owners."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connector.domain.policies import Policies
 
 if TYPE_CHECKING:
-    from connector.ports.vendors import ChatPort, HubSpotPort, ZendeskPort
+    from connector.ports.vendors import ChatPort, HubSpotPort, ResurveyPort, ZendeskPort
 
 
 class CaseContext(Protocol):
@@ -30,3 +30,5 @@ class CaseContext(Protocol):
     def notify(self) -> None: ...
 
     def for_tenant(self, tenant_id: str) -> CaseContext: ...
+
+    def resurvey_senders(self) -> Mapping[str, ResurveyPort]: ...

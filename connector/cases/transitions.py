@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from connector.cases import priority_support
 from connector.cases.shared import row
 from connector.domain import routing, rules
 from connector.domain.outcome import REOPENING, outcome
@@ -75,6 +76,7 @@ def complete_stage(session: Session, case: Case, key: str, now: datetime, *, sou
         raise KeyError(key)
     if details:
         stage.details = {**(stage.details or {}), **details}
+        priority_support.grant(session, case, details.get("compensation") or {}, now)
     if stage.status == "done":
         return False
     stage.status, stage.completed_at = "done", now

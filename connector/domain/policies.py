@@ -2,7 +2,7 @@
 
 Pure: callers pass store facts in and get routing, profile and texts out.
 """
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ class Policies:
     profile: profile.ProfileRules
     routing: routing.Routing
     templates: templates.Templates
-    compensation: Mapping[str, str]
+    compensation: compensation.CompensationGrid
 
 
 def load_policies(directory: Path | str | None = None) -> Policies:
@@ -33,7 +33,8 @@ def load_policies(directory: Path | str | None = None) -> Policies:
 
 def stage_asks(case_profile: str | None, value_tier: str, policies: Policies) -> dict[str, str]:
     """Stage instructions that depend on the case: compensation by tier, the structural playbook."""
-    asks = {"compensation": compensation.compensation_guidance(value_tier, compensation=policies.compensation)}
+    asks = {"compensation": compensation.compensation_guidance(value_tier, case_profile,
+                                                               grid=policies.compensation)}
     if case_profile == "structural":
         asks["action"] = GRACEFUL_EXIT
     return asks

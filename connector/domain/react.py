@@ -32,8 +32,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("action", "Action plan", timedelta(hours=36), "TODO",
           "Write a concrete plan: each action with an owner and a date."),
     Stage("compensation", "Compensation", timedelta(hours=48), "TODO",
-          "Offer a proportionate gesture (10-25% of the problem transaction or 1-2 months "
-          "of service, by value tier); record its type and amount."),
+          "Ask what the customer values; offer a proportionate gesture only where it fits. "
+          "Record its type and amount, or none with the reason."),
     Stage("tracking_d7", "Tracking", timedelta(days=7), "EMAIL",
           "Send a progress update email."),
     Stage("tracking_d14", "Tracking", timedelta(days=14), "CALL",

@@ -25,7 +25,7 @@ CACHE_SECONDS = 60
 # chat channel. Nothing else of the deployment's secrets is ever visible to a tenant.
 TENANT_SECRET_KEYS = ("WEBHOOK_SECRET", "TYPEFORM_SECRET", "SURVEYMONKEY_SECRET", "DELIGHTED_SECRET",
                       "FORMBRICKS_SECRET", "ZENDESK_WEBHOOK_SECRET", "SURVEYMONKEY_ACCESS_TOKEN",
-                      "CHAT_WEBHOOK_URL")
+                      "CHAT_WEBHOOK_URL", "DELIGHTED_API_KEY", "RESURVEY_WEBHOOK_URL", "RESURVEY_WEBHOOK_SECRET")
 
 
 class TenantDirectory:

@@ -6,6 +6,7 @@ ledger write. Both outlive any release: renaming one orphans every effect record
 under the old name, and a retry would then create a second ticket, task or note.
 """
 import re
+from datetime import date
 
 # -- the ledger scope of a case (SideEffect.scope) ---------------------------------------
 _SCOPE = "case:"
@@ -43,6 +44,10 @@ HUBSPOT_PROMISE_DONE = "hubspot.promise_done."   # + promise id: its task was co
 ZENDESK_PROMISE = "zendesk.promise."             # + promise id: its line is on the ticket's note
 ZENDESK_PROMISE_OVERDUE = "zendesk.promise_overdue."  # + promise id: the escalation note is on the ticket
 CHAT_PROMISE_OVERDUE = "chat.promise_overdue."   # + promise id: the overdue alert was posted
+ZENDESK_PRIORITY_TAG = "zendesk.priority_tag."  # + user tag: it was added to the requester (user id)
+ZENDESK_PRIORITY_UNTAG = "zendesk.priority_untag."  # + user tag: it was removed again (user id)
+PRIORITY_SUPPORT_TAG = "priority_support_until_{date}"  # the user tag, date YYYY-MM-DD
+SURVEY_RESURVEY = "survey.resurvey"             # "<channel>:<reference>": the survey tool was asked to re-survey
 
 
 def followup_key(number: int) -> str:
@@ -85,6 +90,19 @@ def chat_overdue_key(stage: str) -> str:
 def promise_key(prefix: str, promise_id: int) -> str:
     """``prefix`` one of the ``*PROMISE*`` ledger prefixes above."""
     return f"{prefix}{promise_id}"
+
+
+def priority_tag_key(tag: str) -> str:
+    return ZENDESK_PRIORITY_TAG + tag
+
+
+def priority_untag_key(tag: str) -> str:
+    return ZENDESK_PRIORITY_UNTAG + tag
+
+
+def priority_support_tag(until: date) -> str:
+    """What the customer's Zendesk user carries while priority support lasts (views, triggers, SLAs)."""
+    return PRIORITY_SUPPORT_TAG.format(date=until.isoformat())
 
 
 # -- natural keys: what the vendors hold -----------------------------------------------
@@ -144,6 +162,16 @@ def note_marker(case_id: int) -> str:
 
 def note_reference(case_id: int) -> str:
     return f"Ref: {note_marker(case_id)}"
+
+
+# The person property (Delighted) or context field (generic webhook) that carries the case id out
+# with the re-survey request and back with its answer (``context.recovery_case_id``).
+RESURVEY_CASE_PROPERTY = "recovery_case_id"
+
+
+def resurvey_message_id(case_id: int) -> str:
+    """The outbound webhook's ``webhook-id``: the same on every retry, so a receiver dedupes it."""
+    return f"{_RECOVERY}{case_id}-resurvey"
 
 
 NOTE_REFERENCE_PATTERN = re.compile(rf"Ref: {_RECOVERY}(\d+)-opened")  # the case id as group 1

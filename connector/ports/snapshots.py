@@ -71,12 +71,31 @@ class CaseSnapshot:
     zendesk_group_id: int | None = None
     hubspot_owner: str | None = None          # HubSpot owner id or email
     recognition_draft: str | None = None      # the acknowledgement, in the customer's language
-    latest_answer: AnswerSnapshot | None = None  # the newest interim answer, if any (the contact's last answer)
+    # The newest interim answer of each survey type, if any: the contact's last NPS / CSAT answer.
+    latest_answers: tuple[AnswerSnapshot, ...] = ()
 
     @property
     def next_stage(self) -> StageSnapshot | None:
         open_stages = [s for s in self.stages if s.status != "done"]
         return min(open_stages, key=lambda s: s.due_at) if open_stages else None
+
+
+@dataclass(frozen=True)
+class ResurveyRequest:
+    """What a survey tool is asked: survey this customer again at ``send_at``, carrying the case id
+    so the answer comes back as the case's re-survey answer (``context.recovery_case_id``)."""
+    case_id: int
+    customer_email: str
+    customer_name: str | None
+    locale: str | None
+    survey_type: str       # nps / csat: the case's own type, so the answer can close it
+    question: str          # the open question on the recovery experience, in the customer's language
+    requested_at: datetime  # aware, UTC: now
+    send_at: datetime       # aware, UTC: the re-survey stage's due time (never before now)
+
+    @property
+    def delay_seconds(self) -> int:
+        return max(int((self.send_at - self.requested_at).total_seconds()), 0)
 
 
 class EffectLedger(Protocol):

@@ -1,4 +1,5 @@
-"""What the use cases call on a tenant's vendors: ``rt.zendesk``, ``rt.hubspot``, ``rt.chat``.
+"""What the use cases call on a tenant's vendors: ``rt.zendesk``, ``rt.hubspot``, ``rt.chat``,
+and the survey tools that send a re-survey (``rt.resurvey_senders()``).
 
 Exactly the members the use cases, the UI and the runtime use, no more: an adapter (or a
 fake, or another vendor) fits wherever it has these. The adapters in ``connector.providers``
@@ -10,7 +11,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from connector.ports.batches import CaseWrite, ContactWrite, Outcomes, TicketLink, TicketOpen
-from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger, PromiseSnapshot
+from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger, PromiseSnapshot, ResurveyRequest
 
 # Called before every vendor request: waits for a token of the account's shared rate
 # limit, or raises RetryableError so the job goes back to the queue.
@@ -30,7 +31,7 @@ class TicketMapping(Protocol):
 
 @runtime_checkable
 class ZendeskPort(Protocol):
-    """One recovery ticket per case (and follow-ups), kept up to date."""
+    """One recovery ticket per case (and follow-ups), kept up to date; tags on its requester."""
 
     @property
     def mapping(self) -> TicketMapping: ...
@@ -48,6 +49,12 @@ class ZendeskPort(Protocol):
     def update_ticket(self, ticket_id: int, *, priority: str | None = None, due_at: datetime | None = None,
                       tags_add: Sequence[str] = (), note: str | None = None,
                       public_reply: str | None = None) -> None: ...
+
+    def requester_of(self, ticket_id: int) -> int: ...
+
+    def add_user_tags(self, user_id: int, tags: Sequence[str]) -> None: ...
+
+    def remove_user_tags(self, user_id: int, tags: Sequence[str]) -> None: ...
 
 
 @runtime_checkable
@@ -80,3 +87,13 @@ class ChatPort(Protocol):
     """The team chat's incoming webhook."""
 
     def post(self, text: str) -> None: ...
+
+
+@runtime_checkable
+class ResurveyPort(Protocol):
+    """A survey tool (or the tool behind the outbound webhook) asked to send a case's re-survey."""
+
+    @property
+    def channel(self) -> str: ...
+
+    def request_resurvey(self, request: ResurveyRequest, first_attempt: bool) -> str: ...

@@ -5,7 +5,7 @@ deployment; the single-account configuration is tenant ``default``.
 """
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from connector.store.base import Base, UTCDateTime, utcnow
@@ -83,6 +83,8 @@ class Case(Base):
     # Later answers that did not close the case (read where shown: the admin API).
     interim_answers: Mapped[list[Answer]] = relationship(foreign_keys=[Answer.interim_case_id],
                                                          order_by=Answer.submitted_at, viewonly=True)
+    # The priority support a compensation granted, if any (read where shown: the admin API).
+    priority_support: Mapped["PrioritySupport | None"] = relationship(viewonly=True, uselist=False)
 
     @property
     def sync_status(self) -> str:
@@ -125,6 +127,24 @@ class Promise(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     kept_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(16))  # admin / sidebar
+
+
+class PrioritySupport(Base):
+    """The priority support a compensation granted: a tag on the customer's Zendesk user until
+    ``expires_at``, when the scheduler removes it. One row per case (the latest record wins)."""
+
+    __tablename__ = "priority_support"
+    __table_args__ = (Index("ix_priority_support_expiry", "status", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default="default")
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the expiry counts from the first record
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    tag: Mapped[str] = mapped_column(String(80))                # the tag the user should carry
+    applied_tag: Mapped[str | None] = mapped_column(String(80))  # the tag the user carries now
+    zendesk_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(8), default="granting")  # granting/active/ending/ended
 
 
 class Job(Base):

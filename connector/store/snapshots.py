@@ -35,10 +35,13 @@ def _history(session: Session, case: Case) -> tuple[str, ...]:
                  for a in earlier)
 
 
-def _latest_interim(session: Session, case: Case) -> AnswerSnapshot | None:
-    latest = session.scalars(select(Answer).where(Answer.interim_case_id == case.id)
-                             .order_by(Answer.submitted_at.desc()).limit(1)).first()
-    return answer_snapshot(latest) if latest is not None else None
+def _latest_interim(session: Session, case: Case) -> tuple[AnswerSnapshot, ...]:
+    """The newest interim answer of each survey type (NPS and CSAT land on different properties)."""
+    newest: dict[str, Answer] = {}
+    for answer in session.scalars(select(Answer).where(Answer.interim_case_id == case.id)
+                                  .order_by(Answer.submitted_at.desc())):
+        newest.setdefault(answer.survey_type, answer)
+    return tuple(answer_snapshot(a) for a in newest.values())
 
 
 def case_snapshot(session: Session, case: Case, *, hubspot_priority: str, ticket_url: str | None = None,
@@ -60,7 +63,7 @@ def case_snapshot(session: Session, case: Case, *, hubspot_priority: str, ticket
         zendesk_ticket_url=ticket_url, history=_history(session, case), owner_name=case.owner_name,
         zendesk_assignee_email=case.zendesk_assignee_email, zendesk_group_id=case.zendesk_group_id,
         hubspot_owner=case.hubspot_owner, recognition_draft=recognition_draft,
-        latest_answer=_latest_interim(session, case))
+        latest_answers=_latest_interim(session, case))
 
 
 class DbLedger:

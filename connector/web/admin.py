@@ -42,7 +42,13 @@ def case_json(case: Case, confirmation: str | None = None) -> dict:
                              "category": a.category, "submitted_at": _iso(a.submitted_at)}
                             for a in case.interim_answers],
         "promises": [promise_json(p) for p in case.promises], "confirmation_draft": confirmation,
+        "priority_support": _priority_support(case),
     }
+
+
+def _priority_support(case: Case) -> dict | None:
+    held = case.priority_support
+    return None if held is None else {"until": _iso(held.expires_at), "tag": held.tag, "status": held.status}
 
 
 def full_case_json(session, case: Case) -> dict:

@@ -27,7 +27,7 @@ def _empty_or_url(value: str) -> None:
 
 # Every setting a string; an unknown name is refused, not stored.
 TenantSecretsSchema = Schema.from_dict(
-    {key: fields.Str(validate=_empty_or_url if key == "CHAT_WEBHOOK_URL" else None) for key in TENANT_SECRET_KEYS},
+    {key: fields.Str(validate=_empty_or_url if key.endswith("_WEBHOOK_URL") else None) for key in TENANT_SECRET_KEYS},
     name="TenantSecretsSchema")
 
 

@@ -22,9 +22,9 @@ class MemoryLedger:
 
 
 def make_answer(score=3, category="detractor", email="marie@example.com", comment="Service catastrophique",
-                submitted_at=SUBMITTED, answer_id=1, name="Marie Dubois"):
+                submitted_at=SUBMITTED, answer_id=1, name="Marie Dubois", survey_type="nps"):
     return AnswerSnapshot(answer_id=answer_id, response_id=f"srv-{answer_id}", customer_email=email,
-                          customer_name=name, company="Acme", survey_type="nps", score=score,
+                          customer_name=name, company="Acme", survey_type=survey_type, score=score,
                           category=category, comment=comment, locale="fr", submitted_at=submitted_at)
 
 

@@ -36,6 +36,19 @@ def test_contacts_go_in_one_upsert_one_input_per_email_the_newest_answer_wins(ad
     assert state.contacts[ids[1]]["properties"]["nps_last_score"] == "3"  # not the older answer's 1
 
 
+def test_an_nps_and_a_csat_answer_of_one_email_both_land_in_its_one_input(adapter, state):
+    nps = make_answer(answer_id=1, score=3)
+    csat = make_answer(answer_id=2, score=5, category="promoter", survey_type="csat",
+                       submitted_at=SUBMITTED + timedelta(hours=1))
+    older_csat = make_answer(answer_id=3, score=1, survey_type="csat", submitted_at=SUBMITTED - timedelta(days=1))
+    ids = adapter.upsert_contacts([ContactWrite("nps", nps), ContactWrite("csat", csat),
+                                   ContactWrite("older", older_csat)], 100)
+    (sent,) = bodies(state, UPSERT)
+    assert len(sent["inputs"]) == 1 and len(set(ids.values())) == 1
+    props = state.contacts[ids["nps"]]["properties"]
+    assert (props["nps_last_score"], props["csat_last_score"]) == ("3", "5")
+
+
 def test_the_limit_caps_inputs_per_call(adapter, state):
     adapter.upsert_contacts([ContactWrite(i, a) for i, a in enumerate(answers(5))], 2)
     assert [len(b["inputs"]) for b in bodies(state, UPSERT)] == [2, 2, 1]

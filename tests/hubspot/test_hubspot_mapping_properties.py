@@ -12,6 +12,7 @@ from connector.providers.hubspot.mapping import load_hubspot_mapping
 from connector.providers.hubspot.properties import contact_properties, stage_tasks
 
 NPS_KEYS = {"nps_last_score", "nps_last_category", "nps_last_response_at", "nps_last_comment"}
+CSAT_KEYS = {key.replace("nps_", "csat_") for key in NPS_KEYS}
 
 
 def write_mapping(tmp_path, change):
@@ -23,7 +24,7 @@ def write_mapping(tmp_path, change):
 
 def test_default_mapping_covers_the_spec(mapping):
     assert mapping.group_name == "nps_recovery"
-    assert set(mapping.contact_properties) == NPS_KEYS | {
+    assert set(mapping.contact_properties) == NPS_KEYS | CSAT_KEYS | {
         "recovery_incident_open", "recovery_profile", "recovery_priority", "recovery_stage",
         "recovery_next_due_at", "recovery_outcome", "recovery_zendesk_ticket_url"}
     assert dict(mapping.task_priority) == {"urgent": "HIGH", "high": "HIGH", "normal": "MEDIUM", "low": "LOW"}
@@ -75,6 +76,26 @@ def test_promoter_answer_sets_only_nps_properties(mapping):
     assert props["nps_last_score"] == "10" and props["nps_last_category"] == "promoter"
     assert props["nps_last_comment"] == ""
     assert props["nps_last_response_at"] == "2026-11-20T15:37:00.000Z"
+
+
+def test_a_csat_answer_lands_on_the_csat_properties_and_leaves_nps_alone(mapping):
+    props = contact_properties(make_answer(score=5, category="promoter", comment="Rapide", survey_type="csat"),
+                               None, mapping)
+    assert set(props) == CSAT_KEYS
+    assert (props["csat_last_score"], props["csat_last_category"], props["csat_last_comment"]) == \
+        ("5", "promoter", "Rapide")
+
+
+def test_the_newest_interim_answer_of_each_type_is_the_contacts_last(mapping):
+    day = timedelta(days=1)
+    nps_interim = make_answer(score=9, category="promoter", answer_id=3, submitted_at=SUBMITTED + 12 * day)
+    csat_interim = make_answer(score=4, category="promoter", answer_id=4, submitted_at=SUBMITTED + 13 * day,
+                               survey_type="csat")
+    case = make_case(latest_answers=(csat_interim, nps_interim))
+    props = contact_properties(case.answer, case, mapping)  # a stage update re-sends the opening answer
+    assert props["nps_last_score"] == "9"       # not the opening 3: the interim NPS came after
+    assert props["csat_last_score"] == "4"
+    assert props["recovery_incident_open"] == "true"
 
 
 def test_open_case_sets_the_incident_and_next_stage(mapping):

@@ -15,7 +15,10 @@ with the score (the comment usually comes later in ``updated``); the first
 of the two to arrive is the one stored (same response id). Survey types
 nps -> nps; csat, five_star, smileys -> csat; others (ces, thumbs, enps,
 pmf) are acknowledged and ignored. Customer details come from
-``person_properties`` (``Company``, ``lifetime_value``, ``vip``, ``locale``…).
+``person_properties`` (``Company``, ``lifetime_value``, ``vip``, ``locale``…). The person
+property ``recovery_case_id``, set when the connector scheduled the re-survey
+(``providers/surveys/delighted.py``), comes back as ``context.recovery_case_id``: the answer
+is that case's re-survey answer.
 """
 import hashlib
 import hmac
@@ -26,6 +29,7 @@ from connector.domain.rules import SCALES
 from connector.inbound.source import Ignored
 from connector.inbound.sources import values as v
 from connector.inbound.sources.base import SourceMappingSchema, SurveySource, customer_fields, match_scheme_signature
+from connector.ports.keys import RESURVEY_CASE_PROPERTY
 
 HEADER = "X-Delighted-Webhook-Signature"
 
@@ -44,6 +48,13 @@ class DelightedMappingSchema(SourceMappingSchema):
 
 def sign(key: str, body: bytes) -> str:
     return "sha256=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _case_id(value):
+    """Delighted keeps properties as strings; a value that is not a case id is dropped (the
+    answer is still stored, as an ordinary one), never a reason to refuse the delivery."""
+    number = v.as_int(value)
+    return number if isinstance(number, int) and not isinstance(number, bool) else None
 
 
 class DelightedSource(SurveySource):
@@ -87,5 +98,6 @@ class DelightedSource(SurveySource):
             "comment": v.text(data.get("comment")),
             "locale": v.text(lookup(names["locale"])),
             "customer": customer,
-            "context": v.context(lookup, names),
+            "context": {**v.context(lookup, names),
+                        **v.pruned({RESURVEY_CASE_PROPERTY: _case_id(properties.get(RESURVEY_CASE_PROPERTY))})},
         })

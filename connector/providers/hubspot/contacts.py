@@ -1,7 +1,9 @@
 """Many answers' contacts, and the live ticket link on them, in few HubSpot calls.
 
 HubSpot refuses the same contact twice in one upsert, so writes for one e-mail become
-one input: the newest answer's (what the contact should show), its id shared by all.
+one input: the newest answer's (what the contact should show), its id shared by all. NPS
+and CSAT answers land on different properties, so the newest answer of the other survey
+type keeps its ``csat_last_*`` / ``nps_last_*`` values in that input.
 Both calls are idempotent (an upsert by e-mail, setting a property again), so a 5xx
 narrows the chunk down to the failing input (see ``chunks``).
 """
@@ -19,30 +21,44 @@ from connector.providers.hubspot.schema import ContactSchema
 log = logging.getLogger(__name__)
 
 
+def _order(write: ContactWrite) -> tuple:
+    return write.answer.submitted_at, write.answer.answer_id
+
+
+def _latest(by_type: dict[str, ContactWrite]) -> ContactWrite:
+    return max(by_type.values(), key=_order)
+
+
 class ContactWrites:
     def __init__(self, client: HubSpotClient, mapping: HubSpotMapping, schema: ContactSchema):
         self.client = client
         self.mapping = mapping
         self.schema = schema
 
+    def _properties(self, by_type: dict[str, ContactWrite]) -> dict[str, str]:
+        """The newest write's properties, over the other survey type's last-answer values."""
+        props: dict[str, str] = {}
+        for write in sorted(by_type.values(), key=_order):
+            props.update(contact_properties(write.answer, write.case, self.mapping, write.ticket_url))
+        return props
+
     def upsert_contacts(self, writes: Sequence[ContactWrite], limit: int) -> Outcomes[str]:
         """Contact id (or the error) per write; one input per e-mail, the newest answer's."""
         self.schema.ensure()
-        newest: dict[str, ContactWrite] = {}
+        newest: dict[str, dict[str, ContactWrite]] = {}  # e-mail -> survey type -> newest write
         for write in writes:
-            email = write.answer.customer_email.lower()
-            held = newest.get(email)
-            if held is None or (write.answer.submitted_at, write.answer.answer_id) > \
-                    (held.answer.submitted_at, held.answer.answer_id):
-                newest[email] = write
+            by_type = newest.setdefault(write.answer.customer_email.lower(), {})
+            held = by_type.get(write.answer.survey_type)
+            if held is None or _order(write) > _order(held):
+                by_type[write.answer.survey_type] = write
         trace_of = {email: f"contact-{n}" for n, email in enumerate(newest)}  # no e-mail in trace ids
-        inputs = [{"idProperty": "email", "id": w.answer.customer_email, "objectWriteTraceId": trace_of[email],
-                   "properties": contact_properties(w.answer, w.case, self.mapping, w.ticket_url)}
-                  for email, w in newest.items()]
+        inputs = [{"idProperty": "email", "id": _latest(by_type).answer.customer_email,
+                   "objectWriteTraceId": trace_of[email], "properties": self._properties(by_type)}
+                  for email, by_type in newest.items()]
+        comments = [self.mapping.name(f"{kind}_last_comment") for kind in ("nps", "csat")]
 
         def send(chunk: list[Input]) -> ByTrace:
-            secrets = [v for w in chunk for v in (w["id"], w["properties"].get(
-                self.mapping.name("nps_last_comment")))]
+            secrets = [v for w in chunk for v in (w["id"], *(w["properties"].get(c) for c in comments))]
             response = self.client.call("contact upsert", self.client.contacts_batch.upsert,
                                         {"inputs": chunk}, sensitive=tuple(secrets))
             found = {}

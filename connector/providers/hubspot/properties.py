@@ -22,25 +22,36 @@ def hs_datetime(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def _last_answer(answer: AnswerSnapshot, mapping: HubSpotMapping) -> dict[str, str]:
+    """``nps_last_*`` for an NPS answer, ``csat_last_*`` for a CSAT one."""
+    prefix = "csat" if answer.survey_type == "csat" else "nps"
+    name = mapping.name
+    return {
+        name(f"{prefix}_last_score"): str(answer.score),
+        name(f"{prefix}_last_category"): answer.category,
+        name(f"{prefix}_last_response_at"): hs_datetime(answer.submitted_at),
+        name(f"{prefix}_last_comment"): (answer.comment or "")[:MAX_TEXT],
+    }
+
+
 def contact_properties(answer: AnswerSnapshot, case: CaseSnapshot | None, mapping: HubSpotMapping,
                        ticket_url: str | None = None) -> dict[str, str]:
     """Contact property values (HubSpot names) for an answer, and for its case if there is one.
 
-    Without a case only the ``nps_*`` properties are written, so a promoter's or
+    Without a case only the last-answer properties are written, so a promoter's or
     passive's answer never touches the recovery fields. Empty strings clear a
     value in HubSpot (e.g. the next due date once every stage is done).
     """
-    name = mapping.name
-    if case is not None and case.latest_answer is not None and case.latest_answer.submitted_at > answer.submitted_at:
-        answer = case.latest_answer  # an interim answer came after: it is the contact's last answer
-    props = {
-        name("nps_last_score"): str(answer.score),
-        name("nps_last_category"): answer.category,
-        name("nps_last_response_at"): hs_datetime(answer.submitted_at),
-        name("nps_last_comment"): (answer.comment or "")[:MAX_TEXT],
-    }
+    newest = {answer.survey_type: answer}
+    for interim in case.latest_answers if case is not None else ():
+        if interim.survey_type not in newest or interim.submitted_at > newest[interim.survey_type].submitted_at:
+            newest[interim.survey_type] = interim  # came after: it is the contact's last answer of its type
+    props: dict[str, str] = {}
+    for last in newest.values():
+        props.update(_last_answer(last, mapping))
     if case is None:
         return props
+    name = mapping.name
     is_open = case.status == "open"
     upcoming = case.next_stage if is_open else None
     props.update({

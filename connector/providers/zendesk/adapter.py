@@ -125,3 +125,20 @@ class ZendeskAdapter:
         with zendesk_errors("ticket update"):
             self._client.tickets.update(Ticket(id=ticket_id, **changes))
         log.info("Zendesk ticket %s updated (%s)", ticket_id, ", ".join(sorted(changes)))
+
+    # -- the customer's user (the ticket's requester): tags such as a priority-support grant
+    def requester_of(self, ticket_id: int) -> int:
+        with zendesk_errors("ticket read"):
+            return int(self._client.tickets(id=ticket_id).requester_id)
+
+    def add_user_tags(self, user_id: int, tags: Sequence[str]) -> None:
+        """Tags API, Add Tags (``PUT /api/v2/users/{id}/tags``): a tag already there stays once."""
+        with zendesk_errors("user tags add"):
+            self._client.users.add_tags(user_id, list(tags))
+        log.info("Zendesk user %s tagged (%d tags)", user_id, len(tags))
+
+    def remove_user_tags(self, user_id: int, tags: Sequence[str]) -> None:
+        """Tags API, Remove Tags (``DELETE /api/v2/users/{id}/tags``): removing an absent tag is fine."""
+        with zendesk_errors("user tags remove"):
+            self._client.users.delete_tags(user_id, list(tags))
+        log.info("Zendesk user %s untagged (%d tags)", user_id, len(tags))

@@ -52,6 +52,12 @@
         event.preventDefault();
         var data = new FormData(form), record = {};
         data.forEach(function (value, name) { if (value !== "") { record[name] = value; } });
+        // "none" is a recorded outcome with its reason; a gesture has an amount instead.
+        var fieldsOf = record.type === "none" ? ["amount", "currency", "priority_support_days"] : ["reason"];
+        fieldsOf.forEach(function (name) { delete record[name]; });
+        if (record.priority_support_days !== undefined && /^[0-9]+$/.test(record.priority_support_days)) {
+          record.priority_support_days = parseInt(record.priority_support_days, 10);
+        }
         complete(section, "compensation", {compensation: record}, id).catch(function (error) {
           var fields = (error && error.fields && error.fields.compensation) || {};
           document.getElementById("form-error").textContent =

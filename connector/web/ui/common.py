@@ -81,7 +81,8 @@ def stage_rows(case: Case, moment: datetime) -> list[dict]:
         rows.append({"key": stage.key, "title": protocol.label, "ask": protocol.ask, "due_at": stage.due_at,
                      "status": "overdue" if late else stage.status, "overdue": late,
                      "done": stage.status == "done", "completed_at": stage.completed_at,
-                     "compensation": (stage.details or {}).get("compensation")})
+                     "compensation": (stage.details or {}).get("compensation"),
+                     "resurvey": (stage.details or {}).get("resurvey")})
     return rows
 
 

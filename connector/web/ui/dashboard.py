@@ -84,7 +84,7 @@ def _settings(tenant: str) -> dict:
     policies = rt.directory.policies(tenant, rt.policies) if rt.directory else rt.policies
     routing = {tier: [{"name": o.name, "email": o.email, "hubspot_owner": o.hubspot_owner} for o in owners]
                for tier, owners in policies.routing.tiers.items()}
-    settings = {"rules": policies.rules, "routing": routing, "compensation": dict(policies.compensation)}
+    settings = {"rules": policies.rules, "routing": routing, "compensation": dataclasses.asdict(policies.compensation)}
     for name, adapter in (("zendesk", rt.zendesk), ("hubspot", rt.hubspot)):
         mapping = getattr(adapter, "mapping", None)
         if dataclasses.is_dataclass(mapping):

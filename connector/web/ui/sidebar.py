@@ -17,7 +17,7 @@ from flask import jsonify, make_response, render_template, request
 from marshmallow import ValidationError
 
 from connector.cases import promises, transitions
-from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecordSchema
+from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecordSchema, default_gesture
 from connector.domain.promises import MAX_PROMISES, MAX_WHAT, MAX_WHO, load_promises
 from connector.domain.react import STAGES_BY_KEY
 from connector.store.db import transaction
@@ -90,9 +90,12 @@ def sidebar_case():
         if case is None:
             return _framed(render_template("sidebar_case.html", case=None, ticket_id=ticket_id))
         token = issue("case", {"tenant": session_claims["tenant"], "case": case.id})
-        draft = promises.confirmation(runtime().policies, session, case)  # templates: the deployment's
+        rt = runtime()
+        policies = rt.directory.policies(case.tenant_id, rt.policies) if rt.directory else rt.policies
+        gesture = default_gesture(case.value_tier, case.profile, grid=policies.compensation)
+        draft = promises.confirmation(policies, session, case)
         return _framed(render_template("sidebar_case.html", case=case, rows=stage_rows(case, now()),
-                                       case_token=token, ticket_id=ticket_id,
+                                       case_token=token, ticket_id=ticket_id, gesture=gesture,
                                        compensation_types=COMPENSATION_TYPES, confirmation_draft=draft,
                                        promise_limits={"count": MAX_PROMISES, "what": MAX_WHAT, "who": MAX_WHO}))
 
