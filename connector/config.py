@@ -24,6 +24,8 @@ DEFAULTS = {
     "JOB_BACKOFF_CAP_SECONDS": 600.0,
     "SCHEDULER_INTERVAL_SECONDS": 15.0,
     "RECOGNITION_PUBLIC_REPLY": False,  # admin setting: send the acknowledgement to the customer
+    "CALLS_ON_BUSINESS_HOURS": False,   # admin setting: call stages due at the Zendesk schedule's next opening
+    "BUSINESS_HOURS_REFRESH_SECONDS": 3600.0,  # how often the Zendesk schedule is fetched again
     "HUBSPOT_CALLS_PER_10S": 100,     # HubSpot's published limit for marketplace apps
     "ZENDESK_CALLS_PER_MINUTE": 700,  # Zendesk Enterprise; lower it for smaller plans
     "RESURVEY_LEAD_HOURS": 24.0,  # the re-survey request goes out this long before day 60 (sent at day 60)
@@ -65,6 +67,11 @@ def _coerce(key: str, value):
     if isinstance(default, float):
         return float(value)
     return value
+
+
+def is_on(value) -> bool:
+    """A boolean setting as configuration holds it (a bool) or a tenant set it (a string)."""
+    return value if isinstance(value, bool) else _BOOLEAN_WORDS.get(str(value or "").lower(), False)
 
 
 def load_config(environ=None) -> dict:

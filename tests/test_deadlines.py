@@ -5,13 +5,15 @@ import pytest
 
 from connector.cases.deadlines import mark_overdue
 from connector.cases.transitions import complete_stage
-from connector.domain.react import STAGES
+from connector.domain.react import load_protocol
 from connector.jobs.worker import Worker
 from connector.store.db import transaction
 from connector.store.models import Case
 from tests.conftest import drain
 from tests.fakes import FakeChat
 from tests.test_worker import accept
+
+STAGES = tuple(load_protocol())  # the default mappings/protocol.json
 
 SUBMITTED = "2026-11-20T15:37:00+00:00"
 

@@ -10,9 +10,11 @@ from sqlalchemy import event
 from connector.cases.privacy import ERASED
 from connector.cases.reporting import case_facts
 from connector.cli.report import report
-from connector.domain.react import plan
+from connector.domain.react import load_protocol, plan
 from connector.store.db import transaction
 from connector.store.models import Answer, Case, Stage
+
+PROTOCOL = load_protocol()  # the default mappings/protocol.json
 
 H = timedelta(hours=1)
 
@@ -69,7 +71,7 @@ def open_case(session, no, opening: Answer, rec, emp, profile, tier, *, received
     case.stages = [Stage(
         key=stage.key, due_at=due, status="done" if completed.get(stage.key) is not None else "pending",
         completed_at=None if completed.get(stage.key) is None else start + completed[stage.key] * H)
-        for stage, due in plan(start)]
+        for stage, due in plan(PROTOCOL, start)]
     session.add(case)
     session.flush()
     opening.case_id = case.id

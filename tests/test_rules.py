@@ -66,7 +66,7 @@ def test_priority_matrix(tier, severity, expected, task):
 
 def test_react_plan_offsets_contract():
     start = datetime(2026, 11, 20, 16, 37, tzinfo=timezone(timedelta(hours=1)))
-    due = {stage.key: at - start for stage, at in react.plan(start)}
+    due = {stage.key: at - start for stage, at in react.plan(react.load_protocol(), start)}
     assert due == {
         "recognition": timedelta(hours=6), "empathy": timedelta(hours=24),
         "action": timedelta(hours=36), "compensation": timedelta(hours=48),
@@ -77,14 +77,14 @@ def test_react_plan_offsets_contract():
 
 
 def test_stage_labels_tell_the_three_tracking_stages_apart():
-    assert [stage.label for stage in react.STAGES] == [
+    assert [stage.label for stage in react.load_protocol()] == [
         "Recognition", "Empathy call", "Action plan", "Compensation", "Tracking (day 7)", "Tracking (day 14)",
         "Tracking (day 30)", "Re-survey (day 60)"]
 
 
 def test_react_plan_needs_an_offset():
     with pytest.raises(ValueError):
-        react.plan(datetime(2026, 11, 20, 16, 37))
+        react.plan(react.load_protocol(), datetime(2026, 11, 20, 16, 37))
 
 
 def test_thresholds_are_configuration(tmp_path):
@@ -108,7 +108,7 @@ def test_bad_rules_file_names_the_field(tmp_path):
 def test_the_protocol_asks_what_its_source_asks_at_day_30_and_60():
     """SPEC "The REACT protocol": day 30 is an informal e-mail (not a call); the re-survey carries
     an open question on the recovery experience."""
-    from connector.domain.react import STAGES_BY_KEY
+    STAGES_BY_KEY = react.load_protocol()
     assert STAGES_BY_KEY["tracking_d30"].task_type == "EMAIL"
     assert "informal" in STAGES_BY_KEY["tracking_d30"].ask and "email" in STAGES_BY_KEY["tracking_d30"].ask
     assert "open question" in STAGES_BY_KEY["resurvey_d60"].ask

@@ -1,4 +1,5 @@
 """The screens over the Flask test client: sidebar tokens, card signature, dashboard auth and CSRF."""
+import html
 import json
 import re
 import time
@@ -6,6 +7,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from connector.domain.policies import stage_asks
 from connector.inbound.crm_signatures import sign_hubspot_v3
 from connector.store.db import transaction
 from connector.store.models import Case, Job
@@ -255,3 +257,26 @@ def test_sidebar_says_how_the_resurvey_went_out(ui, runtime, zaf):
             stage = next(s for s in session.get(Case, case_id).stages if s.key == "resurvey_d60")
             stage.details = {"resurvey": {"channel": channel}}
         assert shown in ui.get("/zendesk/sidebar/case?ticket_id=9001", headers=headers).text
+
+
+def test_the_dashboard_shows_the_active_protocol_and_playbooks(ui, runtime):
+    _login(ui)
+    page = ui.get("/dashboard").text
+    assert "<summary>protocol</summary>" in page and "<summary>playbooks</summary>" in page
+    protocol = re.search(r"<summary>protocol</summary><pre>(.*?)</pre>", page, re.S).group(1)
+    assert protocol.count("&#34;key&#34;") == 8 and "&#34;CALL&#34;" in protocol
+    assert "graceful exit" in re.search(r"<summary>playbooks</summary><pre>(.*?)</pre>", page, re.S).group(1)
+    assert "<summary>calls_on_business_hours</summary><pre>false</pre>" in page
+
+
+def test_the_sidebar_asks_what_the_cases_playbook_and_tier_ask(ui, runtime, zaf):
+    case_id = open_case(runtime, ui)
+    with transaction(runtime.sessions) as session:
+        case = session.get(Case, case_id)
+        case.profile, tier = "structural", case.value_tier
+    fragment = ui.get("/zendesk/sidebar/case?ticket_id=9001", headers={"X-Recovery-Session": _session(ui, zaf)}).text
+    asks = dict(re.findall(r'<span class="title" title="([^"]*)">([^<]+)</span>', fragment))
+    by_title = {title: html.unescape(ask) for ask, title in asks.items()}
+    assert "graceful exit" in by_title["Action plan"]
+    assert by_title["Compensation"] == stage_asks("structural", tier, runtime.policies)["compensation"]
+    assert by_title["Tracking (day 30)"] == runtime.policies.protocol["tracking_d30"].ask

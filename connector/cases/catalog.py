@@ -6,6 +6,7 @@ from typing import Any
 
 from connector.cases import (
     alerts,
+    business_hours,
     deadlines,
     followup,
     hubspot_sync,
@@ -94,4 +95,5 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry.every("priority_support", scan_interval, lambda rt: priority_support.end_expired(rt, rt.clock()))
     # The re-survey of each case comes due once; the job's dedupe key keeps it to one request.
     registry.every("resurvey", scan_interval, lambda rt: resurvey.enqueue_due(rt, rt.clock()))
+    registry.every("business_hours", scan_interval, lambda rt: business_hours.refresh_schedules(rt, rt.clock()))
     return registry

@@ -27,6 +27,7 @@ from connector.domain.policies import Policies
 from connector.jobs.queue import enqueue, enqueue_fresh
 from connector.store.db import transaction
 from connector.store.models import Answer, Case, Stage
+from connector.store.schedules import cached_schedule
 from connector.store.snapshots import earlier_scores
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def _meet_open_case(session: Session, answer: Answer, cases: Sequence[Row[Any, A
 
 
 def _open_case(session: Session, answer: Answer, classification: rules.Classification, policy: Policies,
-               now: datetime, previous_case_id: int | None) -> Case:
+               now: datetime, previous_case_id: int | None, business_hours: bool) -> Case:
     # Zendesk ticket history is not known yet: the worker refines the profile with it.
     found = profile.classify_profile(answer.comment, answer.locale, recent_ticket_count=None,
                                      earlier_scores=earlier_scores(session, answer), rules=policy.profile)
@@ -109,10 +110,12 @@ def _open_case(session: Session, answer: Answer, classification: rules.Classific
     assess_value(case, answer, answer.lifetime_value, policy)
     session.add(case)
     session.flush()
+    # The admin put the calls on business hours: the schedule last fetched (none yet: calendar hours).
+    schedule = cached_schedule(session, answer.tenant_id) if business_hours else None
     # The eight stages in one multi-row INSERT: through the relationship the ORM sent
     # eight INSERT ... RETURNING, a third of the request's CPU.
     session.execute(_INSERT_STAGES, [dict(case_id=case.id, key=stage.key, due_at=due, status="pending")
-                                    for stage, due in react.plan(answer.submitted_at)])
+                                    for stage, due in react.plan(policy.protocol, answer.submitted_at, schedule)])
     return case
 
 
@@ -124,15 +127,17 @@ def _case_jobs(case: Case, policy: Policies) -> tuple[str, ...]:
 
 
 def accept(sessions: sessionmaker[Session], policy: Policies, data: dict[str, Any], *, source: str, now: datetime,
-           tenant_id: str = "default", log_delivery: Callable[[Session, int], None] | None = None) -> IntakeResult:
+           tenant_id: str = "default", log_delivery: Callable[[Session, int], None] | None = None,
+           business_hours: bool = False) -> IntakeResult:
     """Store a validated answer (see inbound.schemas) idempotently on response_id.
 
     ``log_delivery(session, status)``, when given, adds the request's delivery-log row to
     the same transaction: one commit per accepted answer, and no "accepted" row without it.
+    ``business_hours``: the call stages follow the tenant's cached Zendesk schedule.
     """
     try:
         with transaction(sessions) as session:
-            result, stored = _store(session, policy, data, source, now, tenant_id)
+            result, stored = _store(session, policy, data, source, now, tenant_id, business_hours)
             if log_delivery is not None:
                 log_delivery(session, result.status)
         if stored is not None:
@@ -151,7 +156,7 @@ def accept(sessions: sessionmaker[Session], policy: Policies, data: dict[str, An
 
 
 def _store(session: Session, policy: Policies, data: dict[str, Any], source: str, now: datetime,
-           tenant_id: str) -> tuple[IntakeResult, Answer | None]:
+           tenant_id: str, business_hours: bool) -> tuple[IntakeResult, Answer | None]:
     """The answer, its case, stages and jobs (or the earlier answer's body); the new Answer."""
     seen = _seen_body(session, tenant_id, data["response_id"])
     if seen is not None:
@@ -184,7 +189,8 @@ def _store(session: Session, policy: Policies, data: dict[str, Any], source: str
             body["case_id"] = met.case_id
             session.execute(_ANSWER_BODY, {"answer": answer.id, "body": body})
         return IntakeResult(202, body), answer
-    case = _open_case(session, answer, classification, policy, now, earlier[0].id if earlier else None)
+    case = _open_case(session, answer, classification, policy, now, earlier[0].id if earlier else None,
+                      business_hours)
     body = {"response_id": answer.response_id, "case_id": case.id}
     session.execute(_LINK_CASE, {"answer": answer.id, "case": case.id, "body": body})
     enqueue_fresh(session, [(kind, case.id) for kind in _case_jobs(case, policy)], tenant_id=tenant_id)

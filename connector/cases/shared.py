@@ -49,7 +49,7 @@ def case_snapshot_for(rt: CaseContext, session: Session, case: Case) -> CaseSnap
     url = rt.zendesk.ticket_url(case.zendesk_ticket_id) if rt.zendesk and case.zendesk_ticket_id else None
     opening = row(session, Answer, case.opening_answer_id)
     return case_snapshot(
-        session, case, hubspot_priority=rules.hubspot_priority(case.priority, rt.rules), ticket_url=url,
+        session, case, protocol=rt.policies.protocol, hubspot_priority=rules.hubspot_priority(case.priority, rt.rules), ticket_url=url,
         asks=policies.stage_asks(case.profile, case.value_tier, rt.policies),
         recognition_draft=policies.recognition(opening.locale, opening.customer_name, opening.comment,
                                                case.owner_name, rt.policies))

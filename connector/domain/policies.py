@@ -8,12 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from connector.domain import compensation, profile, routing, rules, templates
+from connector.domain import compensation, playbooks, profile, react, routing, rules, templates
 from connector.domain.confirmation import confirmation_draft
-
-GRACEFUL_EXIT = ("Structural case (poor fit): plan a graceful exit, not a fix. Acknowledge the gap honestly, "
-                 "help with the transition (data export, contract terms, a fair end date), and keep the door "
-                 "open for when the product covers the need.")
 
 
 @dataclass(frozen=True)
@@ -23,20 +19,24 @@ class Policies:
     routing: routing.Routing
     templates: templates.Templates
     compensation: compensation.CompensationGrid
+    protocol: react.ReactProtocol     # the stages: titles, offsets, task types, standard asks
+    playbooks: playbooks.Playbooks    # per profile, the stage asks it replaces
 
 
 def load_policies(directory: Path | str | None = None) -> Policies:
     return Policies(rules=rules.load_rules(directory), profile=profile.load_profile_rules(directory),
                     routing=routing.load_routing(directory), templates=templates.load_templates(directory),
-                    compensation=compensation.load_compensation(directory))
+                    compensation=compensation.load_compensation(directory),
+                    protocol=react.load_protocol(directory), playbooks=playbooks.load_playbooks(directory))
 
 
 def stage_asks(case_profile: str | None, value_tier: str, policies: Policies) -> dict[str, str]:
-    """Stage instructions that depend on the case: compensation by tier, the structural playbook."""
-    asks = {"compensation": compensation.compensation_guidance(value_tier, case_profile,
-                                                               grid=policies.compensation)}
-    if case_profile == "structural":
-        asks["action"] = GRACEFUL_EXIT
+    """Every stage's instruction for this case: the protocol's standard ask, replaced by the case
+    profile's playbook where it has one, and the compensation guidance by tier."""
+    asks = {stage.key: stage.ask for stage in policies.protocol}
+    asks.update(policies.playbooks.get(case_profile or "", {}))
+    asks["compensation"] = compensation.compensation_guidance(value_tier, case_profile,
+                                                               grid=policies.compensation)
     return asks
 
 

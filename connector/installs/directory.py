@@ -21,11 +21,13 @@ from connector.store.db import reading, transaction
 
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 60
-# Per-tenant settings an admin may set: each tenant signs its own webhooks and has its own
-# chat channel. Nothing else of the deployment's secrets is ever visible to a tenant.
+# Per-tenant settings an admin may set: each tenant signs its own webhooks, has its own
+# chat channel and may put its calls on its Zendesk business hours (a tenant's value wins over
+# the deployment's). Nothing else of the deployment's secrets is ever visible to a tenant.
 TENANT_SECRET_KEYS = ("WEBHOOK_SECRET", "TYPEFORM_SECRET", "SURVEYMONKEY_SECRET", "DELIGHTED_SECRET",
                       "FORMBRICKS_SECRET", "ZENDESK_WEBHOOK_SECRET", "SURVEYMONKEY_ACCESS_TOKEN",
-                      "CHAT_WEBHOOK_URL", "DELIGHTED_API_KEY", "RESURVEY_WEBHOOK_URL", "RESURVEY_WEBHOOK_SECRET")
+                      "CHAT_WEBHOOK_URL", "DELIGHTED_API_KEY", "RESURVEY_WEBHOOK_URL", "RESURVEY_WEBHOOK_SECRET",
+                      "CALLS_ON_BUSINESS_HOURS")
 
 
 class TenantDirectory:

@@ -8,7 +8,7 @@ Every batch method answers ``{item key: result or that item's exception}`` (see 
 """
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from connector.ports.batches import CaseWrite, ContactWrite, Outcomes, TicketLink, TicketOpen
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger, PromiseSnapshot, ResurveyRequest
@@ -55,6 +55,10 @@ class ZendeskPort(Protocol):
     def add_user_tags(self, user_id: int, tags: Sequence[str]) -> None: ...
 
     def remove_user_tags(self, user_id: int, tags: Sequence[str]) -> None: ...
+    def business_hours_schedule(self) -> Mapping[str, Any] | None:
+        """The account's default schedule as Zendesk gives it (``time_zone``, ``intervals``, ``holidays``);
+        None: none set."""
+        ...
 
 
 @runtime_checkable

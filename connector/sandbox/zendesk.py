@@ -2,8 +2,8 @@
 
 Covers what the connector uses, answering in the shapes zenpy parses:
 ``POST/GET /api/v2/tickets``, ``GET/PUT /api/v2/tickets/{id}``, ticket comments,
-users, a user's requested tickets and tags (``zendesk_user_tags``), a minimal ``/api/v2/search``, and bulk creation with
-its job statuses (``zendesk_jobs``). Like the real
+users, a user's requested tickets and tags (``zendesk_user_tags``), a minimal ``/api/v2/search``, bulk
+creation with its job statuses (``zendesk_jobs``) and business-hours schedules (``zendesk_schedules``). Like the real
 API it wants basic auth ``{email}/token:{api_token}``, rejects unknown fields
 and enum values with ``422 RecordInvalid``, honours ``Idempotency-Key`` on
 ticket creation (``x-idempotency-lookup: hit|miss``, 2-hour window) and, with
@@ -18,6 +18,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from connector.sandbox.common import install_guards
 from connector.sandbox.zendesk_jobs import install_bulk_tickets
 from connector.sandbox.zendesk_listing import as_answered, paged, search_records, side_load_users
+from connector.sandbox.zendesk_schedules import install_schedules
 from connector.sandbox.zendesk_state import RecordInvalid, ZendeskStandinState
 from connector.sandbox.zendesk_user_tags import install_user_tags
 
@@ -165,4 +166,5 @@ def create_zendesk_standin(rate_limit_per_minute: int | None = None, *,
 
     install_bulk_tickets(app, state)
     install_user_tags(app, state)
+    install_schedules(app, state)
     return app

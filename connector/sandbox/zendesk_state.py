@@ -55,6 +55,8 @@ class ZendeskStandinState:
         self._ids = itertools.count(1001)
         self.agent = self.add_user("Sandbox Agent", email, role="admin")
         self.groups: dict[int, dict] = {}
+        self.schedules: list[dict] = []  # business hours, the default first (zendesk_schedules)
+        self.holidays: dict[int, list[dict]] = {}  # schedule id -> its holidays
 
     def add_group(self, group_id: int, name: str) -> dict:
         with self.lock:

@@ -206,3 +206,14 @@ class RateBucket(Base):
     tokens: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+
+
+class BusinessHours(Base):
+    """The tenant's Zendesk business-hours schedule, fetched by a periodic job (never during a
+    webhook's transaction) for the call stages to follow when the admin turned that on."""
+
+    __tablename__ = "business_hours"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    schedule: Mapped[dict | None] = mapped_column(JSON)  # {time_zone, intervals} as Zendesk gives it; None: none set
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -3,7 +3,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector.domain.react import STAGES_BY_KEY
+from connector.domain.react import ReactProtocol
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, StageSnapshot
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case, SideEffect, utcnow
@@ -44,14 +44,16 @@ def _latest_interim(session: Session, case: Case) -> tuple[AnswerSnapshot, ...]:
     return tuple(answer_snapshot(a) for a in newest.values())
 
 
-def case_snapshot(session: Session, case: Case, *, hubspot_priority: str, ticket_url: str | None = None,
-                  asks: dict[str, str] | None = None, recognition_draft: str | None = None) -> CaseSnapshot:
-    """``asks`` replaces a stage's standard instruction (compensation guidance, playbooks)."""
+def case_snapshot(session: Session, case: Case, *, protocol: ReactProtocol, hubspot_priority: str,
+                  ticket_url: str | None = None, asks: dict[str, str] | None = None,
+                  recognition_draft: str | None = None) -> CaseSnapshot:
+    """Titles and task types from the admin's ``protocol``; ``asks`` replaces a stage's standard
+    instruction (compensation guidance, playbooks)."""
     answer = session.get(Answer, case.opening_answer_id)
     asks = asks or {}
     stages = tuple(
-        StageSnapshot(key=s.key, title=STAGES_BY_KEY[s.key].title, task_type=STAGES_BY_KEY[s.key].task_type,
-                      ask=asks.get(s.key, STAGES_BY_KEY[s.key].ask), due_at=s.due_at, status=s.status,
+        StageSnapshot(key=s.key, title=protocol[s.key].title, task_type=protocol[s.key].task_type,
+                      ask=asks.get(s.key, protocol[s.key].ask), due_at=s.due_at, status=s.status,
                       completed_at=s.completed_at)
         for s in case.stages)
     return CaseSnapshot(

@@ -7,7 +7,7 @@ from connector.cases import promises, transitions
 from connector.cases.shared import replay_dead_job
 from connector.domain.compensation import CompensationRecordSchema
 from connector.domain.promises import load_promises
-from connector.domain.react import STAGES_BY_KEY
+from connector.domain.react import STAGE_KEYS
 from connector.store.db import transaction
 from connector.store.models import Case, Delivery, Job
 from connector.web.auth import admin_required
@@ -86,7 +86,7 @@ def list_cases():
 
 @bp.post("/cases/<int:case_id>/stages/<key>/complete")
 def complete_stage(case_id: int, key: str):
-    if key not in STAGES_BY_KEY:
+    if key not in STAGE_KEYS:
         return jsonify(error="not_found", message=f"unknown stage {key}"), 404
     body = request.get_json(silent=True) if request.content_length else None
     details = None

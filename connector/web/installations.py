@@ -25,10 +25,13 @@ def _empty_or_url(value: str) -> None:
         _URL(value)
 
 
+_VALIDATORS = {"CHAT_WEBHOOK_URL": _empty_or_url,
+               "CALLS_ON_BUSINESS_HOURS": validate.OneOf(("true", "false", ""), error="true or false")}
+
 # Every setting a string; an unknown name is refused, not stored.
 TenantSecretsSchema = Schema.from_dict(
-    {key: fields.Str(validate=_empty_or_url if key.endswith("_WEBHOOK_URL") else None) for key in TENANT_SECRET_KEYS},
-    name="TenantSecretsSchema")
+    {key: fields.Str(validate=_VALIDATORS.get(key, _empty_or_url if key.endswith("_WEBHOOK_URL") else None))
+     for key in TENANT_SECRET_KEYS}, name="TenantSecretsSchema")
 
 
 

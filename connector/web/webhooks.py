@@ -15,6 +15,7 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 
 from connector.cases import intake
+from connector.cases.business_hours import calls_on_business_hours
 from connector.inbound.pipeline import Acknowledged, Deferred, Received, Rejection, RequestFacts, Stopped, receive
 from connector.inbound.sources import registry
 from connector.runtime import Runtime
@@ -91,7 +92,8 @@ def survey(vendor):
     data, now = received.value, rt.clock()
     policies = rt.policies if rt.directory is None else rt.directory.policies(tenant, rt.policies)  # its owners
     result = intake.accept(rt.sessions, policies, data, source=vendor, now=now, tenant_id=tenant,
-                           log_delivery=in_intake(vendor, received.delivery_id, now, data["response_id"]))
+                           log_delivery=in_intake(vendor, received.delivery_id, now, data["response_id"]),
+                           business_hours=calls_on_business_hours(rt, tenant))
     recorded()
     if result.status == 202:
         rt.notify()

@@ -6,13 +6,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from connector.domain.react import STAGES
+from connector.domain.react import load_protocol
 from tests.e2e.conftest import wait_until
 from tests.signing import answer_payload, just_now
 
 pytestmark = pytest.mark.e2e
 
-OFFSETS = {stage.key: stage.offset for stage in STAGES}
+OFFSETS = {stage.key: stage.offset for stage in load_protocol()}
 
 
 def parse_hubspot_time(value: str) -> datetime:

@@ -1,8 +1,10 @@
 """Snapshot factories and a memory ledger shared by the HubSpot tests."""
 from datetime import datetime, timezone
 
-from connector.domain.react import plan
+from connector.domain.react import load_protocol, plan
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, StageSnapshot
+
+PROTOCOL = load_protocol()  # the default mappings/protocol.json
 
 TOKEN = "pat-na1-test-token"
 SUBMITTED = datetime(2026, 11, 20, 15, 37, tzinfo=timezone.utc)
@@ -32,7 +34,7 @@ def make_case(answer=None, case_id=42, status="open", owner="exec@example.com", 
     answer = answer or make_answer()
     stages = tuple(StageSnapshot(key=s.key, title=s.title, task_type=s.task_type, ask=s.ask, due_at=due,
                                  status="done" if s.key in done else "pending")
-                   for s, due in plan(answer.submitted_at))
+                   for s, due in plan(PROTOCOL, answer.submitted_at))
     fields = dict(case_id=case_id, answer=answer, status=status, severity="critical", profile="chronic",
                   profile_signals=("again",), value_tier="critical", lifetime_value=47000.0,
                   priority="urgent", hubspot_priority="HIGH", owner=owner, stages=stages)

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from hubspot_helpers import SUBMITTED, make_answer, make_case
 
-from connector.domain.react import STAGE_KEYS, STAGES
+from connector.domain.react import STAGE_KEYS
 from connector.mappings import DEFAULT_MAPPINGS_DIR, MappingError
 from connector.ports.keys import task_keys_in, task_natural_key
 from connector.providers.hubspot.mapping import load_hubspot_mapping
@@ -122,7 +122,7 @@ def test_closed_case_clears_the_incident_and_writes_the_outcome(mapping):
 def test_stage_tasks_follow_the_protocol(mapping):
     case = make_case(done=("recognition",))
     inputs = stage_tasks(case, "1001", mapping, owner_id="70000001")
-    assert len(inputs) == len(STAGES) == 8
+    assert len(inputs) == len(STAGE_KEYS) == 8
     for task, stage in zip(inputs, case.stages):
         props = task["properties"]
         assert props["hs_timestamp"] == stage.due_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")

@@ -4,10 +4,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from connector.domain.react import plan
+from connector.domain.react import load_protocol, plan
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, StageSnapshot
 from connector.providers.zendesk.mapping import load_zendesk_mapping
 from connector.sandbox.zendesk import create_zendesk_standin
+
+PROTOCOL = load_protocol()  # the default mappings/protocol.json
 
 SUBMITTED_AT = datetime(2026, 11, 20, 16, 37, tzinfo=timezone.utc)
 CUSTOMER_EMAIL = "marie.dubois@example.com"
@@ -29,7 +31,7 @@ def _make_case(case_id=42, *, done=(), locale="fr", owner="jane.doe@acme.example
     stages = tuple(
         StageSnapshot(stage.key, stage.title, stage.task_type, stage.ask, due,
                       "done" if stage.key in done else "pending")
-        for stage, due in plan(SUBMITTED_AT))
+        for stage, due in plan(PROTOCOL, SUBMITTED_AT))
     answer_fields = {k: overrides.pop(k) for k in list(overrides)
                      if k in {f.name for f in dataclasses.fields(AnswerSnapshot)}}
     answer = AnswerSnapshot(**{

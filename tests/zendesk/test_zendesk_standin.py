@@ -212,3 +212,27 @@ def test_a_slow_job_shows_working_until_it_is_done(http, state):
     status = create_many(http, [ticket()["ticket"]]).get_json()["job_status"]
     working = job(http, status["id"]).get_json()["job_status"]
     assert working["status"] == "working" and working["results"] is None
+
+
+def test_business_hours_schedules_are_listed_like_zendesk(http, state):
+    from connector.sandbox.zendesk_schedules import MON_FRI_9_TO_17, add_holiday, add_schedule
+
+    assert http.get("/api/v2/business_hours/schedules.json").status_code == 401
+    assert http.get("/api/v2/business_hours/schedules.json", headers=AUTH).get_json() == {"schedules": []}
+    add_schedule(state, "Support", "Eastern Time (US & Canada)", MON_FRI_9_TO_17)
+    [listed] = http.get("/api/v2/business_hours/schedules.json", headers=AUTH).get_json()["schedules"]
+    assert {"id", "name", "time_zone", "intervals", "created_at", "updated_at"} == set(listed)
+    assert listed["intervals"][0] == {"start_time": 1980, "end_time": 2460}  # Monday 09:00-17:00
+    assert http.get(f"/api/v2/business_hours/schedules/{listed['id']}/holidays.json",
+                    headers=AUTH).get_json() == {"holidays": []}
+    add_holiday(state, listed["id"], "Thanksgiving", "2026-11-26", "2026-11-27")
+    [holiday] = http.get(f"/api/v2/business_hours/schedules/{listed['id']}/holidays.json",
+                         headers=AUTH).get_json()["holidays"]
+    assert {"id", "name", "start_date", "end_date"} == set(holiday) and holiday["end_date"] == "2026-11-27"
+    assert http.get("/api/v2/business_hours/schedules/999/holidays.json", headers=AUTH).status_code == 404
+    with pytest.raises(ValueError):
+        add_holiday(state, listed["id"], "Backwards", "2026-11-27", "2026-11-26")
+    with pytest.raises(ValueError):
+        add_schedule(state, "Night", "Paris", [(1380, 1500)])  # spans midnight: Zendesk refuses it
+    with pytest.raises(ValueError):
+        add_schedule(state, "Nowhere", "Middle Earth")

@@ -6,7 +6,7 @@ exact JSON HubSpot receives can be tested without a server.
 import html
 from datetime import datetime, timezone
 
-from connector.domain.react import STAGES_BY_KEY
+from connector.domain.react import stage_label as protocol_label
 from connector.ports.keys import task_natural_key
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, StageSnapshot
 from connector.providers.hubspot.mapping import TASK_PRIORITIES, HubSpotMapping
@@ -69,7 +69,7 @@ def contact_properties(answer: AnswerSnapshot, case: CaseSnapshot | None, mappin
 
 
 def stage_label(stage: StageSnapshot) -> str:
-    return STAGES_BY_KEY[stage.key].label
+    return protocol_label(stage.key, stage.title)
 
 
 def task_priority(case: CaseSnapshot, mapping: HubSpotMapping) -> str:

@@ -26,7 +26,7 @@ from connector.ports.keys import followup_key
 from connector.ports.snapshots import CaseSnapshot, EffectLedger
 from connector.providers.zendesk import ticket as tickets
 from connector.providers.zendesk.bulk import BulkTickets
-from connector.providers.zendesk.client import build_client, zendesk_errors
+from connector.providers.zendesk.client import TIMEOUT_SECONDS, build_client, zendesk_errors
 from connector.providers.zendesk.mapping import ZendeskMapping
 from connector.providers.zendesk.writer import TicketWriter
 
@@ -85,6 +85,24 @@ class ZendeskAdapter:
                 self._history[key] = sum(1 for _ in self._client.search(
                     type="ticket", requester=email, created_after=since))
         return self._history[key]
+
+    def business_hours_schedule(self) -> Mapping[str, Any] | None:
+        """The account's default schedule (Zendesk lists it first) as Zendesk gives it, with its
+        ``holidays``; None when the account has none. zenpy 2.0.57 knows the schedules endpoint but
+        exposes no API for it: its session (auth, base URL, throttle) is used directly."""
+        schedules = self._get("business hours schedules", "/api/v2/business_hours/schedules.json").get("schedules") or []
+        if not schedules:
+            return None
+        holidays = self._get("business hours holidays",
+                             f"/api/v2/business_hours/schedules/{int(schedules[0]['id'])}/holidays.json")
+        return {**schedules[0], "holidays": holidays.get("holidays") or []}
+
+    def _get(self, operation: str, path: str) -> dict[str, Any]:
+        with zendesk_errors(operation):
+            response = self._client.tickets.session.get(f"{self.base_url}{path}", timeout=TIMEOUT_SECONDS)
+            response.raise_for_status()
+            body: dict[str, Any] = response.json()
+        return body
 
     def open_tickets(self, items: Sequence[TicketOpen], limit: int) -> Outcomes[int]:
         """The recovery ticket of every case: {key: ticket id or the case's error} (see ``bulk``)."""

@@ -9,7 +9,6 @@ client secret (``RECOVERY_HUBSPOT_CLIENT_SECRET``), checked against
 from flask import current_app, jsonify, render_template, request
 from sqlalchemy import select
 
-from connector.domain.react import STAGES_BY_KEY
 from connector.inbound.crm_signatures import verify_hubspot_v3
 from connector.inbound.standard_webhooks import SignatureError
 from connector.runtime import Runtime
@@ -60,7 +59,7 @@ def card_json(case: Case | None, rt: Runtime | None = None) -> dict:
     facts = {"incident": case.status == "open", "case_id": case.id, "status": case.status,
              "priority": case.priority, "profile": case.profile,
              "stage": upcoming.key if upcoming else None,
-             "stage_label": STAGES_BY_KEY[upcoming.key].label if upcoming else None,
+             "stage_label": (rt or runtime()).policies.protocol[upcoming.key].label if upcoming else None,
              "next_due_at": _iso(upcoming.due_at if upcoming else None),
              "overdue": overdue, "outcome": case.outcome,
              "zendesk_ticket_url": _ticket_url(case.zendesk_ticket_id, rt)}

@@ -15,7 +15,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import or_, select
 
-from connector.domain.react import STAGES_BY_KEY
+from connector.domain.policies import Policies, stage_asks
 from connector.ports.keys import ZENDESK_FOLLOWUP_FOR, ZENDESK_TICKET, case_id_of_scope, followup_for_key
 from connector.store.models import Case, SideEffect
 from connector.web.current import runtime
@@ -73,12 +73,14 @@ def case_for_ticket(session, ticket_id: int, tenant_id: str = "default") -> Case
     return None
 
 
-def stage_rows(case: Case, moment: datetime) -> list[dict]:
+def stage_rows(case: Case, moment: datetime, policies: Policies) -> list[dict]:
+    """The case's stages as the agent reads them: the admin's titles, the asks of the case's playbook."""
     rows = []
+    asks = stage_asks(case.profile, case.value_tier, policies)
     for stage in case.stages:
         late = stage.status == "overdue" or (stage.status != "done" and stage.due_at < moment)
-        protocol = STAGES_BY_KEY[stage.key]
-        rows.append({"key": stage.key, "title": protocol.label, "ask": protocol.ask, "due_at": stage.due_at,
+        rows.append({"key": stage.key, "title": policies.protocol[stage.key].label, "ask": asks[stage.key],
+                     "due_at": stage.due_at,
                      "status": "overdue" if late else stage.status, "overdue": late,
                      "done": stage.status == "done", "completed_at": stage.completed_at,
                      "compensation": (stage.details or {}).get("compensation"),

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from connector.cases.reporting import metrics_report
 from connector.cases.shared import replay_dead_job
 from connector.domain.metrics import BUCKETS
-from connector.domain.react import STAGES
 from connector.installs import DEFAULT_TENANT
 from connector.installs.crypto import EncryptionNotConfigured, UnreadableSecret
 from connector.installs.store import tenant_secrets
@@ -84,7 +83,11 @@ def _settings(tenant: str) -> dict:
     policies = rt.directory.policies(tenant, rt.policies) if rt.directory else rt.policies
     routing = {tier: [{"name": o.name, "email": o.email, "hubspot_owner": o.hubspot_owner} for o in owners]
                for tier, owners in policies.routing.tiers.items()}
-    settings = {"rules": policies.rules, "routing": routing, "compensation": dataclasses.asdict(policies.compensation)}
+    settings = {"rules": policies.rules, "routing": routing, "compensation": dataclasses.asdict(policies.compensation),
+                "protocol": [{"key": s.key, "title": s.title, "offset": str(s.offset), "task_type": s.task_type,
+                              "ask": s.ask} for s in policies.protocol],
+                "playbooks": policies.playbooks,
+                "calls_on_business_hours": bool(rt.config.get("CALLS_ON_BUSINESS_HOURS"))}
     for name, adapter in (("zendesk", rt.zendesk), ("hubspot", rt.hubspot)):
         mapping = getattr(adapter, "mapping", None)
         if dataclasses.is_dataclass(mapping):
@@ -130,7 +133,7 @@ def dashboard():
         open_cases = db.scalars(select(Case).where(Case.status == "open", Case.tenant_id == tenant)
                                 .order_by(Case.id)).all()
         by_stage = Counter((next_stage(c).key if next_stage(c) else "all_done") for c in open_cases)
-        overdue = [{"case": c, "stage": row} for c in open_cases for row in stage_rows(c, moment) if row["overdue"]]
+        overdue = [{"case": c, "stage": row} for c in open_cases for row in stage_rows(c, moment, runtime().policies) if row["overdue"]]
         overdue.sort(key=lambda item: item["stage"]["due_at"])
         deliveries = db.scalars(select(Delivery).where(Delivery.tenant_id == tenant)
                                 .order_by(Delivery.id.desc()).limit(50)).all()
@@ -142,7 +145,7 @@ def dashboard():
         return render_template("dashboard.html", csrf=session["csrf"], open_cases=open_cases, by_stage=by_stage,
                                overdue=overdue, deliveries=deliveries, failed=failed, dead=dead, report=report,
                                bars=_chart(report["recovery_rate_by_delay"]), settings=settings,
-                               stages=STAGES, tenants=tenants, tenant=tenant, secrets_set=secrets_set)
+                               stages=runtime().policies.protocol, tenants=tenants, tenant=tenant, secrets_set=secrets_set)
 
 
 def _tenant_shown() -> str | None:

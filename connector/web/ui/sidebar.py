@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 from connector.cases import promises, transitions
 from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecordSchema, default_gesture
 from connector.domain.promises import MAX_PROMISES, MAX_WHAT, MAX_WHO, load_promises
-from connector.domain.react import STAGES_BY_KEY
+from connector.domain.react import STAGE_KEYS
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.web.current import runtime
@@ -94,7 +94,7 @@ def sidebar_case():
         policies = rt.directory.policies(case.tenant_id, rt.policies) if rt.directory else rt.policies
         gesture = default_gesture(case.value_tier, case.profile, grid=policies.compensation)
         draft = promises.confirmation(policies, session, case)
-        return _framed(render_template("sidebar_case.html", case=case, rows=stage_rows(case, now()),
+        return _framed(render_template("sidebar_case.html", case=case, rows=stage_rows(case, now(), policies),
                                        case_token=token, ticket_id=ticket_id, gesture=gesture,
                                        compensation_types=COMPENSATION_TYPES, confirmation_draft=draft,
                                        promise_limits={"count": MAX_PROMISES, "what": MAX_WHAT, "who": MAX_WHO}))
@@ -105,7 +105,7 @@ def sidebar_complete(case_id: int, key: str):
     claims = read("case", request.headers.get("X-Recovery-Case"), CASE_TTL)
     if claims is None or claims.get("case") != case_id:
         return jsonify(error="unauthorized", message="this token is not for this case"), 401
-    if key not in STAGES_BY_KEY:
+    if key not in STAGE_KEYS:
         return jsonify(error="not_found", message=f"unknown stage {key}"), 404
     body = request.get_json(silent=True) or {}
     details = None

@@ -2,13 +2,13 @@
 overdue ones by an index instead of reading every stage's details.
 
 Revision ID: 0008
-Revises: 0006 (re-chained after merging main)
+Revises: 0007 (re-chained after merging main)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
