@@ -9,9 +9,12 @@ from connector.ports.errors import PermanentError, RetryableError
 from connector.ports.keys import (
     HUBSPOT_CLOSING_TASK,
     HUBSPOT_NOTE,
+    HUBSPOT_PROMISE_TASK,
     ZENDESK_TICKET,
     followup_key,
     hubspot_task_key,
+    promise_key,
+    promise_natural_key,
     task_natural_key,
 )
 
@@ -148,6 +151,20 @@ class FakeHubSpot(_Failing):
                     self.tasks[natural] = {"contact": contact_id, "due": stage.due_at}
             ledger.record(key, natural)
             created[stage.key] = natural
+        return created
+
+    def create_promise_tasks(self, case, contact_id, promises, ledger, first_attempt):
+        created = {}
+        for promise in promises:
+            key = promise_key(HUBSPOT_PROMISE_TASK, promise.promise_id)
+            if not ledger.get(key):
+                self._maybe_fail()
+                natural = promise_natural_key(case.case_id, promise.promise_id)
+                with self.lock:
+                    self.tasks.setdefault(natural, {"contact": contact_id, "due": promise.due_at,
+                                                    "subject": f"Promise: {promise.what}"})
+                ledger.record(key, natural)
+            created[promise.promise_id] = ledger.get(key)
         return created
 
     def add_case_note(self, case, contact_id, text, ledger, first_attempt):

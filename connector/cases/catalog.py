@@ -13,6 +13,8 @@ from connector.cases import (
     hubspot_sync,
     outcome,
     priority_support,
+    promise_deadlines,
+    promise_sync,
     resurvey,
     stages,
     value,
@@ -56,6 +58,12 @@ def when_connected(vendor: str, function: Handler) -> Handler:
     return run
 
 
+def scan_deadlines(rt: Any) -> int:
+    """Stages, then promises of the action plan: both escalate the same way, on one schedule."""
+    now = rt.clock()
+    return deadlines.mark_overdue(rt, now) + promise_deadlines.mark_overdue_promises(rt, now)
+
+
 def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry = Registry(classify=classify, on_dead=mark_case_failed)
     registry.group("zendesk.sync_case", zendesk_sync.zendesk_sync_cases)
@@ -77,11 +85,15 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
             ("zendesk.escalate", "zendesk", deadlines.zendesk_escalate),
             ("hubspot.escalate", "hubspot", deadlines.hubspot_escalate),
             ("chat.overdue", "chat", deadlines.chat_overdue),
+            ("hubspot.promise_tasks", "hubspot", promise_sync.hubspot_promise_tasks),
+            ("zendesk.promise_note", "zendesk", promise_sync.zendesk_promise_note),
+            ("zendesk.promise_overdue", "zendesk", promise_deadlines.zendesk_promise_escalate),
+            ("chat.promise_overdue", "chat", promise_deadlines.chat_promise_overdue),
             (priority_support.GRANT, "zendesk", priority_support.tag_requester),
             (priority_support.END, "zendesk", priority_support.untag_requester)):
         registry.handler(kind, when_connected(vendor, function))
-    # Every worker scans; a conditional UPDATE makes one of them win each stage.
-    registry.every("deadlines", scan_interval, lambda rt: deadlines.mark_overdue(rt, rt.clock()))
+    # Every worker scans; a conditional UPDATE makes one of them win each stage (and promise).
+    registry.every("deadlines", scan_interval, scan_deadlines)
     registry.every("priority_support", scan_interval, lambda rt: priority_support.end_expired(rt, rt.clock()))
     # The re-survey of each case comes due once; the job's dedupe key keeps it to one request.
     registry.every("resurvey", scan_interval, lambda rt: resurvey.enqueue_due(rt, rt.clock()))

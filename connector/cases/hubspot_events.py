@@ -1,19 +1,21 @@
-"""HubSpot webhook events -> stage completions and privacy erasure.
+"""HubSpot webhook events -> stage completions, promises kept, and privacy erasure.
 
 HubSpot batches events (up to 100 per request). A recovery task set to
-COMPLETED completes its stage; ``contact.privacyDeletion`` erases the person.
+COMPLETED completes its stage (a promise's task: the promise is kept);
+``contact.privacyDeletion`` erases the person.
 """
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from connector.cases import promises
 from connector.cases.context import CaseContext
 from connector.cases.privacy import erase_contact
 from connector.cases.transitions import complete_stage
-from connector.ports.keys import HUBSPOT_TASK, case_id_of_scope, stage_of_task_key
+from connector.ports.keys import HUBSPOT_PROMISE_TASK, HUBSPOT_TASK, case_id_of_scope, stage_of_task_key
 from connector.store.db import transaction
 from connector.store.models import Case, SideEffect
 
@@ -31,9 +33,13 @@ def _is_task_completion(event: dict[str, Any]) -> bool:
 
 def _complete_task(rt: CaseContext, session: Session, task_id: str) -> bool:
     effects = session.scalars(select(SideEffect).where(
-        SideEffect.key.startswith(HUBSPOT_TASK), SideEffect.external_id == task_id)).all()
+        or_(SideEffect.key.startswith(HUBSPOT_TASK), SideEffect.key.startswith(HUBSPOT_PROMISE_TASK)),
+        SideEffect.external_id == task_id)).all()
     for effect in effects:  # object ids are per portal: keep the one of this event's tenant
         case = session.get(Case, case_id_of_scope(effect.scope))
+        if case is not None and case.tenant_id == rt.tenant_id and effect.key.startswith(HUBSPOT_PROMISE_TASK):
+            promise_id = int(effect.key[len(HUBSPOT_PROMISE_TASK):])
+            return promises.keep(session, case, promise_id, rt.clock()) is not None
         stage = stage_of_task_key(effect.key)
         if case is not None and case.tenant_id == rt.tenant_id and stage is not None:
             return complete_stage(session, case, stage, rt.clock(), source="hubspot")

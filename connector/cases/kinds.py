@@ -8,6 +8,7 @@ CASE_KINDS = frozenset({
     "zendesk.sync_case", "hubspot.sync_case", "hubspot.link_ticket", "hubspot.case_note", "chat.new_case",
     "hubspot.lifetime_value", "zendesk.stage_update", "hubspot.stage_update", "zendesk.followup",
     "zendesk.close_case", "hubspot.close_case", "zendesk.interim_note", "zendesk.escalate", "hubspot.escalate", "chat.overdue",
+    "hubspot.promise_tasks", "zendesk.promise_note", "zendesk.promise_overdue", "chat.promise_overdue",
     "zendesk.priority_support", "zendesk.priority_support_end",
     "survey.resurvey",
     "hubspot.closing_task",

@@ -8,7 +8,7 @@ from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from connector.cases.kinds import ANSWER_KINDS
-from connector.store.models import Answer, Case, Job
+from connector.store.models import Answer, Case, Job, Promise
 
 log = logging.getLogger(__name__)
 ERASED = "erased@erased.invalid"
@@ -36,6 +36,8 @@ def erase_contact(session: Session, hubspot_contact_id: str, now: datetime, tena
             case.status, case.closed_at = "closed", now
     pending = or_(Job.status == "queued", Job.status == "running")
     case_ids, answer_ids = [c.id for c in cases], [a.id for a in answers]
+    # A promise's wording may name the customer or their contract; who and when are the staff's.
+    session.execute(update(Promise).where(Promise.case_id.in_(case_ids or [-1])).values(what="(erased)"))
     result = cast(CursorResult[Any], session.execute(update(Job).where(pending, or_(
         Job.kind.in_(ANSWER_KINDS) & Job.ref_id.in_(answer_ids or [-1]),
         ~Job.kind.in_(ANSWER_KINDS) & Job.ref_id.in_(case_ids or [-1]),

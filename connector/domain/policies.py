@@ -2,11 +2,14 @@
 
 Pure: callers pass store facts in and get routing, profile and texts out.
 """
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from connector.domain import compensation, failure, playbooks, profile, react, routing, rules, templates
+from connector.domain.confirmation import confirmation_draft
 
 
 @dataclass(frozen=True)
@@ -47,3 +50,10 @@ def recognition(locale: str | None, customer_name: str | None, comment: str | No
         locale, first_name=templates.first_name(customer_name), owner_name=owner_name,
         topic=templates.comment_topic(comment, locale, templates=policies.templates),
         templates=policies.templates)
+
+
+def confirmation(locale: str | None, customer_name: str | None, owner_name: str | None,
+                 promises: Sequence[tuple[str, str, datetime]], policies: Policies) -> str | None:
+    """The action plan's written confirmation for the customer, or None (no promise, no owner)."""
+    return confirmation_draft(locale, first_name=templates.first_name(customer_name), owner_name=owner_name,
+                              promises=promises, templates=policies.templates)

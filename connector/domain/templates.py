@@ -15,7 +15,7 @@ import re
 import string
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -44,10 +44,19 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class ConfirmationTemplate:
+    """The written confirmation of the promises made on the call (``domain/confirmation.py``)."""
+    date_format: str              # "%d/%m/%Y": digits only, no month names from the OS locale
+    promise_line: str             # "- {what} ({who}, by {by})"
+    body: str                     # names {owner_name} and lists {promises}
+
+
+@dataclass(frozen=True)
 class Templates:
     default_locale: str
     locales: Mapping[str, LocaleTemplate]
     topics: tuple[Topic, ...]
+    confirmations: Mapping[str, ConfirmationTemplate] = field(default_factory=dict)
 
 
 def _placeholders(allowed: AbstractSet[str], required: AbstractSet[str] = frozenset()) -> Callable[[str], None]:
@@ -89,11 +98,23 @@ class _TopicSchema(Schema):
                           values=fields.String(validate=validate.Length(min=1, max=100)), required=True)
 
 
+class _ConfirmationSchema(Schema):
+    date_format = fields.String(required=True, validate=validate.Regexp(
+        r"^(?:[^%]|%[dmYHM%])+$", error="only %d %m %Y %H %M may appear (no names from the OS locale)"))
+    promise_line = fields.String(required=True, validate=_placeholders({"what", "who", "by"}, {"what", "by"}))
+    body = fields.List(fields.String(), required=True, validate=[
+        validate.Length(min=1),
+        lambda lines: _placeholders({"owner_name", "promises"}, {"owner_name", "promises"})("\n".join(lines))])
+
+
 class TemplatesSchema(Schema):
     default_locale = fields.String(required=True, validate=validate.Regexp(_LANG))
     locales = fields.Dict(keys=fields.String(validate=validate.Regexp(_LANG)),
                           values=fields.Nested(_LocaleSchema), required=True)
     topics = fields.List(fields.Nested(_TopicSchema), load_default=list)
+    # Optional (no confirmation draft without it); when given, the default language has one.
+    confirmation = fields.Dict(keys=fields.String(validate=validate.Regexp(_LANG)),
+                               values=fields.Nested(_ConfirmationSchema), load_default=dict)
 
     @validates_schema
     def _complete(self, data: Mapping[str, Any], **kwargs: object) -> None:
@@ -104,6 +125,12 @@ class TemplatesSchema(Schema):
                   for i, t in enumerate(data.get("topics", [])) if languages - set(t["phrases"])}
         if errors:
             raise ValidationError({"topics": errors})
+        confirmation = data.get("confirmation") or {}
+        if confirmation and data["default_locale"] not in confirmation:
+            raise ValidationError(f"missing the default language {data['default_locale']!r}", "confirmation")
+        if set(confirmation) - languages:
+            raise ValidationError(f"language(s) {sorted(set(confirmation) - languages)} have no locale "
+                                  "(its greeting opens the letter)", "confirmation")
 
     @post_load
     def make(self, data: Mapping[str, Any], **kwargs: object) -> Templates:
@@ -112,7 +139,9 @@ class TemplatesSchema(Schema):
                    for lang, t in data["locales"].items()}
         topics = tuple(Topic(dict(t["phrases"]), tuple(map(keywords.compile_pattern, t["keywords"])))
                        for t in data["topics"])
-        return Templates(data["default_locale"], locales, topics)
+        confirmations = {lang: ConfirmationTemplate(t["date_format"], t["promise_line"], "\n".join(t["body"]))
+                         for lang, t in data["confirmation"].items()}
+        return Templates(data["default_locale"], locales, topics, confirmations)
 
 
 def load_templates(directory: Path | str | None = None) -> Templates:

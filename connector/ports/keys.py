@@ -39,6 +39,12 @@ HUBSPOT_NOTE = "hubspot.case_note"              # the rep's note on the contact 
 HUBSPOT_CLOSING_TASK = "hubspot.closing_task"   # the owner's task asking why a recovery failed
 CHAT_NEW_CASE = "chat.new_case"                 # the new-case alert was posted
 CHAT_OVERDUE = "chat.overdue."                  # + stage: the overdue alert was posted
+# Promises of the action plan, by promise id (promises.id), never by position in a list.
+HUBSPOT_PROMISE_TASK = "hubspot.promise_task."   # + promise id: that promise's task id
+HUBSPOT_PROMISE_DONE = "hubspot.promise_done."   # + promise id: its task was completed
+ZENDESK_PROMISE = "zendesk.promise."             # + promise id: its line is on the ticket's note
+ZENDESK_PROMISE_OVERDUE = "zendesk.promise_overdue."  # + promise id: the escalation note is on the ticket
+CHAT_PROMISE_OVERDUE = "chat.promise_overdue."   # + promise id: the overdue alert was posted
 ZENDESK_PRIORITY_TAG = "zendesk.priority_tag."  # + user tag: it was added to the requester (user id)
 ZENDESK_PRIORITY_UNTAG = "zendesk.priority_untag."  # + user tag: it was removed again (user id)
 PRIORITY_SUPPORT_TAG = "priority_support_until_{date}"  # the user tag, date YYYY-MM-DD
@@ -80,6 +86,11 @@ def hubspot_done_key(stage: str) -> str:
 
 def chat_overdue_key(stage: str) -> str:
     return CHAT_OVERDUE + stage
+
+
+def promise_key(prefix: str, promise_id: int) -> str:
+    """``prefix`` one of the ``*PROMISE*`` ledger prefixes above."""
+    return f"{prefix}{promise_id}"
 
 
 def priority_tag_key(tag: str) -> str:
@@ -126,6 +137,14 @@ def task_natural_key(case_id: int, stage: str) -> str:
     """Written into a stage task's body (and its objectWriteTraceId), searched on retries."""
     return f"{_RECOVERY}{case_id}-{stage}"
 
+
+PROMISE_STAGE_PREFIX = "promise_"
+
+
+def promise_natural_key(case_id: int, promise_id: int) -> str:
+    """A promise task's key (body and objectWriteTraceId); the task key pattern reads it as the
+    pseudo-stage ``promise_<id>``, which names no stage, so no stage completion follows from it."""
+    return task_natural_key(case_id, f"{PROMISE_STAGE_PREFIX}{promise_id}")
 
 # Case id and stage of every task key in a text; no word character or dash on either side,
 # so ``recovery-42-empathy`` is not found inside ``recovery-420-empathy``.

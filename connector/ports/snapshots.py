@@ -22,6 +22,16 @@ class StageSnapshot:
 
 
 @dataclass(frozen=True)
+class PromiseSnapshot:
+    """One promise of the action plan."""
+    promise_id: int
+    what: str
+    who: str             # the owner's e-mail or name
+    due_at: datetime     # aware, UTC
+    status: str          # pending / kept / overdue
+
+
+@dataclass(frozen=True)
 class AnswerSnapshot:
     """One survey answer, as needed to update the contact's nps_* properties."""
     answer_id: int

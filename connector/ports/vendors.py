@@ -11,7 +11,14 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from connector.ports.batches import CaseWrite, ContactWrite, Outcomes, TicketLink, TicketOpen
-from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger, OwnerTask, ResurveyRequest
+from connector.ports.snapshots import (
+    AnswerSnapshot,
+    CaseSnapshot,
+    EffectLedger,
+    OwnerTask,
+    PromiseSnapshot,
+    ResurveyRequest,
+)
 
 # Called before every vendor request: waits for a token of the account's shared rate
 # limit, or raises RetryableError so the job goes back to the queue.
@@ -73,6 +80,9 @@ class HubSpotPort(Protocol):
                        ticket_url: str | None = None) -> str: ...
 
     def create_case_tasks(self, writes: Sequence[CaseWrite], limit: int) -> Outcomes[dict[str, str]]: ...
+
+    def create_promise_tasks(self, case: CaseSnapshot, contact_id: str, promises: Sequence[PromiseSnapshot],
+                             ledger: EffectLedger, first_attempt: bool) -> dict[int, str]: ...
 
     def add_case_notes(self, writes: Sequence[CaseWrite], limit: int) -> Outcomes[str]: ...
 

@@ -97,6 +97,7 @@ class Case(Base):
 
     stages: Mapped[list["Stage"]] = relationship(order_by="Stage.due_at", back_populates="case",
                                                  cascade="all, delete-orphan")
+    promises: Mapped[list["Promise"]] = relationship(order_by="Promise.due_at", viewonly=True)
     # Later answers that did not close the case (read where shown: the admin API).
     interim_answers: Mapped[list[Answer]] = relationship(foreign_keys=[Answer.interim_case_id],
                                                          order_by=Answer.submitted_at, viewonly=True)
@@ -124,6 +125,26 @@ class Stage(Base):
     details: Mapped[dict | None] = mapped_column(JSON)  # e.g. the compensation given
 
     case: Mapped[Case] = relationship(back_populates="stages")
+
+
+class Promise(Base):
+    """One promise of the action plan (what, who, by when): a dated HubSpot task, a line on the
+    ticket's note, and a deadline the scan escalates once when it passes unkept."""
+
+    __tablename__ = "promises"
+    __table_args__ = (UniqueConstraint("case_id", "fingerprint", name="uq_promise"),
+                      Index("ix_promises_due", "status", "due_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    what: Mapped[str] = mapped_column(String(300))
+    who: Mapped[str] = mapped_column(String(200))    # owner's e-mail or name
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending / kept / overdue
+    fingerprint: Mapped[str] = mapped_column(String(40))  # the same promise twice is one row
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kept_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(16))  # admin / sidebar
 
 
 class PrioritySupport(Base):

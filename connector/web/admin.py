@@ -3,11 +3,12 @@ from flask import Blueprint, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from connector.cases import transitions
+from connector.cases import promises, transitions
 from connector.cases.failure import NotAFailedCase, record_failure_reason
 from connector.cases.shared import replay_dead_job
 from connector.domain.compensation import CompensationRecordSchema
 from connector.domain.failure import FailureReasonSchema
+from connector.domain.promises import load_promises
 from connector.domain.react import STAGE_KEYS
 from connector.store.db import transaction
 from connector.store.models import Case, Delivery, Job
@@ -21,7 +22,13 @@ def _iso(value):
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def case_json(case: Case) -> dict:
+def promise_json(promise) -> dict:
+    return {"id": promise.id, "what": promise.what, "who": promise.who, "by": _iso(promise.due_at),
+            "status": promise.status, "kept_at": _iso(promise.kept_at)}
+
+
+def case_json(case: Case, confirmation: str | None = None) -> dict:
+    """``confirmation``: the written confirmation of the promises, drafted for the agent to send."""
     return {
         "id": case.id, "tenant": case.tenant_id, "status": case.status, "customer_email": case.customer_email,
         "score": case.score, "category": case.category, "severity": case.severity,
@@ -39,6 +46,7 @@ def case_json(case: Case) -> dict:
         "interim_answers": [{"response_id": a.response_id, "survey_type": a.survey_type, "score": a.score,
                              "category": a.category, "submitted_at": _iso(a.submitted_at)}
                             for a in case.interim_answers],
+        "promises": [promise_json(p) for p in case.promises], "confirmation_draft": confirmation,
         "priority_support": _priority_support(case),
     }
 
@@ -46,6 +54,12 @@ def case_json(case: Case) -> dict:
 def _priority_support(case: Case) -> dict | None:
     held = case.priority_support
     return None if held is None else {"until": _iso(held.expires_at), "tag": held.tag, "status": held.status}
+
+
+def full_case_json(session, case: Case) -> dict:
+    # The letters' templates are the deployment's (a tenant sets only its routing): no tenant
+    # look-up, whose own read would wait on this transaction's write lock on SQLite.
+    return case_json(case, promises.confirmation(runtime().policies, session, case))
 
 
 def _of_tenant(query, model):
@@ -61,7 +75,7 @@ def get_case(case_id: int):
         case = session.get(Case, case_id)
         if case is None:
             return jsonify(error="not_found", message=f"no case {case_id}"), 404
-        return jsonify(case_json(case))
+        return jsonify(full_case_json(session, case))
 
 
 @bp.get("/cases")
@@ -92,8 +106,51 @@ def complete_stage(case_id: int, key: str):
         case = session.get(Case, case_id)
         if case is None:
             return jsonify(error="not_found", message=f"no case {case_id}"), 404
+        if key == "action" and body and body.get("promises") is not None:
+            if case.status != "open":  # nothing left to promise on: no tasks, no escalations
+                return jsonify(error="conflict", message=f"case {case_id} is closed"), 409
+            try:  # the promises are the plan: refused ones leave the stage as it was
+                promises.record(session, case, load_promises(body["promises"], opened_at=case.opened_at,
+                                                             now=rt.clock()), rt.clock(), source="admin")
+            except ValidationError as exc:
+                return jsonify(error="validation_failed", fields=exc.messages), 422
         transitions.complete_stage(session, case, key, rt.clock(), source="admin", details=details)
-        body = case_json(case)
+        body = full_case_json(session, case)
+    rt.notify()
+    return jsonify(body)
+
+
+@bp.post("/cases/<int:case_id>/promises")
+def add_promises(case_id: int):
+    """Promises made after the action stage (``{"promises": [{what, who, by}, …]}``); 201 with the case."""
+    body = request.get_json(silent=True) or {}
+    rt = runtime()
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            return jsonify(error="not_found", message=f"no case {case_id}"), 404
+        if case.status != "open":
+            return jsonify(error="conflict", message=f"case {case_id} is closed"), 409
+        try:
+            added = promises.record(session, case, load_promises(body.get("promises"), opened_at=case.opened_at,
+                                                                 now=rt.clock()), rt.clock(), source="admin")
+        except ValidationError as exc:
+            return jsonify(error="validation_failed", fields=exc.messages), 422
+        body = full_case_json(session, case)
+    rt.notify()
+    return jsonify(body), 201 if added else 200
+
+
+@bp.post("/cases/<int:case_id>/promises/<int:promise_id>/complete")
+def keep_promise(case_id: int, promise_id: int):
+    """The promise was kept: it no longer escalates, and its HubSpot task is completed."""
+    rt = runtime()
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, case_id)
+        promise = promises.keep(session, case, promise_id, rt.clock()) if case is not None else None
+        if promise is None:
+            return jsonify(error="not_found", message=f"no promise {promise_id} on case {case_id}"), 404
+        body = promise_json(promise)
     rt.notify()
     return jsonify(body)
 

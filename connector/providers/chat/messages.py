@@ -1,5 +1,5 @@
 """What the team reads in chat: who, how unhappy, in their words, who owns it, what is late."""
-from connector.ports.snapshots import CaseSnapshot, StageSnapshot
+from connector.ports.snapshots import CaseSnapshot, PromiseSnapshot, StageSnapshot
 
 
 def _who(case: CaseSnapshot) -> str:
@@ -28,5 +28,11 @@ def new_case(case: CaseSnapshot) -> str:
 
 def overdue(case: CaseSnapshot, stage: StageSnapshot) -> str:
     late = f"{stage.title} ({stage.key}) was due {stage.due_at:%Y-%m-%d %H:%M} UTC"
+    return "\n".join([f":alarm_clock: Recovery case #{case.case_id} is late: {late}", f"Customer: {_who(case)}",
+                      *_body(case)])
+
+
+def promise_overdue(case: CaseSnapshot, promise: PromiseSnapshot) -> str:
+    late = f"the promise “{promise.what[:300]}” ({promise.who}) was due {promise.due_at:%Y-%m-%d %H:%M} UTC"
     return "\n".join([f":alarm_clock: Recovery case #{case.case_id} is late: {late}", f"Customer: {_who(case)}",
                       *_body(case)])

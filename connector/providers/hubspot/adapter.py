@@ -17,13 +17,14 @@ from typing import Any, TypeVar
 
 from connector.ports.batches import CaseWrite, ContactWrite, Outcomes, TicketLink
 from connector.ports.errors import PermanentError
-from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger, OwnerTask
+from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger, OwnerTask, PromiseSnapshot
 from connector.providers.hubspot.client import HubSpotClient
 from connector.providers.hubspot.contacts import ContactWrites
 from connector.providers.hubspot.lookups import Lookups
 from connector.providers.hubspot.mapping import HubSpotMapping, load_hubspot_mapping
 from connector.providers.hubspot.notes import NoteWrites
 from connector.providers.hubspot.owner_tasks import OwnerTaskWrites
+from connector.providers.hubspot.promise_tasks import PromiseTaskWrites
 from connector.providers.hubspot.schema import ContactSchema
 from connector.providers.hubspot.tasks import StageTasks, TaskWrites
 
@@ -51,6 +52,7 @@ class HubSpotAdapter:
         self._tasks = TaskWrites(client, mapping, self._lookups)
         self._notes = NoteWrites(client, self._lookups)
         self._owner_tasks = OwnerTaskWrites(client, self._lookups)
+        self._promises = PromiseTaskWrites(client, mapping, self._lookups)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], mapping: HubSpotMapping | None = None) -> "HubSpotAdapter":
@@ -125,6 +127,11 @@ class HubSpotAdapter:
                             first_attempt: bool) -> str:
         """The owner's task asking why the recovery failed, once per case; its id."""
         return self._owner_tasks.create_closing_task(case, contact_id, task, ledger, first_attempt)
+
+    def create_promise_tasks(self, case: CaseSnapshot, contact_id: str, promises: Sequence[PromiseSnapshot],
+                             ledger: EffectLedger, first_attempt: bool) -> dict[int, str]:
+        """One dated task per promise; return promise id -> task id, every one in the ledger."""
+        return self._promises.create(case, contact_id, promises, ledger, first_attempt, VENDOR_BATCH_LIMIT)
 
     def complete_task(self, task_id: str) -> None:
         """Mark a stage's task done (completing it again is harmless)."""

@@ -5,7 +5,8 @@ write: before creating anything it looks for what the earlier attempt made, by t
 key written into the task body or the note (see ``ports.keys``).
 """
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from connector.ports.keys import task_keys_in, task_natural_key
 from connector.ports.snapshots import CaseSnapshot
@@ -14,6 +15,7 @@ from connector.providers.hubspot.client import HubSpotClient
 log = logging.getLogger(__name__)
 
 SEARCH_PAGE = 100
+K = TypeVar("K")
 
 
 def _of_contact(contact_id: str) -> list[dict[str, Any]]:
@@ -49,18 +51,18 @@ class Lookups:
     def stage_tasks(self, case: CaseSnapshot, contact_id: str) -> dict[str, str]:
         """Stage tasks of this case already on the contact (stage key -> task id), by natural key."""
         wanted = {task_natural_key(case.case_id, s.key): s.key for s in case.stages}
-        found = {wanted[key]: task_id for key, task_id in self.tasks_by_key(contact_id, set(wanted)).items()}
+        found = self.tasks_by_key(contact_id, wanted)
         log.info("hubspot case=%s contact=%s: found %d existing tasks", case.case_id, contact_id, len(found))
         return found
 
-    def tasks_by_key(self, contact_id: str, wanted: set[str]) -> dict[str, str]:
-        """The contact's tasks whose body holds one of the ``wanted`` natural keys (key -> task id).
+    def tasks_by_key(self, contact_id: str, wanted: Mapping[str, K]) -> dict[K, str]:
+        """The contact's tasks whose body holds a natural key of ``wanted`` (key -> name): name -> task id.
 
         Custom task properties are not documented as supported, so the key lives in
         ``hs_task_body``; the search narrows to the contact's tasks by association,
         and the exact key is matched here (no reliance on HubSpot's tokenizer).
         """
-        found: dict[str, str] = {}
+        found: dict[K, str] = {}
         after = None
         while True:
             request: dict[str, Any] = {
@@ -70,9 +72,8 @@ class Lookups:
                 request["after"] = after
             page = self.client.call("task search", self.client.tasks_search.do_search, request)
             for task in page.results:
-                for key in task_keys_in((task.properties or {}).get("hs_task_body")) & wanted:
-                    found.setdefault(key, task.id)
+                for key in task_keys_in((task.properties or {}).get("hs_task_body")) & wanted.keys():
+                    found.setdefault(wanted[key], task.id)
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:
-                break
-        return found
+                return found

@@ -44,7 +44,7 @@ class OwnerTaskWrites:
         if recorded:
             return recorded
         key = task_natural_key(case.case_id, CLOSING_TASK)
-        found = None if first_attempt else self.lookups.tasks_by_key(contact_id, {key}).get(key)
+        found = None if first_attempt else self.lookups.tasks_by_key(contact_id, {key: key}).get(key)
         if found:
             ledger.record(HUBSPOT_CLOSING_TASK, found)
             return found

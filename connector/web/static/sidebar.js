@@ -58,6 +58,7 @@
         complete(section, button.dataset.stage, null, id).catch(function () { button.disabled = false; });
       });
     });
+    wirePromises(section, id);
     var form = document.getElementById("compensation-form");
     if (form) {
       form.addEventListener("submit", function (event) {
@@ -92,6 +93,47 @@
         });
       });
     }
+  }
+
+  function keep(section, promiseId, id) {
+    return fetch("/zendesk/sidebar/cases/" + section.dataset.caseId + "/promises/" + promiseId + "/complete", {
+      method: "POST", credentials: "omit",
+      headers: {"Content-Type": "application/json", "X-Recovery-Case": section.dataset.caseToken}, body: "{}"
+    }).then(function (r) { if (!r.ok) { throw r; } return load(id); });
+  }
+
+  function wirePromises(section, id) {
+    section.querySelectorAll("button.keep").forEach(function (button) {
+      button.addEventListener("click", function () {
+        button.disabled = true;
+        keep(section, button.dataset.promise, id).catch(function () { button.disabled = false; });
+      });
+    });
+    var form = document.getElementById("action-form");
+    if (!form) { return; }
+    document.getElementById("add-promise").addEventListener("click", function () {
+      var rows = form.querySelectorAll("fieldset.promise-row");
+      if (rows.length >= Number(form.dataset.max)) { return; }
+      var copy = rows[0].cloneNode(true);
+      copy.querySelectorAll("input").forEach(function (input) { input.value = ""; });
+      rows[rows.length - 1].after(copy);
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var promises = [];
+      form.querySelectorAll("fieldset.promise-row").forEach(function (row) {
+        promises.push({what: row.querySelector('[name="what"]').value, who: row.querySelector('[name="who"]').value,
+                       by: row.querySelector('[name="by"]').value});
+      });
+      complete(section, "action", {promises: promises}, id).catch(function (error) {
+        var fields = (error && error.fields && error.fields.promises) || {};
+        var text = Array.isArray(fields) ? fields.join(" ") : Object.keys(fields).map(function (i) {
+          return "promise " + (Number(i) + 1) + ": " + Object.keys(fields[i]).map(function (k) {
+            return k + " " + fields[i][k].join(" "); }).join(", ");
+        }).join("; ");
+        document.getElementById("action-error").textContent = text || "Could not record the promises.";
+      });
+    });
   }
 
   ticketId().then(function (id) {

@@ -5,9 +5,10 @@
 2. The page's script asks ZAF for the ticket id and loads
    ``GET /zendesk/sidebar/case?ticket_id=`` with that token; the answer is the
    case's HTML with a token scoped to that one case.
-3. Buttons call ``POST /zendesk/sidebar/cases/<id>/stages/<key>/complete`` with
-   the case token: the admin API's logic, without the admin token; on a case closed
-   partial or failed, ``POST /zendesk/sidebar/cases/<id>/failure-reason`` records why.
+3. Buttons call ``POST /zendesk/sidebar/cases/<id>/stages/<key>/complete`` (and
+   ``…/promises/<pid>/complete``) with the case token: the admin API's logic, without the
+   admin token; on a case closed partial or failed, ``POST /zendesk/sidebar/cases/<id>/failure-reason``
+   records why.
 Tokens travel in headers, never cookies (third-party iframes) nor URLs.
 """
 import logging
@@ -16,10 +17,11 @@ import re
 from flask import jsonify, make_response, render_template, request
 from marshmallow import ValidationError
 
-from connector.cases import transitions
+from connector.cases import promises, transitions
 from connector.cases.failure import NotAFailedCase, record_failure_reason
 from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecordSchema, default_gesture
 from connector.domain.failure import FailureReasonSchema, asks_for_reason
+from connector.domain.promises import MAX_PROMISES, MAX_WHAT, MAX_WHO, load_promises
 from connector.domain.react import STAGE_KEYS
 from connector.store.db import transaction
 from connector.store.models import Case
@@ -94,9 +96,11 @@ def sidebar_case():
         rt = runtime()
         policies = rt.directory.policies(case.tenant_id, rt.policies) if rt.directory else rt.policies
         gesture = default_gesture(case.value_tier, case.profile, grid=policies.compensation)
+        draft = promises.confirmation(policies, session, case)
         return _framed(render_template("sidebar_case.html", case=case, rows=stage_rows(case, now(), policies),
                                        case_token=token, ticket_id=ticket_id, gesture=gesture,
-                                       compensation_types=COMPENSATION_TYPES,
+                                       compensation_types=COMPENSATION_TYPES, confirmation_draft=draft,
+                                       promise_limits={"count": MAX_PROMISES, "what": MAX_WHAT, "who": MAX_WHO},
                                        asks_reason=case.status == "closed" and asks_for_reason(case.outcome),
                                        failure_reasons=policies.failure.reasons))
 
@@ -121,6 +125,14 @@ def sidebar_complete(case_id: int, key: str):
         case = session.get(Case, case_id)
         if case is None or case.tenant_id != claims["tenant"]:
             return jsonify(error="not_found", message=f"no case {case_id}"), 404
+        if key == "action" and body.get("promises") is not None:
+            if case.status != "open":  # nothing left to promise on: no tasks, no escalations
+                return jsonify(error="conflict", message=f"case {case_id} is closed"), 409
+            try:
+                promises.record(session, case, load_promises(body["promises"], opened_at=case.opened_at,
+                                                             now=rt.clock()), rt.clock(), source="sidebar")
+            except ValidationError as exc:
+                return jsonify(error="validation_failed", fields=exc.messages), 422
         changed = transitions.complete_stage(session, case, key, rt.clock(), source="sidebar", details=details)
     rt.notify()
     return jsonify(case_id=case_id, stage=key, changed=changed, status="done")
@@ -147,3 +159,21 @@ def sidebar_failure_reason(case_id: int):
             return jsonify(error="conflict", message=str(exc)), 409
     rt.notify()
     return jsonify(case_id=case_id, failure_reason=recorded["reason"])
+
+
+@bp.post("/zendesk/sidebar/cases/<int:case_id>/promises/<int:promise_id>/complete")
+def sidebar_keep_promise(case_id: int, promise_id: int):
+    """The agent marks a promise kept (the admin API's logic, with the case token)."""
+    claims = read("case", request.headers.get("X-Recovery-Case"), CASE_TTL)
+    if claims is None or claims.get("case") != case_id:
+        return jsonify(error="unauthorized", message="this token is not for this case"), 401
+    rt = runtime()
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, case_id)
+        kept = promises.keep(session, case, promise_id, rt.clock()) if case and case.tenant_id == claims["tenant"] \
+            else None
+        if kept is None:
+            return jsonify(error="not_found", message=f"no promise {promise_id} on case {case_id}"), 404
+    rt.notify()
+    return jsonify(case_id=case_id, promise_id=promise_id, status="kept")
+
