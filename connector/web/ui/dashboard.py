@@ -9,6 +9,7 @@ import hmac
 import json
 import secrets
 from collections import Counter
+from urllib.parse import urlsplit
 
 from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -42,8 +43,14 @@ def _require_csrf(session: dict) -> None:
 
 
 def _local_path(value: str | None) -> str:
-    return value if value and value.startswith("/") and not value.startswith("//") and "\\" not in value \
-        else url_for("ui.dashboard")
+    """``next`` when it is a path on this site, else the dashboard. Browsers (and werkzeug) drop
+    tabs and newlines from a URL, so ``/<TAB>/evil.example`` is ``//evil.example``: no control
+    character or space is accepted at all, nor a backslash (``/\\evil.example`` in some browsers)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value \
+            or any(c.isspace() or not c.isprintable() for c in value):
+        return url_for("ui.dashboard")
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else url_for("ui.dashboard")
 
 
 @bp.route("/dashboard/login", methods=["GET", "POST"])
