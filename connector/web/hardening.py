@@ -18,6 +18,7 @@ from flask import Flask, Response, abort, current_app, request
 ZENDESK_FRAME_ANCESTORS = "https://*.zendesk.com https://*.zdusercontent.com"
 ZAF_SDK_ORIGIN = "https://static.zdassets.com"
 SIDEBAR_PREFIX = "/zendesk/sidebar"
+OAUTH_PREFIX = "/oauth/"
 HSTS = "max-age=31536000; includeSubDomains"
 # Zendesk serves the SDK at a URL it updates in place with every 2.0 patch ("Framework versions"),
 # so a hash fixed here would stop the sidebar at Zendesk's next patch. An operator who copies a
@@ -28,12 +29,14 @@ ZAF_SDK_URL = ZAF_SDK_ORIGIN + "/zendesk_app_framework_sdk/2.0/zaf_sdk.min.js"
 ZAF_SDK_INTEGRITY = None
 
 
-def page_policy(*, sidebar: bool, sdk_origin: str = ZAF_SDK_ORIGIN) -> str:
+def page_policy(*, sidebar: bool, sdk_origin: str = ZAF_SDK_ORIGIN, forms_leave: bool = False) -> str:
+    """``forms_leave``: a form of the page may end at another site (the install page's subdomain
+    form redirects to the vendor's consent page, and browsers apply form-action to redirects)."""
     scripts = f"'self' {sdk_origin}" if sidebar else "'self'"
     ancestors = ZENDESK_FRAME_ANCESTORS if sidebar else "'none'"
+    forms = "" if forms_leave else "form-action 'self'; "
     return (f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "
-            f"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-            f"frame-ancestors {ancestors}")
+            f"connect-src 'self'; object-src 'none'; base-uri 'none'; {forms}frame-ancestors {ancestors}")
 
 
 def secure_headers(response: Response) -> Response:
@@ -43,7 +46,8 @@ def secure_headers(response: Response) -> Response:
         sdk = urlsplit(str(current_app.config.get("ZAF_SDK_URL") or ZAF_SDK_URL))
         headers["Content-Security-Policy"] = page_policy(sidebar=True, sdk_origin=f"{sdk.scheme}://{sdk.netloc}")
     else:
-        headers.setdefault("Content-Security-Policy", page_policy(sidebar=False))
+        headers.setdefault("Content-Security-Policy",
+                           page_policy(sidebar=False, forms_leave=request.path.startswith(OAUTH_PREFIX)))
     if not sidebar:  # X-Frame-Options has no allow-list: the sidebar relies on frame-ancestors alone
         headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -46,6 +46,12 @@ def test_screens_cannot_be_framed_and_carry_a_csp(client):
         assert "Strict-Transport-Security" not in headers  # no public HTTPS address configured
 
 
+def test_forms_stay_on_the_site_except_the_install_page_that_leads_to_the_vendor(client):
+    assert "form-action 'self'" in client.get("/dashboard/login").headers["Content-Security-Policy"]
+    install = client.get("/oauth/zendesk/install").headers
+    assert "form-action" not in install["Content-Security-Policy"] and install["X-Frame-Options"] == "DENY"
+
+
 def test_the_sidebar_is_framed_by_zendesk_only(client):
     headers = client.get("/zendesk/sidebar").headers
     policy = headers["Content-Security-Policy"]
