@@ -71,3 +71,10 @@ def test_zendesk_requester_name_and_private_note_have_no_forged_line():
     assert forged_lines(private_note(case)) == []
     # The carriage return inside the comment cannot rewrite its line either.
     assert "\r" not in private_note(case)
+
+
+def test_the_greeting_gets_a_first_name_without_controls():
+    from connector.domain.templates import first_name
+
+    assert first_name("Marie\u202e\x1b[31m\nDubois") == "Marie"
+    assert first_name("\u200bJean-Pierre Martin") == "Jean-Pierre"
