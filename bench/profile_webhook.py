@@ -7,11 +7,13 @@ figure: first untimed warm-up, then N requests timed with ``time.process_time``
 share of each step of the request and the top functions by own time.
 
 Usage: ``.venv/bin/python bench/profile_webhook.py [--requests 2000] [--database sqlite|postgres]``
+(``RECOVERY_SQLITE_SYNCHRONOUS=NORMAL`` for SQLite's faster, less durable commit: compare the wall figure)
 """
 import argparse
 import base64
 import cProfile
 import logging
+import os
 import pstats
 import secrets
 import sys
@@ -58,7 +60,8 @@ def make_app(url: str, secret: str):
     from connector.runtime import build_runtime
     from connector.web.app import create_app
 
-    config = dict(DEFAULTS, DATABASE_URL=url, WEBHOOK_SECRET=secret, ADMIN_TOKEN=secrets.token_urlsafe(16))
+    config = dict(DEFAULTS, DATABASE_URL=url, WEBHOOK_SECRET=secret, ADMIN_TOKEN=secrets.token_urlsafe(24),
+                  SQLITE_SYNCHRONOUS=os.environ.get("RECOVERY_SQLITE_SYNCHRONOUS", "FULL"))
     runtime = build_runtime(config, adapters=(None, None))
     return create_app(config, runtime=runtime)
 

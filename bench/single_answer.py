@@ -1,9 +1,11 @@
 """Issue 2 figures: webhook answer latency, and 202-to-synced time on an idle sandbox.
 
 Runs the real connector (SQLite, 2 worker threads) against the stand-ins over
-HTTP, like `make run`. Usage: `.venv/bin/python bench/single_answer.py [N]`.
+HTTP, like `make run`. Usage: `.venv/bin/python bench/single_answer.py [N]`;
+`RECOVERY_SQLITE_SYNCHRONOUS=NORMAL` measures the faster, less durable commit.
 """
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -37,7 +39,8 @@ def main(count: int = 300) -> None:
     import logging
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     folder = tempfile.mkdtemp()
-    config = dict(DEFAULTS, DATABASE_URL=f"sqlite:///{folder}/bench.db", WORKER_POLL_SECONDS=0.5)
+    config = dict(DEFAULTS, DATABASE_URL=f"sqlite:///{folder}/bench.db", WORKER_POLL_SECONDS=0.5,
+                  SQLITE_SYNCHRONOUS=os.environ.get("RECOVERY_SQLITE_SYNCHRONOUS", "FULL"))
     start_sandbox(config)
     from tests.signing import SECRET
     config["WEBHOOK_SECRET"] = SECRET
@@ -81,7 +84,7 @@ def main(count: int = 300) -> None:
     stop.set()
     rt.wake.set()
     ms = [x * 1000 for x in latencies]
-    print(f"webhook 202/200 latency over {count} sequential answers: "
+    print(f"synchronous={config['SQLITE_SYNCHRONOUS']}: webhook 202/200 latency over {count} sequential answers: "
           f"p50 {percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, max {max(ms):.1f} ms")
     ms_synced = [x * 1000 for x in to_synced]
     print(f"202 -> synced in Zendesk and HubSpot (idle, {len(to_synced)} detractors one at a time): "

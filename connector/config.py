@@ -11,6 +11,7 @@ PREFIX = "RECOVERY_"
 
 DEFAULTS = {
     "DATABASE_URL": "sqlite:///recovery.db",
+    "SQLITE_SYNCHRONOUS": "FULL",  # a 202 survives a power cut; NORMAL: only a process crash, faster commits
     "SANDBOX": False,
     "MAPPINGS_DIR": None,
     "PUBLIC_BASE_URL": None,  # https://connector.example.com when behind a proxy (HubSpot signs the URL)
@@ -39,7 +40,11 @@ DEFAULTS = {
     "HUBSPOT_AUTHORIZE_URL": None,  # default https://app.hubspot.com/oauth/authorize
     "ZENDESK_ACCOUNT_URL": None,    # default https://{subdomain}.zendesk.com
     "HUBSPOT_PORTAL_ID": None,      # pins the environment's HubSpot account (tenant default)
+    # Wrong admin tokens per client address: a burst, then this many a minute (429 past it).
+    "AUTH_FAILURE_BURST": 20,
+    "AUTH_FAILURES_PER_MINUTE": 20,
 }
+ADMIN_TOKEN_MIN_LENGTH = 24  # e.g. `python -c "import secrets; print(secrets.token_urlsafe(24))"` gives 32
 
 # Values that must never reach a log line or an error message.
 SECRET_KEYS = (
@@ -108,3 +113,22 @@ def secret_values(config) -> list[str]:
 
 class ConfigError(ValueError):
     """A setting that would make every request fail: refuse to start instead."""
+
+
+def check_deployment(config, *, sandbox: bool) -> None:
+    """What a server open to others must have set; raise ConfigError naming the setting.
+
+    Run by ``recovery serve`` / ``worker`` and by ``create_app()`` under gunicorn, not by tests:
+    sandbox mode (local stand-ins) is exempt."""
+    if sandbox:
+        return
+    token = str(config.get("ADMIN_TOKEN") or "")
+    if token and len(token) < ADMIN_TOKEN_MIN_LENGTH:
+        raise ConfigError(f"{PREFIX}ADMIN_TOKEN is {len(token)} characters: use at least {ADMIN_TOKEN_MIN_LENGTH} "
+                          "random ones (python -c 'import secrets; print(secrets.token_urlsafe(24))')")
+    public = str(config.get("PUBLIC_BASE_URL") or "")
+    if oauth_configured(config) and not public:
+        raise ConfigError(f"{PREFIX}PUBLIC_BASE_URL is required with marketplace OAuth: the OAuth redirect "
+                          "and install links are built from it, never from the request's Host header")
+    if public and not public.lower().startswith(("https://", "http://")):
+        raise ConfigError(f"{PREFIX}PUBLIC_BASE_URL must be an http(s) URL, e.g. https://recovery.example.com")

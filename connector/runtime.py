@@ -141,7 +141,7 @@ def build_runtime(config: dict[str, Any], *, clock: Callable[[], datetime] = sys
                   adapters: tuple[Any, Any] | None = None) -> Runtime:
     """``adapters`` = (zendesk, hubspot) replaces the configured ones (tests)."""
     check_config(config)
-    engine = make_engine(config["DATABASE_URL"])
+    engine = make_engine(config["DATABASE_URL"], synchronous=config.get("SQLITE_SYNCHRONOUS") or "FULL")
     install_schema(engine)
     loaded = load_policies(config.get("MAPPINGS_DIR"))  # every rule file validated at start
     survey_mappings = load_survey_mappings(config.get("MAPPINGS_DIR"))  # a bad mapping stops start-up

@@ -12,7 +12,7 @@ from connector.runtime import build_runtime
 from tests.fakes import FakeHubSpot, FakeZendesk
 from tests.signing import HUBSPOT_CLIENT_SECRET, SECRET, ZENDESK_WEBHOOK_SECRET
 
-ADMIN_TOKEN = "admin-token-for-tests"
+ADMIN_TOKEN = "admin-token-for-tests-0123"  # 26: servers refuse fewer than 24
 PG_ADMIN_URL = os.environ.get("RECOVERY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from connector.cases.context import CaseContext
 from connector.cases.shared import case_snapshot_for, connected, require_synced, row
 from connector.domain.failure import asks_for_reason, reason_request
+from connector.domain.text import quoted
 from connector.jobs.queue import ClaimedJob, finish
 from connector.ports.errors import RetryableError
 from connector.ports.keys import ledger_scope, zendesk_interim_key
@@ -52,11 +53,11 @@ def zendesk_interim_notes(rt: CaseContext, job: ClaimedJob) -> None:
     for answer in interim:
         if ledger.get(zendesk_interim_key(answer.id)):
             continue
-        words = f" “{answer.comment[:500]}”" if answer.comment else ""
-        connected(rt.zendesk).update_ticket(ticket_id, note=(
+        words = ["In their words:", *quoted(answer.comment, 500)] if answer.comment else []
+        connected(rt.zendesk).update_ticket(ticket_id, note="\n".join([
             f"Interim answer: {answer.survey_type.upper()} {answer.score} ({answer.category}) on "
-            f"{answer.submitted_at:%Y-%m-%d}.{words} The case stays open: recovery is measured by an answer "
-            f"of its own survey type from its closing window on, or by the re-survey."))
+            f"{answer.submitted_at:%Y-%m-%d}.", *words, "The case stays open: recovery is measured by an answer "
+            "of its own survey type from its closing window on, or by the re-survey."]))
         ledger.record(zendesk_interim_key(answer.id), str(ticket_id))
     finish(rt, job)
 

@@ -6,6 +6,7 @@ import click
 
 from connector.config import (
     ConfigError,
+    check_deployment,
     hubspot_configured,
     load_config,
     oauth_configured,
@@ -22,6 +23,10 @@ def _prepare(sandbox: bool) -> tuple[dict, list]:
     config = load_config()
     try:
         check_config(config)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        check_deployment(config, sandbox=bool(sandbox or config["SANDBOX"]))
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     servers = []
@@ -125,7 +130,7 @@ def rotate_keys():
     cipher = TokenCipher.from_config(config)
     if not cipher.configured:
         raise click.ClickException("RECOVERY_ENCRYPTION_KEYS is not set")
-    engine = make_engine(config["DATABASE_URL"])
+    engine = make_engine(config["DATABASE_URL"], synchronous=config.get("SQLITE_SYNCHRONOUS") or "FULL")
     install_schema(engine)
     with transaction(make_session_factory(engine)) as session:
         count = store.rotate_all(session, cipher)

@@ -22,7 +22,7 @@ from typing import Any, cast
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from connector import mappings
-from connector.domain import keywords
+from connector.domain import keywords, text
 
 _LANG = re.compile(r"^[a-z]{2,3}$")
 _HONORIFICS = {"m", "mr", "mrs", "ms", "miss", "dr", "mme", "mlle", "madame", "monsieur",
@@ -159,9 +159,9 @@ def first_name(full_name: str | None) -> str | None:
 
     Unsure means: no name, an email address, a lone title ("M. Dubois" gives no
     first name), or an initial. A wrong first name is worse than none."""
-    if not full_name or "@" in full_name:
+    name = text.one_line(full_name)  # a control or bidi character must not ride into the greeting
+    if not name or "@" in name:
         return None
-    name = full_name.strip()
     if "," in name:  # "Last, First"
         name = name.split(",", 1)[1]
     words = name.split()

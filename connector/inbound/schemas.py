@@ -6,9 +6,10 @@ fields over time and a new field must not start rejecting answers.
 """
 from datetime import datetime, timezone
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from connector.domain.rules import SCALES
+from connector.domain.text import one_line
 
 
 class _Lenient(Schema):
@@ -30,6 +31,13 @@ class CustomerSchema(_Lenient):
     lifetime_value = fields.Float(validate=validate.Range(min=0), load_default=None,
                                   allow_none=True, allow_nan=False)
     vip = fields.Boolean(load_default=False)
+
+    @post_load
+    def _names_on_one_line(self, data, **kwargs):
+        # A newline in a name would forge a line in every note and alert it is written to.
+        for key in ("name", "company"):
+            data[key] = one_line(data.get(key)) or None
+        return data
 
 
 class ContextSchema(_Lenient):

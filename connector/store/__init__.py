@@ -3,4 +3,4 @@
 Both table modules load with the package, so ``Base.metadata`` holds every table
 (create_all, drop_all, migrations, compare_metadata) whichever module a caller imported.
 """
-from connector.store import models, tenancy  # noqa: F401  (their tables register on Base)
+from connector.store import admin_sessions, models, tenancy  # noqa: F401  (their tables register on Base)

@@ -2,9 +2,10 @@
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from connector.config import load_config, secret_values
+from connector.config import check_deployment, load_config, secret_values
 from connector.infra.logs import install_redaction
 from connector.runtime import Runtime, build_runtime, settle_heap
+from connector.web import hardening, throttle
 from connector.web.current import EXTENSION
 
 
@@ -12,10 +13,14 @@ def create_app(test_config: dict | None = None, *, runtime: Runtime | None = Non
     app = Flask(__name__)
     config = load_config()
     config.update(test_config or {})
+    if test_config is None and runtime is None:  # a server process (gunicorn): refuse a weak set-up
+        check_deployment(config, sandbox=bool(config.get("SANDBOX")))
     install_redaction(secret_values(config))
     app.config.update(config)
     app.config["MAX_CONTENT_LENGTH"] = int(config["MAX_BODY_BYTES"])
     app.extensions[EXTENSION] = runtime or build_runtime(config)
+    app.extensions[throttle.EXTENSION] = throttle.from_config(config)
+    hardening.install(app)
 
     from connector.web import admin, crm_events, health, installations, metrics, oauth, ui, webhooks
     from connector.web.tenancy import TENANT_PREFIX

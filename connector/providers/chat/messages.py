@@ -1,11 +1,16 @@
-"""What the team reads in chat: who, how unhappy, in their words, who owns it, what is late."""
+"""What the team reads in chat: who, how unhappy, in their words, who owns it, what is late.
+
+Plain text, also the body of the rep's HubSpot note: the respondent's name and company on
+one line, their comment a quoted block. The chat adapter escapes it for Slack or Teams.
+"""
+from connector.domain.text import one_line, quoted
 from connector.ports.snapshots import CaseSnapshot, PromiseSnapshot, StageSnapshot
 
 
 def _who(case: CaseSnapshot) -> str:
     answer = case.answer
-    name = answer.customer_name or "A customer"
-    return f"{name} ({answer.company})" if answer.company else name
+    name, company = one_line(answer.customer_name) or "A customer", one_line(answer.company)
+    return f"{name} ({company})" if company else name
 
 
 def _body(case: CaseSnapshot) -> list[str]:
@@ -13,7 +18,7 @@ def _body(case: CaseSnapshot) -> list[str]:
     lines = [f"Score: {answer.survey_type.upper()} {answer.score} · severity {case.severity} · "
              f"value {case.value_tier} · priority {case.priority}"]
     if answer.comment:
-        lines.append(f"“{answer.comment[:500]}”")
+        lines += ["In their words:", *quoted(answer.comment, 500)]
     if case.history:
         lines.append("History: " + "; ".join(case.history[:3]))
     lines.append(f"Owner: {case.owner or 'unassigned'}")

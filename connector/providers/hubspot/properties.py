@@ -7,6 +7,7 @@ import html
 from datetime import datetime, timezone
 
 from connector.domain.react import stage_label as protocol_label
+from connector.domain.text import one_line
 from connector.ports.keys import task_natural_key
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, StageSnapshot
 from connector.providers.hubspot.mapping import TASK_PRIORITIES, HubSpotMapping
@@ -79,7 +80,7 @@ def task_priority(case: CaseSnapshot, mapping: HubSpotMapping) -> str:
 
 
 def _customer(answer: AnswerSnapshot) -> str:
-    return answer.customer_name or answer.company or "customer"
+    return one_line(answer.customer_name) or one_line(answer.company) or "customer"
 
 
 def _body(case: CaseSnapshot, stage: StageSnapshot, key: str) -> str:

@@ -7,6 +7,7 @@ history and the plan are for the team, never mailed back to the customer.
 import re
 from datetime import datetime, timezone
 
+from connector.domain.text import one_line, quoted
 from connector.ports.snapshots import CaseSnapshot
 from connector.providers.zendesk.mapping import ZendeskMapping, placeholders
 
@@ -45,8 +46,8 @@ def template_values(case: CaseSnapshot) -> dict[str, object]:
     answer = case.answer
     return {
         "case_id": case.case_id,
-        "customer_name": answer.customer_name or answer.customer_email.split("@", 1)[0],
-        "company": answer.company,
+        "customer_name": one_line(answer.customer_name) or answer.customer_email.split("@", 1)[0],
+        "company": one_line(answer.company),
         "survey_type": answer.survey_type,
         "score": answer.score,
         "category": answer.category,
@@ -91,7 +92,7 @@ def owner_display_name(owner: str) -> str:
 def acknowledgement_draft(case: CaseSnapshot) -> str:
     """The recognition message, in the customer's language, naming the owner."""
     lang = locale_of(case)
-    name = case.answer.customer_name
+    name = one_line(case.answer.customer_name)
     return ACKNOWLEDGEMENT[lang].format(
         name=f" {name}" if name else "",
         owner=owner_display_name(case.owner) if case.owner else _OWNER_PLACEHOLDER[lang],
@@ -114,7 +115,7 @@ def private_note(case: CaseSnapshot) -> str:
         f"Owner: {case.owner_name or case.owner or 'not routed yet'}",
         "",
         "Customer's words (verbatim):",
-        *(f"> {line}" for line in (answer.comment or "(no comment)").splitlines() or [""]),
+        *quoted(answer.comment or "(no comment)"),
         "",
         "History:",
         *([f"- {line}" for line in case.history] or ["- no earlier answers on record"]),

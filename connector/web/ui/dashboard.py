@@ -2,13 +2,15 @@
 
 Login with the admin token in a form (never a URL); the answer is a signed
 cookie (Secure, HttpOnly, SameSite=Strict, 8 h) holding a CSRF token that every
-POST form must send back.
+POST form must send back, and the id of a server-side sign-in that "Log out"
+ends (``store/admin_sessions.py``). Wrong tokens are throttled per address.
 """
 import dataclasses
 import hmac
 import json
 import secrets
 from collections import Counter
+from urllib.parse import urlsplit
 
 from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -19,11 +21,13 @@ from connector.domain.metrics import BUCKETS
 from connector.installs import DEFAULT_TENANT
 from connector.installs.crypto import EncryptionNotConfigured, UnreadableSecret
 from connector.installs.store import tenant_secrets
-from connector.store.db import transaction
+from connector.store import admin_sessions
+from connector.store.db import reading, transaction
 from connector.store.models import Case, Delivery, Job
 from connector.store.tenancy import Tenant
 from connector.web.current import runtime
 from connector.web.deliveries import dead_jobs_behind
+from connector.web.throttle import record_failure, too_many
 from connector.web.ui.blueprint import bp
 from connector.web.ui.common import issue, next_stage, now, read, stage_rows
 
@@ -31,7 +35,12 @@ COOKIE, COOKIE_TTL = "recovery_admin", 8 * 3600
 
 
 def dashboard_admin() -> dict | None:
-    return read("dashboard", request.cookies.get(COOKIE), COOKIE_TTL)
+    """The signed-in admin's cookie, if it is signed, fresh and its sign-in not ended (logged out)."""
+    cookie = read("dashboard", request.cookies.get(COOKIE), COOKIE_TTL)
+    if cookie is None or not cookie.get("sid"):  # a cookie from before server-side sessions: sign in again
+        return None
+    with reading(runtime().sessions) as db:
+        return cookie if admin_sessions.is_live(db, cookie["sid"], now()) else None
 
 
 def _require_csrf(session: dict) -> None:
@@ -41,22 +50,36 @@ def _require_csrf(session: dict) -> None:
 
 
 def _local_path(value: str | None) -> str:
-    return value if value and value.startswith("/") and not value.startswith("//") and "\\" not in value \
-        else url_for("ui.dashboard")
+    """``next`` when it is a path on this site, else the dashboard. Browsers (and werkzeug) drop
+    tabs and newlines from a URL, so ``/<TAB>/evil.example`` is ``//evil.example``: no control
+    character or space is accepted at all, nor a backslash (``/\\evil.example`` in some browsers)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value \
+            or any(c.isspace() or not c.isprintable() for c in value):
+        return url_for("ui.dashboard")
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else url_for("ui.dashboard")
 
 
 @bp.route("/dashboard/login", methods=["GET", "POST"])
 def dashboard_login():
     if request.method == "GET":
         return render_template("login.html", error=None, next_path=request.args.get("next", ""))
+    if (refused := too_many()) is not None:
+        wait = {"Retry-After": refused[0].headers["Retry-After"]}
+        return render_template("login.html", error="Too many wrong tokens: wait a minute and try again.",
+                               next_path=request.form.get("next", "")), 429, wait
     token = str(runtime().config.get("ADMIN_TOKEN") or "")
     offered = request.form.get("token", "")
     if not token or not hmac.compare_digest(offered.encode(), token.encode()):
+        record_failure()
         return render_template("login.html", error="That token is not the admin token.",
                                next_path=request.form.get("next", "")), 401
+    session_id = secrets.token_urlsafe(32)
+    with transaction(runtime().sessions) as db:
+        admin_sessions.start(db, session_id, now(), COOKIE_TTL)
     response = redirect(_local_path(request.form.get("next")), code=303)
-    response.set_cookie(COOKIE, issue("dashboard", {"csrf": secrets.token_urlsafe(24)}), max_age=COOKIE_TTL,
-                        secure=True, httponly=True, samesite="Strict", path="/")
+    response.set_cookie(COOKIE, issue("dashboard", {"csrf": secrets.token_urlsafe(24), "sid": session_id}),
+                        max_age=COOKIE_TTL, secure=True, httponly=True, samesite="Strict", path="/")
     return response
 
 
@@ -65,6 +88,8 @@ def dashboard_logout():
     session = dashboard_admin()
     if session is not None:
         _require_csrf(session)
+        with transaction(runtime().sessions) as db:  # every copy of the cookie stops working now
+            admin_sessions.end(db, session["sid"], now())
     response = redirect(url_for("ui.dashboard_login"), code=303)
     response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="Strict")
     return response

@@ -26,12 +26,13 @@ from connector.domain.react import STAGE_KEYS
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.web.current import runtime
+from connector.web.hardening import page_policy
 from connector.web.ui.blueprint import bp
 from connector.web.ui.common import CASE_TTL, SIDEBAR_TTL, case_for_ticket, issue, now, read, stage_rows
 from connector.web.zaf_jwt import TokenError, verify_zaf_token
 
 log = logging.getLogger(__name__)
-FRAME_POLICY = "frame-ancestors 'self' https://*.zendesk.com"
+FRAME_POLICY = page_policy(sidebar=True)  # framed by Zendesk's domains only (web/hardening.py)
 
 
 def _framed(response, status: int = 200):
