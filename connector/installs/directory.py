@@ -126,18 +126,33 @@ class TenantDirectory:
     def tenant_of(self, vendor: str, account) -> str | None:
         """The tenant that installed this vendor account (a verified portal id or subdomain).
 
-        An account nobody installed belongs to the environment's single account when that one
-        connects this vendor and is not pinned to another account (``RECOVERY_HUBSPOT_PORTAL_ID``, ``RECOVERY_ZENDESK_SUBDOMAIN``).
+        Fail closed: an account nobody installed, or traffic that names no account, is no one's
+        (None: the caller ignores it, logged and counted) once OAuth installs are on, unless it is
+        the account ``default`` is pinned to (``RECOVERY_HUBSPOT_PORTAL_ID``,
+        ``RECOVERY_ZENDESK_SUBDOMAIN``). A deployment without OAuth has one account only: its
+        traffic is ``default``'s, except an account other than the pinned one.
         """
-        if account is not None:
+        from connector.config import oauth_configured
+
+        if account is not None and str(account):
             with transaction(self.sessions) as session:
                 found = store.tenant_for_account(session, vendor, str(account))
             if found is not None:
                 return found
+        else:
+            account = None
         if self.default[VENDORS.index(vendor)] is None:
-            return None  # the environment connects no such account: the traffic is no one's
-        pinned = self.config.get("HUBSPOT_PORTAL_ID" if vendor == "hubspot" else "ZENDESK_SUBDOMAIN")
-        return DEFAULT_TENANT if account is None or not pinned or str(pinned) == str(account) else None
+            found = None  # the environment connects no such account: the traffic is no one's
+        else:
+            pinned = self.config.get("HUBSPOT_PORTAL_ID" if vendor == "hubspot" else "ZENDESK_SUBDOMAIN")
+            if pinned:
+                found = DEFAULT_TENANT if account is not None and str(pinned) == str(account) else None
+            else:
+                found = None if oauth_configured(self.config) else DEFAULT_TENANT
+        if found is None:
+            log.warning("%s traffic of an account nobody installed ignored (account %s)", vendor,
+                        "missing" if account is None else "not installed")
+        return found
 
     def _build(self, tenant_id: str) -> tuple:
         from connector.providers.hubspot import HubSpotAdapter

@@ -17,6 +17,7 @@ from flask import Blueprint, current_app, jsonify, request
 from connector.cases import intake
 from connector.inbound.pipeline import Acknowledged, Deferred, Received, Rejection, RequestFacts, Stopped, receive
 from connector.inbound.sources import registry
+from connector.infra import counters
 from connector.runtime import Runtime
 from connector.web.current import runtime
 from connector.web.deliveries import in_intake, note, record_deliveries, recorded
@@ -87,6 +88,7 @@ def survey(vendor):
         return answer(received, vendor)
     tenant = _signed_portal_tenant(rt, vendor, received.payload)
     if tenant is None:
+        counters.ignored("hubspot survey: portal not installed")
         return answer(Acknowledged("HubSpot portal not installed", received.delivery_id), vendor)
     data, now = received.value, rt.clock()
     policies = rt.policies if rt.directory is None else rt.directory.policies(tenant, rt.policies)  # its owners
@@ -99,8 +101,9 @@ def survey(vendor):
 
 
 def _signed_portal_tenant(rt: Runtime, vendor: str, payload) -> str | None:
-    """HubSpot signs with the app's secret for every portal: the signed ``portalId`` names the tenant."""
-    portal = payload.get("portalId") if vendor == "hubspot" and isinstance(payload, dict) else None
-    if portal is None or rt.directory is None or current_tenant() != "default":
+    """HubSpot signs with the app's secret for every portal: the signed ``portalId`` names the
+    tenant; a missing or unknown one names none (``TenantDirectory.tenant_of``: fail closed)."""
+    if vendor != "hubspot" or rt.directory is None or current_tenant() != "default":
         return current_tenant()
+    portal = payload.get("portalId") if isinstance(payload, dict) else None
     return rt.directory.tenant_of("hubspot", portal)

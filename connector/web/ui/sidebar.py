@@ -18,6 +18,7 @@ from marshmallow import ValidationError
 from connector.cases import transitions
 from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecordSchema
 from connector.domain.react import STAGES_BY_KEY
+from connector.infra import counters
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.web.current import runtime
@@ -70,8 +71,14 @@ def _tenant_of(claims: dict) -> str | None:
         for value in claim if isinstance(claim, list) else [claim]:
             found = _ACCOUNT.match(value) if isinstance(value, str) else None
             subdomain = subdomain or (found.group(1) if found else None)
+    if subdomain is None:  # a token that names no Zendesk account opens no one's cases
+        counters.ignored("zendesk sidebar: no account named")
+        return None
     directory = runtime().directory
-    return directory.tenant_of("zendesk", subdomain) if directory is not None else "default"
+    tenant = directory.tenant_of("zendesk", subdomain) if directory is not None else "default"
+    if tenant is None:
+        counters.ignored("zendesk sidebar: account not installed")
+    return tenant
 
 
 @bp.get("/zendesk/sidebar/case")
