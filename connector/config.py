@@ -36,6 +36,7 @@ DEFAULTS = {
     "HUBSPOT_AUTHORIZE_URL": None,  # default https://app.hubspot.com/oauth/authorize
     "ZENDESK_ACCOUNT_URL": None,    # default https://{subdomain}.zendesk.com
     "HUBSPOT_PORTAL_ID": None,      # pins the environment's HubSpot account (tenant default)
+    "CHAT_ALLOWED_HOSTS": None,     # e.g. "hooks.slack.com *.webhook.office.com": chat posts go there only
 }
 
 # Values that must never reach a log line or an error message.

@@ -54,6 +54,7 @@ class TenantDirectory:
     def chat(self, tenant_id: str):
         """The tenant's own chat channel (its ``CHAT_WEBHOOK_URL``), or None: never another's."""
         from connector.providers.chat import ChatAlerts
+        from connector.providers.chat.guard import ChatPolicy
 
         url = (self.settings(tenant_id) or {}).get("CHAT_WEBHOOK_URL")
         if not url:
@@ -61,7 +62,7 @@ class TenantDirectory:
         with self._lock:
             found = self._chats.get(url)
             if found is None:
-                found = self._chats[url] = ChatAlerts(url)
+                found = self._chats[url] = ChatAlerts(url, policy=ChatPolicy.from_config(self.config))
             return found
 
     def policies(self, tenant_id: str, deployment):

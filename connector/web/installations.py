@@ -21,8 +21,14 @@ _URL = validate.URL(schemes={"http", "https"}, require_tld=False, error="Not a v
 
 
 def _empty_or_url(value: str) -> None:
+    from connector.providers.chat.guard import BlockedDestination, ChatPolicy
+
     if value:  # an empty value removes the setting
         _URL(value)
+        try:  # where the worker would post: https, a public address, an allowed host
+            ChatPolicy.from_config(current_app.config).check_setting(value)
+        except BlockedDestination as exc:
+            raise ValidationError(str(exc)) from None
 
 
 # Every setting a string; an unknown name is refused, not stored.
