@@ -37,6 +37,7 @@ DEFAULTS = {
     "ZENDESK_ACCOUNT_URL": None,    # default https://{subdomain}.zendesk.com
     "HUBSPOT_PORTAL_ID": None,      # pins the environment's HubSpot account (tenant default)
     "CHAT_ALLOWED_HOSTS": None,     # e.g. "hooks.slack.com *.webhook.office.com": chat posts go there only
+    "DELIVERY_LOG_RETENTION_DAYS": 30,  # the delivery log is trimmed to this many days by the workers
 }
 
 # Values that must never reach a log line or an error message.

@@ -22,6 +22,7 @@ from connector.jobs.registry import Classified, Handler, Registry, Verdict
 from connector.ports.errors import SyncError
 from connector.store.db import transaction
 from connector.store.models import Case
+from connector.store.retention import DEFAULT_DAYS, trim_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -74,4 +75,17 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
         registry.handler(kind, when_connected(vendor, function))
     # Every worker scans; a conditional UPDATE makes one of them win each stage.
     registry.every("deadlines", scan_interval, lambda rt: deadlines.mark_overdue(rt, rt.clock()))
+    # Any worker may trim: deleting what is already gone deletes nothing.
+    registry.every("delivery-log-retention", lambda: RETENTION_INTERVAL_SECONDS, trim_delivery_log)
     return registry
+
+
+RETENTION_INTERVAL_SECONDS = 3600.0
+
+
+def trim_delivery_log(rt: Any) -> int:
+    days = float(rt.config.get("DELIVERY_LOG_RETENTION_DAYS") or DEFAULT_DAYS)
+    removed = trim_deliveries(rt.sessions, rt.clock(), days)
+    if removed:
+        log.info("delivery log trimmed rows=%s older_than_days=%s", removed, days)
+    return removed

@@ -15,12 +15,12 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 
 from connector.cases import intake
-from connector.inbound.pipeline import Acknowledged, Deferred, Received, Rejection, RequestFacts, Stopped, receive
+from connector.inbound.pipeline import Deferred, Received, Rejection, RequestFacts, Stopped, receive
 from connector.inbound.sources import registry
 from connector.infra import counters
 from connector.runtime import Runtime
 from connector.web.current import runtime
-from connector.web.deliveries import in_intake, note, record_deliveries, recorded
+from connector.web.deliveries import in_intake, note, record_deliveries, recorded, unauthenticated, unlogged
 from connector.web.tenancy import current_tenant, tenant_routes, tenant_settings
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,10 @@ def answer(stopped: Stopped, source: str):
         note("deferred", stopped.reason, stopped.delivery_id)
         return jsonify(error="upstream_unavailable", message=stopped.reason), 503, {"Retry-After": "60"}
     log.info("delivery ignored source=%s reason=%s", source, stopped.reason)
-    note("ignored", stopped.reason, stopped.delivery_id)
+    if stopped.authenticated:
+        note("ignored", stopped.reason, stopped.delivery_id)
+    else:
+        unauthenticated("unsigned_ping")
     return jsonify(status="ignored", reason=stopped.reason), 200
 
 
@@ -71,7 +74,7 @@ def survey_check(vendor):
     """SurveyMonkey checks a subscription URL with HEAD before it sends anything."""
     if registry.get(vendor) is None:
         return _unknown()
-    note("ignored", "HEAD check")
+    unauthenticated("head_check")  # anyone may send a HEAD: counted, never stored
     return "", 200
 
 
@@ -87,9 +90,10 @@ def survey(vendor):
     if not isinstance(received, Received):
         return answer(received, vendor)
     tenant = _signed_portal_tenant(rt, vendor, received.payload)
-    if tenant is None:
+    if tenant is None:  # a portal no tenant installed: no one's log either
         counters.ignored("hubspot survey: portal not installed")
-        return answer(Acknowledged("HubSpot portal not installed", received.delivery_id), vendor)
+        unlogged()
+        return jsonify(status="ignored", reason="HubSpot portal not installed"), 200
     data, now = received.value, rt.clock()
     policies = rt.policies if rt.directory is None else rt.directory.policies(tenant, rt.policies)  # its owners
     result = intake.accept(rt.sessions, policies, data, source=vendor, now=now, tenant_id=tenant,
