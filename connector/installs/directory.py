@@ -114,8 +114,8 @@ class TenantDirectory:
         if tenant_id == DEFAULT_TENANT:
             return self.config
 
-        def load():
-            with transaction(self.sessions) as session:
+        def load():  # a read: an unknown tenant's flood must not queue for SQLite's write lock
+            with reading(self.sessions) as session:
                 if session.get(Tenant, tenant_id) is None:
                     return None
                 own = store.tenant_secrets(session, self.cipher, tenant_id)
@@ -136,7 +136,7 @@ class TenantDirectory:
         from connector.config import oauth_configured
 
         if account is not None and str(account):
-            with transaction(self.sessions) as session:
+            with reading(self.sessions) as session:
                 found = store.tenant_for_account(session, vendor, str(account))
             if found is not None:
                 return found
