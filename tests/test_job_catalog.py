@@ -11,7 +11,7 @@ def test_every_kind_of_the_use_cases_has_exactly_one_handler():
     registry = build_registry(lambda: 15.0)
     assert registry.kinds() == CASE_KINDS | ANSWER_KINDS
     assert not set(registry.handlers) & set(registry.groups)
-    assert [task.name for task in registry.periodic] == ["deadlines"]
+    assert [task.name for task in registry.periodic] == ["deadlines", "delivery-log-retention"]
 
 
 def test_errors_are_classified_by_type():

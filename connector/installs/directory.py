@@ -133,8 +133,6 @@ class TenantDirectory:
         ``RECOVERY_ZENDESK_SUBDOMAIN``). A deployment without OAuth has one account only: its
         traffic is ``default``'s, except an account other than the pinned one.
         """
-        from connector.config import oauth_configured
-
         if account is not None and str(account):
             with reading(self.sessions) as session:
                 found = store.tenant_for_account(session, vendor, str(account))
@@ -142,18 +140,27 @@ class TenantDirectory:
                 return found
         else:
             account = None
+        pinned = self._pinned(vendor)
         if self.default[VENDORS.index(vendor)] is None:
             found = None  # the environment connects no such account: the traffic is no one's
+        elif pinned:
+            found = DEFAULT_TENANT if account is not None and str(pinned) == str(account) else None
         else:
-            pinned = self.config.get("HUBSPOT_PORTAL_ID" if vendor == "hubspot" else "ZENDESK_SUBDOMAIN")
-            if pinned:
-                found = DEFAULT_TENANT if account is not None and str(pinned) == str(account) else None
-            else:
-                found = None if oauth_configured(self.config) else DEFAULT_TENANT
+            found = DEFAULT_TENANT if self.unnamed_is_default(vendor) else None
         if found is None:
             log.warning("%s traffic of an account nobody installed ignored (account %s)", vendor,
                         "missing" if account is None else "not installed")
         return found
+
+    def _pinned(self, vendor: str):
+        return self.config.get("HUBSPOT_PORTAL_ID" if vendor == "hubspot" else "ZENDESK_SUBDOMAIN")
+
+    def unnamed_is_default(self, vendor: str) -> bool:
+        """Traffic that names no account (or an unpinned one) is ``default``'s only on a deployment
+        of one account: no OAuth installs, no pinned account."""
+        from connector.config import oauth_configured
+
+        return not oauth_configured(self.config) and not self._pinned(vendor)
 
     def _build(self, tenant_id: str) -> tuple:
         from connector.providers.hubspot import HubSpotAdapter

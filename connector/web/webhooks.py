@@ -110,4 +110,6 @@ def _signed_portal_tenant(rt: Runtime, vendor: str, payload) -> str | None:
     if vendor != "hubspot" or rt.directory is None or current_tenant() != "default":
         return current_tenant()
     portal = payload.get("portalId") if isinstance(payload, dict) else None
+    if portal is None and rt.directory.unnamed_is_default("hubspot"):
+        return current_tenant()  # one account, no pin: an answer is that account's, HubSpot connected or not
     return rt.directory.tenant_of("hubspot", portal)
