@@ -22,7 +22,7 @@ from connector.jobs.registry import Classified, Handler, Registry, Verdict
 from connector.ports.errors import SyncError
 from connector.store.db import transaction
 from connector.store.models import Case
-from connector.store.retention import DEFAULT_DAYS, trim_deliveries
+from connector.store.retention import DEFAULT_DAYS, trim_connect_links, trim_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ RETENTION_INTERVAL_SECONDS = 3600.0
 def trim_delivery_log(rt: Any) -> int:
     days = float(rt.config.get("DELIVERY_LOG_RETENTION_DAYS") or DEFAULT_DAYS)
     removed = trim_deliveries(rt.sessions, rt.clock(), days)
+    trim_connect_links(rt.sessions, rt.clock())
     if removed:
         log.info("delivery log trimmed rows=%s older_than_days=%s", removed, days)
     return removed

@@ -82,3 +82,16 @@ def test_a_periodic_job_trims_the_log_to_its_retention(runtime):
     task.run(runtime)
     with transaction(runtime.sessions) as session:
         assert session.scalars(select(Delivery.delivery_id)).all() == ["d-1"]
+
+
+def test_the_same_job_forgets_connect_links_long_expired(runtime):
+    from connector.installs import links
+    from connector.store.tenancy import ConnectLink
+
+    now = datetime.now(timezone.utc)
+    with transaction(runtime.sessions) as session:
+        old = links.create(session, "t_acme", "zendesk", now - timedelta(days=3)).id
+        fresh = links.create(session, "t_acme", "zendesk", now).id
+    _retention(runtime).run(runtime)
+    with transaction(runtime.sessions) as session:
+        assert session.scalars(select(ConnectLink.id)).all() == [fresh] and old != fresh
