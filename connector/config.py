@@ -43,6 +43,8 @@ DEFAULTS = {
     # Wrong admin tokens per client address: a burst, then this many a minute (429 past it).
     "AUTH_FAILURE_BURST": 20,
     "AUTH_FAILURES_PER_MINUTE": 20,
+    "CHAT_ALLOWED_HOSTS": None,     # e.g. "hooks.slack.com *.webhook.office.com": chat posts go there only
+    "DELIVERY_LOG_RETENTION_DAYS": 30,  # the delivery log is trimmed to this many days by the workers
 }
 ADMIN_TOKEN_MIN_LENGTH = 24  # e.g. `python -c "import secrets; print(secrets.token_urlsafe(24))"` gives 32
 

@@ -15,18 +15,17 @@ def test_every_delivery_is_logged_with_its_outcome(client, admin_headers):
     body = json.dumps(answer_payload()).encode()
     client.post("/webhooks/surveys/generic", data=body + b"!", headers=signed_headers(body, msg_id="m-forged"))
     rows = deliveries(client, admin_headers)
+    # The forgery proved nothing of its sender: counted (GET /api/metrics/requests), not stored.
     assert [(r["delivery_id"], r["status_code"], r["outcome"]) for r in rows] == [
-        ("m-forged", 401, "rejected"), ("m-invalid", 422, "rejected"),
-        ("m-dup", 200, "duplicate"), ("m-accepted", 202, "accepted")]
-    assert rows[0]["reason"] == "invalid_signature: no signature matches"
-    assert rows[1]["reason"] == "validation_failed"
+        ("m-invalid", 422, "rejected"), ("m-dup", 200, "duplicate"), ("m-accepted", 202, "accepted")]
+    assert rows[0]["reason"] == "validation_failed"
     assert {r["source"] for r in rows} == {"generic"}
     assert all(r["received_at"] for r in rows)
 
 
 def test_filters_and_limit(client, admin_headers):
     post_answer(client, answer_payload(), msg_id="a")
-    client.post("/webhooks/surveys/generic", json={})
+    post_answer(client, answer_payload(score=42, response_id="x"), msg_id="b")
     assert [r["outcome"] for r in deliveries(client, admin_headers, "?outcome=rejected")] == ["rejected"]
     assert len(deliveries(client, admin_headers, "?limit=1")) == 1
     assert deliveries(client, admin_headers, "?source=typeform") == []

@@ -73,7 +73,7 @@ def test_the_first_failing_step_decides(kwargs, expected):
 
 
 def test_an_unsigned_ping_is_acknowledged_before_any_check():
-    assert run(config={}, body=b"ping", signature=None) == Acknowledged("connection test", "d1")
+    assert run(config={}, body=b"ping", signature=None) == Acknowledged("connection test", "d1", authenticated=False)
 
 
 def test_a_source_may_acknowledge_or_defer_a_valid_delivery():

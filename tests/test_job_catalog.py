@@ -12,7 +12,7 @@ def test_every_kind_of_the_use_cases_has_exactly_one_handler():
     assert registry.kinds() == CASE_KINDS | ANSWER_KINDS
     assert not set(registry.handlers) & set(registry.groups)
     assert [task.name for task in registry.periodic] == ["deadlines", "priority_support", "resurvey",
-                                                         "business_hours"]
+                                                         "business_hours", "delivery-log-retention"]
 
 
 def test_errors_are_classified_by_type():

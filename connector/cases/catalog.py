@@ -28,6 +28,7 @@ from connector.jobs.registry import Classified, Handler, Registry, Verdict
 from connector.ports.errors import SyncError
 from connector.store.db import transaction
 from connector.store.models import Case
+from connector.store.retention import DEFAULT_DAYS, trim_connect_links, trim_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -98,4 +99,18 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     # The re-survey of each case comes due once; the job's dedupe key keeps it to one request.
     registry.every("resurvey", scan_interval, lambda rt: resurvey.enqueue_due(rt, rt.clock()))
     registry.every("business_hours", scan_interval, lambda rt: business_hours.refresh_schedules(rt, rt.clock()))
+    # Any worker may trim: deleting what is already gone deletes nothing.
+    registry.every("delivery-log-retention", lambda: RETENTION_INTERVAL_SECONDS, trim_delivery_log)
     return registry
+
+
+RETENTION_INTERVAL_SECONDS = 3600.0
+
+
+def trim_delivery_log(rt: Any) -> int:
+    days = float(rt.config.get("DELIVERY_LOG_RETENTION_DAYS") or DEFAULT_DAYS)
+    removed = trim_deliveries(rt.sessions, rt.clock(), days)
+    trim_connect_links(rt.sessions, rt.clock())
+    if removed:
+        log.info("delivery log trimmed rows=%s older_than_days=%s", removed, days)
+    return removed

@@ -45,6 +45,7 @@ class Acknowledged:
 
     reason: str
     delivery_id: str | None = None
+    authenticated: bool = True  # False: an unsigned connection test, which proves nothing of its sender
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def receive(source: InboundSource, facts: RequestFacts, *, config: Mapping, now:
     """Run the checklist on one delivery; ``config`` holds the secrets it may be signed with."""
     delivery = source.delivery_id(facts.headers, None)
     if source.is_unsigned_ping(facts.body):
-        return Acknowledged("connection test", delivery)
+        return Acknowledged("connection test", delivery, authenticated=False)
     refused = _authentic(source, facts, config, now) or _json_media_type(facts)
     if refused is not None:
         return replace(refused, delivery_id=delivery)

@@ -56,6 +56,7 @@ class TenantDirectory:
     def chat(self, tenant_id: str):
         """The tenant's own chat channel (its ``CHAT_WEBHOOK_URL``), or None: never another's."""
         from connector.providers.chat import ChatAlerts
+        from connector.providers.chat.guard import ChatPolicy
 
         url = (self.settings(tenant_id) or {}).get("CHAT_WEBHOOK_URL")
         if not url:
@@ -63,7 +64,7 @@ class TenantDirectory:
         with self._lock:
             found = self._chats.get(url)
             if found is None:
-                found = self._chats[url] = ChatAlerts(url)
+                found = self._chats[url] = ChatAlerts(url, policy=ChatPolicy.from_config(self.config))
             return found
 
     def policies(self, tenant_id: str, deployment):
@@ -115,8 +116,8 @@ class TenantDirectory:
         if tenant_id == DEFAULT_TENANT:
             return self.config
 
-        def load():
-            with transaction(self.sessions) as session:
+        def load():  # a read: an unknown tenant's flood must not queue for SQLite's write lock
+            with reading(self.sessions) as session:
                 if session.get(Tenant, tenant_id) is None:
                     return None
                 own = store.tenant_secrets(session, self.cipher, tenant_id)
@@ -128,18 +129,40 @@ class TenantDirectory:
     def tenant_of(self, vendor: str, account) -> str | None:
         """The tenant that installed this vendor account (a verified portal id or subdomain).
 
-        An account nobody installed belongs to the environment's single account when that one
-        connects this vendor and is not pinned to another account (``RECOVERY_HUBSPOT_PORTAL_ID``, ``RECOVERY_ZENDESK_SUBDOMAIN``).
+        Fail closed: an account nobody installed, or traffic that names no account, is no one's
+        (None: the caller ignores it, logged and counted) once OAuth installs are on, unless it is
+        the account ``default`` is pinned to (``RECOVERY_HUBSPOT_PORTAL_ID``,
+        ``RECOVERY_ZENDESK_SUBDOMAIN``). A deployment without OAuth has one account only: its
+        traffic is ``default``'s, except an account other than the pinned one.
         """
-        if account is not None:
-            with transaction(self.sessions) as session:
+        if account is not None and str(account):
+            with reading(self.sessions) as session:
                 found = store.tenant_for_account(session, vendor, str(account))
             if found is not None:
                 return found
+        else:
+            account = None
+        pinned = self._pinned(vendor)
         if self.default[VENDORS.index(vendor)] is None:
-            return None  # the environment connects no such account: the traffic is no one's
-        pinned = self.config.get("HUBSPOT_PORTAL_ID" if vendor == "hubspot" else "ZENDESK_SUBDOMAIN")
-        return DEFAULT_TENANT if account is None or not pinned or str(pinned) == str(account) else None
+            found = None  # the environment connects no such account: the traffic is no one's
+        elif pinned:
+            found = DEFAULT_TENANT if account is not None and str(pinned) == str(account) else None
+        else:
+            found = DEFAULT_TENANT if self.unnamed_is_default(vendor) else None
+        if found is None:
+            log.warning("%s traffic of an account nobody installed ignored (account %s)", vendor,
+                        "missing" if account is None else "not installed")
+        return found
+
+    def _pinned(self, vendor: str):
+        return self.config.get("HUBSPOT_PORTAL_ID" if vendor == "hubspot" else "ZENDESK_SUBDOMAIN")
+
+    def unnamed_is_default(self, vendor: str) -> bool:
+        """Traffic that names no account (or an unpinned one) is ``default``'s only on a deployment
+        of one account: no OAuth installs, no pinned account."""
+        from connector.config import oauth_configured
+
+        return not oauth_configured(self.config) and not self._pinned(vendor)
 
     def _build(self, tenant_id: str) -> tuple:
         from connector.providers.hubspot import HubSpotAdapter

@@ -40,12 +40,22 @@ def installation(session, tenant_id: str, vendor: str, *, for_update: bool = Fal
     return session.scalars(query).first()
 
 
-def save_grant(session, cipher: TokenCipher, tenant_id: str, vendor: str, grant: Grant, now) -> Installation:
-    """Store a fresh grant. An account belongs to one tenant: re-installing it keeps its tenant."""
+class AccountConflict(Exception):
+    """The tenant already has another account of this vendor connected (see ``save_grant``)."""
+
+
+def save_grant(session, cipher: TokenCipher, tenant_id: str, vendor: str, grant: Grant, now, *,
+               may_replace: bool = False) -> Installation:
+    """Store a fresh grant. An account belongs to one tenant: re-installing it keeps its tenant.
+
+    Switching a tenant to another account of the vendor deletes the old install, so it happens
+    only when the operator asked for it (``may_replace``); otherwise ``AccountConflict``."""
     row = session.scalars(select(Installation).where(
         Installation.vendor == vendor, Installation.account == grant.account)).first()
     if row is None:
         previous = installation(session, tenant_id, vendor)
+        if previous is not None and not may_replace:
+            raise AccountConflict(f"tenant {tenant_id} already has {vendor} account connected")
         if previous is not None:  # the tenant switches to another account of this vendor
             purge(session, tenant_id, vendor, now, "replaced by another account")
         ensure_tenant(session, tenant_id)

@@ -5,7 +5,7 @@ a copy of the database file reveals no credential.
 """
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from connector.store.base import Base, UTCDateTime, utcnow
@@ -43,3 +43,20 @@ class Installation(Base):
     installed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refresh_lock_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # one refresh at a time
+
+
+class ConnectLink(Base):
+    """A link that connects a vendor to an existing tenant: single use (``used_at``), bound to the
+    first browser that opens it (``browser``: SHA-256 of that browser's cookie nonce), and
+    allowed to replace an account already connected only when the operator asked (``may_replace``)."""
+
+    __tablename__ = "connect_links"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, and signed in the URL
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    vendor: Mapped[str] = mapped_column(String(16))
+    may_replace: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    browser: Mapped[str | None] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify
 from connector.cases import hubspot_events, zendesk_events
 from connector.inbound.crm_events import HUBSPOT_EVENTS, ZENDESK_EVENTS
 from connector.inbound.pipeline import Received, receive
+from connector.infra import counters
 from connector.web.current import runtime
 from connector.web.deliveries import note, record_deliveries
 from connector.web.tenancy import tenant_routes, tenant_runtime, tenant_settings
@@ -43,8 +44,12 @@ def hubspot():
         return answer(received, HUBSPOT_EVENTS.name)
     events = received.value
     rt = runtime()
-    # App-level webhooks: the signed portalId says whose events these are.
-    tenant_of = (lambda portal: rt.directory.tenant_of("hubspot", portal)) if rt.directory else (lambda _: "default")
+    # App-level webhooks: the signed portalId says whose events these are (none: no one's).
+    def tenant_of(portal):
+        tenant = rt.directory.tenant_of("hubspot", portal) if rt.directory else "default"
+        if tenant is None:
+            counters.ignored("hubspot events: portal not installed")
+        return tenant
     outcome, reason = hubspot_events.handle(rt, events, tenant_of=tenant_of)
     note(outcome, reason, delivery_id=str(events[0].get("eventId") or "") or None)
     runtime().notify()

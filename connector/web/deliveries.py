@@ -5,12 +5,20 @@ the row in its own transaction, so a log write can never undo an answer, and a
 failing log write is logged, not turned into a 5xx. A request that stores an
 answer instead commits its row with the answer (``in_intake``): one commit per
 accepted answer, and an "accepted" row exists only if the answer does.
+
+Only senders who proved who they are get a row. A request refused before its signature
+verified (401, an unknown vendor or tenant 404, 413) or an unsigned connection test is
+counted (``connector.infra.counters``, per route and reason: ``GET /api/metrics/requests``)
+and never stored: its source, id and tenant are whatever the sender wrote, and a flood of
+them would push the real deliveries off the log. ``retention`` trims what is stored.
 """
 import logging
+import re
 
 from flask import Blueprint, g, request
 from sqlalchemy import insert, select
 
+from connector.infra import counters
 from connector.store.db import transaction
 from connector.store.models import Delivery
 from connector.web.current import runtime
@@ -18,6 +26,8 @@ from connector.web.current import runtime
 log = logging.getLogger(__name__)
 
 OUTCOME_BY_STATUS = {200: "duplicate", 202: "accepted"}
+BEFORE_AUTHENTICATION = frozenset({401, 403, 404, 405, 413})  # the sender proved nothing yet
+_REASON = re.compile(r"^[a-z_]{1,40}$")
 _INSERT = insert(Delivery.__table__)  # Core, built once: no ORM flush on the webhook's hot path
 
 
@@ -25,6 +35,22 @@ def note(outcome: str | None = None, reason: str | None = None, delivery_id: str
          source: str | None = None) -> None:
     """Describe the current delivery (defaults come from the response status)."""
     g.delivery = {"outcome": outcome, "reason": reason, "delivery_id": delivery_id, "source": source}
+
+
+def unauthenticated(reason: str) -> None:
+    """This request proved nothing about its sender (a ping, a HEAD check): counted, not stored."""
+    g.delivery = {"unauthenticated": reason}
+
+
+def unlogged() -> None:
+    """Authentic traffic that belongs to no tenant: no row (the caller counts it as ignored)."""
+    g.delivery = {"recorded": True}
+
+
+def _count_refused(response) -> None:
+    error = (response.get_json(silent=True) or {}).get("error") if response.is_json else None
+    reason = error if isinstance(error, str) and _REASON.match(error) else f"http_{response.status_code}"
+    counters.rejected(request.url_rule.rule if request.url_rule else request.blueprint or "?", reason)
 
 
 def _row(source: str, status: int, outcome: str, reason: str | None, delivery_id: str | None, now,
@@ -83,6 +109,12 @@ def record_deliveries(bp: Blueprint, default_source) -> None:
         if facts.get("recorded"):
             return response
         status = response.status_code
+        if facts.get("unauthenticated"):
+            counters.rejected(request.url_rule.rule if request.url_rule else "?", facts["unauthenticated"])
+            return response
+        if status in BEFORE_AUTHENTICATION:
+            _count_refused(response)
+            return response
         outcome = facts.get("outcome") or OUTCOME_BY_STATUS.get(status, "rejected" if status >= 400 else "accepted")
         reason = facts.get("reason")
         if reason is None and status >= 400:

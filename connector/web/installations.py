@@ -21,8 +21,14 @@ _URL = validate.URL(schemes={"http", "https"}, require_tld=False, error="Not a v
 
 
 def _empty_or_url(value: str) -> None:
+    from connector.providers.chat.guard import BlockedDestination, ChatPolicy
+
     if value:  # an empty value removes the setting
         _URL(value)
+        try:  # where the worker would post: https, a public address, an allowed host
+            ChatPolicy.from_config(current_app.config).check_setting(value)
+        except BlockedDestination as exc:
+            raise ValidationError(str(exc)) from None
 
 
 _VALIDATORS = {"CHAT_WEBHOOK_URL": _empty_or_url,
@@ -152,14 +158,25 @@ def _store_routing(tenant: str, routing: dict | None):
     return get_routing(tenant)
 
 
+ConnectLinkSchema = Schema.from_dict({"replace": fields.Bool(load_default=False)}, name="ConnectLinkSchema")
+
+
 @bp.post("/tenants/<tenant>/connect/<vendor>")
 def connect_link(tenant, vendor):
-    """A one-hour link that connects ``vendor`` to an existing tenant (sent to its admin)."""
+    """A one-hour, single-use link that connects ``vendor`` to an existing tenant (sent to its
+    admin), bound to the first browser that opens it. ``{"replace": true}`` is the operator's
+    confirmation that it may switch the tenant to another account of that vendor."""
     from connector.web.oauth import join_link
 
     if vendor not in VENDORS:
         return jsonify(error="unknown_vendor", message=f"one of: {', '.join(VENDORS)}"), 404
-    with transaction(runtime().sessions) as session:
+    try:
+        options = ConnectLinkSchema().load(request.get_json(silent=True) or {})
+    except ValidationError as exc:
+        return jsonify(error="validation_failed", message="some fields are invalid", fields=exc.messages), 422
+    rt = runtime()
+    with transaction(rt.sessions) as session:
         if session.get(Tenant, tenant) is None:
             return jsonify(error="not_found", message="no such tenant"), 404
-    return jsonify(url=join_link(vendor, tenant))
+        url = join_link(session, vendor, tenant, rt.clock(), may_replace=options["replace"])
+    return jsonify(url=url, single_use=True, replaces=options["replace"])

@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from connector.cases.reporting import metrics_report
+from connector.infra import counters
 from connector.installs import DEFAULT_TENANT
 from connector.installs.store import known_tenant
 from connector.store.db import transaction
@@ -42,3 +43,10 @@ def get_metrics():
             return jsonify(error="not_found", message="no such tenant"), 404
         return jsonify(metrics_report(session, tenant_id=tenant, reasons=runtime().policies.failure.reasons,
                                       now=runtime().clock(), **window))
+
+
+@bp.get("/metrics/requests")
+def get_request_counts():
+    """Requests this process refused before authentication (per route, per reason) and
+    authentic traffic it ignored for want of a tenant, since it started: counted, never stored."""
+    return jsonify(scope="this process since start", **counters.snapshot())

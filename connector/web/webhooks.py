@@ -16,11 +16,12 @@ from flask import Blueprint, current_app, jsonify, request
 
 from connector.cases import intake
 from connector.cases.business_hours import calls_on_business_hours
-from connector.inbound.pipeline import Acknowledged, Deferred, Received, Rejection, RequestFacts, Stopped, receive
+from connector.inbound.pipeline import Deferred, Received, Rejection, RequestFacts, Stopped, receive
 from connector.inbound.sources import registry
+from connector.infra import counters
 from connector.runtime import Runtime
 from connector.web.current import runtime
-from connector.web.deliveries import in_intake, note, record_deliveries, recorded
+from connector.web.deliveries import in_intake, note, record_deliveries, recorded, unauthenticated, unlogged
 from connector.web.tenancy import current_tenant, tenant_routes, tenant_settings
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,10 @@ def answer(stopped: Stopped, source: str):
         note("deferred", stopped.reason, stopped.delivery_id)
         return jsonify(error="upstream_unavailable", message=stopped.reason), 503, {"Retry-After": "60"}
     log.info("delivery ignored source=%s reason=%s", source, stopped.reason)
-    note("ignored", stopped.reason, stopped.delivery_id)
+    if stopped.authenticated:
+        note("ignored", stopped.reason, stopped.delivery_id)
+    else:
+        unauthenticated("unsigned_ping")
     return jsonify(status="ignored", reason=stopped.reason), 200
 
 
@@ -71,7 +75,7 @@ def survey_check(vendor):
     """SurveyMonkey checks a subscription URL with HEAD before it sends anything."""
     if registry.get(vendor) is None:
         return _unknown()
-    note("ignored", "HEAD check")
+    unauthenticated("head_check")  # anyone may send a HEAD: counted, never stored
     return "", 200
 
 
@@ -87,8 +91,10 @@ def survey(vendor):
     if not isinstance(received, Received):
         return answer(received, vendor)
     tenant = _signed_portal_tenant(rt, vendor, received.payload)
-    if tenant is None:
-        return answer(Acknowledged("HubSpot portal not installed", received.delivery_id), vendor)
+    if tenant is None:  # a portal no tenant installed: no one's log either
+        counters.ignored("hubspot survey: portal not installed")
+        unlogged()
+        return jsonify(status="ignored", reason="HubSpot portal not installed"), 200
     data, now = received.value, rt.clock()
     policies = rt.policies if rt.directory is None else rt.directory.policies(tenant, rt.policies)  # its owners
     result = intake.accept(rt.sessions, policies, data, source=vendor, now=now, tenant_id=tenant,
@@ -101,8 +107,11 @@ def survey(vendor):
 
 
 def _signed_portal_tenant(rt: Runtime, vendor: str, payload) -> str | None:
-    """HubSpot signs with the app's secret for every portal: the signed ``portalId`` names the tenant."""
-    portal = payload.get("portalId") if vendor == "hubspot" and isinstance(payload, dict) else None
-    if portal is None or rt.directory is None or current_tenant() != "default":
+    """HubSpot signs with the app's secret for every portal: the signed ``portalId`` names the
+    tenant; a missing or unknown one names none (``TenantDirectory.tenant_of``: fail closed)."""
+    if vendor != "hubspot" or rt.directory is None or current_tenant() != "default":
         return current_tenant()
+    portal = payload.get("portalId") if isinstance(payload, dict) else None
+    if portal is None and rt.directory.unnamed_is_default("hubspot"):
+        return current_tenant()  # one account, no pin: an answer is that account's, HubSpot connected or not
     return rt.directory.tenant_of("hubspot", portal)

@@ -64,7 +64,7 @@ def connector(db_url, accounts):
         ZENDESK_CLIENT_ID=CLIENT["client_id"], ZENDESK_CLIENT_SECRET=CLIENT["client_secret"],
         HUBSPOT_BASE_URL=accounts.hubspot_url, HUBSPOT_AUTHORIZE_URL=f"{accounts.hubspot_url}/oauth/authorize",
         ZENDESK_ACCOUNT_URL=accounts.zendesk_url + "/{subdomain}", JOB_BACKOFF_CAP_SECONDS=0.5,
-        JOB_MAX_ATTEMPTS=10)
+        JOB_MAX_ATTEMPTS=10, SANDBOX=True)  # sandbox: the chat receiver is on loopback
     running = Connector(config, workers=2)
     yield running
     running.close()

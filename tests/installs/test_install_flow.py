@@ -145,7 +145,8 @@ def test_a_tenants_webhook_opens_only_with_that_tenants_secret(rt, client):
     with transaction(rt.sessions) as session:
         assert [(a.tenant_id, a.response_id) for a in session.scalars(select(Answer))] == [(tenant, "t-1")]
         logged = [(d.tenant_id, d.status_code) for d in session.scalars(select(Delivery).order_by(Delivery.id))]
-    assert logged[0] == (tenant, 401) and logged[-1] == (tenant, 202)  # each tenant sees its own delivery log
+    # Each tenant sees its own delivery log; the refused attempts proved no sender: counted, not stored.
+    assert logged == [(tenant, 202)]
 
 
 @responses.activate

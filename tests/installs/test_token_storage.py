@@ -42,7 +42,9 @@ def test_reinstalling_an_account_keeps_its_tenant_and_a_new_account_replaces_the
         store.save_grant(session, cipher, "t_acme", "hubspot", grant("101", "A1"), START)
         kept = store.save_grant(session, cipher, "t_other", "hubspot", grant("101", "A2"), START)
         assert kept.tenant_id == "t_acme"
-        store.save_grant(session, cipher, "t_acme", "hubspot", grant("999", "B1"), START)
+        with pytest.raises(store.AccountConflict):  # never without the operator's say-so
+            store.save_grant(session, cipher, "t_acme", "hubspot", grant("999", "B1"), START)
+        store.save_grant(session, cipher, "t_acme", "hubspot", grant("999", "B1"), START, may_replace=True)
     with transaction(rt.sessions) as session:
         rows = session.scalars(select(Installation)).all()
         assert [(r.tenant_id, r.account) for r in rows] == [("t_acme", "999")]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from connector.inbound.crm_signatures import verify_hubspot_v3
 from connector.inbound.standard_webhooks import SignatureError
+from connector.infra import counters
 from connector.runtime import Runtime
 from connector.store.db import transaction
 from connector.store.models import Case
@@ -87,7 +88,8 @@ def hubspot_card():
     # The signed URL's portalId names the installed portal, hence the tenant (never another's case).
     directory = runtime().directory
     tenant = directory.tenant_of("hubspot", request.args.get("portalId")) if directory is not None else "default"
-    if tenant is None:
+    if tenant is None:  # a portal nobody installed (or none named): no one's case, ever default's
+        counters.ignored("hubspot card: portal not installed")
         return jsonify(card_json(None))
     rt = runtime().for_tenant(tenant)
     with transaction(rt.sessions) as session:

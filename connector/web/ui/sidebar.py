@@ -23,6 +23,7 @@ from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecord
 from connector.domain.failure import FailureReasonSchema, asks_for_reason
 from connector.domain.promises import MAX_PROMISES, MAX_WHAT, MAX_WHO, load_promises
 from connector.domain.react import STAGE_KEYS
+from connector.infra import counters
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.web.current import runtime
@@ -76,8 +77,14 @@ def _tenant_of(claims: dict) -> str | None:
         for value in claim if isinstance(claim, list) else [claim]:
             found = _ACCOUNT.match(value) if isinstance(value, str) else None
             subdomain = subdomain or (found.group(1) if found else None)
+    if subdomain is None:  # a token that names no Zendesk account opens no one's cases
+        counters.ignored("zendesk sidebar: no account named")
+        return None
     directory = runtime().directory
-    return directory.tenant_of("zendesk", subdomain) if directory is not None else "default"
+    tenant = directory.tenant_of("zendesk", subdomain) if directory is not None else "default"
+    if tenant is None:
+        counters.ignored("zendesk sidebar: account not installed")
+    return tenant
 
 
 @bp.get("/zendesk/sidebar/case")
