@@ -150,8 +150,9 @@ def test_workers_sigkilled_at_random_lose_and_double_nothing(postgres_url, vendo
         while not stop.wait(rng.uniform(1, 3)):
             slot = rng.randrange(len(workers))
             victim = workers[slot]
-            # Strike once the victim holds a lease (within 2 s): a kill on an idle worker proves nothing.
-            busy_by = time.monotonic() + 2
+            # Strike once the victim holds a lease (within 10 s: a restarted worker on a loaded machine
+            # takes seconds to import and claim): a kill on an idle worker proves nothing.
+            busy_by = time.monotonic() + 10
             while not leases_of(victim) and time.monotonic() < busy_by and not stop.wait(0.005):
                 pass
             procs.kill(victim)
