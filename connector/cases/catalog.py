@@ -8,6 +8,7 @@ from connector.cases import (
     alerts,
     business_hours,
     deadlines,
+    digest,
     failure,
     followup,
     hubspot_sync,
@@ -16,6 +17,7 @@ from connector.cases import (
     promise_deadlines,
     promise_sync,
     resurvey,
+    signals,
     stages,
     value,
     zendesk_sync,
@@ -75,6 +77,8 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry.group("chat.new_case", alerts.chat_new_cases)
     registry.handler("hubspot.lifetime_value", value.lookup_lifetime_value)
     registry.handler(resurvey.KIND, resurvey.request_resurvey)
+    registry.handler(signals.ANSWER, signals.check_answer)
+    registry.handler(signals.TICKETS, when_connected("zendesk", signals.check_tickets))
     for kind, vendor, function in (
             ("zendesk.stage_update", "zendesk", stages.zendesk_stage_update),
             ("hubspot.stage_update", "hubspot", stages.hubspot_stage_update),
@@ -91,7 +95,11 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
             ("zendesk.promise_overdue", "zendesk", promise_deadlines.zendesk_promise_escalate),
             ("chat.promise_overdue", "chat", promise_deadlines.chat_promise_overdue),
             (priority_support.GRANT, "zendesk", priority_support.tag_requester),
-            (priority_support.END, "zendesk", priority_support.untag_requester)):
+            (priority_support.END, "zendesk", priority_support.untag_requester),
+            (signals.HUBSPOT_TASK, "hubspot", signals.hubspot_signal_task),
+            (signals.CHAT, "chat", signals.chat_signal),
+            (digest.HUBSPOT_TASK, "hubspot", digest.hubspot_digest),
+            (digest.CHAT, "chat", digest.chat_digest)):
         registry.handler(kind, when_connected(vendor, function))
     # Every worker scans; a conditional UPDATE makes one of them win each stage (and promise).
     registry.every("deadlines", scan_interval, scan_deadlines)
@@ -99,6 +107,8 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     # The re-survey of each case comes due once; the job's dedupe key keeps it to one request.
     registry.every("resurvey", scan_interval, lambda rt: resurvey.enqueue_due(rt, rt.clock()))
     registry.every("business_hours", scan_interval, lambda rt: business_hours.refresh_schedules(rt, rt.clock()))
+    # Every worker scans; the unique (tenant, owner, ISO week) row lets one of them win each digest.
+    registry.every("weekly_digest", scan_interval, lambda rt: digest.claim_due(rt, rt.clock()))
     # Any worker may trim: deleting what is already gone deletes nothing.
     registry.every("delivery-log-retention", lambda: RETENTION_INTERVAL_SECONDS, trim_delivery_log)
     return registry
