@@ -172,3 +172,23 @@ def test_what_the_respondent_wrote_stays_quoted_and_inert(rt, fake_hubspot):
     html = body["properties"]["hs_task_body"]
     assert "&lt;!channel&gt;" in html and "<http" not in html and "<p>Ref: recovery-signal-1</p>" in html
     assert body["properties"]["hubspot_owner_id"] == "42" and body["associations"] == []
+
+
+def test_erasure_forgets_the_signals_and_retention_the_old_tickets(rt, fake_zendesk):
+    from connector.cases.catalog import trim_delivery_log
+    from connector.cases.privacy import erase_contact
+    from connector.store.models import Case, TicketCreation
+
+    answer(rt, 1, 10)
+    answer(rt, 2, 7)
+    answer(rt, 3, 1)  # then a detractor: a case, whose HubSpot contact the erasure names
+    ticket_created(rt, 1, 7001)
+    assert len(alerts(rt)) == 1
+    with transaction(rt.sessions) as session:
+        contact_id = session.scalar(select(Case.hubspot_contact_id))
+        erase_contact(session, contact_id, rt.clock())
+    assert alerts(rt) == []
+    rt.clock.now += timedelta(days=RULES.ticket_window_days + 2)
+    trim_delivery_log(rt)
+    with transaction(rt.sessions) as session:
+        assert session.scalar(select(func.count(TicketCreation.id))) == 0

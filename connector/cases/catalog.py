@@ -2,6 +2,7 @@
 dead job does to its case, and the deadline scan. Built once by the runtime."""
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from connector.cases import (
@@ -31,6 +32,7 @@ from connector.ports.errors import SyncError
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.store.retention import DEFAULT_DAYS, trim_connect_links, trim_deliveries
+from connector.store.signals import trim_tickets
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +123,8 @@ def trim_delivery_log(rt: Any) -> int:
     days = float(rt.config.get("DELIVERY_LOG_RETENTION_DAYS") or DEFAULT_DAYS)
     removed = trim_deliveries(rt.sessions, rt.clock(), days)
     trim_connect_links(rt.sessions, rt.clock())
+    # Ticket creations count only within the weak signal's window.
+    trim_tickets(rt.sessions, rt.clock() - timedelta(days=rt.policies.signals.ticket_window_days + 1))
     if removed:
         log.info("delivery log trimmed rows=%s older_than_days=%s", removed, days)
     return removed

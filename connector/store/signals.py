@@ -3,13 +3,14 @@
 Each claim is a conditional insert in a savepoint: the unique key decides which worker wins,
 the loser's insert fails and is rolled back alone, so its transaction goes on.
 """
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from connector.store.db import transaction
 from connector.store.models import DigestClaim, SignalAlert, TicketCreation
 
 
@@ -60,10 +61,9 @@ def signals_since(session: Session, tenant_id: str, since: datetime) -> list[Sig
         SignalAlert.tenant_id == tenant_id, SignalAlert.raised_at >= since).order_by(SignalAlert.id)))
 
 
-def trim_tickets(session: Session, before: datetime) -> int:
-    """Ticket creations older than any window still counted are forgotten."""
-    old = session.query(TicketCreation).filter(TicketCreation.created_at < before)
-    return old.delete(synchronize_session=False)
-
-
-WINDOW_MARGIN = timedelta(days=1)
+def trim_tickets(sessions: sessionmaker[Session], before: datetime) -> int:
+    """Forget ticket creations older than any window still counted; returns how many."""
+    with transaction(sessions) as session:
+        result = cast(CursorResult[Any], session.execute(delete(TicketCreation).where(
+            TicketCreation.created_at < before)))
+        return result.rowcount
