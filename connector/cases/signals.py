@@ -5,7 +5,7 @@ and high, from the answer's lifetime value):
 
 * ``score_drop``: an answer ``score_drop`` points or more below the contact's previous answer of
   the same survey type, itself no detractor's (NPS 10 -> 7). Intake enqueues ``signals.answer``
-  for such answers only; the job compares the two scores.
+  only for such answers with an earlier one of their type; the job compares the two scores.
 * ``tickets``: ``ticket_count`` Zendesk tickets or more in ``ticket_window_days``, counted from the
   ``ticket.created`` events Zendesk already sends (``zendesk_events``; the connector's own recovery
   tickets are not counted). Events name the requester by id, so when a requester's count reaches
