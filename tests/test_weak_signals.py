@@ -192,3 +192,15 @@ def test_erasure_forgets_the_signals_and_retention_the_old_tickets(rt, fake_zend
     trim_delivery_log(rt)
     with transaction(rt.sessions) as session:
         assert session.scalar(select(func.count(TicketCreation.id))) == 0
+
+
+def test_the_task_goes_to_the_routed_owners_hubspot_owner():
+    import dataclasses
+
+    from connector.domain.routing import Routing, hubspot_owner_of, load_routing
+
+    routing = load_routing()
+    first, *rest = routing.tiers["high"]
+    by_id = Routing({**routing.tiers, "high": (dataclasses.replace(first, hubspot_owner="7001"), *rest)})
+    assert hubspot_owner_of(first.email.upper(), by_id) == "7001"
+    assert hubspot_owner_of("someone.else@example.com", by_id) == "someone.else@example.com"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
 from connector.cases.shared import connected, row
-from connector.domain import signals
+from connector.domain import routing, signals
 from connector.jobs.queue import ClaimedJob, enqueue, finish
 from connector.providers.chat.account_messages import (
     DigestCase,
@@ -106,7 +106,8 @@ def hubspot_digest(rt: CaseContext, job: ClaimedJob) -> None:
     effects = DbLedger(rt.sessions, f"digest:{job.ref_id}")
     if not effects.get(HUBSPOT_TASK):
         owner, subject, text = _digest(rt, job.ref_id)
-        task_id = connected(rt.hubspot).create_owner_task(owner, subject, text, f"recovery-digest-{job.ref_id}",
+        task_id = connected(rt.hubspot).create_owner_task(routing.hubspot_owner_of(owner, rt.policies.routing),
+                                                          subject, text, f"recovery-digest-{job.ref_id}",
                                                           rt.clock() + timedelta(days=1))
         effects.record(HUBSPOT_TASK, task_id)
     finish(rt, job)

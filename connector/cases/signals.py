@@ -149,8 +149,9 @@ def hubspot_signal_task(rt: CaseContext, job: ClaimedJob) -> None:
     view, alert, contact_id = _view(rt, job.ref_id)
     effects = _ledger(rt, alert.id)
     if not effects.get(HUBSPOT_TASK):
+        owner = routing.hubspot_owner_of(alert.owner, rt.policies.routing) if alert.owner else None
         task_id = connected(rt.hubspot).create_owner_task(
-            alert.owner, signal_subject(view), signal_text(view), f"recovery-signal-{alert.id}",
+            owner, signal_subject(view), signal_text(view), f"recovery-signal-{alert.id}",
             rt.clock() + timedelta(days=1), contact_id)
         effects.record(HUBSPOT_TASK, task_id)
     finish(rt, job)
