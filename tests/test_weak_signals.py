@@ -204,3 +204,18 @@ def test_the_task_goes_to_the_routed_owners_hubspot_owner():
     by_id = Routing({**routing.tiers, "high": (dataclasses.replace(first, hubspot_owner="7001"), *rest)})
     assert hubspot_owner_of(first.email.upper(), by_id) == "7001"
     assert hubspot_owner_of("someone.else@example.com", by_id) == "someone.else@example.com"
+
+
+def test_two_workers_claiming_one_signal_at_once_raise_it_once(rt):
+    from connector.store.signals import claim_signal
+    from tests.threads import race
+
+    won = []
+
+    def claim(name):
+        with transaction(rt.sessions) as session:
+            won.append(claim_signal(session, "default", "paul@example.com", "score_drop", "2026-12-01",
+                                    rt.clock(), "sophie.bernard@example.com", {"by": name}))
+
+    assert race(claim, count=4) == []
+    assert len([w for w in won if w is not None]) == 1 and len(alerts(rt)) == 1
