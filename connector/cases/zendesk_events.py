@@ -2,7 +2,9 @@
 
 An agent marks a stage done by adding its done tag (``recovery_done_<stage>``
 by default) to the recovery ticket; solving or closing the ticket with stages
-still ahead opens a follow-up ticket. Events for other tickets are ignored.
+still ahead opens a follow-up ticket. Events for other tickets are ignored, except
+``ticket.created``: any customer's new ticket counts toward the weak signal "three tickets in a
+month" (``cases.signals``).
 """
 import logging
 from typing import Any

@@ -4,7 +4,6 @@ The protocol's source: "three tickets in a month" from an account is a signal, a
 contact whose score slides (10 -> 7) without yet being a detractor. Both are raised once per
 signal, contact and period; thresholds are data (``mappings/signals.json``). Pure functions.
 """
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -95,10 +94,3 @@ def digest_due(now: datetime, rules: SignalRules) -> bool:
 def week_start(now: datetime) -> datetime:
     monday = now - timedelta(days=now.weekday())
     return monday.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def settings(rules: SignalRules) -> Mapping[str, object]:
-    """What the README and the admin show of the thresholds."""
-    return {"tiers": sorted(rules.tiers), "ticket_count": rules.ticket_count,
-            "ticket_window_days": rules.ticket_window_days, "score_drop": rules.score_drop,
-            "period_days": rules.period_days, "digest": f"{WEEKDAYS[rules.digest_weekday]} {rules.digest_hour:02d}:00 UTC"}

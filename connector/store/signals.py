@@ -56,11 +56,6 @@ def tickets_since(session: Session, tenant_id: str, requester_id: int, since: da
         TicketCreation.created_at >= since)) or 0
 
 
-def signals_since(session: Session, tenant_id: str, since: datetime) -> list[SignalAlert]:
-    return list(session.scalars(select(SignalAlert).where(
-        SignalAlert.tenant_id == tenant_id, SignalAlert.raised_at >= since).order_by(SignalAlert.id)))
-
-
 def trim_tickets(sessions: sessionmaker[Session], before: datetime) -> int:
     """Forget ticket creations older than any window still counted; returns how many."""
     with transaction(sessions) as session:
