@@ -43,6 +43,13 @@ class FakeZendesk(_Failing):
         self.updates: list[tuple[int, dict]] = []
         self.history: dict[str, int] = {}  # requester email -> tickets in the window
         self.user_tags: dict[int, list[str]] = {}  # requester user id -> tags
+        self.user_emails: dict[int, str] = {}  # requester user id -> e-mail
+        self.user_reads = 0
+
+    def user_email(self, user_id):
+        self._maybe_fail()
+        self.user_reads += 1
+        return self.user_emails.get(user_id)
 
     def recent_ticket_count(self, email, days, now):
         self._maybe_fail()
@@ -114,10 +121,18 @@ class FakeHubSpot(_Failing):
         self.tasks: dict[str, dict] = {}
         self.notes: list[dict] = []
         self.values: dict[str, float] = {}  # email -> lifetime value held in HubSpot
+        self.owner_tasks: dict[str, dict] = {}  # key -> task for one owner (weak signal, digest)
         self.schema_calls = 0
 
     def ensure_schema(self):
         self.schema_calls += 1
+
+    def create_owner_task(self, owner, subject, body, key, due_at, contact_id=None):
+        self._maybe_fail()
+        with self.lock:
+            task_id = f"owner-{len(self.owner_tasks) + 1}"
+            self.owner_tasks[key] = dict(id=task_id, owner=owner, subject=subject, body=body, contact_id=contact_id)
+            return task_id
 
     def lifetime_value(self, email, source):
         self._maybe_fail()

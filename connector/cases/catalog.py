@@ -2,12 +2,14 @@
 dead job does to its case, and the deadline scan. Built once by the runtime."""
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from connector.cases import (
     alerts,
     business_hours,
     deadlines,
+    digest,
     failure,
     followup,
     hubspot_sync,
@@ -16,6 +18,7 @@ from connector.cases import (
     promise_deadlines,
     promise_sync,
     resurvey,
+    signals,
     stages,
     value,
     zendesk_sync,
@@ -29,6 +32,7 @@ from connector.ports.errors import SyncError
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.store.retention import DEFAULT_DAYS, trim_connect_links, trim_deliveries
+from connector.store.signals import trim_tickets
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +79,8 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry.group("chat.new_case", alerts.chat_new_cases)
     registry.handler("hubspot.lifetime_value", value.lookup_lifetime_value)
     registry.handler(resurvey.KIND, resurvey.request_resurvey)
+    registry.handler(signals.ANSWER, signals.check_answer)
+    registry.handler(signals.TICKETS, when_connected("zendesk", signals.check_tickets))
     for kind, vendor, function in (
             ("zendesk.stage_update", "zendesk", stages.zendesk_stage_update),
             ("hubspot.stage_update", "hubspot", stages.hubspot_stage_update),
@@ -91,7 +97,11 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
             ("zendesk.promise_overdue", "zendesk", promise_deadlines.zendesk_promise_escalate),
             ("chat.promise_overdue", "chat", promise_deadlines.chat_promise_overdue),
             (priority_support.GRANT, "zendesk", priority_support.tag_requester),
-            (priority_support.END, "zendesk", priority_support.untag_requester)):
+            (priority_support.END, "zendesk", priority_support.untag_requester),
+            (signals.HUBSPOT_TASK, "hubspot", signals.hubspot_signal_task),
+            (signals.CHAT, "chat", signals.chat_signal),
+            (digest.HUBSPOT_TASK, "hubspot", digest.hubspot_digest),
+            (digest.CHAT, "chat", digest.chat_digest)):
         registry.handler(kind, when_connected(vendor, function))
     # Every worker scans; a conditional UPDATE makes one of them win each stage (and promise).
     registry.every("deadlines", scan_interval, scan_deadlines)
@@ -99,6 +109,8 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     # The re-survey of each case comes due once; the job's dedupe key keeps it to one request.
     registry.every("resurvey", scan_interval, lambda rt: resurvey.enqueue_due(rt, rt.clock()))
     registry.every("business_hours", scan_interval, lambda rt: business_hours.refresh_schedules(rt, rt.clock()))
+    # Every worker scans; the unique (tenant, owner, ISO week) row lets one of them win each digest.
+    registry.every("weekly_digest", scan_interval, lambda rt: digest.claim_due(rt, rt.clock()))
     # Any worker may trim: deleting what is already gone deletes nothing.
     registry.every("delivery-log-retention", lambda: RETENTION_INTERVAL_SECONDS, trim_delivery_log)
     return registry
@@ -111,6 +123,8 @@ def trim_delivery_log(rt: Any) -> int:
     days = float(rt.config.get("DELIVERY_LOG_RETENTION_DAYS") or DEFAULT_DAYS)
     removed = trim_deliveries(rt.sessions, rt.clock(), days)
     trim_connect_links(rt.sessions, rt.clock())
+    # Ticket creations count only within the weak signal's window.
+    trim_tickets(rt.sessions, rt.clock() - timedelta(days=rt.policies.signals.ticket_window_days + 1))
     if removed:
         log.info("delivery log trimmed rows=%s older_than_days=%s", removed, days)
     return removed

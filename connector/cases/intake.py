@@ -20,6 +20,7 @@ from connector.cases.transitions import (
     assess_value,
     close_with_answer,
     open_alerts,
+    watch_for_signals,
 )
 from connector.domain import profile, react, rules
 from connector.domain.outcome import REOPENING, closes_case
@@ -185,6 +186,7 @@ def _store(session: Session, policy: Policies, data: dict[str, Any], source: str
         # The contact's last-answer properties follow every answer; a detractor's interim answer
         # adds to the open case (its id in the answer) instead of opening a second one.
         enqueue_fresh(session, [("hubspot.sync_answer", answer.id)], tenant_id=tenant_id)
+        watch_for_signals(session, answer, policy)
         body = dict(values["answer_body"])
         if interim and met is not None and classification.opens_case:
             body["case_id"] = met.case_id

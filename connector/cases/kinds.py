@@ -3,7 +3,11 @@
 A dead case job marks its case failed; privacy erasure cancels the pending jobs of a person's
 answers and cases. ``catalog`` registers a handler for exactly these kinds (tested).
 """
-ANSWER_KINDS = frozenset({"hubspot.sync_answer"})
+ANSWER_KINDS = frozenset({"hubspot.sync_answer", "signals.answer"})
+# Weak signals (ref: a ``signal_alerts`` row, or the ``ticket_creations`` row that reached the
+# threshold) and the weekly digest (ref: a ``digest_claims`` row): no case behind them.
+SIGNAL_KINDS = frozenset({"signals.tickets", "hubspot.signal_task", "chat.signal"})
+DIGEST_KINDS = frozenset({"hubspot.digest", "chat.digest"})
 CASE_KINDS = frozenset({
     "zendesk.sync_case", "hubspot.sync_case", "hubspot.link_ticket", "hubspot.case_note", "chat.new_case",
     "hubspot.lifetime_value", "zendesk.stage_update", "hubspot.stage_update", "zendesk.followup",

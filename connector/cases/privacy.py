@@ -4,11 +4,11 @@ import logging
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from connector.cases.kinds import ANSWER_KINDS
-from connector.store.models import Answer, Case, Job, Promise
+from connector.cases.kinds import ANSWER_KINDS, CASE_KINDS, SIGNAL_KINDS
+from connector.store.models import Answer, Case, Job, Promise, SignalAlert
 
 log = logging.getLogger(__name__)
 ERASED = "erased@erased.invalid"
@@ -38,9 +38,14 @@ def erase_contact(session: Session, hubspot_contact_id: str, now: datetime, tena
     case_ids, answer_ids = [c.id for c in cases], [a.id for a in answers]
     # A promise's wording may name the customer or their contract; who and when are the staff's.
     session.execute(update(Promise).where(Promise.case_id.in_(case_ids or [-1])).values(what="(erased)"))
+    # A weak signal's row names the person: it goes, with the alerts not yet sent.
+    alert_ids = list(session.scalars(select(SignalAlert.id).where(
+        SignalAlert.tenant_id == tenant_id, SignalAlert.customer_email.in_(emails))))
+    session.execute(delete(SignalAlert).where(SignalAlert.id.in_(alert_ids or [-1])))
     result = cast(CursorResult[Any], session.execute(update(Job).where(pending, or_(
         Job.kind.in_(ANSWER_KINDS) & Job.ref_id.in_(answer_ids or [-1]),
-        ~Job.kind.in_(ANSWER_KINDS) & Job.ref_id.in_(case_ids or [-1]),
+        Job.kind.in_(SIGNAL_KINDS - {"signals.tickets"}) & Job.ref_id.in_(alert_ids or [-1]),
+        Job.kind.in_(CASE_KINDS) & Job.ref_id.in_(case_ids or [-1]),  # other kinds' refs are no case ids
     )).values(status="cancelled", finished_at=now, last_error="privacy deletion")))
     counts = {"cases": len(cases), "answers": len(answers), "jobs_cancelled": result.rowcount}
     log.info("privacy deletion contact_id=%s %s", hubspot_contact_id, counts)

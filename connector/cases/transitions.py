@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from connector.cases import priority_support
 from connector.cases.shared import row
-from connector.domain import routing, rules
+from connector.domain import routing, rules, signals
 from connector.domain.outcome import REOPENING, outcome
 from connector.domain.policies import Policies
 from connector.jobs.queue import enqueue
@@ -34,6 +34,21 @@ def assess_value(case: Case, answer: Answer, lifetime_value: float | None, polic
 
 
 SYNC_JOBS = ("zendesk.sync_case", "hubspot.sync_case")
+SIGNAL_CHECK = "signals.answer"  # served by ``cases.signals.check_answer``
+
+
+def watch_for_signals(session: Session, answer: Answer, policy: Policies) -> bool:
+    """A watched contact's answer that is no detractor's may be a drop (a weak signal): the job
+    compares it with their previous answer of the type. Detractors open cases, a louder alert."""
+    tier = rules.value_tier(answer.lifetime_value, policy.rules)
+    if answer.category == "detractor" or not signals.watched(tier, policy.signals):
+        return False
+    # A first answer has nothing to drop from: one indexed look-up here spares a campaign a job per answer.
+    earlier = session.execute(select(Answer.id).where(
+        Answer.tenant_id == answer.tenant_id, Answer.customer_email == answer.customer_email,
+        Answer.survey_type == answer.survey_type, Answer.id != answer.id,
+        Answer.submitted_at < answer.submitted_at).limit(1)).first()
+    return earlier is not None and enqueue(session, SIGNAL_CHECK, answer.id, tenant_id=answer.tenant_id)
 
 
 def enqueue_sync(session: Session, case: Case) -> None:

@@ -2,7 +2,9 @@
 
 An agent marks a stage done by adding its done tag (``recovery_done_<stage>``
 by default) to the recovery ticket; solving or closing the ticket with stages
-still ahead opens a follow-up ticket. Events for other tickets are ignored.
+still ahead opens a follow-up ticket. Events for other tickets are ignored, except
+``ticket.created``: any customer's new ticket counts toward the weak signal "three tickets in a
+month" (``cases.signals``).
 """
 import logging
 from typing import Any
@@ -12,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
 from connector.cases.followup import request_followup
+from connector.cases.signals import record_ticket_created
 from connector.cases.transitions import complete_stage
-from connector.inbound.crm_events import STATUS_CHANGED, TAGS_CHANGED
+from connector.inbound.crm_events import STATUS_CHANGED, TAGS_CHANGED, TICKET_CREATED
 from connector.ports.vendors import TicketMapping
 from connector.store.db import transaction
 from connector.store.models import Case
@@ -33,6 +36,8 @@ def _find_case(session: Session, mapping: TicketMapping | None, detail: dict[str
 
 def handle(rt: CaseContext, event: dict[str, Any]) -> tuple[str, str | None]:
     """Apply one event; returns the delivery outcome and reason."""
+    if event["type"] == TICKET_CREATED:
+        return _ticket_created(rt, event["detail"])
     if event["type"] not in (TAGS_CHANGED, STATUS_CHANGED):
         return "ignored", f"event type {event['type'][:80]}"
     detail, change = event["detail"], event.get("event") or {}
@@ -51,3 +56,11 @@ def handle(rt: CaseContext, event: dict[str, Any]) -> tuple[str, str | None]:
         if status.lower() in CLOSING and request_followup(session, case, detail["id"]):
             return "accepted", "follow-up ticket requested"
         return "accepted", "no change"
+
+
+def _ticket_created(rt: CaseContext, detail: dict[str, Any]) -> tuple[str, str | None]:
+    """Any ticket a customer opens counts toward the weak signal, except the recovery tickets."""
+    mapping = rt.zendesk.mapping if rt.zendesk else None
+    if mapping is not None and mapping.case_id_of(detail.get("external_id")) is not None:
+        return "ignored", "a recovery ticket"
+    return "accepted", record_ticket_created(rt, detail["id"], detail["requester_id"], detail["created_at"])

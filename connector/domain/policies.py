@@ -10,6 +10,7 @@ from typing import Any
 
 from connector.domain import compensation, failure, playbooks, profile, react, routing, rules, templates
 from connector.domain.confirmation import confirmation_draft
+from connector.domain.signals import DEFAULT_RULES, SignalRules, load_signal_rules
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Policies:
     protocol: react.ReactProtocol     # the stages: titles, offsets, task types, standard asks
     playbooks: playbooks.Playbooks    # per profile, the stage asks it replaces
     failure: failure.FailureRules
+    signals: SignalRules = DEFAULT_RULES  # weak signals and the weekly digest
 
 
 def load_policies(directory: Path | str | None = None) -> Policies:
@@ -29,7 +31,8 @@ def load_policies(directory: Path | str | None = None) -> Policies:
                     routing=routing.load_routing(directory), templates=templates.load_templates(directory),
                     compensation=compensation.load_compensation(directory),
                     protocol=react.load_protocol(directory), playbooks=playbooks.load_playbooks(directory),
-                    failure=failure.load_failure_rules(directory))
+                    failure=failure.load_failure_rules(directory),
+                    signals=load_signal_rules(directory))
 
 
 def stage_asks(case_profile: str | None, value_tier: str, policies: Policies) -> dict[str, str]:

@@ -106,3 +106,10 @@ def route(value_tier: str, *, excluded_agent_email: str | None, routing: Routing
         if not excluded_agent_email or not owner.is_person(excluded_agent_email):
             return owner
     raise RoutingError(f"every owner of tier {value_tier!r} is excluded")
+
+
+def hubspot_owner_of(email: str, routing: Routing) -> str:
+    """The HubSpot owner (id or e-mail) of a routed owner known by e-mail; the e-mail itself for
+    anyone routing does not list (HubSpot is then asked for the owner of that e-mail)."""
+    return next((owner.hubspot_owner for owners in routing.tiers.values() for owner in owners
+                 if owner.is_person(email)), email)

@@ -18,6 +18,14 @@ class ZendeskTicketDetailSchema(_Lenient):
     tags = fields.List(fields.String(), load_default=list)
 
 
+class ZendeskTicketCreatedSchema(_Lenient):
+    """``ticket.created``: who asked, and when (weak signal "three tickets in a month")."""
+    id = fields.Integer(required=True)
+    external_id = fields.String(load_default=None, allow_none=True)
+    requester_id = fields.Integer(required=True)  # Zendesk sends ids as strings: "6596848315901"
+    created_at = fields.AwareDateTime(required=True)
+
+
 class ZendeskTagsChangeSchema(_Lenient):
     tags_added = fields.List(fields.String(), load_default=list)
     tags_removed = fields.List(fields.String(), load_default=list)

@@ -10,6 +10,7 @@ from connector.inbound.crm_event_schemas import (
     ZendeskEventSchema,
     ZendeskStatusChangeSchema,
     ZendeskTagsChangeSchema,
+    ZendeskTicketCreatedSchema,
     ZendeskTicketDetailSchema,
 )
 from connector.inbound.crm_signatures import verify_hubspot_v3, verify_zendesk
@@ -17,6 +18,7 @@ from connector.inbound.source import KeyedSecrets, tolerance
 
 TAGS_CHANGED = "zen:event-type:ticket.tags_changed"
 STATUS_CHANGED = "zen:event-type:ticket.status_changed"
+TICKET_CREATED = "zen:event-type:ticket.created"
 
 
 def parse_zendesk_event(payload) -> dict:
@@ -24,6 +26,12 @@ def parse_zendesk_event(payload) -> dict:
     if not isinstance(payload, dict):
         raise ValidationError({"_schema": ["body must be a JSON object"]})
     event = ZendeskEventSchema().load(payload)
+    if event["type"] == TICKET_CREATED:
+        try:
+            event["detail"] = ZendeskTicketCreatedSchema().load(event.get("detail") or {})
+        except ValidationError as exc:
+            raise ValidationError({"detail": exc.messages}) from None
+        return event
     change = {TAGS_CHANGED: ZendeskTagsChangeSchema, STATUS_CHANGED: ZendeskStatusChangeSchema}.get(event["type"])
     if change is not None:
         errors = {}

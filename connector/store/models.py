@@ -235,3 +235,50 @@ class BusinessHours(Base):
     tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     schedule: Mapped[dict | None] = mapped_column(JSON)  # {time_zone, intervals} as Zendesk gives it; None: none set
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SignalAlert(Base):
+    """A weak signal raised on a valuable contact: one row per (tenant, contact, signal, period), so
+    however many workers see it, the alert goes out once per period (a conditional insert claims it)."""
+
+    __tablename__ = "signal_alerts"
+    __table_args__ = (UniqueConstraint("tenant_id", "customer_email", "signal", "period",
+                                       name="uq_signal_alerts_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    customer_email: Mapped[str] = mapped_column(String(320))
+    signal: Mapped[str] = mapped_column(String(16))   # domain.signals: tickets, score_drop
+    period: Mapped[str] = mapped_column(String(10))   # first day of the period, ISO date
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    owner: Mapped[str | None] = mapped_column(String(320))  # who was alerted: the rep, else the routing owner
+    details: Mapped[dict] = mapped_column(JSON, default=dict)  # scores or ticket count, answer id, value tier
+
+
+class DigestClaim(Base):
+    """The weekly digest of one owner: exactly one per (tenant, owner, ISO week), claimed by a
+    conditional insert whichever worker's scan gets there first."""
+
+    __tablename__ = "digest_claims"
+    __table_args__ = (UniqueConstraint("tenant_id", "owner", "week", name="uq_digest_claims_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(320))
+    week: Mapped[str] = mapped_column(String(8))      # ISO week, e.g. 2026-W49
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TicketCreation(Base):
+    """A Zendesk ticket some requester opened (``ticket.created`` events): the weak signal "three
+    tickets in a month" is counted from these rows, never from a search per answer."""
+
+    __tablename__ = "ticket_creations"
+    __table_args__ = (UniqueConstraint("tenant_id", "ticket_id", name="uq_ticket_creations_ticket"),
+                      Index("ix_ticket_creations_requester", "tenant_id", "requester_id", "created_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int] = mapped_column(BigInteger)
+    requester_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

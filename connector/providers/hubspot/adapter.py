@@ -13,6 +13,7 @@ paths behave alike.
 """
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from connector.ports.batches import CaseWrite, ContactWrite, Outcomes, TicketLink
@@ -127,6 +128,11 @@ class HubSpotAdapter:
                             first_attempt: bool) -> str:
         """The owner's task asking why the recovery failed, once per case; its id."""
         return self._owner_tasks.create_closing_task(case, contact_id, task, ledger, first_attempt)
+
+    def create_owner_task(self, owner: str | None, subject: str, body: str, key: str, due_at: datetime,
+                          contact_id: str | None = None) -> str:
+        """A task assigned to one owner (weak signal, weekly digest), on the contact when given; its id."""
+        return self._owner_tasks.create_owner_task(owner, subject, body, key, due_at, contact_id)
 
     def create_promise_tasks(self, case: CaseSnapshot, contact_id: str, promises: Sequence[PromiseSnapshot],
                              ledger: EffectLedger, first_attempt: bool) -> dict[int, str]:

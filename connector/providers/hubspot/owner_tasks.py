@@ -7,6 +7,7 @@ no stage.
 """
 import html
 import logging
+from datetime import datetime
 
 from connector.ports.errors import RetryableError
 from connector.ports.keys import CLOSING_TASK, HUBSPOT_CLOSING_TASK, task_natural_key
@@ -30,6 +31,19 @@ def closing_task_input(case: CaseSnapshot, contact_id: str, task: OwnerTask, own
         props["hubspot_owner_id"] = owner_id
     return {"properties": props, "objectWriteTraceId": key,
             "associations": [{"to": {"id": str(contact_id)}, "types": [dict(TASK_TO_CONTACT)]}]}
+
+
+def owner_task_input(owner_id: str | None, subject: str, body: str, key: str, due_at: datetime,
+                     contact_id: str | None) -> dict:
+    """A task for one owner (a weak signal, the weekly digest): plain text made inert HTML, the key
+    last so the task can be told apart (pure: the exact JSON HubSpot receives)."""
+    html_body = "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in (*body.split("\n"), f"Ref: {key}"))
+    props = {"hs_timestamp": hs_datetime(due_at), "hs_task_subject": subject[:250], "hs_task_body": html_body,
+             "hs_task_type": "TODO", "hs_task_priority": "HIGH", "hs_task_status": "NOT_STARTED"}
+    if owner_id:
+        props["hubspot_owner_id"] = owner_id
+    associations = [{"to": {"id": str(contact_id)}, "types": [dict(TASK_TO_CONTACT)]}] if contact_id else []
+    return {"properties": props, "objectWriteTraceId": key, "associations": associations}
 
 
 class OwnerTaskWrites:
@@ -60,3 +74,16 @@ class OwnerTaskWrites:
         ledger.record(HUBSPOT_CLOSING_TASK, task_id)
         log.info("hubspot closing task %s created for case %s", task_id, case.case_id)
         return task_id
+
+    def create_owner_task(self, owner: str | None, subject: str, body: str, key: str, due_at: datetime,
+                          contact_id: str | None) -> str:
+        """One task for an owner; the caller's ledger keeps it to one per key."""
+        task = owner_task_input(self.lookups.owner_id(owner), subject, body, key, due_at, contact_id)
+        response = self.client.call("task batch create", self.client.tasks_batch.create, {"inputs": [task]})
+        failed = rejected(response).get(key)
+        if isinstance(failed, Exception):
+            raise failed
+        task_id = next((t.id for t in response.results or [] if t.object_write_trace_id == key), None)
+        if task_id is None:
+            raise RetryableError("HubSpot task batch create: no result for the owner task")
+        return str(task_id)

@@ -149,6 +149,12 @@ class ZendeskAdapter:
         with zendesk_errors("ticket read"):
             return int(self._client.tickets(id=ticket_id).requester_id)
 
+    def user_email(self, user_id: int) -> str | None:
+        """Show User (``GET /api/v2/users/{id}``): the requester's e-mail, None when they have none."""
+        with zendesk_errors("user read"):
+            email = self._client.users(id=user_id).email
+        return str(email) if email else None
+
     def add_user_tags(self, user_id: int, tags: Sequence[str]) -> None:
         """Tags API, Add Tags (``PUT /api/v2/users/{id}/tags``): a tag already there stays once."""
         with zendesk_errors("user tags add"):
