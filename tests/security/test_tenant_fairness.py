@@ -65,6 +65,18 @@ def test_turns_go_round_every_tenant_with_work(runtime):
     assert a_refs == sorted(a_refs)
 
 
+def test_postgres_passes_over_a_tenant_whose_due_jobs_another_worker_is_claiming(runtime):
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises claims: nothing is ever locked by another claim")
+    enqueue(runtime, "a", "zendesk.sync_case", range(3), T0 - timedelta(seconds=30))
+    enqueue(runtime, "b", "zendesk.sync_case", [1000], T0)
+    from connector.store.models import Job
+
+    with transaction(runtime.sessions) as other_worker:  # holds a's rows, as a claim in progress would
+        other_worker.scalars(select(Job).where(Job.tenant_id == "a").with_for_update()).all()
+        assert claims(runtime, 1) == [[("b", 1000)]]  # not blocked, not empty-handed
+
+
 # ---- the per-tenant intake limit -------------------------------------------------------------
 
 def limited_client(runtime, **limits):
