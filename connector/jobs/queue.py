@@ -149,8 +149,8 @@ def _next_job(session: Session, now: datetime) -> Job | None:
     One index probe per tenant in line (``ix_jobs_turn``), then one index seek for the job:
     the claim does not sort the whole backlog. A tenant missing from the line (a job inserted
     by other means) is still served, by the first-come look-up at the end."""
-    for tenant in session.scalars(_TENANTS_WITH_WORK, {"now": now}).all():
-        for branch in (_EXPIRED, _DUE):  # a dead worker's job first: it has waited longest
+    for tenant, expired in session.execute(_TENANTS_WITH_WORK, {"now": now}).all():
+        for branch in (_EXPIRED, _DUE) if expired else (_DUE,):  # a dead worker's job first: it waited longest
             job = session.scalars(_locking(session, branch), {"now": now, "tenant": tenant}).first()
             if job is not None:
                 return job
@@ -171,10 +171,11 @@ _OF_TENANT = Job.tenant_id == bindparam("tenant")
 _DUE = select(Job).where(_OF_TENANT, Job.status == "queued", Job.run_at <= _NOW).order_by(Job.run_at, Job.id).limit(1)
 _EXPIRED = (select(Job).where(_OF_TENANT, Job.status == "running", Job.lease_until < _NOW)
             .order_by(Job.run_at, Job.id).limit(1))
-_TENANTS_WITH_WORK = select(ClaimTurn.tenant_id).where(or_(
+_HAS_EXPIRED = select(Job.id).where(Job.tenant_id == ClaimTurn.tenant_id, Job.status == "running",
+                                    Job.lease_until < _NOW).exists()
+_TENANTS_WITH_WORK = select(ClaimTurn.tenant_id, _HAS_EXPIRED).where(or_(
     select(Job.id).where(Job.tenant_id == ClaimTurn.tenant_id, Job.status == "queued", Job.run_at <= _NOW).exists(),
-    select(Job.id).where(Job.tenant_id == ClaimTurn.tenant_id, Job.status == "running",
-                         Job.lease_until < _NOW).exists(),
+    _HAS_EXPIRED,
 )).order_by(ClaimTurn.turn, *(_first_queued(column) for column in (Job.run_at, Job.id)), ClaimTurn.tenant_id)
 
 
