@@ -6,10 +6,8 @@ the fencing token: a worker whose lease was taken over can no longer finish
 or fail the job. PostgreSQL claims with ``FOR UPDATE SKIP LOCKED`` so workers
 never queue behind each other; SQLite serialises writers (BEGIN IMMEDIATE).
 
-Claims take turns across tenants (issue 14, finding 5): the next job is the oldest due job
-of the tenant served least recently (``claim_turns``, a counter bumped at each claim), so
-one tenant's campaign delays another tenant's lone job by one claim (one group) per worker,
-not by its whole backlog. Within a tenant, first come, first served.
+Claims take turns across tenants (``connector.jobs.turns``); within a tenant, first come,
+first served.
 """
 import random
 from collections.abc import Callable, Container
@@ -17,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from connector.jobs.turns import join_line, locking, next_job, served
 from connector.store.db import transaction
-from connector.store.models import ClaimTurn, Job
+from connector.store.models import Job
 
 
 class SessionHost(Protocol):
@@ -68,7 +67,7 @@ def enqueue(session: Session, kind: str, ref_id: int, *, tenant_id: str = "defau
     values = dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=dedupe_key or f"{kind}:{ref_id}")
     if run_at is not None:
         values["run_at"] = run_at
-    _in_line(session, tenant_id)
+    join_line(session, tenant_id)
     return session.execute(_insert_if_new(session.get_bind().dialect.name), values).first() is not None
 
 
@@ -103,7 +102,7 @@ def enqueue_fresh(session: Session, jobs: list[tuple[str, int]], *, tenant_id: s
     rows = [dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=key)
             for key, (kind, ref_id) in keys.items() if key not in taken]
     if rows:
-        _in_line(session, tenant_id)
+        join_line(session, tenant_id)
         session.execute(_INSERT_JOBS, rows)
 
 
@@ -125,95 +124,22 @@ def claim_group(factory: sessionmaker[Session], worker_id: str, now: datetime, l
     and attempt number (its fencing token), exactly as if it had been claimed alone.
     """
     with transaction(factory) as session:
-        job = _next_job(session, now)
+        job = next_job(session, now)
         if job is None:
             return []
         if job.status == "running" and job.attempts >= max_attempts:
             # Its worker died on every attempt: stop feeding it to workers.
             job.status, job.last_error, job.finished_at = "dead", "lease expired on last attempt", now
             return []
-        _served(session, job.tenant_id)
+        served(session, job.tenant_id)
         size = group_size if grouped_kinds is None or job.kind in grouped_kinds else 1
         group = [job]
         if size > 1:
-            group += session.scalars(_locking(session, select(Job).where(
+            group += session.scalars(locking(session, select(Job).where(
                 Job.status == "queued", Job.run_at <= now, Job.kind == job.kind,
                 Job.tenant_id == job.tenant_id, Job.id != job.id)
                 .order_by(Job.run_at, Job.id).limit(size - 1))).all()
         return [_take(member, worker_id, now, lease_seconds) for member in group]
-
-
-def _next_job(session: Session, now: datetime) -> Job | None:
-    """The oldest claimable job of the tenant served least recently that has one.
-
-    One index probe per tenant in line (``ix_jobs_turn``), then one index seek for the job:
-    the claim does not sort the whole backlog. A tenant missing from the line (a job inserted
-    by other means) is still served, by the first-come look-up at the end."""
-    for tenant, expired in session.execute(_TENANTS_WITH_WORK, {"now": now}).all():
-        for branch in (_EXPIRED, _DUE) if expired else (_DUE,):  # a dead worker's job first: it waited longest
-            job = session.scalars(_locking(session, branch), {"now": now, "tenant": tenant}).first()
-            if job is not None:
-                return job
-    claimable = or_(and_(Job.status == "queued", Job.run_at <= now),
-                    and_(Job.status == "running", Job.lease_until < now))
-    return session.scalars(_locking(session, select(Job).where(claimable).order_by(Job.run_at, Job.id)
-                                    .limit(1))).first()
-
-
-def _first_queued(column):
-    """A tie in turns (tenants new to the line): the tenant whose job came first goes first."""
-    return (select(column).where(Job.tenant_id == ClaimTurn.tenant_id, Job.status == "queued")
-            .order_by(Job.run_at, Job.id).limit(1).scalar_subquery())  # an index seek, not min() over all
-
-
-_NOW = bindparam("now")
-_OF_TENANT = Job.tenant_id == bindparam("tenant")
-_DUE = select(Job).where(_OF_TENANT, Job.status == "queued", Job.run_at <= _NOW).order_by(Job.run_at, Job.id).limit(1)
-_EXPIRED = (select(Job).where(_OF_TENANT, Job.status == "running", Job.lease_until < _NOW)
-            .order_by(Job.run_at, Job.id).limit(1))
-_HAS_EXPIRED = select(Job.id).where(Job.tenant_id == ClaimTurn.tenant_id, Job.status == "running",
-                                    Job.lease_until < _NOW).exists()
-_TENANTS_WITH_WORK = select(ClaimTurn.tenant_id, _HAS_EXPIRED).where(or_(
-    select(Job.id).where(Job.tenant_id == ClaimTurn.tenant_id, Job.status == "queued", Job.run_at <= _NOW).exists(),
-    _HAS_EXPIRED,
-)).order_by(ClaimTurn.turn, *(_first_queued(column) for column in (Job.run_at, Job.id)), ClaimTurn.tenant_id)
-
-
-def _locking(session, query):
-    """PostgreSQL: rows another worker is claiming are skipped, not waited for."""
-    if session.bind.dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
-    return query  # SQLite: BEGIN IMMEDIATE already serialises claims
-
-
-def _in_line(session: Session, tenant_id: str) -> None:
-    """A tenant's first job puts it in the claim line, at the front (turn 0)."""
-    dialect = session.get_bind().dialect.name
-    if dialect not in _IN_LINE:
-        build = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-        _IN_LINE[dialect] = build(ClaimTurn.__table__).values(
-            tenant_id=bindparam("tenant_id"), turn=0).on_conflict_do_nothing(index_elements=["tenant_id"])
-    session.execute(_IN_LINE[dialect], {"tenant_id": tenant_id})
-
-
-_IN_LINE: dict = {}
-
-
-def _served(session: Session, tenant_id: str) -> None:
-    """Move ``tenant_id`` to the back of the line. Two PostgreSQL workers may draw the same
-    number; a tie only falls back to first come, first served between those two tenants."""
-    dialect = session.get_bind().dialect.name
-    if dialect not in _SERVED:
-        build = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-        turns = ClaimTurn.__table__
-        upsert = build(turns).values(tenant_id=bindparam("tenant_id"), turn=select(
-            func.coalesce(func.max(turns.c.turn), 0) + 1).scalar_subquery())
-        _SERVED[dialect] = upsert.on_conflict_do_update(index_elements=["tenant_id"],
-                                                         set_={"turn": upsert.excluded.turn})
-    session.execute(_SERVED[dialect], {"tenant_id": tenant_id})
-
-
-_SERVED: dict = {}
 
 
 def _take(job: Job, worker_id: str, now: datetime, lease_seconds: float) -> ClaimedJob:

@@ -65,6 +65,21 @@ def test_turns_go_round_every_tenant_with_work(runtime):
     assert a_refs == sorted(a_refs)
 
 
+def test_a_tenant_whose_first_enqueue_rolled_back_still_joins_the_line(runtime):
+    from connector.store.models import ClaimTurn
+
+    with pytest.raises(RuntimeError), transaction(runtime.sessions) as session:
+        queue.enqueue(session, "zendesk.sync_case", 1, tenant_id="late", run_at=T0)
+        raise RuntimeError("intake failed after enqueueing")
+    enqueue(runtime, "flood", "zendesk.sync_case", range(10, 20), T0 - timedelta(seconds=30))
+    enqueue(runtime, "late", "zendesk.sync_case", [2], T0)
+    with transaction(runtime.sessions) as session:
+        assert set(session.scalars(select(ClaimTurn.tenant_id))) == {"flood", "late"}
+        session.execute(ClaimTurn.__table__.delete().where(ClaimTurn.tenant_id == "flood"))
+    # A tenant missing from the line (jobs from before the line existed) is still served.
+    assert sorted(group[0][0] for group in claims(runtime, 2)) == ["flood", "late"]
+
+
 def test_postgres_passes_over_a_tenant_whose_due_jobs_another_worker_is_claiming(runtime):
     if runtime.engine.dialect.name != "postgresql":
         pytest.skip("SQLite serialises claims: nothing is ever locked by another claim")
