@@ -45,6 +45,10 @@ DEFAULTS = {
     "AUTH_FAILURES_PER_MINUTE": 20,
     "CHAT_ALLOWED_HOSTS": None,     # e.g. "hooks.slack.com *.webhook.office.com": chat posts go there only
     "DELIVERY_LOG_RETENTION_DAYS": 30,  # the delivery log is trimmed to this many days by the workers
+    # Survey answers each tenant may send, per web process: a burst, then this many a minute
+    # (429 with Retry-After past it; 0 turns the limit off).
+    "TENANT_INTAKE_PER_MINUTE": 6000,
+    "TENANT_INTAKE_BURST": 2000,
 }
 ADMIN_TOKEN_MIN_LENGTH = 24  # e.g. `python -c "import secrets; print(secrets.token_urlsafe(24))"` gives 32
 

@@ -26,8 +26,8 @@ def test_group_takes_due_jobs_of_the_same_kind_and_tenant_only(runtime):
     assert [j.ref_id for j in group] == [1, 2, 3, 4, 5]
     assert {(j.kind, j.tenant_id, j.attempt, j.fresh) for j in group} == {("hubspot.sync_answer", "default", 1, True)}
     assert all(job_row(runtime, j.id).status == "running" for j in group)
+    assert [j.ref_id for j in claim(runtime)] == [10, 11]     # the other tenant's turn, on its own
     assert [j.ref_id for j in claim(runtime)] == [1]          # the other kind, alone
-    assert [j.ref_id for j in claim(runtime)] == [10, 11]     # the other tenant, on its own
     assert claim(runtime) == []                               # ref 20 is not due
 
 

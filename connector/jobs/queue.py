@@ -5,6 +5,9 @@ the lease runs out and another worker claims the job again. ``attempts`` is
 the fencing token: a worker whose lease was taken over can no longer finish
 or fail the job. PostgreSQL claims with ``FOR UPDATE SKIP LOCKED`` so workers
 never queue behind each other; SQLite serialises writers (BEGIN IMMEDIATE).
+
+Claims take turns across tenants (``connector.jobs.turns``); within a tenant, first come,
+first served.
 """
 import random
 from collections.abc import Callable, Container
@@ -12,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from connector.jobs.turns import join_line, locking, next_job, served
 from connector.store.db import transaction
 from connector.store.models import Job
 
@@ -63,6 +67,7 @@ def enqueue(session: Session, kind: str, ref_id: int, *, tenant_id: str = "defau
     values = dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=dedupe_key or f"{kind}:{ref_id}")
     if run_at is not None:
         values["run_at"] = run_at
+    join_line(session, tenant_id)
     return session.execute(_insert_if_new(session.get_bind().dialect.name), values).first() is not None
 
 
@@ -97,6 +102,7 @@ def enqueue_fresh(session: Session, jobs: list[tuple[str, int]], *, tenant_id: s
     rows = [dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=key)
             for key, (kind, ref_id) in keys.items() if key not in taken]
     if rows:
+        join_line(session, tenant_id)
         session.execute(_INSERT_JOBS, rows)
 
 
@@ -118,33 +124,22 @@ def claim_group(factory: sessionmaker[Session], worker_id: str, now: datetime, l
     and attempt number (its fencing token), exactly as if it had been claimed alone.
     """
     with transaction(factory) as session:
-        claimable = or_(
-            and_(Job.status == "queued", Job.run_at <= now),
-            and_(Job.status == "running", Job.lease_until < now),
-        )
-        job = session.scalars(_locking(session, select(Job).where(claimable)
-                                       .order_by(Job.run_at, Job.id).limit(1))).first()
+        job = next_job(session, now)
         if job is None:
             return []
         if job.status == "running" and job.attempts >= max_attempts:
             # Its worker died on every attempt: stop feeding it to workers.
             job.status, job.last_error, job.finished_at = "dead", "lease expired on last attempt", now
             return []
+        served(session, job.tenant_id)
         size = group_size if grouped_kinds is None or job.kind in grouped_kinds else 1
         group = [job]
         if size > 1:
-            group += session.scalars(_locking(session, select(Job).where(
+            group += session.scalars(locking(session, select(Job).where(
                 Job.status == "queued", Job.run_at <= now, Job.kind == job.kind,
                 Job.tenant_id == job.tenant_id, Job.id != job.id)
                 .order_by(Job.run_at, Job.id).limit(size - 1))).all()
         return [_take(member, worker_id, now, lease_seconds) for member in group]
-
-
-def _locking(session, query):
-    """PostgreSQL: rows another worker is claiming are skipped, not waited for."""
-    if session.bind.dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
-    return query  # SQLite: BEGIN IMMEDIATE already serialises claims
 
 
 def _take(job: Job, worker_id: str, now: datetime, lease_seconds: float) -> ClaimedJob:

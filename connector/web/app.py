@@ -5,7 +5,7 @@ from werkzeug.exceptions import HTTPException
 from connector.config import check_deployment, load_config, secret_values
 from connector.infra.logs import install_redaction
 from connector.runtime import Runtime, build_runtime, settle_heap
-from connector.web import hardening, throttle
+from connector.web import hardening, intake_limit, throttle
 from connector.web.current import EXTENSION
 
 
@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None, *, runtime: Runtime | None = Non
     app.config["MAX_CONTENT_LENGTH"] = int(config["MAX_BODY_BYTES"])
     app.extensions[EXTENSION] = runtime or build_runtime(config)
     app.extensions[throttle.EXTENSION] = throttle.from_config(config)
+    app.extensions[intake_limit.EXTENSION] = intake_limit.from_config(config, app.extensions[EXTENSION].clock)
     hardening.install(app)
 
     from connector.web import admin, crm_events, health, installations, metrics, oauth, ui, webhooks

@@ -41,6 +41,16 @@ class FailureThrottle:
             return 0.0
         return math.inf if self.rate <= 0 else (1 - tokens) / self.rate
 
+    def take(self, key: str) -> float:
+        """Spend one of ``key``'s tokens: 0 when it had one, else the seconds until it will (nothing spent)."""
+        with self._lock:
+            now = self.clock()
+            tokens = self._tokens(key, now)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                return 0.0
+        return math.inf if self.rate <= 0 else (1 - tokens) / self.rate
+
     def failed(self, key: str) -> None:
         with self._lock:
             now = self.clock()

@@ -20,6 +20,7 @@ from connector.inbound.pipeline import Deferred, Received, Rejection, RequestFac
 from connector.inbound.sources import registry
 from connector.infra import counters
 from connector.runtime import Runtime
+from connector.web import intake_limit
 from connector.web.current import runtime
 from connector.web.deliveries import in_intake, note, record_deliveries, recorded, unauthenticated, unlogged
 from connector.web.tenancy import current_tenant, tenant_routes, tenant_settings
@@ -95,6 +96,9 @@ def survey(vendor):
         counters.ignored("hubspot survey: portal not installed")
         unlogged()
         return jsonify(status="ignored", reason="HubSpot portal not installed"), 200
+    too_many = intake_limit.refused(tenant)  # after the signature: only the tenant's own answers count
+    if too_many is not None:
+        return too_many
     data, now = received.value, rt.clock()
     policies = rt.policies if rt.directory is None else rt.directory.policies(tenant, rt.policies)  # its owners
     result = intake.accept(rt.sessions, policies, data, source=vendor, now=now, tenant_id=tenant,
