@@ -1,14 +1,14 @@
 """Claim turns per tenant, so jobs are claimed round-robin across tenants (issue 14, finding 5:
 one tenant's campaign of 1,500 answers delayed another tenant's lone case by 13-47 s).
 
-Revision ID: 0016
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
