@@ -1,5 +1,6 @@
 """The ``recovery`` command: refusal without vendors, replay, schema install."""
 import os
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -48,8 +49,9 @@ def test_replay_dead_jobs(cli_env, frozen_runtime, fake_hubspot):
     assert len(dead) == 1
     result = CliRunner().invoke(main, ["replay", "--all-dead"])
     assert result.exit_code == 0 and f"replayed 1 of 1 job(s): {dead[0]}" in result.output
-    missing = CliRunner().invoke(main, ["replay", "9999"])
-    assert missing.exit_code == 1 and "replayed 0 of 1" in missing.output
+    missing = CliRunner().invoke(main, ["replay", "9999", str(dead[0])])
+    assert missing.exit_code == 1 and "replayed 0 of 2" in missing.stdout
+    assert "job 9999 does not exist" in missing.stderr and f"job {dead[0]} is queued, not dead" in missing.stderr
     assert CliRunner().invoke(main, ["replay"]).exit_code == 2
     drain(frozen_runtime)
     with transaction(frozen_runtime.sessions) as session:
@@ -63,3 +65,32 @@ def test_a_malformed_webhook_secret_stops_start_up(cli_env, monkeypatch):
     assert result.exit_code != 0
     assert "RECOVERY_WEBHOOK_SECRET must be whsec_<base64>" in result.output
     assert "not base64" not in result.output  # the value itself is never echoed
+
+
+def test_replay_with_nothing_dead_says_so_and_succeeds(cli_env, frozen_runtime):
+    result = CliRunner().invoke(main, ["replay", "--all-dead"])
+    assert result.exit_code == 0 and result.stdout == "no dead jobs: nothing to replay\n"
+    assert result.stderr.startswith("database: ")  # which database it read
+
+
+@pytest.mark.parametrize("command", [["replay", "--all-dead"], ["report"]])
+def test_reading_commands_refuse_to_create_a_database(command, tmp_path, monkeypatch):
+    for name in [n for n in os.environ if n.startswith("RECOVERY_")]:
+        monkeypatch.delenv(name)
+    missing = tmp_path / "elsewhere" / "recovery.db"
+    monkeypatch.setenv("RECOVERY_DATABASE_URL", f"sqlite:///{missing}")
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.splitlines() == [f"Error: no database at {missing} (RECOVERY_DATABASE_URL=sqlite:///{missing}); "
+                                          "run this where the connector runs, or set RECOVERY_DATABASE_URL"]
+    assert not missing.exists()
+
+
+def test_reading_commands_refuse_a_database_without_the_connectors_tables(tmp_path, monkeypatch):
+    for name in [n for n in os.environ if n.startswith("RECOVERY_")]:
+        monkeypatch.delenv(name)
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).close()  # an empty SQLite file: somebody else's, or a typo's
+    monkeypatch.setenv("RECOVERY_DATABASE_URL", f"sqlite:///{other}")
+    result = CliRunner().invoke(main, ["report"])
+    assert result.exit_code == 1 and "holds no connector tables" in result.stderr

@@ -291,9 +291,9 @@ def cli_env(seeded, db_url, monkeypatch):
 def test_cli_json_matches_the_api(cli_env):
     result = CliRunner().invoke(report, ["--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == EXPECTED_ALL
+    assert json.loads(result.stdout) == EXPECTED_ALL
     week = CliRunner().invoke(report, ["--json", "--since", "2026-02-09", "--until", "2026-02-15"])
-    assert json.loads(week.output) == EXPECTED_WEEK
+    assert json.loads(week.stdout) == EXPECTED_WEEK
 
 
 def test_cli_table(cli_env):
@@ -337,7 +337,7 @@ def test_cli_reports_one_company_at_a_time(cli_env, seeded):
     _move_to_tenant(seeded, [1, 2, 3])
     acme = CliRunner().invoke(report, ["--json", "--tenant", "t_acme"])
     assert acme.exit_code == 0, acme.output
-    assert json.loads(acme.output)["cases"] == 3
+    assert json.loads(acme.stdout)["cases"] == 3
     unknown = CliRunner().invoke(report, ["--tenant", "t_nobody"])
     assert unknown.exit_code == 2 and "t_nobody" in unknown.output
 

@@ -84,19 +84,32 @@ def replay(job_ids, all_dead):
     from sqlalchemy import select
 
     from connector.cases.shared import replay_dead_job
+    from connector.cli.database import require_existing
     from connector.runtime import build_runtime
     from connector.store.db import transaction
     from connector.store.models import Job
 
-    rt = build_runtime(load_config())
-    with transaction(rt.sessions) as session:
-        ids = list(job_ids)
-        if all_dead:
-            ids += session.scalars(select(Job.id).where(Job.status == "dead")).all()
-        if not ids:
-            raise click.UsageError("name job ids or pass --all-dead")
-        replayed = [job_id for job_id in ids if replay_dead_job(session, job_id, rt.clock())]
+    if not job_ids and not all_dead:
+        raise click.UsageError("name job ids or pass --all-dead")
+    config = load_config()
+    require_existing(config["DATABASE_URL"])
+    rt = build_runtime(config)
+    try:
+        with transaction(rt.sessions) as session:
+            ids = list(job_ids)
+            if all_dead:
+                ids += session.scalars(select(Job.id).where(Job.status == "dead")).all()
+            status = {job_id: state for job_id, state in session.execute(select(Job.id, Job.status).where(Job.id.in_(ids)))}
+            replayed = [job_id for job_id in ids if replay_dead_job(session, job_id, rt.clock())]
+    finally:
+        rt.engine.dispose()
+    if not ids:
+        click.echo("no dead jobs: nothing to replay")
+        return
     click.echo(f"replayed {len(replayed)} of {len(ids)} job(s): {', '.join(map(str, replayed)) or '-'}")
+    for job_id in (i for i in ids if i not in replayed):
+        said = f"is {status[job_id]}, not dead" if job_id in status else "does not exist"
+        click.echo(f"job {job_id} {said}", err=True)
     if len(replayed) < len(ids):
         sys.exit(1)
 

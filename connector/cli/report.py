@@ -69,6 +69,7 @@ def render(report: dict, console) -> None:
 def report(since, until, tenant, as_json):
     """Recovery metrics: response times, recovery rates, failure reasons, NPS of the recovered group."""
     from connector.cases.reporting import metrics_report
+    from connector.cli.database import require_existing
     from connector.installs.store import known_tenant
     from connector.runtime import build_runtime
     from connector.store.db import transaction
@@ -76,7 +77,9 @@ def report(since, until, tenant, as_json):
     since, until = since and since.date(), until and until.date()
     if since and until and until < since:
         raise click.BadParameter("must not be before --since", param_hint="--until")
-    rt = build_runtime(load_config())
+    config = load_config()
+    require_existing(config["DATABASE_URL"])
+    rt = build_runtime(config)
     try:
         with transaction(rt.sessions) as session:
             if not known_tenant(session, tenant):
