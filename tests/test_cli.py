@@ -77,7 +77,7 @@ def test_replay_with_nothing_dead_says_so_and_succeeds(cli_env, frozen_runtime):
 def test_reading_commands_refuse_to_create_a_database(command, tmp_path, monkeypatch):
     for name in [n for n in os.environ if n.startswith("RECOVERY_")]:
         monkeypatch.delenv(name)
-    missing = tmp_path / "elsewhere" / "recovery.db"
+    missing = tmp_path / "recovery.db"  # run from a folder where the connector never ran
     monkeypatch.setenv("RECOVERY_DATABASE_URL", f"sqlite:///{missing}")
     result = CliRunner().invoke(main, command)
     assert result.exit_code == 1 and "Traceback" not in result.output

@@ -4,6 +4,7 @@ import threading
 
 import click
 
+from connector.cli.database import check_reachable
 from connector.config import (
     ConfigError,
     check_deployment,
@@ -29,6 +30,7 @@ def _prepare(sandbox: bool) -> tuple[dict, list]:
         check_deployment(config, sandbox=bool(sandbox or config["SANDBOX"]))
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    check_reachable(config["DATABASE_URL"])
     servers = []
     if sandbox or config["SANDBOX"]:
         from connector.sandbox.launch import start_sandbox
