@@ -61,6 +61,10 @@ SECRET_KEYS = (
     "DELIGHTED_API_KEY", "RESURVEY_WEBHOOK_URL", "RESURVEY_WEBHOOK_SECRET",
 )
 
+class ConfigError(ValueError):
+    """A setting that would make every request fail: refuse to start instead."""
+
+
 _BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True,
                   "0": False, "false": False, "no": False, "off": False, "": False}
 
@@ -71,12 +75,16 @@ def _coerce(key: str, value):
         return value
     if isinstance(default, bool):
         if value.lower() not in _BOOLEAN_WORDS:
-            raise ValueError(f"{PREFIX}{key} must be true or false")
+            raise ConfigError(f"{PREFIX}{key} must be true or false (got {value!r})")
         return _BOOLEAN_WORDS[value.lower()]
-    if isinstance(default, int):
-        return int(value)
-    if isinstance(default, float):
-        return float(value)
+    try:
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+    except ValueError:
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise ConfigError(f"{PREFIX}{key} must be {kind} (got {value!r})") from None
     return value
 
 
@@ -85,12 +93,27 @@ def is_on(value) -> bool:
     return value if isinstance(value, bool) else _BOOLEAN_WORDS.get(str(value or "").lower(), False)
 
 
+def _config_file(file_name: str) -> dict:
+    try:
+        loaded = json.loads(Path(file_name).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{PREFIX}CONFIG_FILE={file_name}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{PREFIX}CONFIG_FILE={file_name}: cannot be read ({type(exc).__name__})") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{PREFIX}CONFIG_FILE={file_name}: not valid JSON (line {exc.lineno}, "
+                          f"column {exc.colno}: {exc.msg})") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{PREFIX}CONFIG_FILE={file_name}: must hold one JSON object of settings")
+    return loaded
+
+
 def load_config(environ=None) -> dict:
     environ = os.environ if environ is None else environ
     config = dict(DEFAULTS)
     file_name = environ.get(f"{PREFIX}CONFIG_FILE")
     if file_name:
-        config.update(json.loads(Path(file_name).read_text(encoding="utf-8")))
+        config.update(_config_file(file_name))
     for name, value in environ.items():
         if name.startswith(PREFIX) and name != f"{PREFIX}CONFIG_FILE":
             config[name[len(PREFIX):]] = value
@@ -100,6 +123,27 @@ def load_config(environ=None) -> dict:
 def zendesk_configured(config) -> bool:
     return bool(config.get("ZENDESK_SUBDOMAIN") or config.get("ZENDESK_BASE_URL")) and bool(
         config.get("ZENDESK_API_TOKEN"))
+
+
+def zendesk_missing(config) -> list[str]:
+    """The Zendesk variables still missing once one of them is set (an account half-configured)."""
+    wanted = {"ZENDESK_SUBDOMAIN": bool(config.get("ZENDESK_SUBDOMAIN") or config.get("ZENDESK_BASE_URL")),
+              "ZENDESK_EMAIL": bool(config.get("ZENDESK_EMAIL")),
+              "ZENDESK_API_TOKEN": bool(config.get("ZENDESK_API_TOKEN"))}
+    if not any(wanted.values()):
+        return []
+    return [PREFIX + name for name, present in wanted.items() if not present]
+
+
+def start_warnings(config) -> list[str]:
+    """What works but will refuse every request of some kind: said at start, not at the first 401."""
+    warnings = []
+    if not config.get("WEBHOOK_SECRET"):
+        warnings.append(f"{PREFIX}WEBHOOK_SECRET is not set: the generic survey webhook will answer 401 "
+                        f"to every request")
+    if not config.get("ADMIN_TOKEN"):
+        warnings.append(f"{PREFIX}ADMIN_TOKEN is not set: the admin API and the dashboard will refuse everyone")
+    return warnings
 
 
 def hubspot_configured(config) -> bool:
@@ -115,10 +159,6 @@ def oauth_configured(config) -> bool:
 
 def secret_values(config) -> list[str]:
     return [str(config[key]) for key in SECRET_KEYS if config.get(key)]
-
-
-class ConfigError(ValueError):
-    """A setting that would make every request fail: refuse to start instead."""
 
 
 def check_deployment(config, *, sandbox: bool) -> None:

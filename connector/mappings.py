@@ -22,6 +22,23 @@ class MappingError(Exception):
         self.messages = messages
         super().__init__(f"{path}: {messages}")
 
+    def one_line(self) -> str:
+        """``path: field.sub: message; other: message``: what a person reads at start-up."""
+        return f"{self.path}: " + "; ".join(f"{field}: {text}" if field else text
+                                            for field, text in _flatten(self.messages))
+
+
+def _flatten(messages, prefix: str = ""):
+    """marshmallow's nested ``{field: [messages] | {…}}`` as (dotted field, message) pairs."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            yield from _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(messages, (list, tuple)):
+        for value in messages:
+            yield from _flatten(value, prefix)
+    else:
+        yield prefix, str(messages)
+
 
 def load(name: str, schema: Schema, directory: Path | str | None = None):
     """Read ``<directory>/<name>.json`` and return what ``schema`` loads from it."""

@@ -94,3 +94,17 @@ def test_reading_commands_refuse_a_database_without_the_connectors_tables(tmp_pa
     monkeypatch.setenv("RECOVERY_DATABASE_URL", f"sqlite:///{other}")
     result = CliRunner().invoke(main, ["report"])
     assert result.exit_code == 1 and "holds no connector tables" in result.stderr
+
+
+def test_serve_warns_at_start_up_when_nothing_could_ever_pass(cli_env, monkeypatch):
+    started = []
+    monkeypatch.setattr("connector.web.serve.serve_app", lambda *args: started.append(args))
+    monkeypatch.setenv("RECOVERY_HUBSPOT_ACCESS_TOKEN", "pat-test-token")
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code == 0 and len(started) == 1
+    assert result.stderr.splitlines() == [
+        "warning: RECOVERY_WEBHOOK_SECRET is not set: the generic survey webhook will answer 401 to every request",
+        "warning: RECOVERY_ADMIN_TOKEN is not set: the admin API and the dashboard will refuse everyone"]
+    monkeypatch.setenv("RECOVERY_WEBHOOK_SECRET", "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    monkeypatch.setenv("RECOVERY_ADMIN_TOKEN", "a-long-enough-admin-token-0123")
+    assert CliRunner().invoke(main, ["serve"]).stderr == ""

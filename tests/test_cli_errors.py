@@ -3,11 +3,14 @@
 Through the installed ``recovery`` entry point, as a person would meet them.
 """
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from connector.mappings import DEFAULT_MAPPINGS_DIR
 
 RECOVERY = Path(sys.executable).with_name("recovery")
 
@@ -44,3 +47,42 @@ def test_the_worker_checks_the_url_the_same_way(tmp_path):
     assert code == 1 and err.strip().splitlines() == [
         "Error: RECOVERY_DATABASE_URL=mysql://a@b/c: only SQLite and PostgreSQL are supported "
         "(e.g. sqlite:///recovery.db or postgresql+psycopg://user@host:5432/recovery)"]
+
+
+@pytest.mark.parametrize("env, said", [
+    ({"RECOVERY_CONFIG_FILE": "/nowhere/settings.json"}, "RECOVERY_CONFIG_FILE=/nowhere/settings.json: no such file"),
+    ({"RECOVERY_WORKER_THREADS": "two"}, "RECOVERY_WORKER_THREADS must be a whole number (got 'two')"),
+    ({"RECOVERY_SANDBOX": "maybe"}, "RECOVERY_SANDBOX must be true or false (got 'maybe')"),
+    ({"RECOVERY_MAPPINGS_DIR": "/nowhere"}, "/nowhere/"),
+])
+def test_a_bad_setting_is_one_line_naming_it(tmp_path, env, said):
+    code, _, err = run(tmp_path, "serve", "--sandbox", "--port", "0", **env)
+    assert code == 1 and "Traceback" not in err
+    [line] = err.strip().splitlines()
+    assert line.startswith("Error: ") and said in line
+
+
+def test_a_config_file_that_is_not_json_names_where(tmp_path):
+    (tmp_path / "settings.json").write_text('{"WORKER_THREADS": 2,,}', encoding="utf-8")
+    code, _, err = run(tmp_path, "serve", "--sandbox", RECOVERY_CONFIG_FILE="settings.json")
+    assert code == 1 and err.strip().splitlines() == [
+        "Error: RECOVERY_CONFIG_FILE=settings.json: not valid JSON (line 1, column 22: Expecting property name "
+        "enclosed in double quotes)"]
+
+
+def test_a_misspelled_mapping_field_is_named_with_its_file(tmp_path):
+    mappings = tmp_path / "mappings"
+    shutil.copytree(DEFAULT_MAPPINGS_DIR, mappings)
+    rules = mappings / "rules.json"
+    rules.write_text(rules.read_text(encoding="utf-8").replace('"promoter_min": 9', '"promotor_min": 9'),
+                     encoding="utf-8")
+    code, _, err = run(tmp_path, "serve", "--sandbox", RECOVERY_MAPPINGS_DIR=str(mappings))
+    assert code == 1 and err.strip().splitlines() == [
+        f"Error: {rules}: nps.promoter_min: Missing data for required field.; nps.promotor_min: Unknown field."]
+
+
+def test_half_a_zendesk_account_names_what_is_missing(tmp_path):
+    code, _, err = run(tmp_path, "worker", RECOVERY_ZENDESK_SUBDOMAIN="acme")
+    assert code == 1 and err.strip().splitlines() == [
+        "Error: Zendesk is half-configured: set RECOVERY_ZENDESK_EMAIL, RECOVERY_ZENDESK_API_TOKEN too "
+        "(or unset the others)"]

@@ -12,9 +12,12 @@ from connector.config import (
     load_config,
     oauth_configured,
     secret_values,
+    start_warnings,
     zendesk_configured,
+    zendesk_missing,
 )
 from connector.infra import logs
+from connector.mappings import MappingError
 
 
 def _prepare(sandbox: bool) -> tuple[dict, list]:
@@ -22,14 +25,11 @@ def _prepare(sandbox: bool) -> tuple[dict, list]:
     from connector.runtime import check_config
 
     config = load_config()
-    try:
-        check_config(config)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        check_deployment(config, sandbox=bool(sandbox or config["SANDBOX"]))
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    missing = zendesk_missing(config)
+    if missing:
+        raise ConfigError(f"Zendesk is half-configured: set {', '.join(missing)} too (or unset the others)")
+    check_config(config)
+    check_deployment(config, sandbox=bool(sandbox or config["SANDBOX"]))
     check_reachable(config["DATABASE_URL"])
     servers = []
     if sandbox or config["SANDBOX"]:
@@ -41,10 +41,25 @@ def _prepare(sandbox: bool) -> tuple[dict, list]:
             "RECOVERY_HUBSPOT_ACCESS_TOKEN, or run with --sandbox (RECOVERY_SANDBOX=true)")
     logs.configure(config.get("LOG_LEVEL", "INFO"))
     logs.install_redaction(secret_values(config))
+    if not (sandbox or config["SANDBOX"]):
+        for warning in start_warnings(config):
+            click.echo(f"warning: {warning}", err=True)
     return config, servers
 
 
-@click.group()
+class _Commands(click.Group):
+    """Configuration and mapping errors end as one line naming the variable or file, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        except MappingError as exc:
+            raise click.ClickException(exc.one_line()) from None
+
+
+@click.group(cls=_Commands)
 def main():
     """Recovery connector: survey answers in, REACT recovery cases out to Zendesk and HubSpot."""
 

@@ -61,3 +61,6 @@ def install_redaction(secrets=()) -> None:
 
 def configure(level: str = "INFO") -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Alembic narrates every start ("Will assume non-transactional DDL"): only its warnings matter
+    # here; `recovery install-schema` prints the revision itself.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
