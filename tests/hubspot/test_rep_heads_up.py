@@ -8,7 +8,7 @@ from hubspot_helpers import MemoryLedger, make_answer, make_case
 
 from connector.ports.batches import ContactWrite, RepWrite
 from connector.ports.keys import HUBSPOT_REP_NOTE, HUBSPOT_REP_TASK
-from connector.providers.hubspot.rep import closing_note_text, heads_up_lines
+from connector.providers.hubspot.rep_text import closing_note_text, heads_up_lines
 
 pytestmark = pytest.mark.e2e
 READ = "/crm/v3/objects/contacts/batch/read"

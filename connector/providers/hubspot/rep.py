@@ -11,8 +11,6 @@ import html
 import logging
 from collections.abc import Sequence
 
-from connector.domain.names import company_name, split_name
-from connector.domain.text import one_line, quoted
 from connector.ports.batches import Outcomes, RepTold, RepWrite
 from connector.ports.errors import RetryableError, SyncError
 from connector.ports.keys import (
@@ -29,43 +27,11 @@ from connector.providers.hubspot.client import HubSpotClient
 from connector.providers.hubspot.lookups import Lookups
 from connector.providers.hubspot.notes import NOTE_TO_CONTACT
 from connector.providers.hubspot.properties import TASK_TO_CONTACT, hs_datetime
+from connector.providers.hubspot.rep_text import closing_note_text, heads_up_lines, who
 from connector.providers.ledgers import read_together, record_together
 
 log = logging.getLogger(__name__)
 FALLBACK = ";fallback"
-
-
-def _who(case: CaseSnapshot) -> str:
-    """"Marie Dubois (Acme)": the name in reading order, whatever order the survey gave it."""
-    split = " ".join(part for part in split_name(case.answer.customer_name) if part)
-    name, company = split or one_line(case.answer.customer_name) or "A customer", company_name(case.answer.company)
-    return f"{name} ({company})" if company else name
-
-
-def _recovery_owner(case: CaseSnapshot) -> str:
-    name, email = one_line(case.owner_name), case.owner
-    if name and email and name != email:
-        return f"{name} <{email}>"
-    return name or email or "the support team (no owner routed)"
-
-
-def heads_up_lines(case: CaseSnapshot, fallback: bool) -> list[str]:
-    """What the rep reads before anyone calls the customer (pure)."""
-    answer, owner = case.answer, _recovery_owner(case)
-    first_call = min((s.due_at for s in case.stages), default=None)
-    lines = [f"{_who(case)} answered {answer.survey_type.upper()} {answer.score} ({answer.category}) on "
-             f"{answer.submitted_at:%Y-%m-%d %H:%M} UTC. A recovery case is open (priority {case.priority}).",
-             "In their words:", *quoted(answer.comment or "(no comment)", 1000),
-             f"Recovery owner: {owner}. Reach them before you contact this account.",
-             "Meanwhile: no sales push, upsell or renewal pitch to this account until the recovery owner "
-             "has called the customer" + (f" (first contact due {first_call:%Y-%m-%d %H:%M} UTC)." if first_call
-                                          else ".")]
-    if case.zendesk_ticket_url:
-        lines.append(f"Zendesk ticket: {case.zendesk_ticket_url}")
-    if fallback:
-        lines.append("This contact has no HubSpot owner, so this heads-up went to the recovery owner. "
-                     "Set the contact owner in HubSpot so the account's rep is told next time.")
-    return lines
 
 
 def heads_up_input(case: CaseSnapshot, contact_id: str, owner_id: str | None, fallback: bool) -> Input:
@@ -74,26 +40,13 @@ def heads_up_input(case: CaseSnapshot, contact_id: str, owner_id: str | None, fa
     body = [*heads_up_lines(case, fallback), f"Recovery ref: {key}"]
     due = min((s.due_at for s in case.stages), default=case.answer.submitted_at)
     props = {"hs_timestamp": hs_datetime(due), "hs_task_type": "TODO", "hs_task_priority": "HIGH",
-             "hs_task_subject": f"Heads-up: recovery case on {_who(case)}"[:250],
+             "hs_task_subject": f"Heads-up: recovery case on {who(case)}"[:250],
              "hs_task_body": "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in body),
              "hs_task_status": "NOT_STARTED"}
     if owner_id:
         props["hubspot_owner_id"] = owner_id
     return {"properties": props, "objectWriteTraceId": key,
             "associations": [{"to": {"id": str(contact_id)}, "types": [dict(TASK_TO_CONTACT)]}]}
-
-
-def closing_note_text(case: CaseSnapshot) -> str:
-    """The rep's note when the case closes (pure)."""
-    lines = [f"Recovery case #{case.case_id} on {_who(case)} is closed: outcome {case.outcome or 'unknown'}.",
-             f"Recovery owner: {_recovery_owner(case)}."]
-    if case.outcome in ("promoter", "passive"):
-        lines.append("The customer is back on side: the account is yours again.")
-    else:
-        lines.append("Still unhappy: a follow-up case is open; keep holding sales pushes until it closes.")
-    if case.zendesk_ticket_url:
-        lines.append(f"Zendesk ticket: {case.zendesk_ticket_url}")
-    return "<br>".join(html.escape(line, quote=False) for line in [*lines, rep_note_reference(case.case_id)])
 
 
 def _owner_entry(owner_id: str | None, fallback: bool) -> str:
