@@ -5,11 +5,14 @@ runner's retry, dead-letter and idempotency rules can be tested without HTTP.
 """
 import threading
 
+from connector.ports.batches import RepTold
 from connector.ports.errors import PermanentError, RetryableError
 from connector.ports.keys import (
     HUBSPOT_CLOSING_TASK,
     HUBSPOT_NOTE,
     HUBSPOT_PROMISE_TASK,
+    HUBSPOT_REP_NOTE,
+    HUBSPOT_REP_TASK,
     ZENDESK_TICKET,
     followup_key,
     hubspot_task_key,
@@ -120,6 +123,8 @@ class FakeHubSpot(_Failing):
         self.contacts: dict[str, dict] = {}
         self.tasks: dict[str, dict] = {}
         self.notes: list[dict] = []
+        self.rep_tasks: dict[str, dict] = {}  # the rep's heads-up tasks, apart from the stage tasks
+        self.rep_notes: list[dict] = []  # the rep's closing notes
         self.values: dict[str, float] = {}  # email -> lifetime value held in HubSpot
         self.owner_tasks: dict[str, dict] = {}  # key -> task for one owner (weak signal, digest)
         self.schema_calls = 0
@@ -222,6 +227,27 @@ class FakeHubSpot(_Failing):
     def add_case_notes(self, writes, limit):
         return self._each(writes, lambda w: w.key,
                           lambda w: self.add_case_note(w.case, w.contact_id, w.text, w.ledger, w.first_attempt))
+
+    def tell_reps(self, writes, limit):
+        def one(w):
+            if w.ledger.get(HUBSPOT_REP_TASK):
+                return RepTold(w.ledger.get(HUBSPOT_REP_TASK), None, True)
+            self._maybe_fail()
+            natural = task_natural_key(w.case.case_id, "rep")
+            with self.lock:
+                self.rep_tasks[natural] = {"contact": w.contact_id, "owner": w.case.hubspot_owner or w.case.owner}
+            w.ledger.record(HUBSPOT_REP_TASK, natural)
+            return RepTold(natural, None, True)
+        return self._each(writes, lambda w: w.key, one)
+
+    def add_rep_notes(self, writes, limit):
+        def one(w):
+            if not w.ledger.get(HUBSPOT_REP_NOTE):
+                self._maybe_fail()
+                self.rep_notes.append({"contact": w.contact_id, "outcome": w.case.outcome})
+                w.ledger.record(HUBSPOT_REP_NOTE, f"rep-note-{len(self.rep_notes)}")
+            return w.ledger.get(HUBSPOT_REP_NOTE)
+        return self._each(writes, lambda w: w.key, one)
 
     def set_ticket_urls(self, links, limit):
         return self._each(links, lambda link: link[0], lambda link: self.set_ticket_url(link[1], link[2]))

@@ -6,6 +6,7 @@ import pytest
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
+from connector.cases import signals as signals_module
 from connector.cases import zendesk_events
 from connector.domain import signals
 from connector.inbound.crm_events import parse_zendesk_event
@@ -219,3 +220,20 @@ def test_two_workers_claiming_one_signal_at_once_raise_it_once(rt):
 
     assert race(claim, count=4) == []
     assert len([w for w in won if w is not None]) == 1 and len(alerts(rt)) == 1
+
+
+def test_the_alert_goes_to_the_rep_the_heads_up_found(rt, fake_hubspot):
+    from connector.store.models import Case
+
+    # An earlier case of this contact told their HubSpot owner (the rep): the signal goes to them too.
+    opened = answer(rt, 1, 2, comment="Rien ne marche.")
+    with transaction(rt.sessions) as session:
+        session.get(Case, opened["case_id"]).rep = {"hubspot_owner_id": "8801", "told_at": "x", "fallback": False}
+    answer(rt, 2, 10)
+    rt.clock.now += timedelta(days=1)
+    answer(rt, 3, 7)
+    [alert] = [a for a in alerts(rt) if a.signal == "score_drop"]
+    assert alert.owner == "8801"
+    with transaction(rt.sessions) as session:  # a routing fallback is no rep: the case owner again
+        session.get(Case, opened["case_id"]).rep = {"hubspot_owner_id": "8801", "told_at": "x", "fallback": True}
+        assert signals_module._owner(rt, session, "default", HIGH_VALUE["email"], "high") != "8801"

@@ -17,6 +17,7 @@ from connector.cases import (
     priority_support,
     promise_deadlines,
     promise_sync,
+    reps,
     resurvey,
     signals,
     stages,
@@ -77,6 +78,8 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry.group("hubspot.link_ticket", hubspot_sync.hubspot_link_tickets)
     registry.group("hubspot.case_note", alerts.hubspot_case_notes)
     registry.group("chat.new_case", alerts.chat_new_cases)
+    registry.group("hubspot.rep_heads_up", reps.hubspot_tell_reps)
+    registry.group("hubspot.rep_note", reps.hubspot_rep_notes)
     registry.handler("hubspot.lifetime_value", value.lookup_lifetime_value)
     registry.handler(resurvey.KIND, resurvey.request_resurvey)
     registry.handler(signals.ANSWER, signals.check_answer)

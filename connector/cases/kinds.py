@@ -16,4 +16,5 @@ CASE_KINDS = frozenset({
     "zendesk.priority_support", "zendesk.priority_support_end",
     "survey.resurvey",
     "hubspot.closing_task",
+    "hubspot.rep_heads_up", "hubspot.rep_note",
 })

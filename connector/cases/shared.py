@@ -100,6 +100,7 @@ def when_both_synced(rt: CaseContext, session: Session, case: Case) -> None:
     if case.zendesk_ticket_id and not case.hubspot_ticket_url_synced:
         enqueue(session, "hubspot.link_ticket", case.id, tenant_id=case.tenant_id)
     enqueue(session, "hubspot.case_note", case.id, tenant_id=case.tenant_id)
+    enqueue(session, "hubspot.rep_heads_up", case.id, tenant_id=case.tenant_id)  # the rep is told first
 
 
 def complete_served(rt: CaseContext, jobs: list[ClaimedJob],

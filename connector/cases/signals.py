@@ -47,8 +47,12 @@ def _ledger(rt: CaseContext, alert_id: int) -> DbLedger:
 
 
 def _owner(rt: CaseContext, session: Session, tenant_id: str, email: str, tier: str) -> str:
-    """The contact's owner: the owner of their latest case (the rep the connector knows), else
-    the routing owner of the value tier."""
+    """The contact's rep (their HubSpot owner, as the latest case's heads-up found it), else the
+    owner of their latest case, else the routing owner of the value tier."""
+    told = session.scalar(select(Case.rep).where(Case.tenant_id == tenant_id, Case.customer_email == email,
+                                                 Case.rep.is_not(None)).order_by(Case.id.desc()).limit(1))
+    if told and told.get("hubspot_owner_id") and not told.get("fallback"):
+        return str(told["hubspot_owner_id"])
     known = session.scalar(select(Case.owner).where(Case.tenant_id == tenant_id, Case.customer_email == email,
                                                     Case.owner.is_not(None)).order_by(Case.id.desc()).limit(1))
     return known or routing.route(tier, excluded_agent_email=None, routing=rt.policies.routing).email

@@ -74,6 +74,7 @@ def close_with_answer(session: Session, case: Case, answer: Answer, now: datetim
     result = outcome(opening.survey_type, opening.score, answer.survey_type, answer.score, answer.category)
     case.status, case.closed_at, case.outcome, case.closing_answer_id = "closed", now, result, answer.id
     enqueue(session, "zendesk.close_case", case.id, tenant_id=case.tenant_id)
+    enqueue(session, "hubspot.rep_note", case.id, tenant_id=case.tenant_id)  # the rep learns the outcome
     if result not in REOPENING:
         enqueue(session, "hubspot.close_case", case.id, tenant_id=case.tenant_id)
     else:  # still a detractor: the owner is asked why (see cases.failure)

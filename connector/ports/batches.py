@@ -4,6 +4,7 @@ Each item carries ``key``, the caller's name for it (its job id). A batch method
 ``{key: result or that item's own exception}``, so one item's failure fails only its job.
 """
 from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple, TypeVar
 
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger
@@ -47,3 +48,23 @@ class TicketLink(NamedTuple):
     contact_id: str
     url: str
     order: tuple[int, int]  # (case id, ticket id): the newest case's, then its newest follow-up's
+
+
+@dataclass(frozen=True)
+class RepWrite:
+    """The rep's heads-up (or closing note) of one case. ``owner_id``: for the closing note, the
+    owner who was told when the case opened; for the heads-up, None (read from the contact)."""
+    key: int
+    case: CaseSnapshot
+    contact_id: str
+    ledger: EffectLedger
+    first_attempt: bool
+    owner_id: str | None = None
+    at: datetime | None = None  # when it happened (the closing note's time on the timeline)
+
+
+class RepTold(NamedTuple):
+    """Who got the heads-up: the contact's owner, or (``fallback``) the routing owner."""
+    task_id: str
+    owner_id: str | None
+    fallback: bool

@@ -37,6 +37,9 @@ HUBSPOT_DONE = "hubspot.done."                  # + stage: that task was complet
 HUBSPOT_OVERDUE = "hubspot.overdue."            # + stage (read only: the contact update is idempotent)
 HUBSPOT_NOTE = "hubspot.case_note"              # the rep's note on the contact timeline
 HUBSPOT_CLOSING_TASK = "hubspot.closing_task"   # the owner's task asking why a recovery failed
+HUBSPOT_REP_TASK = "hubspot.rep_task"           # the heads-up task of the contact's own owner (the rep)
+HUBSPOT_REP_OWNER = "hubspot.rep_owner"         # "<owner id>" (or "" when none) + ";fallback" if not the rep's
+HUBSPOT_REP_NOTE = "hubspot.rep_note"           # the rep's note that the case closed, with its outcome
 CHAT_NEW_CASE = "chat.new_case"                 # the new-case alert was posted
 CHAT_OVERDUE = "chat.overdue."                  # + stage: the overdue alert was posted
 # Promises of the action plan, by promise id (promises.id), never by position in a list.
@@ -157,6 +160,12 @@ def task_keys_in(text: str | None) -> set[str]:
 
 
 CLOSING_TASK = "closing"  # the closing task's natural key: task_natural_key(case_id, CLOSING_TASK)
+REP_TASK = "rep"          # the rep's heads-up: task_natural_key(case_id, REP_TASK); names no stage
+
+
+def rep_note_reference(case_id: int) -> str:
+    """Ends the rep's closing note; searched for on a retry (``recovery-<id>-closed``)."""
+    return f"Ref: {_RECOVERY}{case_id}-closed"
 
 
 def note_marker(case_id: int) -> str:

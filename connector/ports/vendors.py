@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from connector.ports.batches import CaseWrite, ContactWrite, Outcomes, TicketLink, TicketOpen
+from connector.ports.batches import CaseWrite, ContactWrite, Outcomes, RepTold, RepWrite, TicketLink, TicketOpen
 from connector.ports.snapshots import (
     AnswerSnapshot,
     CaseSnapshot,
@@ -87,6 +87,10 @@ class HubSpotPort(Protocol):
                              ledger: EffectLedger, first_attempt: bool) -> dict[int, str]: ...
 
     def add_case_notes(self, writes: Sequence[CaseWrite], limit: int) -> Outcomes[str]: ...
+
+    def tell_reps(self, writes: Sequence[RepWrite], limit: int) -> Outcomes[RepTold]: ...
+
+    def add_rep_notes(self, writes: Sequence[RepWrite], limit: int) -> Outcomes[str]: ...
 
     def set_ticket_urls(self, links: Sequence[TicketLink], limit: int) -> Outcomes[None]: ...
 

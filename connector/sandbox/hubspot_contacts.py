@@ -1,7 +1,7 @@
 """The HubSpot stand-in's contacts, with the companies and owners they point to.
 
-Contacts are upserted by email and updated by id, in batches or one at a time, as the
-connector writes them; companies and owners are only read (tests and the sandbox seed them).
+Contacts are upserted by email, read and updated in batches or one at a time, as the
+connector writes them (an upsert overwrites every property it is given, as HubSpot's does); companies and owners are only read (tests and the sandbox seed them).
 """
 from flask import jsonify, request
 
@@ -72,6 +72,37 @@ def register(app, state) -> None:
                 record["updatedAt"] = record["properties"]["lastmodifieddate"] = now_iso()
                 results.append(echo_trace_id(record_view(record, None), item))
         return jsonify({"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": now_iso()})
+
+    @app.post("/crm/v3/objects/contacts/batch/read")
+    def batch_read_contacts():
+        """By record id or by ``idProperty`` email; ids HubSpot cannot find come back as a 207
+        error naming them, the others as results with the asked properties."""
+        started, body = now_iso(), json_body()
+        inputs, id_property = batch_inputs(body), body.get("idProperty")
+        if id_property not in (None, "hs_object_id", "email"):
+            raise Invalid(400, f"Unable to read by non-unique property {id_property}")
+        names = body.get("properties", [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise Invalid(400, "Invalid input JSON: properties must be a list of property names")
+        if any(not isinstance(i, dict) or not str(i.get("id", "")).strip() for i in inputs):
+            raise Invalid(400, "Invalid input JSON: every input needs an id")
+        results, missing = [], []
+        with state.lock:
+            for item in inputs:
+                key = str(item["id"]).strip()
+                record = state.contact_by_email(key) if id_property == "email" else state.contacts.get(key)
+                if record is None:
+                    missing.append(key)
+                elif record["id"] not in {r["id"] for r in results}:
+                    results.append(record_view(record, names, ("createdate", "hs_object_id", "lastmodifieddate")))
+        out = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": now_iso()}
+        if not missing:
+            return jsonify(out)
+        out.update(numErrors=1, errors=[{
+            "status": "error", "category": "OBJECT_NOT_FOUND", "context": {"ids": missing},
+            "message": "Could not get some CONTACT objects, they may be deleted or not exist. "
+                       "Check that ids are valid."}])
+        return jsonify(out), 207
 
     def find_contact(contact_id: str) -> dict:
         if request.args.get("idProperty") == "email":

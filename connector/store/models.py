@@ -94,6 +94,9 @@ class Case(Base):
     failure_reason: Mapped[str | None] = mapped_column(String(32))
     failure_note: Mapped[str | None] = mapped_column(Text)
     failure_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who got the heads-up when the case opened: {hubspot_owner_id, told_at, fallback} (fallback:
+    # the contact has no HubSpot owner, so the routing owner was told instead). None: not yet.
+    rep: Mapped[dict | None] = mapped_column(JSON)
 
     stages: Mapped[list["Stage"]] = relationship(order_by="Stage.due_at", back_populates="case",
                                                  cascade="all, delete-orphan")

@@ -47,7 +47,7 @@ def case_json(case: Case, confirmation: str | None = None) -> dict:
                              "category": a.category, "submitted_at": _iso(a.submitted_at)}
                             for a in case.interim_answers],
         "promises": [promise_json(p) for p in case.promises], "confirmation_draft": confirmation,
-        "priority_support": _priority_support(case),
+        "priority_support": _priority_support(case), "rep": case.rep,
     }
 
 

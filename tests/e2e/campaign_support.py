@@ -249,6 +249,8 @@ def check_invariants(store: Store, vendors, deliveries, *, context: str, expecte
         assert counts["tickets"][f"recovery-{case}"] == 1, f"{context}: case {case} has " \
             f"{counts['tickets'][f'recovery-{case}']} tickets"
         stages = {stage: n for (c, stage), n in counts["tasks"].items() if c == case}
+        # The rep's heads-up may still be on its way once the case is synced; never twice.
+        assert stages.pop("rep", 1) == 1, f"{context}: case {case} heads-up tasks {counts['tasks'][(case, 'rep')]}"
         assert stages == dict.fromkeys(STAGES, 1), f"{context}: case {case} tasks {stages}"
         assert len(vendors.tasks_of(answer.email)) == 8, f"{context}: case {case} contact tasks"
         assert counts["notes"][case] == 1, f"{context}: case {case} has {counts['notes'][case]} notes"

@@ -1,5 +1,6 @@
 """A live connector: real zenpy and hubspot-api-client over HTTP to the stand-ins."""
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from connector.sandbox.server import BackgroundServer
 from connector.sandbox.zendesk import create_zendesk_standin
 from tests.conftest import ADMIN_TOKEN, make_config
 from tests.signing import signed_headers
+
+HEADS_UP = re.compile(r"recovery-\d+-rep\b")  # the natural key in the rep's heads-up task body
 
 ZENDESK_EMAIL, ZENDESK_TOKEN, HUBSPOT_TOKEN = "agent@example.com", "zd-token-e2e-123", "pat-e2e-456"
 
@@ -51,7 +54,14 @@ class Vendors:
         contact = self.hubspot.contact_by_email(email)
         if contact is None:
             return []
-        return [t for t in self.hubspot.tasks.values() if contact["id"] in t["associations"].get("contacts", [])]
+        return [t for t in self.hubspot.tasks.values() if contact["id"] in t["associations"].get("contacts", [])
+                and not HEADS_UP.search(t["properties"].get("hs_task_body", ""))]
+
+    def heads_up_tasks_of(self, email: str) -> list[dict]:
+        """The rep's heads-up tasks on the contact (``tasks_of`` leaves them out: it counts the plan's)."""
+        contact = self.hubspot.contact_by_email(email)
+        return [t for t in self.hubspot.tasks.values() if contact and contact["id"] in
+                t["associations"].get("contacts", []) and HEADS_UP.search(t["properties"].get("hs_task_body", ""))]
 
 
 @pytest.fixture

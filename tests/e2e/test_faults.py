@@ -222,8 +222,9 @@ def call_key(call) -> tuple | None:
     """The object a HubSpot call works on: one job per key in this campaign."""
     body = call.body if isinstance(call.body, dict) else {}
     first = (body.get("inputs") or [body])[0]
-    if call.path.endswith("/contacts/batch/upsert"):
-        return ("upsert", first["id"].lower())
+    if call.path.endswith("/contacts/batch/upsert") or (call.path.endswith("/contacts/batch/read")
+                                                         and body.get("idProperty") == "email"):
+        return ("upsert", first["id"].lower())  # the names' read is the upsert job's first call
     if call.path.endswith("/search"):
         return (call.path.split("/")[-2], body["filterGroups"][0]["filters"][0]["value"])
     if first.get("associations"):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from connector.ports.batches import CaseWrite, ContactWrite, Outcomes, TicketLink
+from connector.ports.batches import CaseWrite, ContactWrite, Outcomes, RepTold, RepWrite, TicketLink
 from connector.ports.errors import PermanentError
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger, OwnerTask, PromiseSnapshot
 from connector.providers.hubspot.client import HubSpotClient
@@ -26,6 +26,7 @@ from connector.providers.hubspot.mapping import HubSpotMapping, load_hubspot_map
 from connector.providers.hubspot.notes import NoteWrites
 from connector.providers.hubspot.owner_tasks import OwnerTaskWrites
 from connector.providers.hubspot.promise_tasks import PromiseTaskWrites
+from connector.providers.hubspot.rep import RepWrites
 from connector.providers.hubspot.schema import ContactSchema
 from connector.providers.hubspot.tasks import StageTasks, TaskWrites
 
@@ -54,6 +55,7 @@ class HubSpotAdapter:
         self._notes = NoteWrites(client, self._lookups)
         self._owner_tasks = OwnerTaskWrites(client, self._lookups)
         self._promises = PromiseTaskWrites(client, mapping, self._lookups)
+        self._reps = RepWrites(client, self._lookups)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], mapping: HubSpotMapping | None = None) -> "HubSpotAdapter":
@@ -152,3 +154,12 @@ class HubSpotAdapter:
                       first_attempt: bool) -> str:
         """The rep's alert on the contact timeline, once per case (same idempotency as tasks)."""
         return _one(self.add_case_notes([CaseWrite(case.case_id, case, contact_id, ledger, first_attempt, text)], 1))
+
+    # -- the account's rep ---------------------------------------------------------
+    def tell_reps(self, writes: Sequence[RepWrite], limit: int) -> Outcomes[RepTold]:
+        """A heads-up task to each contact's own owner (else the routing owner), once per case."""
+        return self._reps.tell_reps(writes, limit)
+
+    def add_rep_notes(self, writes: Sequence[RepWrite], limit: int) -> Outcomes[str]:
+        """The rep's note that the case closed, with its outcome, once per case."""
+        return self._reps.add_rep_notes(writes, limit)
