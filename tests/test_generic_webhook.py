@@ -111,6 +111,9 @@ def test_too_large_is_413(client, runtime):
                                    "score": ["Missing data for required field."],
                                    "customer": ["Missing data for required field."]}),
     ([1, 2], {"_schema": ["body must be a JSON object"]}),
+    # Every bad field at once: the score's range and the e-mail together, not one per try.
+    (answer_payload(score=11, customer={"email": "not-an-email"}),
+     {"score": ["must be between 0 and 10 for nps"], "customer": {"email": ["Not a valid email address."]}}),
 ])
 def test_invalid_body_is_422_naming_each_field(client, runtime, payload, fields):
     response = post_answer(client, payload)

@@ -71,8 +71,12 @@ class SurveyAnswerSchema(_Lenient):
     customer = fields.Nested(CustomerSchema, required=True)
     context = fields.Nested(ContextSchema, load_default=dict)
 
-    @validates_schema(skip_on_field_errors=True)
+    # Run beside the field errors, so a 422 names every bad field at once (a bad e-mail and an
+    # out-of-scale score together); it needs only the two fields it reads.
+    @validates_schema(skip_on_field_errors=False)
     def _score_in_scale(self, data, **kwargs):
+        if "score" not in data or data.get("survey", {}).get("type") not in SCALES:
+            return
         low, high = SCALES[data["survey"]["type"]]
         if not low <= data["score"] <= high:
             raise ValidationError(f"must be between {low} and {high} for {data['survey']['type']}",
