@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from connector.domain.account import CompanyRollup
 from connector.ports.batches import CaseWrite, ContactWrite, Outcomes, TicketLink, TicketOpen
 from connector.ports.snapshots import (
     AnswerSnapshot,
@@ -94,6 +95,10 @@ class HubSpotPort(Protocol):
     def complete_task(self, task_id: str) -> None: ...
 
     def lifetime_value(self, email: str, source: Mapping[str, str]) -> float | None: ...
+
+    def companies_of(self, contacts: Mapping[str, str]) -> dict[str, str | None]: ...
+
+    def update_company_rollups(self, rollups: Mapping[str, CompanyRollup], limit: int) -> dict[str, None | Exception]: ...
 
 
 @runtime_checkable

@@ -235,3 +235,16 @@ class BusinessHours(Base):
     tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     schedule: Mapped[dict | None] = mapped_column(JSON)  # {time_zone, intervals} as Zendesk gives it; None: none set
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ContactCompany(Base):
+    """The HubSpot company a customer (by e-mail) belongs to, as the connector found or made it:
+    the account roll-up is computed from the answers and cases of a company's e-mails.
+    ``company_id`` None: looked up, no company (free mail, or matching by domain turned off)."""
+
+    __tablename__ = "contact_companies"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    company_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
