@@ -75,3 +75,16 @@ def test_the_company_card_preview_is_for_admins(ui, runtime):
     ui.post("/dashboard/login", data={"token": ADMIN_TOKEN})
     page = ui.get(f"/hubspot/company-card/preview?company_id={COMPANY}")
     assert page.status_code == 200 and "Marie Dubois" in page.text and 'id="company-open">1<' in page.text
+
+
+def test_erasure_forgets_the_persons_company_row(ui, runtime):
+    from sqlalchemy import select
+
+    from connector.cases.privacy import erase_contact
+    open_case(runtime, ui)
+    in_company(runtime, "marie@example.com", "paul@example.com")
+    with transaction(runtime.sessions) as session:
+        erase_contact(session, "501", datetime.now(timezone.utc))
+    with transaction(runtime.sessions) as session:
+        left = session.scalars(select(ContactCompany.customer_email)).all()
+    assert left == ["paul@example.com"]

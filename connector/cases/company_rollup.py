@@ -1,64 +1,86 @@
 """The account view on the HubSpot company: which company each customer is, and its roll-up.
 
-Run by the HubSpot handlers after the contacts are written (an answer, a case opening, a
-case closing). A customer's company is looked up once and kept (``ContactCompany``); the
-roll-up of every company touched by the group of jobs is then computed again from the
-store (exact, never incremented) and written in one batch per 100 companies: a campaign
-of many answers from one company costs one input, not one call per answer.
+Queued by the HubSpot handlers once a contact is written (an answer, a case opening, a case
+closing): ``hubspot.company_rollup``, one job per answer and reason. A customer's company is
+looked up once and kept (``ContactCompany``); the roll-up of every company touched by a group
+of jobs is computed again from the store (exact, never incremented) and written in one batch
+per 100 companies: a campaign of many answers from one company costs one input, not one call
+per answer.
 """
 import logging
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from connector.cases.context import CaseContext
-from connector.cases.shared import batch_limit, connected
+from connector.cases.shared import batch_limit, complete_served, connected, row, skip_unconnected
 from connector.domain.account import NPS_WINDOW, AccountAnswer, CompanyRollup, company_rollup
+from connector.jobs.queue import ClaimedJob, enqueue
 from connector.ports.errors import SyncError
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case, ContactCompany
 
 log = logging.getLogger(__name__)
 
-Contacts = Mapping[int, tuple[str, str]]  # job id -> (customer e-mail, HubSpot contact id)
+
+def queue_rollups(rt: CaseContext, written: Sequence[tuple[int, str, str, str]]) -> None:
+    """After a contact write: keep its contact id and queue its company's roll-up.
+
+    ``written``: (answer id, customer e-mail, HubSpot contact id, why: answer/open/close). Its own
+    job, so a company API refusal (a portal installed before the company scopes) or a slow domain
+    look-up never holds back the contact, the tasks or the case's sync; one job per answer and
+    reason, grouped by the worker, so many answers of one company become one input.
+    """
+    if not written:
+        return
+    with transaction(rt.sessions) as session:
+        for answer_id, email, contact_id, why in sorted(written):
+            known = session.get(ContactCompany, (rt.tenant_id, email))
+            if known is None:
+                session.add(ContactCompany(tenant_id=rt.tenant_id, customer_email=email, contact_id=contact_id))
+            elif known.contact_id != contact_id:  # merged or recreated in HubSpot: look its company up again
+                known.contact_id, known.company_id, known.found_at = contact_id, None, None
+            session.flush()
+            enqueue(session, "hubspot.company_rollup", answer_id, tenant_id=rt.tenant_id,
+                    dedupe_key=f"hubspot.company_rollup:{answer_id}:{why}")
 
 
-def sync_companies(rt: CaseContext, contacts: Contacts) -> dict[int, Exception]:
-    """The companies of these jobs' customers brought up to date; an error per job that failed."""
-    if not contacts:
+def hubspot_company_rollups(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:
+    """The companies of these answers' customers, looked up once, and their roll-ups written."""
+    if skip_unconnected(rt, jobs, "hubspot"):
         return {}
-    try:
-        company_of = _companies(rt, contacts)
-    except SyncError as exc:
-        log.warning("hubspot companies not found for %d jobs: %s", len(contacts), type(exc).__name__)
-        return {job: exc for job in contacts}
-    touched = sorted({c for c in company_of.values() if c})
-    if not touched:
-        return {}
-    rollups = _rollups(rt, touched)
-    outcomes = connected(rt.hubspot).update_company_rollups(rollups, batch_limit(rt))
-    log.info("hubspot company roll-up: %d companies for %d jobs", len(touched), len(contacts))
-    return {job: err for job, (email, _) in contacts.items()
-            if (company := company_of.get(email)) and isinstance(err := outcomes.get(company), Exception)}
-
-
-def _companies(rt: CaseContext, contacts: Contacts) -> dict[str, str | None]:
-    """Company id (or None) per e-mail: kept from an earlier lookup, else asked of HubSpot."""
-    emails = {email for email, _ in contacts.values()}
     with reading(rt.sessions) as session:
-        known = {row.customer_email: row.company_id for row in session.scalars(
+        email_of = {job.id: row(session, Answer, job.ref_id).customer_email for job in jobs}
+    try:
+        company_of = _companies(rt, set(email_of.values()))
+    except SyncError as exc:
+        log.warning("hubspot companies not found for %d jobs: %s", len(jobs), type(exc).__name__)
+        return {job.id: exc for job in jobs}
+    touched = sorted({c for c in company_of.values() if c})
+    outcomes = connected(rt.hubspot).update_company_rollups(_rollups(rt, touched), batch_limit(rt)) if touched else {}
+    log.info("hubspot company roll-up: %d companies for %d jobs", len(touched), len(jobs))
+    results = {job.id: outcomes.get(company_of.get(email_of[job.id]) or "") for job in jobs}
+    return complete_served(rt, jobs, results)
+
+
+def _companies(rt: CaseContext, emails: set[str]) -> dict[str, str | None]:
+    """Company id (or None) per e-mail: kept from an earlier look-up, else asked of HubSpot."""
+    with reading(rt.sessions) as session:
+        rows = {r.customer_email: (r.contact_id, r.company_id, r.found_at) for r in session.scalars(
             select(ContactCompany).where(ContactCompany.tenant_id == rt.tenant_id,
                                          ContactCompany.customer_email.in_(emails)))}
-    ask = {contact_id: email for email, contact_id in contacts.values() if email not in known}
+    known = {email: company for email, (_, company, found) in rows.items() if found is not None}
+    ask = {contact: email for email, (contact, _, found) in rows.items() if found is None and contact}
     if not ask:
         return known
     answered = connected(rt.hubspot).companies_of(ask)
     found = {ask[contact_id]: company for contact_id, company in answered.items()}
     with transaction(rt.sessions) as session:
         for email, company in sorted(found.items()):
-            session.merge(ContactCompany(tenant_id=rt.tenant_id, customer_email=email, company_id=company,
-                                         found_at=rt.clock()))
+            record = session.get(ContactCompany, (rt.tenant_id, email))
+            if record is not None:
+                record.company_id, record.found_at = company, rt.clock()
     return {**known, **found}
 
 

@@ -3,7 +3,7 @@
 A dead case job marks its case failed; privacy erasure cancels the pending jobs of a person's
 answers and cases. ``catalog`` registers a handler for exactly these kinds (tested).
 """
-ANSWER_KINDS = frozenset({"hubspot.sync_answer"})
+ANSWER_KINDS = frozenset({"hubspot.sync_answer", "hubspot.company_rollup"})
 CASE_KINDS = frozenset({
     "zendesk.sync_case", "hubspot.sync_case", "hubspot.link_ticket", "hubspot.case_note", "chat.new_case",
     "hubspot.lifetime_value", "zendesk.stage_update", "hubspot.stage_update", "zendesk.followup",

@@ -13,7 +13,7 @@ import logging
 
 from sqlalchemy import select
 
-from connector.cases.company_rollup import sync_companies
+from connector.cases.company_rollup import queue_rollups
 from connector.cases.context import CaseContext
 from connector.cases.shared import case_snapshot_for, connected, require_synced, row
 from connector.domain.failure import asks_for_reason, reason_request
@@ -69,6 +69,5 @@ def hubspot_close_case(rt: CaseContext, job: ClaimedJob) -> None:
         snapshot = case_snapshot_for(rt, session, case)
         closing = answer_snapshot(row(session, Answer, case.closing_answer_id))
     contact_id = connected(rt.hubspot).upsert_contact(closing, snapshot, snapshot.zendesk_ticket_url)
-    for error in sync_companies(rt, {job.id: (closing.customer_email, contact_id)}).values():
-        raise error  # the roll-up still counts this case open: the job comes back
+    queue_rollups(rt, [(closing.answer_id, closing.customer_email, contact_id, "close")])
     finish(rt, job)

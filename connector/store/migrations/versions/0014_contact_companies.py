@@ -17,8 +17,9 @@ def upgrade() -> None:
         "contact_companies",
         sa.Column("tenant_id", sa.String(length=64), nullable=False),
         sa.Column("customer_email", sa.String(length=320), nullable=False),
+        sa.Column("contact_id", sa.String(length=64), nullable=True),
         sa.Column("company_id", sa.String(length=64), nullable=True),
-        sa.Column("found_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("found_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "customer_email"),
     )
     op.create_index("ix_contact_companies_company_id", "contact_companies", ["company_id"])
