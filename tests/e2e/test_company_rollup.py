@@ -19,6 +19,16 @@ def seed_contact(hubspot, email: str) -> str:
     return contact_id
 
 
+def looked_up(connector) -> int:
+    from sqlalchemy import func, select
+
+    from connector.store.db import reading
+    from connector.store.models import ContactCompany
+    with reading(connector.runtime.sessions) as session:
+        return session.scalar(select(func.count()).select_from(ContactCompany).where(
+            ContactCompany.found_at.is_not(None)))
+
+
 def detractor(email: str, response_id: str, submitted_at: str, score: int = 3) -> dict:
     return answer_payload(response_id=response_id, submitted_at=submitted_at, score=score,
                           customer={"email": email, "lifetime_value": 1000})
@@ -60,6 +70,7 @@ def test_a_contact_without_company_gets_its_domains_and_free_mail_none(connector
     ids = [connector.post(detractor(email, f"d-{n}", just_now()), msg_id=f"d{n}").json()["case_id"]
            for n, email in enumerate(["ana@globex.com", "bob@initech.io", "carla@gmail.com"])]
     connector.wait_synced(ids)
+    wait_until(lambda: looked_up(connector) == 3)                     # the roll-up jobs ran for all three
     ana, bob, carla = (hubspot.contact_by_email(e) for e in ("ana@globex.com", "bob@initech.io", "carla@gmail.com"))
     assert ana["associations"]["companies"] == [existing]             # matched by domain
     [made] = bob["associations"]["companies"]                         # created for the domain
