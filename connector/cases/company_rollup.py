@@ -11,11 +11,11 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from connector.cases.context import CaseContext
 from connector.cases.shared import batch_limit, complete_served, connected, row, skip_unconnected
-from connector.domain.account import NPS_WINDOW, AccountAnswer, CompanyRollup, company_rollup
+from connector.domain.account import NPS_WINDOW, AccountAnswer, CompanyRollup, company_rollup, email_domain
 from connector.jobs.queue import ClaimedJob, enqueue
 from connector.ports.errors import SyncError
 from connector.store.db import reading, transaction
@@ -74,7 +74,7 @@ def _companies(rt: CaseContext, emails: set[str]) -> dict[str, str | None]:
     ask = {contact: email for email, (contact, _, found) in rows.items() if found is None and contact}
     if not ask:
         return known
-    answered = connected(rt.hubspot).companies_of(ask)
+    answered = connected(rt.hubspot).companies_of(ask, _known_domains(rt, set(ask.values())))
     found = {ask[contact_id]: company for contact_id, company in answered.items()}
     with transaction(rt.sessions) as session:
         for email, company in sorted(found.items()):
@@ -82,6 +82,19 @@ def _companies(rt: CaseContext, emails: set[str]) -> dict[str, str | None]:
             if record is not None:
                 record.company_id, record.found_at = company, rt.clock()
     return {**known, **found}
+
+
+def _known_domains(rt: CaseContext, emails: set[str]) -> dict[str, str]:
+    """Domain -> the company another customer of that domain already has (the oldest look-up)."""
+    domains = {d for e in emails if (d := email_domain(e))}
+    if not domains:
+        return {}
+    with reading(rt.sessions) as session:
+        rows = session.execute(select(ContactCompany.customer_email, ContactCompany.company_id).where(
+            ContactCompany.tenant_id == rt.tenant_id, ContactCompany.company_id.is_not(None),
+            or_(*(ContactCompany.customer_email.like(f"%@{d}") for d in sorted(domains))))
+            .order_by(ContactCompany.found_at.desc())).all()
+    return {d: company for email, company in rows if company and (d := email_domain(email)) in domains}
 
 
 def _rollups(rt: CaseContext, companies: list[str]) -> dict[str, CompanyRollup]:

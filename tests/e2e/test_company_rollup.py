@@ -79,3 +79,10 @@ def test_a_contact_without_company_gets_its_domains_and_free_mail_none(connector
     assert sorted(c["properties"].get("domain") for c in hubspot.companies.values()) == ["globex.com", "initech.io"]
     wait_until(lambda: hubspot.companies[existing]["properties"].get("recovery_open_incidents") == "1")
     wait_until(lambda: hubspot.companies[made]["properties"].get("recovery_open_incidents") == "1")
+    # a colleague later: the company the store already knows for the domain, no search, no duplicate
+    searches = hubspot.calls.count("POST", "/crm/v3/objects/companies/search")
+    later = connector.post(detractor("dan@initech.io", "d-9", just_now()), msg_id="d9").json()["case_id"]
+    connector.wait_synced([later])
+    wait_until(lambda: hubspot.companies[made]["properties"].get("recovery_open_incidents") == "2")
+    assert hubspot.contact_by_email("dan@initech.io")["associations"]["companies"] == [made]
+    assert hubspot.calls.count("POST", "/crm/v3/objects/companies/search") == searches and len(hubspot.companies) == 2

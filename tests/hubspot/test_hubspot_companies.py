@@ -82,3 +82,12 @@ def test_a_campaign_of_1000_answers_from_100_companies_costs_few_company_calls(a
     assert calls == 20  # per group of 100: one association read, one roll-up update of 100 companies
     updates = [c for c in state.calls.all() if c.path == "/crm/v3/objects/companies/batch/update"]
     assert {len(c.body["inputs"]) for c in updates[1:]} == {100}
+
+
+def test_a_domain_the_store_knows_is_not_searched_again(adapter, state):
+    """HubSpot's search index lags behind a create: the store's answer avoids a duplicate company."""
+    company = state.add_company({"name": "Initech"})  # no domain yet: a search would miss it
+    bob = contact(state, "bob@initech.io")
+    assert adapter.companies_of({bob: "bob@initech.io"}, {"initech.io": company}) == {bob: company}
+    assert state.contacts[bob]["associations"]["companies"] == [company] and len(state.companies) == 1
+    assert not [c for c in state.calls.all() if c.path.endswith("/companies/search")]

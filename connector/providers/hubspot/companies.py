@@ -46,14 +46,20 @@ class CompanyWrites:
         self.schema = ContactSchema(client, mapping, "companies")
 
     # -- finding -------------------------------------------------------------
-    def companies_of(self, contacts: Mapping[str, str]) -> dict[str, str | None]:
-        """Company id (or None) per contact id; ``contacts``: contact id -> e-mail. Raises SyncError."""
+    def companies_of(self, contacts: Mapping[str, str],
+                     known_domains: Mapping[str, str] | None = None) -> dict[str, str | None]:
+        """Company id (or None) per contact id; ``contacts``: contact id -> e-mail. Raises SyncError.
+
+        ``known_domains`` (domain -> company id, from the caller's store): no search for those, so
+        a company created moments ago is not missed while HubSpot's search index catches up.
+        """
         found = self._associated(list(contacts))
         lonely = {cid: email_domain(contacts[cid]) for cid in contacts if found.get(cid) is None}
         if self.mapping.company_from_email_domain:
             lonely = {cid: d for cid, d in lonely.items() if d and d not in self.mapping.free_mail_domains}
             if lonely:
-                by_domain = self._by_domain(sorted(set(lonely.values())))
+                hints = dict(known_domains or {})
+                by_domain = {**hints, **self._by_domain(sorted(set(lonely.values()) - set(hints)))}
                 self._associate({cid: by_domain[d] for cid, d in lonely.items()})
                 found.update({cid: by_domain[d] for cid, d in lonely.items()})
         return {cid: found.get(cid) for cid in contacts}
@@ -73,6 +79,8 @@ class CompanyWrites:
     def _by_domain(self, domains: list[str]) -> dict[str, str]:
         """Company id per domain: the oldest company HubSpot has for it, else a new one."""
         found: dict[str, str] = {}
+        if not domains:
+            return found
         for part in _chunks(domains, READ_LIMIT):
             after = None
             while True:
