@@ -224,7 +224,8 @@ def call_key(call) -> tuple | None:
     if call.path.endswith("/contacts/batch/upsert"):
         return ("upsert", first["id"].lower())
     if call.path.endswith("/search"):
-        return (call.path.split("/")[-2], body["filterGroups"][0]["filters"][0]["value"])
+        flt = body["filterGroups"][0]["filters"][0]  # one value (tasks, notes) or an IN list (companies)
+        return (call.path.split("/")[-2], flt.get("value") or tuple(flt.get("values", ())))
     if first.get("associations"):
         return (call.path.split("/")[4], first["associations"][0]["to"]["id"])
     if call.method == "PATCH":
