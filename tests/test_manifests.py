@@ -21,15 +21,20 @@ ZAF_SECURE_SCOPES = {"header"}
 # calls made through them need, from each API's "Scope requirements" on developers.hubspot.com:
 # contacts, tasks and notes all list crm.objects.contacts.read/.write (tasks and notes are engagements,
 # with no scope of their own); properties and property groups of contacts list crm.schemas.contacts.*;
-# companies crm.objects.companies.read; owners crm.objects.owners.read.
+# companies crm.objects.companies.read/.write (the account roll-up; contact<->company associations
+# need the two objects' scopes) and crm.schemas.companies.* for its properties; owners crm.objects.owners.read.
 CONTACTS_READ, CONTACTS_WRITE = "crm.objects.contacts.read", "crm.objects.contacts.write"
 SCOPES_FOR_SDK_API = {
-    "crm.properties.groups_api": {"crm.schemas.contacts.read", "crm.schemas.contacts.write"},  # get_all, create
-    "crm.properties.core_api": {"crm.schemas.contacts.read", "crm.schemas.contacts.write"},    # get_all, update
-    "crm.properties.batch_api": {"crm.schemas.contacts.write"},                               # create
+    "crm.properties.groups_api": {"crm.schemas.contacts.read", "crm.schemas.contacts.write",
+                                  "crm.schemas.companies.read", "crm.schemas.companies.write"},  # get_all, create
+    "crm.properties.core_api": {"crm.schemas.contacts.read", "crm.schemas.contacts.write",
+                                "crm.schemas.companies.read", "crm.schemas.companies.write"},    # get_all, update
+    "crm.properties.batch_api": {"crm.schemas.contacts.write", "crm.schemas.companies.write"},  # create
     "crm.contacts.basic_api": {CONTACTS_READ, CONTACTS_WRITE},                                # get_by_id, update
     "crm.contacts.batch_api": {CONTACTS_WRITE},                                               # upsert
     "crm.companies.basic_api": {"crm.objects.companies.read"},                                # get_by_id
+    "crm.companies.batch_api": {"crm.objects.companies.write"},                               # create, update
+    "crm.companies.search_api": {"crm.objects.companies.read"},                               # do_search
     "crm.objects.notes.basic_api": {CONTACTS_WRITE},                                          # create
     "crm.objects.notes.batch_api": {CONTACTS_WRITE},                                          # batch create
     "crm.objects.notes.search_api": {CONTACTS_READ},                                          # do_search
@@ -178,10 +183,11 @@ def test_hubspot_project_layout():
     assert config["distribution"] == "marketplace" and config["auth"]["type"] == "oauth"
     assert set(config["permittedUrls"]) == {"fetch", "iframe", "img"}
     assert set(config["support"]) >= {"supportEmail", "documentationUrl", "supportUrl"}
-    card = _json(HUBSPOT / "src/app/cards/recovery-card-hsmeta.json")
-    assert card["type"] == "card" and card["config"]["name"] and card["config"]["location"] in CARD_LOCATIONS
-    assert card["config"]["objectTypes"] == ["contacts"]
-    assert (HUBSPOT / "src" / card["config"]["entrypoint"].lstrip("/")).exists()
+    for meta, objects in (("recovery-card-hsmeta.json", ["contacts"]), ("account-card-hsmeta.json", ["companies"])):
+        card = _json(HUBSPOT / "src/app/cards" / meta)
+        assert card["type"] == "card" and card["config"]["name"] and card["config"]["location"] in CARD_LOCATIONS
+        assert card["config"]["objectTypes"] == objects
+        assert (HUBSPOT / "src" / card["config"]["entrypoint"].lstrip("/")).exists()
     package = _json(HUBSPOT / "src/app/cards/package.json")
     assert {"@hubspot/ui-extensions", "react"} <= set(package["dependencies"])
 
@@ -202,11 +208,13 @@ def test_hubspot_urls_are_routes_of_the_app(app):
         redirect = urlparse(url)
         assert (redirect.scheme, redirect.netloc) == (base.scheme, base.netloc)
         _route(app, redirect.path, "GET")
-    jsx = (HUBSPOT / "src/app/cards/RecoveryCard.jsx").read_text()
-    assert re.findall(r'CONNECTOR_URL = "([^"]+)"', jsx) == [f"{base.scheme}://{base.netloc}"]
-    assert "window.fetch" not in jsx and re.search(r"(?<![\w.])fetch\(", jsx) is None, "cards use hubspot.fetch"
-    paths = re.findall(r"hubspot\.fetch\(`\$\{CONNECTOR_URL\}(/[\w/]+)", jsx)
-    assert paths and all(_route(app, path, "GET") == "ui.hubspot_card" for path in paths)
+    cards = {"RecoveryCard.jsx": "ui.hubspot_card", "AccountCard.jsx": "ui.hubspot_company_card"}
+    for name, endpoint in cards.items():
+        jsx = (HUBSPOT / "src/app/cards" / name).read_text()
+        assert re.findall(r'CONNECTOR_URL = "([^"]+)"', jsx) == [f"{base.scheme}://{base.netloc}"]
+        assert "window.fetch" not in jsx and re.search(r"(?<![\w.])fetch\(", jsx) is None, "cards use hubspot.fetch"
+        paths = re.findall(r"hubspot\.fetch\(`\$\{CONNECTOR_URL\}(/[\w/-]+)", jsx)
+        assert paths and all(_route(app, path, "GET") == endpoint for path in paths)
     assert app.config.get("HUBSPOT_CLIENT_SECRET"), "card and webhooks are verified with the client secret"
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from connector.cases import (
     alerts,
     business_hours,
+    company_rollup,
     deadlines,
     digest,
     failure,
@@ -76,6 +77,7 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry.group("hubspot.sync_answer", hubspot_sync.hubspot_sync_answers)
     registry.group("hubspot.sync_case", hubspot_sync.hubspot_sync_cases)
     registry.group("hubspot.link_ticket", hubspot_sync.hubspot_link_tickets)
+    registry.group("hubspot.company_rollup", company_rollup.hubspot_company_rollups)
     registry.group("hubspot.case_note", alerts.hubspot_case_notes)
     registry.group("chat.new_case", alerts.chat_new_cases)
     registry.group("hubspot.rep_heads_up", reps.hubspot_tell_reps)

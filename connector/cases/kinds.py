@@ -3,7 +3,7 @@
 A dead case job marks its case failed; privacy erasure cancels the pending jobs of a person's
 answers and cases. ``catalog`` registers a handler for exactly these kinds (tested).
 """
-ANSWER_KINDS = frozenset({"hubspot.sync_answer", "signals.answer"})
+ANSWER_KINDS = frozenset({"hubspot.sync_answer", "signals.answer", "hubspot.company_rollup"})
 # Weak signals (ref: a ``signal_alerts`` row, or the ``ticket_creations`` row that reached the
 # threshold) and the weekly digest (ref: a ``digest_claims`` row): no case behind them.
 SIGNAL_KINDS = frozenset({"signals.tickets", "hubspot.signal_task", "chat.signal"})

@@ -13,6 +13,7 @@ import logging
 
 from sqlalchemy import select
 
+from connector.cases.company_rollup import queue_rollups
 from connector.cases.context import CaseContext
 from connector.cases.shared import case_snapshot_for, connected, require_synced, row
 from connector.domain.failure import asks_for_reason, reason_request
@@ -67,5 +68,6 @@ def hubspot_close_case(rt: CaseContext, job: ClaimedJob) -> None:
         case = row(session, Case, job.ref_id)
         snapshot = case_snapshot_for(rt, session, case)
         closing = answer_snapshot(row(session, Answer, case.closing_answer_id))
-    connected(rt.hubspot).upsert_contact(closing, snapshot, snapshot.zendesk_ticket_url)
+    contact_id = connected(rt.hubspot).upsert_contact(closing, snapshot, snapshot.zendesk_ticket_url)
+    queue_rollups(rt, [(closing.answer_id, closing.customer_email, contact_id, "close")])
     finish(rt, job)

@@ -20,7 +20,8 @@ from connector.ports.errors import PermanentError, RetryableError, parse_retry_a
 
 TIMEOUT = 10.0
 HUBSPOT_SCOPES = ("oauth crm.objects.contacts.read crm.objects.contacts.write crm.schemas.contacts.read "
-                  "crm.schemas.contacts.write crm.objects.companies.read crm.objects.owners.read")
+                  "crm.schemas.contacts.write crm.objects.companies.read crm.objects.companies.write "
+                  "crm.schemas.companies.read crm.schemas.companies.write crm.objects.owners.read")
 ZENDESK_SCOPES = "read write"
 _SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _CODE = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from connector.domain.account import CompanyRollup
 from connector.ports.batches import CaseWrite, ContactWrite, Outcomes, RepTold, RepWrite, TicketLink, TicketOpen
 from connector.ports.snapshots import (
     AnswerSnapshot,
@@ -103,6 +104,11 @@ class HubSpotPort(Protocol):
                           contact_id: str | None = None) -> str: ...
 
     def lifetime_value(self, email: str, source: Mapping[str, str]) -> float | None: ...
+
+    def companies_of(self, contacts: Mapping[str, str],
+                     known_domains: Mapping[str, str] | None = None) -> dict[str, str | None]: ...
+
+    def update_company_rollups(self, rollups: Mapping[str, CompanyRollup], limit: int) -> dict[str, None | Exception]: ...
 
 
 @runtime_checkable

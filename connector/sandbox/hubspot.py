@@ -9,11 +9,12 @@ property or group → 409, and an optional per-token rate limit → 429 with
 ``Retry-After``. State lives on ``app.extensions["hubspot_standin"]``.
 
 This module builds the app (guards, authentication, error bodies); the endpoints
-live in ``hubspot_properties``, ``hubspot_contacts`` and ``hubspot_engagements``.
+live in ``hubspot_properties``, ``hubspot_contacts``, ``hubspot_companies`` and
+``hubspot_engagements``.
 """
 from flask import Flask, jsonify, request
 
-from connector.sandbox import hubspot_contacts, hubspot_engagements, hubspot_properties
+from connector.sandbox import hubspot_companies, hubspot_contacts, hubspot_engagements, hubspot_properties
 from connector.sandbox.common import RateLimiter, install_guards
 from connector.sandbox.hubspot_http import bearer_token, error_body
 from connector.sandbox.hubspot_schema import Invalid
@@ -49,5 +50,6 @@ def create_hubspot_standin(rate_limit: int | None = None, window_seconds: float 
 
     hubspot_properties.register(app, state)
     hubspot_contacts.register(app, state)
+    hubspot_companies.register(app, state)
     hubspot_engagements.register(app, state)
     return app

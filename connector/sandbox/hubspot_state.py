@@ -59,6 +59,16 @@ class HubSpotState:
                 self.contacts[contact_id].setdefault("associations", {}).setdefault("companies", []).append(company_id)
             return company_id
 
+    def associate_company(self, contact_id: str, company_id: str) -> None:
+        """Both directions, once (associating again is harmless, as in HubSpot)."""
+        with self.lock:
+            companies = self.contacts[contact_id].setdefault("associations", {}).setdefault("companies", [])
+            contacts = self.companies[company_id].setdefault("associations", {}).setdefault("contacts", [])
+            if company_id not in companies:
+                companies.append(company_id)
+            if contact_id not in contacts:
+                contacts.append(contact_id)
+
     def seed_owners(self, routing) -> None:
         """Make the routed owners HubSpot users, as the account would have them."""
         known = {o["email"] for o in self.owners.values()}

@@ -297,3 +297,18 @@ class TicketCreation(Base):
     ticket_id: Mapped[int] = mapped_column(BigInteger)
     requester_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ContactCompany(Base):
+    """The HubSpot contact and company a customer (by e-mail) belongs to, as the connector found or
+    made it: the account roll-up is computed from the answers and cases of a company's e-mails.
+    ``found_at`` None: not looked up yet; ``company_id`` None once looked up: no company (free mail,
+    or matching by domain turned off)."""
+
+    __tablename__ = "contact_companies"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    contact_id: Mapped[str | None] = mapped_column(String(64))
+    company_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    found_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

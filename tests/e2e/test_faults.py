@@ -226,7 +226,8 @@ def call_key(call) -> tuple | None:
                                                          and body.get("idProperty") == "email"):
         return ("upsert", first["id"].lower())  # the names' read is the upsert job's first call
     if call.path.endswith("/search"):
-        return (call.path.split("/")[-2], body["filterGroups"][0]["filters"][0]["value"])
+        flt = body["filterGroups"][0]["filters"][0]  # one value (tasks, notes) or an IN list (companies)
+        return (call.path.split("/")[-2], flt.get("value") or tuple(flt.get("values", ())))
     if first.get("associations"):
         return (call.path.split("/")[4], first["associations"][0]["to"]["id"])
     if call.method == "PATCH":

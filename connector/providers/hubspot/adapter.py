@@ -16,10 +16,12 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from connector.domain.account import CompanyRollup
 from connector.ports.batches import CaseWrite, ContactWrite, Outcomes, RepTold, RepWrite, TicketLink
 from connector.ports.errors import PermanentError
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, EffectLedger, OwnerTask, PromiseSnapshot
 from connector.providers.hubspot.client import HubSpotClient
+from connector.providers.hubspot.companies import CompanyWrites
 from connector.providers.hubspot.contacts import ContactWrites
 from connector.providers.hubspot.lookups import Lookups
 from connector.providers.hubspot.mapping import HubSpotMapping, load_hubspot_mapping
@@ -56,6 +58,7 @@ class HubSpotAdapter:
         self._owner_tasks = OwnerTaskWrites(client, self._lookups)
         self._promises = PromiseTaskWrites(client, mapping, self._lookups)
         self._reps = RepWrites(client, self._lookups)
+        self._companies = CompanyWrites(client, mapping)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], mapping: HubSpotMapping | None = None) -> "HubSpotAdapter":
@@ -115,6 +118,15 @@ class HubSpotAdapter:
         except ValueError:
             log.warning("hubspot %s property %s is not a number", source["object"], prop)
             return None
+
+    # -- companies (the account view) --------------------------------------------
+    def companies_of(self, contacts: Mapping[str, str],
+                     known_domains: Mapping[str, str] | None = None) -> dict[str, str | None]:
+        """Each contact's primary company (found, or matched/created by e-mail domain); raises SyncError."""
+        return self._companies.companies_of(contacts, known_domains)
+
+    def update_company_rollups(self, rollups: Mapping[str, CompanyRollup], limit: int) -> dict[str, None | Exception]:
+        return self._companies.update_rollups(rollups, limit)
 
     # -- tasks and notes -------------------------------------------------------
     def create_case_tasks(self, writes: Sequence[CaseWrite], limit: int) -> Outcomes[StageTasks]:

@@ -89,6 +89,9 @@ class HubSpotClient:
         self.contacts = crm.contacts.basic_api
         self.companies = crm.companies.basic_api
         self.contacts_batch = crm.contacts.batch_api
+        self.companies_batch = crm.companies.batch_api
+        self.companies_search = crm.companies.search_api
+        self.associations_batch = crm.associations.v4.batch_api  # contact -> company (v4: with labels)
         self.notes = crm.objects.notes.basic_api
         self.notes_batch = crm.objects.notes.batch_api
         self.notes_search = crm.objects.notes.search_api

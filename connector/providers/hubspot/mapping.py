@@ -38,6 +38,14 @@ FIELD_TYPES = {  # HubSpot's valid fieldType values per type
     "enumeration": ("select", "radio", "checkbox", "booleancheckbox"),
 }
 TASK_PRIORITIES = ("HIGH", "MEDIUM", "LOW", "NONE")
+# The company roll-up (SPEC "Account view", contract: names, so not renamable in the mapping).
+COMPANY_PROPERTIES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {  # name -> (label, type, fieldType, options)
+    "recovery_open_incidents": ("Open recovery incidents", "number", "number", ()),
+    "recovery_last_detractor_at": ("Last detractor answer at", "datetime", "date", ()),
+    "nps_account_score": ("Account NPS (12 months)", "number", "number", ()),
+    "recovery_worst_open_priority": ("Worst open recovery priority", "enumeration", "select",
+                                     ("urgent", "high", "normal", "low")),
+}
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 
 
@@ -70,6 +78,15 @@ class HubSpotMapping:
     contact_properties: MappingProxyType   # logical key -> PropertyDef
     task_priority: MappingProxyType        # zendesk priority -> HIGH/MEDIUM/LOW/NONE
     task_subject: str
+    company_from_email_domain: bool = True
+    free_mail_domains: frozenset[str] = frozenset()
+
+    @property
+    def company_properties(self) -> dict[str, PropertyDef]:
+        return {name: PropertyDef(key=name, name=name, label=label, type=type_, field_type=field_type,
+                                  description="Recovery roll-up over the company's contacts (connector).",
+                                  options=tuple((v, v.title()) for v in options))
+                for name, (label, type_, field_type, options) in COMPANY_PROPERTIES.items()}
 
     def name(self, key: str) -> str:
         """HubSpot-side name of a logical contact property."""
@@ -143,6 +160,12 @@ def _valid_subject(template: str) -> None:
         raise ValidationError(f"only {{stage}} and {{customer}} may be used ({exc})") from None
 
 
+class CompaniesSchema(Schema):
+    """Finding the contact's company by its e-mail domain, as HubSpot's auto-association does."""
+    from_email_domain = fields.Boolean(load_default=True)
+    free_mail_domains = fields.List(fields.String(validate=validate.Length(min=3)), load_default=list)
+
+
 class HubSpotMappingSchema(Schema):
     group = fields.Nested(GroupSchema, required=True)
     contact_properties = fields.Nested(ContactPropertiesSchema, required=True)
@@ -151,6 +174,8 @@ class HubSpotMappingSchema(Schema):
         values=fields.String(validate=validate.OneOf(TASK_PRIORITIES)), required=True)
     task_subject = fields.String(load_default="Recovery · {stage} — {customer}",
                                  validate=_valid_subject)
+    companies = fields.Nested(CompaniesSchema, load_default=lambda: {"from_email_domain": True,
+                                                                     "free_mail_domains": []})
 
     @validates_schema
     def _all_priorities(self, data, **kwargs):
@@ -172,6 +197,8 @@ class HubSpotMappingSchema(Schema):
             contact_properties=MappingProxyType(props),
             task_priority=MappingProxyType(dict(data["task_priority"])),
             task_subject=data["task_subject"],
+            company_from_email_domain=data["companies"]["from_email_domain"],
+            free_mail_domains=frozenset(d.lower() for d in data["companies"]["free_mail_domains"]),
         )
 
 

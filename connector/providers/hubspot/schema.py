@@ -1,4 +1,4 @@
-"""The contact properties the connector writes, created in HubSpot before the first write."""
+"""The contact (or company) properties the connector writes, created in HubSpot before the first write."""
 import logging
 import threading
 from typing import Any
@@ -11,9 +11,10 @@ log = logging.getLogger(__name__)
 
 
 class ContactSchema:
-    def __init__(self, client: HubSpotClient, mapping: HubSpotMapping):
+    def __init__(self, client: HubSpotClient, mapping: HubSpotMapping, object_type: str = "contacts"):
         self.client = client
         self.mapping = mapping
+        self.object_type = object_type  # "companies": the account roll-up, same group name
         self._ready = False
         self._lock = threading.Lock()
 
@@ -27,28 +28,30 @@ class ContactSchema:
             self._ensure_group()
             self._ensure_properties()
             self._ready = True
-            log.info("hubspot schema ready group=%s", self.mapping.group_name)
+            log.info("hubspot %s schema ready group=%s", self.object_type, self.mapping.group_name)
 
     def _ensure_group(self) -> None:
         call, groups = self.client.call, self.client.property_groups
-        existing = {g.name for g in call("list property groups", groups.get_all, "contacts").results}
+        existing = {g.name for g in call("list property groups", groups.get_all, self.object_type).results}
         if self.mapping.group_name in existing:
             return
         body = {"name": self.mapping.group_name, "label": self.mapping.group_label,
                 "displayOrder": self.mapping.group_display_order}
         try:
-            call("create property group", groups.create, "contacts", body)
+            call("create property group", groups.create, self.object_type, body)
         except PermanentError as exc:
             if exc.status != 409:   # 409: created meanwhile by another worker
                 raise
 
     def _existing_properties(self) -> dict[str, Any]:
-        results = self.client.call("list contact properties", self.client.properties.get_all, "contacts").results
+        results = self.client.call("list contact properties", self.client.properties.get_all,
+                                   self.object_type).results
         return {p.name: p for p in results}
 
     def _ensure_properties(self) -> None:
         existing = self._existing_properties()
-        wanted = list(self.mapping.contact_properties.values())
+        wanted = list((self.mapping.company_properties if self.object_type == "companies"
+                       else self.mapping.contact_properties).values())
         missing = [d for d in wanted if d.name not in existing]
         for definition in wanted:
             if definition.name in existing:
@@ -58,7 +61,7 @@ class ContactSchema:
         body = {"inputs": [d.create_body(self.mapping.group_name) for d in missing]}
         try:
             self.client.call("create contact properties", self.client.properties_batch.create,
-                             "contacts", body)
+                             self.object_type, body)
         except PermanentError as exc:
             if exc.status != 409:
                 raise
@@ -82,5 +85,5 @@ class ContactSchema:
         options += [{"value": v, "label": label, "displayOrder": len(options) + i, "hidden": False}
                     for i, (v, label) in enumerate(lacking)]
         self.client.call("update contact property options", self.client.properties.update,
-                         "contacts", definition.name, {"options": options})
+                         self.object_type, definition.name, {"options": options})
         log.info("hubspot property %s: added %d options", definition.name, len(lacking))

@@ -29,12 +29,15 @@ const RecoveryCard = ({ context }) => {
     <>
       {card.incident && <Alert title="Open incident" variant={card.overdue ? "danger" : "warning"}>Recovery case #{card.case_id}</Alert>}
       <DescriptionList direction="row">
+        <DescriptionListItem label="Owner">{card.owner || "—"}</DescriptionListItem>
+        <DescriptionListItem label="Score">{card.score}</DescriptionListItem>
         <DescriptionListItem label="Stage">{card.stage_label || "—"}</DescriptionListItem>
         <DescriptionListItem label="Next due">
           {card.next_due_at ? new Date(card.next_due_at).toLocaleString() : "—"}{card.overdue ? " · overdue" : ""}
         </DescriptionListItem>
         <DescriptionListItem label="Outcome">{card.outcome || "—"}</DescriptionListItem>
       </DescriptionList>
+      {card.comment && <Text format={{ italic: true }}>“{card.comment}”</Text>}
       {card.zendesk_ticket_url && <Link href={card.zendesk_ticket_url}>Open the Zendesk ticket</Link>}
     </>
   );

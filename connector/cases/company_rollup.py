@@ -1,0 +1,128 @@
+"""The account view on the HubSpot company: which company each customer is, and its roll-up.
+
+Queued by the HubSpot handlers once a contact is written (an answer, a case opening, a case
+closing): ``hubspot.company_rollup``, one job per answer and reason. A customer's company is
+looked up once and kept (``ContactCompany``); the roll-up of every company touched by a group
+of jobs is computed again from the store (exact, never incremented) and written in one batch
+per 100 companies: a campaign of many answers from one company costs one input, not one call
+per answer.
+"""
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select
+
+from connector.cases.context import CaseContext
+from connector.cases.shared import batch_limit, complete_served, connected, row, skip_unconnected
+from connector.domain.account import NPS_WINDOW, AccountAnswer, CompanyRollup, company_rollup, email_domain
+from connector.jobs.queue import ClaimedJob, enqueue
+from connector.ports.errors import SyncError
+from connector.store.db import reading, transaction
+from connector.store.models import Answer, Case, ContactCompany
+
+log = logging.getLogger(__name__)
+
+
+def queue_rollups(rt: CaseContext, written: Sequence[tuple[int, str, str, str]]) -> None:
+    """After a contact write: keep its contact id and queue its company's roll-up.
+
+    ``written``: (answer id, customer e-mail, HubSpot contact id, why: answer/open/close). Its own
+    job, so a company API refusal (a portal installed before the company scopes) or a slow domain
+    look-up never holds back the contact, the tasks or the case's sync; one job per answer and
+    reason, grouped by the worker, so many answers of one company become one input.
+    """
+    if not written:
+        return
+    with transaction(rt.sessions) as session:
+        for answer_id, email, contact_id, why in sorted(written):
+            known = session.get(ContactCompany, (rt.tenant_id, email))
+            if known is None:
+                session.add(ContactCompany(tenant_id=rt.tenant_id, customer_email=email, contact_id=contact_id))
+            elif known.contact_id != contact_id:  # merged or recreated in HubSpot: look its company up again
+                known.contact_id, known.company_id, known.found_at = contact_id, None, None
+            session.flush()
+            enqueue(session, "hubspot.company_rollup", answer_id, tenant_id=rt.tenant_id,
+                    dedupe_key=f"hubspot.company_rollup:{answer_id}:{why}")
+
+
+def hubspot_company_rollups(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:
+    """The companies of these answers' customers, looked up once, and their roll-ups written."""
+    if skip_unconnected(rt, jobs, "hubspot"):
+        return {}
+    with reading(rt.sessions) as session:
+        email_of = {job.id: row(session, Answer, job.ref_id).customer_email for job in jobs}
+    try:
+        company_of = _companies(rt, set(email_of.values()))
+    except SyncError as exc:
+        log.warning("hubspot companies not found for %d jobs: %s", len(jobs), type(exc).__name__)
+        return {job.id: exc for job in jobs}
+    touched = sorted({c for c in company_of.values() if c})
+    outcomes = connected(rt.hubspot).update_company_rollups(_rollups(rt, touched), batch_limit(rt)) if touched else {}
+    log.info("hubspot company roll-up: %d companies for %d jobs", len(touched), len(jobs))
+    results = {job.id: outcomes.get(company_of.get(email_of[job.id]) or "") for job in jobs}
+    return complete_served(rt, jobs, results)
+
+
+def _companies(rt: CaseContext, emails: set[str]) -> dict[str, str | None]:
+    """Company id (or None) per e-mail: kept from an earlier look-up, else asked of HubSpot."""
+    with reading(rt.sessions) as session:
+        rows = {r.customer_email: (r.contact_id, r.company_id, r.found_at) for r in session.scalars(
+            select(ContactCompany).where(ContactCompany.tenant_id == rt.tenant_id,
+                                         ContactCompany.customer_email.in_(emails)))}
+    known = {email: company for email, (_, company, found) in rows.items() if found is not None}
+    ask = {contact: email for email, (contact, _, found) in rows.items() if found is None and contact}
+    if not ask:
+        return known
+    answered = connected(rt.hubspot).companies_of(ask, _known_domains(rt, set(ask.values())))
+    found = {ask[contact_id]: company for contact_id, company in answered.items()}
+    with transaction(rt.sessions) as session:
+        for email, company in sorted(found.items()):
+            record = session.get(ContactCompany, (rt.tenant_id, email))
+            if record is not None:
+                record.company_id, record.found_at = company, rt.clock()
+    return {**known, **found}
+
+
+def _known_domains(rt: CaseContext, emails: set[str]) -> dict[str, str]:
+    """Domain -> the company another customer of that domain already has (the oldest look-up)."""
+    domains = {d for e in emails if (d := email_domain(e))}
+    if not domains:
+        return {}
+    with reading(rt.sessions) as session:
+        rows = session.execute(select(ContactCompany.customer_email, ContactCompany.company_id).where(
+            ContactCompany.tenant_id == rt.tenant_id, ContactCompany.company_id.is_not(None),
+            or_(*(ContactCompany.customer_email.like(f"%@{d}") for d in sorted(domains))))
+            .order_by(ContactCompany.found_at.desc())).all()
+    return {d: company for email, company in rows if company and (d := email_domain(email)) in domains}
+
+
+def _rollups(rt: CaseContext, companies: list[str]) -> dict[str, CompanyRollup]:
+    now = rt.clock()
+    with reading(rt.sessions) as session:
+        members = session.execute(select(ContactCompany.customer_email, ContactCompany.company_id).where(
+            ContactCompany.tenant_id == rt.tenant_id, ContactCompany.company_id.in_(companies))).all()
+        emails = [email for email, _ in members]
+        open_cases = session.execute(select(Case.customer_email, Case.priority).where(
+            Case.tenant_id == rt.tenant_id, Case.status == "open", Case.customer_email.in_(emails))).all()
+        since = now - NPS_WINDOW - timedelta(days=1)
+        answers = session.execute(select(Answer.customer_email, Answer.survey_type, Answer.category,
+                                         Answer.submitted_at).where(
+            Answer.tenant_id == rt.tenant_id, Answer.customer_email.in_(emails), Answer.submitted_at >= since)).all()
+        detractors = dict(session.execute(select(Answer.customer_email, func.max(Answer.submitted_at)).where(
+            Answer.tenant_id == rt.tenant_id, Answer.customer_email.in_(emails), Answer.category == "detractor")
+            .group_by(Answer.customer_email)).all())
+    company_of: dict[str, str] = {email: company for email, company in members if company}
+    priorities: dict[str, list[str]] = {c: [] for c in companies}
+    recent: dict[str, list[AccountAnswer]] = {c: [] for c in companies}
+    for email, priority in open_cases:
+        priorities[company_of[email]].append(priority)
+    for email, survey_type, category, at in answers:
+        recent[company_of[email]].append(AccountAnswer(survey_type, category, at))
+    out = {}
+    for company in companies:
+        rollup = company_rollup(priorities[company], recent[company], now)
+        last = max((at for email, at in detractors.items() if company_of[email] == company), default=None)
+        out[company] = CompanyRollup(rollup.open_incidents, last, rollup.nps_account_score,
+                                     rollup.worst_open_priority)
+    return out
