@@ -4,7 +4,8 @@ Two detractors of one company: Marie's contact already exists with a HubSpot own
 and a first name a person typed; Paul's contact is new, with no owner. Both contacts get
 their names where HubSpot had none; Marie's rep gets the heads-up task, Paul's goes to the
 routing owner and his case says so; closing Marie's case brings the rep a note with the
-outcome; running the jobs again creates nothing twice.
+outcome; their company counts 2 open incidents, then 1; running the jobs again creates nothing
+twice. (The done-means scenario of issue 12 in one run.)
 """
 from datetime import datetime, timedelta, timezone
 
@@ -65,10 +66,18 @@ def test_the_rep_is_told_first_and_learns_the_outcome(connector_factory, vendors
                                 "fallback": True}
     assert len(vendors.tasks_of(MARIE)) == 8 == len(vendors.tasks_of(PAUL))  # the plan's own tasks, unchanged
 
+    # The account: both contacts land on one company (made for their e-mails' domain), which
+    # counts two open incidents and the NPS of its two detractors.
+    [company] = wait_until(lambda: list(hubspot.companies.values()) or None, timeout=20)
+    account = company["properties"]
+    wait_until(lambda: account.get("recovery_open_incidents") == "2", timeout=20)
+    assert account["nps_account_score"] == "-100" and account["domain"] == "example.com"
+
     # 3. Marie answers 9 at day 35: her case closes and the rep gets a note with the outcome.
     connector.post(nps("srv-m2", MARIE, "Marie Dubois", 9, opened + timedelta(days=35)), msg_id="m2")
     wait_until(lambda: connector.case(ids[0])["status"] == "closed", timeout=20)
     closed = connector.case(ids[0])
+    wait_until(lambda: account.get("recovery_open_incidents") == "1", timeout=20)  # Paul's is still open
 
     def rep_notes():
         return [n for n in hubspot.notes.values() if f"recovery-{ids[0]}-closed" in n["properties"]["hs_note_body"]]
