@@ -26,7 +26,11 @@ DEFAULTS = {
     "SCHEDULER_INTERVAL_SECONDS": 15.0,
     "RECOGNITION_PUBLIC_REPLY": False,  # admin setting: send the acknowledgement to the customer
     "CALLS_ON_BUSINESS_HOURS": False,   # admin setting: call stages due at the Zendesk schedule's next opening
-    "BUSINESS_HOURS_REFRESH_SECONDS": 3600.0,  # how often the Zendesk schedule is fetched again
+    "BUSINESS_HOURS_REFRESH_SECONDS": 3600.0,
+    # admin setting, the holdout experiment: this share (0-1) of eligible detractors gets only the
+    # recognition and the re-survey; only cases of these value tiers (never critical nor VIP).
+    "HOLDOUT_SHARE": 0.0,
+    "HOLDOUT_TIERS": "standard",  # how often the Zendesk schedule is fetched again
     "HUBSPOT_CALLS_PER_10S": 100,     # HubSpot's published limit for marketplace apps
     "ZENDESK_CALLS_PER_MINUTE": 700,  # Zendesk Enterprise; lower it for smaller plans
     "RESURVEY_LEAD_HOURS": 24.0,  # the re-survey request goes out this long before day 60 (sent at day 60)
@@ -117,7 +121,10 @@ def load_config(environ=None) -> dict:
     for name, value in environ.items():
         if name.startswith(PREFIX) and name != f"{PREFIX}CONFIG_FILE":
             config[name[len(PREFIX):]] = value
-    return {key: _coerce(key, value) for key, value in config.items()}
+    coerced = {key: _coerce(key, value) for key, value in config.items()}
+    if not 0 <= float(coerced["HOLDOUT_SHARE"] or 0) <= 1:
+        raise ConfigError(f"{PREFIX}HOLDOUT_SHARE must be between 0 and 1 (got {coerced['HOLDOUT_SHARE']!r})")
+    return coerced
 
 
 def zendesk_configured(config) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import random
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ class Runtime:
     directory: TenantDirectory | None = None  # adapters, chat and owners per tenant
     tenant_id: str = "default"
     registry: Registry = field(default_factory=Registry)  # job kinds -> handlers (cases.catalog)
+    rng: random.Random = field(default_factory=random.Random)  # the holdout draw; tests seed it
 
     @property
     def rules(self) -> dict[str, Any]:

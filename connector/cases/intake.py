@@ -5,6 +5,7 @@ and the sync jobs are committed together before the webhook answers 2xx, so a
 crash after the 2xx loses nothing and a crash before it leaves nothing behind.
 """
 import logging
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from connector.cases.transitions import (
     open_alerts,
     watch_for_signals,
 )
+from connector.domain import holdout as holdouts
 from connector.domain import profile, react, rules
 from connector.domain.outcome import REOPENING, closes_case
 from connector.domain.policies import Policies
@@ -98,8 +100,30 @@ def _meet_open_case(session: Session, answer: Answer, cases: Sequence[Row[Any, A
     return Met(case.id, None)
 
 
+@dataclass(frozen=True)
+class HoldoutDraw:
+    """The admin's holdout setting and the uniform [0, 1) source it draws from (a seeded
+    ``random.Random().random`` in tests)."""
+
+    setting: holdouts.HoldoutSetting = holdouts.HoldoutSetting()
+    source: Callable[[], float] = random.random
+
+
+NO_HOLDOUT = HoldoutDraw()
+
+
+def _draw_holdout(case: Case, answer: Answer, policy: Policies, holdout: HoldoutDraw) -> None:
+    # A value HubSpot has yet to give may turn out critical: such a case is never drawn.
+    known = case.lifetime_value is not None or not policy.rules.get("lifetime_value_from_hubspot")
+    if holdouts.eligible(holdout.setting, case.value_tier, bool(answer.vip), known):
+        case.holdout_draw = holdout.source()
+        case.holdout = holdouts.held_out(holdout.setting, case.holdout_draw)
+    else:
+        case.holdout = False
+
+
 def _open_case(session: Session, answer: Answer, classification: rules.Classification, policy: Policies,
-               now: datetime, previous_case_id: int | None, business_hours: bool) -> Case:
+               now: datetime, previous_case_id: int | None, business_hours: bool, holdout: HoldoutDraw) -> Case:
     # Zendesk ticket history is not known yet: the worker refines the profile with it.
     found = profile.classify_profile(answer.comment, answer.locale, recent_ticket_count=None,
                                      earlier_scores=earlier_scores(session, answer), rules=policy.profile)
@@ -110,14 +134,19 @@ def _open_case(session: Session, answer: Answer, classification: rules.Classific
         profile=found.profile, profile_signals=list(found.signals), churn_risk=found.churn_risk,
         previous_case_id=previous_case_id)
     assess_value(case, answer, answer.lifetime_value, policy)
+    _draw_holdout(case, answer, policy, holdout)
     session.add(case)
     session.flush()
     # The admin put the calls on business hours: the schedule last fetched (none yet: calendar hours).
     schedule = cached_schedule(session, answer.tenant_id) if business_hours else None
-    # The eight stages in one multi-row INSERT: through the relationship the ORM sent
-    # eight INSERT ... RETURNING, a third of the request's CPU.
+    # The stages in one multi-row INSERT: through the relationship the ORM sent eight
+    # INSERT ... RETURNING, a third of the request's CPU. A held-out case holds only its two
+    # stages, so every consumer of the stages (tasks, note, deadlines, sidebar) follows.
+    planned = react.plan(policy.protocol, answer.submitted_at, schedule)
+    if case.holdout:
+        planned = [(stage, due) for stage, due in planned if stage.key in holdouts.HOLDOUT_STAGE_KEYS]
     session.execute(_INSERT_STAGES, [dict(case_id=case.id, key=stage.key, due_at=due, status="pending")
-                                    for stage, due in react.plan(policy.protocol, answer.submitted_at, schedule)])
+                                    for stage, due in planned])
     return case
 
 
@@ -130,16 +159,17 @@ def _case_jobs(case: Case, policy: Policies) -> tuple[str, ...]:
 
 def accept(sessions: sessionmaker[Session], policy: Policies, data: dict[str, Any], *, source: str, now: datetime,
            tenant_id: str = "default", log_delivery: Callable[[Session, int], None] | None = None,
-           business_hours: bool = False) -> IntakeResult:
+           business_hours: bool = False, holdout: HoldoutDraw = NO_HOLDOUT) -> IntakeResult:
     """Store a validated answer (see inbound.schemas) idempotently on response_id.
 
     ``log_delivery(session, status)``, when given, adds the request's delivery-log row to
     the same transaction: one commit per accepted answer, and no "accepted" row without it.
     ``business_hours``: the call stages follow the tenant's cached Zendesk schedule.
+    ``holdout``: the tenant's holdout setting and draw source (default: off).
     """
     try:
         with transaction(sessions) as session:
-            result, stored = _store(session, policy, data, source, now, tenant_id, business_hours)
+            result, stored = _store(session, policy, data, source, now, tenant_id, business_hours, holdout)
             if log_delivery is not None:
                 log_delivery(session, result.status)
         if stored is not None:
@@ -158,7 +188,7 @@ def accept(sessions: sessionmaker[Session], policy: Policies, data: dict[str, An
 
 
 def _store(session: Session, policy: Policies, data: dict[str, Any], source: str, now: datetime,
-           tenant_id: str, business_hours: bool) -> tuple[IntakeResult, Answer | None]:
+           tenant_id: str, business_hours: bool, holdout: HoldoutDraw) -> tuple[IntakeResult, Answer | None]:
     """The answer, its case, stages and jobs (or the earlier answer's body); the new Answer."""
     seen = _seen_body(session, tenant_id, data["response_id"])
     if seen is not None:
@@ -193,7 +223,7 @@ def _store(session: Session, policy: Policies, data: dict[str, Any], source: str
             session.execute(_ANSWER_BODY, {"answer": answer.id, "body": body})
         return IntakeResult(202, body), answer
     case = _open_case(session, answer, classification, policy, now, earlier[0].id if earlier else None,
-                      business_hours)
+                      business_hours, holdout)
     body = {"response_id": answer.response_id, "case_id": case.id}
     session.execute(_LINK_CASE, {"answer": answer.id, "case": case.id, "body": body})
     enqueue_fresh(session, [(kind, case.id) for kind in _case_jobs(case, policy)], tenant_id=tenant_id)

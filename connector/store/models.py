@@ -97,6 +97,10 @@ class Case(Base):
     # Who got the heads-up when the case opened: {hubspot_owner_id, told_at, fallback} (fallback:
     # the contact has no HubSpot owner, so the routing owner was told instead). None: not yet.
     rep: Mapped[dict | None] = mapped_column(JSON)
+    # The holdout experiment (domain.holdout): the uniform draw, None when the case was not
+    # eligible; ``holdout`` true when the draw held it out (only recognition and re-survey).
+    holdout: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    holdout_draw: Mapped[float | None] = mapped_column(Float)
 
     stages: Mapped[list["Stage"]] = relationship(order_by="Stage.due_at", back_populates="case",
                                                  cascade="all, delete-orphan")

@@ -48,6 +48,7 @@ def case_json(case: Case, confirmation: str | None = None) -> dict:
                             for a in case.interim_answers],
         "promises": [promise_json(p) for p in case.promises], "confirmation_draft": confirmation,
         "priority_support": _priority_support(case), "rep": case.rep,
+        "holdout": bool(case.holdout), "holdout_draw": case.holdout_draw,
     }
 
 

@@ -31,8 +31,23 @@ def _empty_or_url(value: str) -> None:
             raise ValidationError(str(exc)) from None
 
 
+def _holdout_share(value: str) -> None:
+    try:
+        if value and not 0 <= float(value) <= 1:
+            raise ValueError
+    except ValueError:
+        raise ValidationError("a number between 0 and 1") from None
+
+
+def _holdout_tiers(value: str) -> None:
+    unknown = set(value.replace(",", " ").split()) - {"standard", "high"}
+    if unknown:  # critical is never held out
+        raise ValidationError("value tiers among standard, high")
+
+
 _VALIDATORS = {"CHAT_WEBHOOK_URL": _empty_or_url,
-               "CALLS_ON_BUSINESS_HOURS": validate.OneOf(("true", "false", ""), error="true or false")}
+               "CALLS_ON_BUSINESS_HOURS": validate.OneOf(("true", "false", ""), error="true or false"),
+               "HOLDOUT_SHARE": _holdout_share, "HOLDOUT_TIERS": _holdout_tiers}
 
 # Every setting a string; an unknown name is refused, not stored.
 TenantSecretsSchema = Schema.from_dict(

@@ -1,0 +1,116 @@
+"""The holdout experiment (issue 13, item 3): drawn per case at intake, recorded, never for
+critical value or VIPs, and a held-out case gets only the recognition and the re-survey."""
+import math
+import random
+
+from sqlalchemy import select
+
+from connector.cases import intake
+from connector.cases.holdout import holdout_draw
+from connector.domain.holdout import HOLDOUT_STAGE_KEYS, HoldoutSetting
+from connector.domain.react import STAGE_KEYS
+from connector.inbound.schemas import validate_answer
+from connector.ports.keys import task_natural_key
+from connector.store.db import transaction
+from connector.store.models import Case
+from tests.conftest import drain
+from tests.signing import answer_payload, post_answer
+
+Z_999 = 3.2905  # two-sided 99.9% normal quantile
+
+
+def _customer(number: int) -> dict:
+    """Every 10th a VIP, every 10th (offset 1) critical value, every 10th (offset 2) high value."""
+    value = {1: 50000, 2: 20000}.get(number % 10, 800)
+    return {"email": f"c{number}@example.com", "lifetime_value": value, "vip": number % 10 == 0}
+
+
+def _accept(rt, number: int, draw: intake.HoldoutDraw) -> int:
+    data = validate_answer(answer_payload(response_id=f"r{number}", customer=_customer(number)))
+    return intake.accept(rt.sessions, rt.policies, data, source="generic", now=rt.clock(), holdout=draw).body["case_id"]
+
+
+def _cases(rt) -> list[Case]:
+    with transaction(rt.sessions) as session:
+        cases = list(session.scalars(select(Case).order_by(Case.id)))
+        for case in cases:
+            _ = [s.key for s in case.stages]  # loaded before the session closes
+        return cases
+
+
+def test_half_of_400_seeded_cases_within_binomial_bounds(frozen_runtime):
+    draw = intake.HoldoutDraw(HoldoutSetting(0.5), random.Random(13).random)
+    for number in range(400):
+        _accept(frozen_runtime, number, draw)
+    cases = _cases(frozen_runtime)
+    eligible = [c for c in cases if c.holdout_draw is not None]
+    # Only standard, non-VIP cases are drawn: 7 in 10 of the 400.
+    assert len(eligible) == 280 and all(c.value_tier == "standard" for c in eligible)
+    held = sum(c.holdout for c in cases)
+    n, p = len(eligible), 0.5
+    low, high = n * p - Z_999 * math.sqrt(n * p * (1 - p)), n * p + Z_999 * math.sqrt(n * p * (1 - p))
+    assert low <= held <= high, (held, low, high)  # 140 +- 27.5
+    never = [c for c in cases if c.value_tier in ("critical", "high") or c.customer_email.startswith("c") and
+             int(c.customer_email[1:].split("@")[0]) % 10 == 0]
+    assert never and not any(c.holdout for c in never)
+    for case in cases:
+        keys = [s.key for s in case.stages]
+        assert keys == (list(HOLDOUT_STAGE_KEYS) if case.holdout else [s.key for s in frozen_runtime.policies.protocol])
+
+
+def test_share_zero_holds_none_out(frozen_runtime):
+    for number in range(30):
+        _accept(frozen_runtime, number, intake.NO_HOLDOUT)
+    assert not any(c.holdout or c.holdout_draw is not None for c in _cases(frozen_runtime))
+
+
+def test_the_same_seed_draws_the_same_cases(db_url):
+    from tests.conftest import make_config, make_runtime
+
+    def held(seed):
+        rt = make_runtime(make_config(db_url))
+        rt.rng = random.Random(seed)
+        rt.config["HOLDOUT_SHARE"] = 0.5
+        try:
+            return [holdout_draw(rt, "default").source() for _ in range(5)]
+        finally:
+            rt.engine.dispose()
+    assert held(7) == held(7) != held(8)
+
+
+def test_held_out_cases_get_no_call_tasks(frozen_runtime, fake_hubspot):
+    draw = intake.HoldoutDraw(HoldoutSetting(0.5), random.Random(5).random)
+    ids = [_accept(frozen_runtime, number, draw) for number in range(3, 10)]  # standard and high values
+    drain(frozen_runtime)
+    cases = {c.id: c for c in _cases(frozen_runtime)}
+    held = [i for i in ids if cases[i].holdout]
+    treated = [i for i in ids if not cases[i].holdout]
+    assert held and treated
+    calls = {s.key for s in frozen_runtime.policies.protocol if s.task_type == "CALL"}
+    assert calls
+    for case_id in held:
+        tasks = {key for key in STAGE_KEYS if task_natural_key(case_id, key) in fake_hubspot.tasks}
+        assert tasks == set(HOLDOUT_STAGE_KEYS) and not tasks & calls
+    assert len(fake_hubspot.tasks) == 2 * len(held) + 8 * len(treated)
+
+
+def test_setting_through_the_webhook_shows_on_the_case(runtime, client, admin_headers):
+    runtime.config.update(HOLDOUT_SHARE=1.0, HOLDOUT_TIERS="standard")
+    standard = post_answer(client, answer_payload(response_id="s", customer={"email": "s@example.com",
+                                                                             "lifetime_value": 500}))
+    vip = post_answer(client, answer_payload(response_id="v", customer={"email": "v@example.com",
+                                                                        "lifetime_value": 500, "vip": True}))
+    shown = client.get(f"/api/cases/{standard.get_json()['case_id']}", headers=admin_headers).get_json()
+    assert shown["holdout"] is True and [s["key"] for s in shown["stages"]] == list(HOLDOUT_STAGE_KEYS)
+    vip_case = client.get(f"/api/cases/{vip.get_json()['case_id']}", headers=admin_headers).get_json()
+    assert vip_case["holdout"] is False and len(vip_case["stages"]) == 8
+
+
+def test_a_share_outside_zero_to_one_refuses_to_start():
+    import pytest
+
+    from connector.config import ConfigError, load_config
+
+    assert load_config({"RECOVERY_HOLDOUT_SHARE": "0.2"})["HOLDOUT_SHARE"] == 0.2
+    with pytest.raises(ConfigError, match="HOLDOUT_SHARE"):
+        load_config({"RECOVERY_HOLDOUT_SHARE": "1.5"})
