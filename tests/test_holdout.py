@@ -114,3 +114,23 @@ def test_a_share_outside_zero_to_one_refuses_to_start():
     assert load_config({"RECOVERY_HOLDOUT_SHARE": "0.2"})["HOLDOUT_SHARE"] == 0.2
     with pytest.raises(ConfigError, match="HOLDOUT_SHARE"):
         load_config({"RECOVERY_HOLDOUT_SHARE": "1.5"})
+
+
+def test_the_report_reads_the_draw_and_the_values_from_the_store(frozen_runtime):
+    from connector.cases.reporting import metrics_report
+
+    draw = intake.HoldoutDraw(HoldoutSetting(0.5), random.Random(21).random)
+    for number in range(3, 10):  # standard (800) and high (20 000) values, no VIP
+        _accept(frozen_runtime, number, draw)
+    with transaction(frozen_runtime.sessions) as session:
+        for case in session.scalars(select(Case)):  # every other case recovered, the rest failed
+            case.status, case.outcome = "closed", "promoter" if case.id % 2 else "failed"
+    cases = _cases(frozen_runtime)
+    with transaction(frozen_runtime.sessions) as session:
+        report = metrics_report(session)
+    held = [c for c in cases if c.holdout]
+    assert report["holdout"]["holdout"] == {
+        "recovered": sum(c.id % 2 for c in held), "closed": len(held),
+        "rate": round(sum(c.id % 2 for c in held) / len(held), 4)}
+    assert report["revenue"]["at_risk"] == sum(c.lifetime_value for c in cases)
+    assert report["revenue"]["preserved"] == sum(c.lifetime_value for c in cases if c.id % 2)

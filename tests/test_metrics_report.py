@@ -13,6 +13,7 @@ from connector.cli.report import report
 from connector.domain.react import load_protocol, plan
 from connector.store.db import transaction
 from connector.store.models import Answer, Case, Stage
+from tests.domain.test_metrics import without_holdout
 
 PROTOCOL = load_protocol()  # the default mappings/protocol.json
 
@@ -176,6 +177,8 @@ EXPECTED_ALL = {
         "other": 0}},
     "window": {"since": None, "until": None, "on": "submitted_at"},
 }
+# No case held out, no value known: closed #1-#10, recovered #1, #2, #4, #6, #7, #9, #10 -> 7/10.
+EXPECTED_ALL |= without_holdout(14, 7, 10)
 
 # since=2026-02-09 until=2026-02-15 (whole days): #5 (Feb 9 00:00, on the start), #6, #7, #8;
 # #9 (Feb 16 00:00) is just out, and so is the "acme" case of Feb 10.
@@ -207,6 +210,7 @@ EXPECTED_WEEK = {
         "other": 0}},
     "window": {"since": "2026-02-09", "until": "2026-02-15", "on": "submitted_at"},
 }
+EXPECTED_WEEK |= without_holdout(4, 2, 4)  # #6 and #7 recovered of the four closed
 
 
 @pytest.fixture
@@ -306,6 +310,8 @@ def test_cli_table(cli_env):
     assert "before -83.33 (6 NPS answer(s)), after +40.00 (5 NPS answer(s))" in text
     assert "3 case(s) closed partial or failed, 1 without a reason yet" in text
     assert "problem_not_fixed" in text and "(no reason recorded yet)" in text
+    assert "With and without the protocol" in text and "Difference: not measurable yet" in text
+    assert "14 case(s) of unknown value" in text
 
 
 @pytest.mark.parametrize("args", [["--since", "2026-02-30"], ["--since", "2026-02-15", "--until", "2026-02-09"]])

@@ -45,7 +45,7 @@ def _case_rows(session: Session, tenant_id: str, since: datetime | None, until: 
     started = func.coalesce(opening.submitted_at, Case.opened_at)  # typed UTCDateTime: aware on SQLite too
     query = (select(Case.id, Case.value_tier, Case.profile, Case.outcome, Case.score,
                     started.label("submitted_at"), opening.survey_type, opening.score,
-                    closing.survey_type, closing.score, Case.failure_reason)
+                    closing.survey_type, closing.score, Case.failure_reason, Case.holdout, Case.lifetime_value)
              .select_from(Case)
              .outerjoin(opening, opening.id == Case.opening_answer_id)
              .outerjoin(closing, closing.id == Case.closing_answer_id)
@@ -73,7 +73,7 @@ def case_facts(session: Session, *, tenant_id: str = "default", since: date | da
             automatic.add(case_id)
     facts = []
     for (case_id, tier, profile, outcome, case_score, submitted_at,
-         survey_type, score, type_after, score_after, failure_reason) in rows:
+         survey_type, score, type_after, score_after, failure_reason, holdout, value) in rows:
         facts.append(CaseFacts(
             submitted_at=submitted_at, value_tier=tier,
             survey_type=survey_type or UNKNOWN_SURVEY,
@@ -82,7 +82,7 @@ def case_facts(session: Session, *, tenant_id: str = "default", since: date | da
             empathy_completed_at=completed.get((case_id, "empathy")),
             outcome=outcome, score_after=score_after if outcome else None,
             survey_type_after=type_after if outcome else None, failure_reason=failure_reason,
-            recognition_automatic=case_id in automatic))
+            recognition_automatic=case_id in automatic, holdout=bool(holdout), lifetime_value=value))
     return facts
 
 

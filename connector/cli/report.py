@@ -22,6 +22,42 @@ def _nps(value) -> str:
     return "-" if value is None else f"{value:+.2f}"
 
 
+def _money(value) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _render_proof(report: dict, console) -> None:
+    """Treated vs holdout (the protocol's effect) and the revenue at stake."""
+    from rich.table import Table
+
+    proof = report["holdout"]
+    table = Table(title="With and without the protocol (closed cases; holdout: recognition and re-survey only)")
+    for column in ("Group", "Cases", "Recovered", "Closed", "Rate"):
+        table.add_column(column, justify="left" if column == "Group" else "right")
+    for name in ("treated", "holdout"):
+        group = proof[name]
+        table.add_row(name, str(proof["cases"][name]), str(group["recovered"]), str(group["closed"]), _pct(group["rate"]))
+    console.print(table)
+    difference, needed = proof["difference"], proof["cases_needed"]
+    if difference["difference"] is None:
+        console.print("Difference: not measurable yet (both groups need closed cases; is the holdout on?)")
+    else:
+        verdict = "significant" if difference["significant"] else "not significant yet"
+        console.print(f"Difference: {_pct(difference['difference'])} (95% CI {_pct(difference['low'])} to "
+                      f"{_pct(difference['high'])}), {verdict}")
+    if needed["still_needed"] is not None:
+        console.print(f"Closed cases needed per group (95% confidence, 80% power): {needed['per_group']}; still "
+                      f"needed: treated {needed['still_needed']['treated']}, holdout {needed['still_needed']['holdout']}")
+    money = report["revenue"]
+    made = money["protocol_difference"]
+    console.print(f"Revenue (lifetime value): at risk {_money(money['at_risk'])}, preserved {_money(money['preserved'])} "
+                  f"(treated {_money(money['preserved_treated'])}); {money['cases_without_value']} case(s) of unknown value")
+    if made is not None:
+        console.print(f"Preserved by the protocol (rate difference x treated value at risk "
+                      f"{_money(money['treated_at_risk'])}): {_money(made['value'])} "
+                      f"(95% CI {_money(made['low'])} to {_money(made['high'])})")
+
+
 def render(report: dict, console) -> None:
     """Print ``report`` (from ``metrics_report``) on a rich ``console``."""
     from rich.table import Table
@@ -55,6 +91,7 @@ def render(report: dict, console) -> None:
         reasons.add_row(name, str(count), _pct(count / failures["cases"] if failures["cases"] else None))
     console.print(reasons)
     console.print(f"{failures['cases']} case(s) closed partial or failed, {failures['missing']} without a reason yet")
+    _render_proof(report, console)
     nps = report["nps_recovered_group"]
     console.print(f"NPS of the recovered group: before {_nps(nps['before'])} "
                   f"({nps['answers_before']} NPS answer(s)), after {_nps(nps['after'])} "

@@ -22,6 +22,16 @@ to guess a denominator):
   their owner recorded (every configured reason listed, even at 0) and how many have none yet.
 - Only a case's opening and closing answers count: interim answers (kept on the case, closing
   nothing) are neither outcomes nor NPS answers here.
+- The holdout (``domain.holdout``): held-out cases are never called, so ``called_within_24h``
+  and the recovery rates by delay, profile and value tier are over the treated cases only (the
+  protocol's own figures); recognition, failure reasons and the NPS of the recovered group count
+  every case. ``holdout`` compares the recovery rate of treated and held-out closed cases
+  (``domain.proof``: the difference, its 95% interval, the closed cases still needed).
+- ``revenue`` (customers' lifetime values, cases whose value is unknown count 0 and are
+  counted apart): ``at_risk`` over every case of the window; ``preserved`` over the recovered
+  cases (treated or not); ``protocol_difference`` = (treated rate - holdout rate) x the treated
+  cases' value at risk, with the difference's interval applied the same way: the value the
+  protocol kept that doing nothing would not have (None until both groups have closed cases).
 - ``nps_recovered_group``: the standard NPS (% of 9-10 minus % of 0-6, NPS
   answers only) of the recovered cases' opening answers vs. their closing
   answers; CSAT answers are left out rather than converted.
@@ -33,6 +43,7 @@ from typing import Any, TypedDict
 
 from connector.domain.failure import FAILED_OUTCOMES
 from connector.domain.profile import PROFILES
+from connector.domain.proof import cases_needed, difference_interval
 from connector.domain.rules import VALUE_TIERS
 
 RECOVERED = frozenset({"promoter", "passive"})
@@ -56,6 +67,8 @@ class CaseFacts:
     survey_type_after: str | None = None    # the closing answer's type; None = same as opening
     failure_reason: str | None = None       # the owner's reason, for a partial/failed outcome
     recognition_automatic: bool = False     # the acknowledgement went out by itself: no person's contact
+    holdout: bool = False                   # held out of the protocol (recognition and re-survey only)
+    lifetime_value: float | None = None     # the customer's, None when unknown
 
     @property
     def first_contact_at(self) -> datetime | None:
@@ -141,24 +154,63 @@ def _timely(cases: list[CaseFacts], done: Callable[[CaseFacts], datetime | None]
     return _share(sum(_within(done(c), c.submitted_at, limit) for c in settled), len(settled))
 
 
+def _recovery(closed: list[CaseFacts]) -> RecoveryRate:
+    recovered = sum(case.outcome in RECOVERED for case in closed)
+    return {"recovered": recovered, "closed": len(closed), "rate": round(recovered / len(closed), 4) if closed else None}
+
+
+def holdout_comparison(cases: list[CaseFacts]) -> dict[str, Any]:
+    """Recovery rate of treated vs held-out closed cases, the difference with its 95% interval
+    and the closed cases each group still needs for a significant result."""
+    treated = _recovery([c for c in cases if c.outcome is not None and not c.holdout])
+    held = _recovery([c for c in cases if c.outcome is not None and c.holdout])
+    counts = (treated["recovered"], treated["closed"], held["recovered"], held["closed"])
+    return {"cases": {"treated": sum(not c.holdout for c in cases), "holdout": sum(c.holdout for c in cases)},
+            "treated": treated, "holdout": held, "difference": difference_interval(*counts),
+            "cases_needed": cases_needed(*counts)}
+
+
+def _value(cases: Iterable[CaseFacts]) -> float:
+    return round(float(sum(c.lifetime_value or 0 for c in cases)), 2)
+
+
+def revenue(cases: list[CaseFacts], comparison: dict[str, Any]) -> dict[str, Any]:
+    """Lifetime value at risk, preserved (recovered customers) and the protocol's difference."""
+    treated_at_risk = _value(c for c in cases if not c.holdout)
+    difference = comparison["difference"]
+    made = None if difference["difference"] is None else {
+        bound: round(difference[name] * treated_at_risk, 2)
+        for bound, name in (("value", "difference"), ("low", "low"), ("high", "high"))}
+    return {"at_risk": _value(cases), "treated_at_risk": treated_at_risk,
+            "preserved": _value(c for c in cases if c.outcome in RECOVERED),
+            "preserved_treated": _value(c for c in cases if c.outcome in RECOVERED and not c.holdout),
+            "protocol_difference": made,
+            "cases_without_value": sum(c.lifetime_value is None for c in cases)}
+
+
 def compute_metrics(cases: Iterable[CaseFacts], reasons: Iterable[str] = (),
                     now: datetime | None = None) -> dict[str, Any]:
     """``reasons``: the configured failure reasons, listed in the report even when none is counted;
     ``now``: when the report is made (None: every window has passed)."""
     cases = list(cases)
     closed = [case for case in cases if case.outcome is not None]
+    treated = [case for case in cases if not case.holdout]
+    treated_closed = [case for case in closed if not case.holdout]
     recovered = [case for case in closed if case.outcome in RECOVERED]
     before = [c.score_before for c in recovered if c.survey_type == "nps"]
     after = [c.score_after for c in recovered
              if c.score_after is not None and (c.survey_type_after or c.survey_type) == "nps"]
+    comparison = holdout_comparison(cases)
     return {
         "cases": len(cases),
         "recognised_within_6h": _timely(cases, lambda c: c.recognition_completed_at, timedelta(hours=6), now),
-        "called_within_24h": _timely(cases, lambda c: c.empathy_completed_at, timedelta(hours=24), now),
-        "recovery_rate_by_delay": _rates(closed, delay_bucket, BUCKETS),
-        "recovery_rate_by_profile": _rates(closed, lambda c: c.profile, PROFILES, other="unknown"),
-        "recovery_rate_by_value_tier": _rates(closed, lambda c: c.value_tier, VALUE_TIERS),
+        "called_within_24h": _timely(treated, lambda c: c.empathy_completed_at, timedelta(hours=24), now),
+        "recovery_rate_by_delay": _rates(treated_closed, delay_bucket, BUCKETS),
+        "recovery_rate_by_profile": _rates(treated_closed, lambda c: c.profile, PROFILES, other="unknown"),
+        "recovery_rate_by_value_tier": _rates(treated_closed, lambda c: c.value_tier, VALUE_TIERS),
         "failure_reasons": failure_reasons(closed, reasons),
         "nps_recovered_group": {"before": _nps(before), "after": _nps(after),
                                 "answers_before": len(before), "answers_after": len(after)},
+        "holdout": comparison,
+        "revenue": revenue(cases, comparison),
     }

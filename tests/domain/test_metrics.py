@@ -87,6 +87,23 @@ EXPECTED = {
     "failure_reasons": {"cases": 4, "by_reason": {}, "missing": 4},
 }
 
+def without_holdout(cases: int, recovered: int, closed: int) -> dict:
+    """The holdout and revenue figures of a history with no held-out case and no known value:
+    every case treated, nothing to compare with, no value at risk."""
+    return {
+        "holdout": {"cases": {"treated": cases, "holdout": 0},
+                    "treated": {"recovered": recovered, "closed": closed, "rate": round(recovered / closed, 4)},
+                    "holdout": {"recovered": 0, "closed": 0, "rate": None},
+                    "difference": {"difference": None, "low": None, "high": None, "significant": None},
+                    "cases_needed": {"per_group": None, "still_needed": None}},
+        "revenue": {"at_risk": 0.0, "treated_at_risk": 0.0, "preserved": 0.0, "preserved_treated": 0.0,
+                    "protocol_difference": None, "cases_without_value": cases},
+    }
+
+
+# Closed: all but #9 and #12 (11); recovered: #1, #2, #5, #7, #8, #11, #13 (7) -> 7/11 = 0.6364.
+EXPECTED |= without_holdout(13, 7, 11)
+
 
 def test_seeded_history_matches_hand_computed_figures():
     assert compute_metrics(CASES) == EXPECTED
