@@ -103,7 +103,11 @@ def render(report: dict, console) -> None:
 @click.option("--until", type=_DAY, default=None, help="Last day (YYYY-MM-DD, UTC), inclusive.")
 @click.option("--tenant", default="default", show_default=True, help="The company whose cases are counted.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (as GET /api/metrics).")
-def report(since, until, tenant, as_json):
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "html"]), default="table",
+              show_default=True, help="html: one self-contained page with charts, to mail around.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the report to this file instead of the terminal.")
+def report(since, until, tenant, as_json, output_format, output):
     """Recovery metrics: response times, recovery rates, failure reasons, NPS of the recovered group."""
     from connector.cases.reporting import metrics_report
     from connector.cli.database import require_existing
@@ -125,9 +129,26 @@ def report(since, until, tenant, as_json):
                                      reasons=rt.policies.failure.reasons, now=rt.clock())
     finally:
         rt.engine.dispose()
-    if as_json:
-        click.echo(json.dumps(figures, indent=2))
-        return
-    from rich.console import Console
+    if as_json or output_format == "json":
+        _emit(json.dumps(figures, indent=2), output)
+    elif output_format == "html":
+        from connector.cli.report_page import render_html
 
-    render(figures, Console(highlight=False))
+        _emit(render_html(figures), output)
+    else:
+        from rich.console import Console
+
+        if output is None:
+            render(figures, Console(highlight=False))
+            return
+        with open(output, "w", encoding="utf-8") as handle:
+            render(figures, Console(file=handle, highlight=False, width=120))
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output is None:
+        click.echo(text)
+        return
+    with open(output, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    click.echo(f"Report written to {output}", err=True)

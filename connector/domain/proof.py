@@ -5,7 +5,7 @@ recovered and ten unrecovered cases per group; below that the interval is indica
 
 - Difference of two proportions, p1 treated and p2 holdout over n1 and n2 closed cases:
   ``d = p1 - p2``, ``SE = sqrt(p1(1-p1)/n1 + p2(1-p2)/n2)``, 95% interval ``d -/+ 1.96 SE``
-  (Wald). Significant when the interval leaves out 0.
+  (Wald), clipped to [-1, 1] (small groups). Significant when the interval leaves out 0.
 - Closed cases needed per group to detect the observed difference at 95% confidence (two-sided)
   with 80% power (Fleiss, without continuity correction), ``pbar = (p1 + p2) / 2``:
   ``n = (z_0.975 sqrt(2 pbar (1-pbar)) + z_0.8 sqrt(p1(1-p1) + p2(1-p2)))^2 / d^2``, rounded up;
@@ -38,7 +38,7 @@ def difference_interval(recovered_1: int, closed_1: int, recovered_2: int, close
         return {"difference": None, "low": None, "high": None, "significant": None}
     p1, p2 = recovered_1 / closed_1, recovered_2 / closed_2
     error = Z_95 * math.sqrt(p1 * (1 - p1) / closed_1 + p2 * (1 - p2) / closed_2)
-    low, high = p1 - p2 - error, p1 - p2 + error
+    low, high = max(-1.0, p1 - p2 - error), min(1.0, p1 - p2 + error)  # a difference of rates stays in [-1, 1]
     return {"difference": round(p1 - p2, 4), "low": round(low, 4), "high": round(high, 4),
             "significant": low > 0 or high < 0}
 

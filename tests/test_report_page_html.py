@@ -1,0 +1,16 @@
+"""The HTML report is self-contained and escapes what it shows."""
+from connector.cli.report_page import render_html
+from connector.domain.metrics import compute_metrics
+from tests.domain.test_proof import HISTORY
+
+
+def test_page_is_self_contained_and_escaped():
+    report = compute_metrics(HISTORY)
+    report["window"] = {"since": "<b>2026</b>", "until": None, "on": "submitted_at"}
+    report["recovery_rate_by_profile"]["<script>alert(1)</script>"] = {"recovered": 1, "closed": 2, "rate": 0.5}
+    html = render_html(report)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b&gt;2026&lt;/b&gt;" in html
+    assert "<link" not in html and "src=" not in html and html.count("<svg") == 4
+    # The seeded comparison (tests/domain/test_proof.py): 60% vs 30%, CI 4.8% to 55.2%, 18 000 made.
+    assert "60.0%" in html and "30.0%" in html and "95% CI 4.8% to 55.2%" in html and "18,000" in html
