@@ -102,6 +102,10 @@ def test_setting_through_the_webhook_shows_on_the_case(runtime, client, admin_he
                                                                         "lifetime_value": 500, "vip": True}))
     shown = client.get(f"/api/cases/{standard.get_json()['case_id']}", headers=admin_headers).get_json()
     assert shown["holdout"] is True and [s["key"] for s in shown["stages"]] == list(HOLDOUT_STAGE_KEYS)
+    empathy = client.post(f"/api/cases/{shown['id']}/stages/empathy/complete", headers=admin_headers)
+    assert empathy.status_code == 404 and "held out" in empathy.get_json()["message"]
+    recognised = client.post(f"/api/cases/{shown['id']}/stages/recognition/complete", headers=admin_headers)
+    assert recognised.status_code == 200
     vip_case = client.get(f"/api/cases/{vip.get_json()['case_id']}", headers=admin_headers).get_json()
     assert vip_case["holdout"] is False and len(vip_case["stages"]) == 8
 

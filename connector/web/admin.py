@@ -107,6 +107,8 @@ def complete_stage(case_id: int, key: str):
         case = session.get(Case, case_id)
         if case is None:
             return jsonify(error="not_found", message=f"no case {case_id}"), 404
+        if key not in {s.key for s in case.stages}:  # a held-out case has two stages only
+            return jsonify(error="not_found", message=f"case {case_id} has no stage {key} (held out)"), 404
         if key == "action" and body and body.get("promises") is not None:
             if case.status != "open":  # nothing left to promise on: no tasks, no escalations
                 return jsonify(error="conflict", message=f"case {case_id} is closed"), 409
