@@ -138,3 +138,24 @@ def test_the_report_reads_the_draw_and_the_values_from_the_store(frozen_runtime)
         "rate": round(sum(c.id % 2 for c in held) / len(held), 4)}
     assert report["revenue"]["at_risk"] == sum(c.lifetime_value for c in cases)
     assert report["revenue"]["preserved"] == sum(c.lifetime_value for c in cases if c.id % 2)
+
+
+def test_the_dashboard_shows_treated_against_holdout(runtime, client):
+    import re
+
+    from tests.conftest import ADMIN_TOKEN
+
+    draws = iter([0.1, 0.9, 0.2])  # held out, treated, held out
+    draw = intake.HoldoutDraw(HoldoutSetting(0.5), lambda: next(draws))
+    for number in (3, 4, 5):  # standard values
+        _accept(runtime, number, draw)
+    with transaction(runtime.sessions) as session:
+        for case in session.scalars(select(Case)):  # case 1 (held out) recovered, the others failed
+            case.status, case.outcome = "closed", "promoter" if case.id == 1 else "failed"
+    client.post("/dashboard/login", data={"token": ADMIN_TOKEN})
+    page = client.get("/dashboard").text
+    section = re.search(r'<div id="holdout">(.*?)</div>', page, re.S).group(1)
+    widths = {name: float(width) for name, width in re.findall(r'data-group="(\w+)" x="80" y="\d+" width="([\d.]+)"', section)}
+    assert widths == {"treated": 0.0, "holdout": 110.0}  # 0% and 50% of the 220-wide track
+    assert "0.0% (0/1)" in section and "50.0% (1/2)" in section
+    assert "Difference -50.0 points" in section
