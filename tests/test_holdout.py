@@ -159,3 +159,33 @@ def test_the_dashboard_shows_treated_against_holdout(runtime, client):
     assert widths == {"treated": 0.0, "holdout": 110.0}  # 0% and 50% of the 220-wide track
     assert "0.0% (0/1)" in section and "50.0% (1/2)" in section
     assert "Difference -50.0 points" in section
+
+
+def test_a_company_sets_its_own_holdout(runtime, admin_headers):
+    import json
+
+    from connector.installs import store
+    from connector.installs.crypto import TokenCipher, generate_key
+    from connector.web.app import create_app
+    from tests.signing import OTHER_SECRET, signed_headers
+
+    runtime.directory.cipher = TokenCipher(generate_key())
+    client = create_app(runtime.config, runtime=runtime).test_client()
+    with transaction(runtime.sessions) as session:
+        store.set_tenant_secrets(session, runtime.directory.cipher, "t_held", {"WEBHOOK_SECRET": OTHER_SECRET})
+    refused = client.put("/api/tenants/t_held/secrets", headers=admin_headers,
+                         json={"HOLDOUT_SHARE": "1.5", "HOLDOUT_TIERS": "standard critical"})
+    assert refused.status_code == 422 and set(refused.get_json()["fields"]) == {"HOLDOUT_SHARE", "HOLDOUT_TIERS"}
+    assert client.put("/api/tenants/t_held/secrets", headers=admin_headers,
+                      json={"HOLDOUT_SHARE": "1", "HOLDOUT_TIERS": "standard"}).status_code == 200
+
+    def send(path, response_id):
+        body = json.dumps(answer_payload(response_id=response_id, customer={"email": f"{response_id}@example.com",
+                                                                            "lifetime_value": 500})).encode()
+        secret = {"secret": OTHER_SECRET} if path.startswith("/t/") else {}
+        answered = client.post(path, data=body, headers=signed_headers(body, **secret))
+        assert answered.status_code == 202, answered.get_json()
+        return client.get(f"/api/cases/{answered.get_json()['case_id']}", headers=admin_headers).get_json()
+
+    assert send("/t/t_held/webhooks/surveys/generic", "held")["holdout"] is True
+    assert send("/webhooks/surveys/generic", "mine")["holdout"] is False  # the deployment's setting: off
