@@ -11,6 +11,6 @@ def test_page_is_self_contained_and_escaped():
     html = render_html(report)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b&gt;2026&lt;/b&gt;" in html
-    assert "<link" not in html and "src=" not in html and html.count("<svg") == 4
+    assert "<link" not in html and "src=" not in html and html.count("<svg") == 5
     # The seeded comparison (tests/domain/test_proof.py): 60% vs 30%, CI 4.8% to 55.2%, 18 000 made.
     assert "60.0%" in html and "30.0%" in html and "95% CI 4.8% to 55.2%" in html and "18,000" in html

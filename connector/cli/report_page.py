@@ -39,6 +39,8 @@ Held-out cases receive only the recognition and the re-survey.</p>
  <div class="figure">Preserved<b>{{ money(revenue.preserved) }}</b>recovered customers</div>
  <div class="figure">Made by the protocol<b>{{ money(made.value if made else none) }}</b>{% if made %}95% CI {{ money(made.low) }} to {{ money(made.high) }}{% else %}needs a holdout{% endif %}</div>
 </div>
+{{ money_chart("revenue", [("At risk", revenue.at_risk), ("Preserved", revenue.preserved),
+   ("Made by the protocol", made.value if made else none)]) }}
 <p class="note">Made by the protocol = (treated rate &minus; holdout rate) &times; the treated cases' value at risk
 ({{ money(revenue.treated_at_risk) }}). {{ revenue.cases_without_value }} case(s) of unknown value count 0.</p>
 {% for key, title in dimensions %}<h2>Recovery rate by {{ title }} (treated cases)</h2>
@@ -82,10 +84,23 @@ def _chart(name: str, groups) -> str:
                                          bar_height=_BAR_HEIGHT, height=max(1, len(bars)) * _BAR_HEIGHT))
 
 
+def _money_chart(name: str, amounts) -> str:
+    """Horizontal bars of amounts, scaled to the largest (a negative or unknown one draws none)."""
+    from markupsafe import Markup
+
+    span = _CHART_WIDTH - _LABEL_WIDTH - 150
+    largest = max([amount or 0 for _, amount in amounts] + [0])
+    bars = [{"label": label, "y": index * _BAR_HEIGHT, "text": _money(amount),
+             "length": round(span * max(amount or 0, 0) / largest, 1) if largest else 0}
+            for index, (label, amount) in enumerate(amounts)]
+    return Markup(_CHART_TEMPLATE.render(name=name, bars=bars, width=_CHART_WIDTH, left=_LABEL_WIDTH, span=span,
+                                         bar_height=_BAR_HEIGHT, height=len(bars) * _BAR_HEIGHT))
+
+
 def render_html(report: dict[str, Any]) -> str:
     """The page for ``report`` (from ``metrics_report``)."""
     proof = report["holdout"]
     return _ENV.from_string(_PAGE).render(
         report=report, proof=proof, diff=proof["difference"], needed=proof["cases_needed"],
         revenue=report["revenue"], made=report["revenue"]["protocol_difference"], dimensions=_DIMENSIONS,
-        pct=_pct, money=_money, chart=_chart)
+        pct=_pct, money=_money, chart=_chart, money_chart=_money_chart)

@@ -29,7 +29,10 @@ def test_html_report_opens_with_its_charts(page, runtime, db_url, tmp_path, monk
     requests = []
     page.on("request", lambda request: requests.append(request.url))
     page.goto(out.as_uri())
-    assert page.locator("svg.chart").count() == 4
+    assert page.locator("svg.chart").count() == 5
+    revenue = page.locator('svg[data-chart="revenue"] rect.bar')
+    # At risk 184 000 (the full track), preserved 120 800, made by the protocol 94 284.
+    assert [round(float(revenue.nth(i).get_attribute("width"))) for i in range(3)] == [240, 158, 123]
     comparison = page.locator('svg[data-chart="treated-vs-holdout"] rect.bar')
     assert comparison.count() == 2
     # Treated: closed #1, #2, #4, #5, #6, #7, #9 (6 of 7 recovered); holdout: #3, #8, #10 (1 of 3).
