@@ -189,3 +189,10 @@ def test_a_company_sets_its_own_holdout(runtime, admin_headers):
 
     assert send("/t/t_held/webhooks/surveys/generic", "held")["holdout"] is True
     assert send("/webhooks/surveys/generic", "mine")["holdout"] is False  # the deployment's setting: off
+    # A company's "0" turns off the deployment's experiment for its customers.
+    runtime.config["HOLDOUT_SHARE"] = 1.0
+    with transaction(runtime.sessions) as session:
+        store.set_tenant_secrets(session, runtime.directory.cipher, "t_other",
+                                 {"WEBHOOK_SECRET": OTHER_SECRET, "HOLDOUT_SHARE": "0"})
+    assert send("/t/t_other/webhooks/surveys/generic", "other")["holdout"] is False
+    assert send("/webhooks/surveys/generic", "mine-now")["holdout"] is True

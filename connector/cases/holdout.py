@@ -1,5 +1,6 @@
-"""Which holdout setting an intake uses: the tenant's own ``HOLDOUT_SHARE`` / ``HOLDOUT_TIERS``
-(tenant settings), else the deployment's (``RECOVERY_HOLDOUT_SHARE``, ``RECOVERY_HOLDOUT_TIERS``).
+"""Which holdout setting an intake uses: the deployment's (``RECOVERY_HOLDOUT_SHARE``,
+``RECOVERY_HOLDOUT_TIERS``), which a company's own tenant settings override for that company
+(``TenantDirectory.settings`` lays them over the deployment's, as ``CALLS_ON_BUSINESS_HOURS``).
 
 The draw source is the runtime's ``rng`` (a ``random.Random``), so a test seeds it and
 gets the same cases held out every run.
@@ -16,9 +17,8 @@ from connector.installs import DEFAULT_TENANT
 log = logging.getLogger(__name__)
 
 
-def _setting(values: dict[str, Any], fallback: dict[str, Any]) -> HoldoutSetting:
-    share = values.get("HOLDOUT_SHARE") or fallback.get("HOLDOUT_SHARE")
-    tiers = values.get("HOLDOUT_TIERS") or fallback.get("HOLDOUT_TIERS")
+def _setting(values: dict[str, Any]) -> HoldoutSetting:
+    share, tiers = values.get("HOLDOUT_SHARE"), values.get("HOLDOUT_TIERS") or None
     try:
         return HoldoutSetting(parse_share(share), parse_tiers(tiers))
     except (TypeError, ValueError):
@@ -30,8 +30,10 @@ def _setting(values: dict[str, Any], fallback: dict[str, Any]) -> HoldoutSetting
 def holdout_draw(rt: CaseContext, tenant_id: str) -> HoldoutDraw:
     """The tenant's setting with the runtime's random source; ``NO_HOLDOUT`` when it is off."""
     directory = getattr(rt, "directory", None)
-    own = {} if tenant_id == DEFAULT_TENANT or directory is None else (directory.settings(tenant_id) or {})
-    setting = _setting(own, rt.config)
+    if tenant_id == DEFAULT_TENANT or directory is None:
+        setting = _setting(rt.config)
+    else:
+        setting = _setting(directory.settings(tenant_id) or {})
     if not setting.on:
         return NO_HOLDOUT
     source: random.Random = getattr(rt, "rng", None) or random.Random()
