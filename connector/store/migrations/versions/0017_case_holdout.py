@@ -1,13 +1,13 @@
 """The holdout experiment (issue 13, item 3): whether a case was held out of the protocol and
 the draw that decided it, so the report can compare treated and held-out cases.
 
-Revision ID: 0018
+Revision ID: 0017
 Revises: 0016
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
+revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
