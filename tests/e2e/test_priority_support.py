@@ -22,7 +22,8 @@ def live(db_url, vendors):
     from connector.web.app import create_app
 
     start = datetime.now(timezone.utc).replace(microsecond=0)
-    config = vendors.config(db_url)
+    # A frozen clock: the client-side rate limiter would count every call at one instant.
+    config = vendors.config(db_url, HUBSPOT_CALLS_PER_10S=100_000, ZENDESK_CALLS_PER_MINUTE=100_000)
     rt = build_runtime(config, clock=FrozenClock(start))
     app = create_app(config, runtime=rt)
     yield rt, app.test_client()
