@@ -24,6 +24,7 @@ def test_demo_prints_what_landed_and_keeps_serving(tmp_path):
         demo.terminate()
         demo.wait(timeout=10)
     assert "What landed" in text
-    assert "5 ticket(s)" in text and "8 contact(s), 40 task(s)" in text
+    # 5 cases: 8 stage tasks each, and the heads-up to the rep (or the routing owner) of each
+    assert "5 ticket(s)" in text and "8 contact(s), 45 task(s)" in text
     assert "Marie Dubois" in text and "urgent" in text
     assert "Traceback" not in text
