@@ -30,5 +30,6 @@ def test_paced_sync_gets_no_429(db_url, vendors):
         connector.close()
         strict.stop()
     assert state.calls.count(status=429) == 0
-    # 8 stage tasks and the rep's heads-up per case; more calls than one window allows
-    assert len(state.tasks) == 27 and state.calls.count() > 24
+    # The plan's tasks: the rep's heads-ups and the weekly digest come on their own time, after the sync.
+    stage_tasks = [t for t in state.tasks.values() if t["properties"]["hs_task_subject"].startswith("Recovery · ")]
+    assert len(stage_tasks) == 24 and state.calls.count() > 24  # more calls than one window allows, none refused
