@@ -1,5 +1,6 @@
 """``make run``'s demo: starts, sends the samples, prints what landed, keeps serving."""
 import os
+import re
 import subprocess
 import sys
 
@@ -24,7 +25,8 @@ def test_demo_prints_what_landed_and_keeps_serving(tmp_path):
         demo.terminate()
         demo.wait(timeout=10)
     assert "What landed" in text
-    # 5 cases: 8 stage tasks each, and the heads-up to the rep (or the routing owner) of each
-    assert "5 ticket(s)" in text and "8 contact(s), 45 task(s)" in text
+    # 5 cases: 8 stage tasks each; the reps' heads-ups and the weekly digest come on their own time
+    tasks = re.search(r"8 contact\(s\), (\d+) task\(s\)", text)
+    assert "5 ticket(s)" in text and tasks and 40 <= int(tasks[1]) <= 46
     assert "Marie Dubois" in text and "urgent" in text
     assert "Traceback" not in text
