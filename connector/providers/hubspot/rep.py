@@ -112,7 +112,11 @@ class RepWrites:
             inputs.append(heads_up_input(write.case, write.contact_id, owner_id, rep is None))
 
         def send(chunk: list[Input]) -> ByTrace:
-            response = self.client.call("task batch create", self.client.tasks_batch.create, {"inputs": chunk})
+            # The task quotes the customer: kept out of any error text, as the case note's writer does.
+            secrets = [v for i in chunk for v in (by_trace[i["objectWriteTraceId"]][0].case.answer.customer_email,
+                                                  by_trace[i["objectWriteTraceId"]][0].case.answer.comment)]
+            response = self.client.call("task batch create", self.client.tasks_batch.create, {"inputs": chunk},
+                                        sensitive=tuple(v for v in secrets if v))
             outcome, entries = rejected(response), []
             for task in response.results or []:
                 trace = task.object_write_trace_id
