@@ -81,7 +81,11 @@ def summarise(console: Console, samples, answers, cases, servers) -> None:
     console.print(table)
     # soft_wrap: a line the terminal may fold, never one rich breaks mid-phrase
     console.print(f"Zendesk stand-in: {len(zendesk.tickets)} ticket(s) at {servers['zendesk'].url}", soft_wrap=True)
+    # The stage tasks are the plan; the reps' heads-ups and the weekly digest arrive on their own time.
+    stages = sum(str(t.get("properties", {}).get("hs_task_subject", "")).startswith("Recovery · ")
+                 for t in hubspot.tasks.values())
     console.print(f"HubSpot stand-in: {len(hubspot.contacts)} contact(s), {len(hubspot.tasks)} task(s) "
+                  f"({stages} recovery stage(s), {len(hubspot.tasks) - stages} heads-up(s) and digest(s)) "
                   f"at {servers['hubspot'].url}", soft_wrap=True)
 
 
