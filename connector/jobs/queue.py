@@ -155,6 +155,17 @@ def _fenced(job: ClaimedJob):
     return and_(Job.id == job.id, Job.attempts == job.attempt, Job.status == "running")
 
 
+def extend(factory: sessionmaker[Session], jobs: list[ClaimedJob], now: datetime, lease_seconds: float) -> int:
+    """Renew the leases of jobs still running under these attempts; how many were renewed.
+
+    A handler slower than its lease (a vendor at its rate limit, a starved CPU) would otherwise
+    see its job claimed again while its calls are in flight: a second ticket or task set.
+    """
+    with transaction(factory) as session:
+        return sum(session.execute(update(Job).where(_fenced(job)).values(
+            lease_until=now + timedelta(seconds=lease_seconds))).rowcount for job in jobs)
+
+
 def complete(session: Session, job: ClaimedJob, now: datetime) -> bool:
     """Mark done inside the handler's own transaction; False if the lease was lost."""
     result = session.execute(update(Job).where(_fenced(job)).values(

@@ -54,9 +54,15 @@ class Worker:
                                  group_size=limit, grouped_kinds=registry.groups)
         if not jobs:
             return False
+        with LeaseKeeper(self.rt, jobs):
+            self._run(jobs)
+        return True
+
+    def _run(self, jobs: list[queue.ClaimedJob]) -> None:
+        registry = self.rt.registry
         if registry.is_grouped(jobs[0].kind):
             self._run_group(registry.groups[jobs[0].kind], jobs)
-            return True
+            return
         job = jobs[0]
         handler = registry.handlers.get(job.kind)
         try:
@@ -65,7 +71,6 @@ class Worker:
             handler(self.rt.for_tenant(job.tenant_id), job)  # the job sees its own tenant's accounts only
         except Exception as exc:
             self._failed_with(job, exc)
-        return True
 
     def _run_group(self, handler: GroupHandler, jobs: list[queue.ClaimedJob]) -> None:
         try:
@@ -117,6 +122,35 @@ class Worker:
                 self.rt.wake.wait(poll)
                 self.rt.wake.clear()
         log.info("worker stopped worker_id=%s", self.worker_id)
+
+
+class LeaseKeeper:
+    """Renews the leases of the jobs in hand every third of a lease while their handler runs.
+
+    Only a worker that stopped (killed, hung machine) lets a lease run out, so only then is
+    its job claimed again: a slow handler never races a second copy of itself.
+    """
+
+    def __init__(self, host: WorkerHost, jobs: list[queue.ClaimedJob]):
+        self.host, self.jobs = host, jobs
+        self.lease = float(host.config["JOB_LEASE_SECONDS"])
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._renew, name="lease-keeper", daemon=True)
+
+    def __enter__(self) -> "LeaseKeeper":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def _renew(self) -> None:
+        while not self.done.wait(self.lease / 3):
+            try:
+                queue.extend(self.host.sessions, self.jobs, self.host.clock(), self.lease)
+            except Exception:  # the database away for a moment: the next round tries again
+                log.warning("lease renewal failed for %d job(s)", len(self.jobs), exc_info=True)
 
 
 def start_threads(host: WorkerHost, count: int, stop: threading.Event) -> list[threading.Thread]:
