@@ -17,11 +17,14 @@ from connector.cases.context import CaseContext
 from connector.cases.shared import batch_limit, complete_served, connected, row, skip_unconnected
 from connector.domain.account import NPS_WINDOW, AccountAnswer, CompanyRollup, company_rollup, email_domain
 from connector.jobs.queue import ClaimedJob, enqueue
-from connector.ports.errors import SyncError
+from connector.ports.errors import RetryableError, SyncError
+from connector.store.claims import claim, claim_key, settle
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case, ContactCompany
 
 log = logging.getLogger(__name__)
+DOMAIN_CLAIMS = "company-domain"
+CLAIM_LEASE = timedelta(minutes=5)  # a worker that died holding a domain lets another make it after this
 
 
 def queue_rollups(rt: CaseContext, written: Sequence[tuple[int, str, str, str]]) -> None:
@@ -60,12 +63,17 @@ def hubspot_company_rollups(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int
     touched = sorted({c for c in company_of.values() if c})
     outcomes = connected(rt.hubspot).update_company_rollups(_rollups(rt, touched), batch_limit(rt)) if touched else {}
     log.info("hubspot company roll-up: %d companies for %d jobs", len(touched), len(jobs))
-    results = {job.id: outcomes.get(company_of.get(email_of[job.id]) or "") for job in jobs}
+    later = RetryableError("the company of this e-mail's domain is being created by another worker", retry_after=2)
+    results = {job.id: outcomes.get(company_of.get(email_of[job.id]) or "") if email_of[job.id] in company_of
+               else later for job in jobs}
     return complete_served(rt, jobs, results)
 
 
 def _companies(rt: CaseContext, emails: set[str]) -> dict[str, str | None]:
-    """Company id (or None) per e-mail: kept from an earlier look-up, else asked of HubSpot."""
+    """Company id (or None) per e-mail: kept from an earlier look-up, else asked of HubSpot.
+
+    An e-mail whose domain's company another worker is making right now is left out.
+    """
     with reading(rt.sessions) as session:
         rows = {r.customer_email: (r.contact_id, r.company_id, r.found_at) for r in session.scalars(
             select(ContactCompany).where(ContactCompany.tenant_id == rt.tenant_id,
@@ -74,8 +82,21 @@ def _companies(rt: CaseContext, emails: set[str]) -> dict[str, str | None]:
     ask = {contact: email for email, (contact, _, found) in rows.items() if found is None and contact}
     if not ask:
         return known
-    answered = connected(rt.hubspot).companies_of(ask, _known_domains(rt, set(ask.values())))
+    claimed: set[str] = set()
+
+    def may_create(domains: list[str]) -> set[str]:
+        """One worker per new domain makes its company; the others retry and find it."""
+        mine = {d for d in domains if claim(rt.sessions, DOMAIN_CLAIMS, claim_key(rt.tenant_id, d), rt.clock(),
+                                            CLAIM_LEASE)}
+        claimed.update(mine)
+        return mine
+
+    answered = connected(rt.hubspot).companies_of(ask, _known_domains(rt, set(ask.values())), may_create)
     found = {ask[contact_id]: company for contact_id, company in answered.items()}
+    for domain in claimed:
+        made = next((company for email, company in found.items() if company and email_domain(email) == domain), None)
+        if made:
+            settle(rt.sessions, DOMAIN_CLAIMS, claim_key(rt.tenant_id, domain), made)
     with transaction(rt.sessions) as session:
         for email, company in sorted(found.items()):
             record = session.get(ContactCompany, (rt.tenant_id, email))

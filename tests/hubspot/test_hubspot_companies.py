@@ -91,3 +91,17 @@ def test_a_domain_the_store_knows_is_not_searched_again(adapter, state):
     assert adapter.companies_of({bob: "bob@initech.io"}, {"initech.io": company}) == {bob: company}
     assert state.contacts[bob]["associations"]["companies"] == [company] and len(state.companies) == 1
     assert not [c for c in state.calls.all() if c.path.endswith("/companies/search")]
+
+
+def test_a_new_domain_another_worker_is_creating_is_left_to_it(adapter, state):
+    """Two workers meeting one new domain: the one that may not create it leaves that contact out
+    (its job asks again shortly); what it may create lands; nothing is made twice."""
+    ana, carla = contact(state, "ana@globex.com"), contact(state, "carla@initrode.com")
+    asked = []
+    found = adapter.companies_of({ana: "ana@globex.com", carla: "carla@initrode.com"}, None,
+                                 lambda domains: asked.append(sorted(domains)) or {"initrode.com"})
+    assert asked == [["globex.com", "initrode.com"]]
+    assert list(found) == [carla] and state.contacts[carla]["associations"]["companies"] == [found[carla]]
+    assert [c["properties"]["domain"] for c in state.companies.values()] == ["initrode.com"]
+    again = adapter.companies_of({ana: "ana@globex.com", carla: "carla@initrode.com"}, None, lambda domains: set())
+    assert again[carla] == found[carla] and ana not in again and len(state.companies) == 1

@@ -120,10 +120,10 @@ class HubSpotAdapter:
             return None
 
     # -- companies (the account view) --------------------------------------------
-    def companies_of(self, contacts: Mapping[str, str],
-                     known_domains: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    def companies_of(self, contacts: Mapping[str, str], known_domains: Mapping[str, str] | None = None,
+                     may_create: Callable[[list[str]], set[str]] | None = None) -> dict[str, str | None]:
         """Each contact's primary company (found, or matched/created by e-mail domain); raises SyncError."""
-        return self._companies.companies_of(contacts, known_domains)
+        return self._companies.companies_of(contacts, known_domains, may_create)
 
     def update_company_rollups(self, rollups: Mapping[str, CompanyRollup], limit: int) -> dict[str, None | Exception]:
         return self._companies.update_rollups(rollups, limit)

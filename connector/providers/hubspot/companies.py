@@ -11,7 +11,7 @@
   values again), so a 5xx narrows down to the failing input (see ``chunks``).
 """
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from connector.domain.account import CompanyRollup, email_domain
 from connector.ports.errors import RetryableError
@@ -46,12 +46,15 @@ class CompanyWrites:
         self.schema = ContactSchema(client, mapping, "companies")
 
     # -- finding -------------------------------------------------------------
-    def companies_of(self, contacts: Mapping[str, str],
-                     known_domains: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    def companies_of(self, contacts: Mapping[str, str], known_domains: Mapping[str, str] | None = None,
+                     may_create: Callable[[list[str]], set[str]] | None = None) -> dict[str, str | None]:
         """Company id (or None) per contact id; ``contacts``: contact id -> e-mail. Raises SyncError.
 
         ``known_domains`` (domain -> company id, from the caller's store): no search for those, so
         a company created moments ago is not missed while HubSpot's search index catches up.
+        ``may_create`` (domains HubSpot has no company for -> those this caller may create): two
+        workers meeting one new domain at once must not make two companies of it. The contacts of
+        a domain another worker is creating are left out of the answer: ask again shortly.
         """
         found = self._associated(list(contacts))
         lonely = {cid: email_domain(contacts[cid]) for cid in contacts if found.get(cid) is None}
@@ -59,9 +62,11 @@ class CompanyWrites:
             lonely = {cid: d for cid, d in lonely.items() if d and d not in self.mapping.free_mail_domains}
             if lonely:
                 hints = dict(known_domains or {})
-                by_domain = {**hints, **self._by_domain(sorted(set(lonely.values()) - set(hints)))}
-                self._associate({cid: by_domain[d] for cid, d in lonely.items()})
-                found.update({cid: by_domain[d] for cid, d in lonely.items()})
+                by_domain = {**hints, **self._by_domain(sorted(set(lonely.values()) - set(hints)), may_create)}
+                later = {cid for cid, d in lonely.items() if d not in by_domain}
+                self._associate({cid: by_domain[d] for cid, d in lonely.items() if cid not in later})
+                found.update({cid: by_domain[d] for cid, d in lonely.items() if cid not in later})
+                return {cid: found.get(cid) for cid in contacts if cid not in later}
         return {cid: found.get(cid) for cid in contacts}
 
     def _associated(self, contact_ids: list[str]) -> dict[str, str | None]:
@@ -76,7 +81,7 @@ class CompanyWrites:
                 out[str(result._from.id)] = str(chosen[0].to_object_id) if chosen else None
         return out
 
-    def _by_domain(self, domains: list[str]) -> dict[str, str]:
+    def _by_domain(self, domains: list[str], may_create: Callable[[list[str]], set[str]] | None) -> dict[str, str]:
         """Company id per domain: the oldest company HubSpot has for it, else a new one."""
         found: dict[str, str] = {}
         if not domains:
@@ -94,15 +99,18 @@ class CompanyWrites:
                 if not after:
                     break
         missing = [d for d in domains if d not in found]
+        if missing and may_create is not None:
+            allowed = may_create(missing)
+            missing = [d for d in missing if d in allowed]
         for part in _chunks(missing, READ_LIMIT):
             inputs = [{"properties": {"domain": d, "name": d}, "objectWriteTraceId": d} for d in part]
             response = self.client.call("company batch create", self.client.companies_batch.create, {"inputs": inputs})
             for company in response.results or []:
                 found[((company.properties or {}).get("domain") or "").lower()] = str(company.id)
             log.info("hubspot created %d companies from e-mail domains", len(response.results or []))
-        if any(d not in found for d in domains):
+        if any(d not in found for d in missing):
             raise RetryableError("HubSpot company batch create: no result for a domain")
-        return found
+        return found  # without the domains another worker is creating
 
     def _associate(self, pairs: Mapping[str, str]) -> None:
         for part in _chunks(sorted(pairs.items()), READ_LIMIT):
