@@ -25,17 +25,17 @@ class MappingError(Exception):
     def one_line(self) -> str:
         """``path: field.sub: message; other: message``: what a person reads at start-up."""
         return f"{self.path}: " + "; ".join(f"{field}: {text}" if field else text
-                                            for field, text in _flatten(self.messages))
+                                            for field, text in flatten_messages(self.messages))
 
 
-def _flatten(messages, prefix: str = ""):
+def flatten_messages(messages, prefix: str = ""):
     """marshmallow's nested ``{field: [messages] | {…}}`` as (dotted field, message) pairs."""
     if isinstance(messages, dict):
         for key, value in messages.items():
-            yield from _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+            yield from flatten_messages(value, f"{prefix}.{key}" if prefix else str(key))
     elif isinstance(messages, (list, tuple)):
         for value in messages:
-            yield from _flatten(value, prefix)
+            yield from flatten_messages(value, prefix)
     else:
         yield prefix, str(messages)
 
