@@ -74,14 +74,16 @@ def serve(host, port, sandbox, workers):
     from connector.web.serve import serve_app
 
     config, servers = _prepare(sandbox)
-    ready = None
-    if servers:  # sandbox: say where everything is, and the secrets it invented
-        from connector.cli.sandbox_banner import sandbox_banner
+    if not servers:
+        serve_app(config, host, port, workers)
+        return
+    from connector.cli.sandbox_banner import sandbox_banner
 
-        def ready(app, server):
-            shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-            for line in sandbox_banner(app, config, servers, f"http://{shown}:{server.server_port}"):
-                click.echo(line)
+    def ready(app, server):  # sandbox: say where everything is, and the secrets it invented
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        for line in sandbox_banner(app, config, servers, f"http://{shown}:{server.server_port}"):
+            click.echo(line)
+
     serve_app(config, host, port, workers, ready=ready)
 
 
