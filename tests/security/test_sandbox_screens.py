@@ -71,3 +71,21 @@ def test_in_sandbox_mode_the_urls_show_the_case(sandbox_app, runtime, client):
     assert page.status_code == 200 and f'data-case-id="{case_id}"'.encode() in page.data
     card = client.get(urls["card"])
     assert card.status_code == 200 and f"case #{case_id}".encode() in card.data
+
+
+@pytest.mark.parametrize("ticket", ["", "abc", "1 OR 1=1", "<script>alert(1)</script>", "１２３", "9" * 40, "-1"])
+def test_a_hostile_ticket_id_is_refused_without_echo(sandbox_app, ticket):
+    from urllib.parse import quote
+
+    response = sandbox_app.test_client().get(f"/sandbox/zendesk-sidebar?ticket_id={quote(ticket)}"
+                                              f"&token={_token(sandbox_app)}")
+    assert response.status_code == 422 and b"<script>alert" not in response.data
+    assert b"recovery-session" not in response.data
+
+
+def test_a_hostile_email_on_the_card_is_escaped(sandbox_app):
+    hostile = '"><script>alert(1)</script>'
+    response = sandbox_app.test_client().get("/sandbox/hubspot-card", query_string={
+        "email": hostile, "token": _token(sandbox_app)})
+    assert response.status_code == 200 and b"<script>alert(1)" not in response.data
+    assert b"No recovery case for this contact." in response.data

@@ -9,6 +9,7 @@ These routes answer 404 unless the server itself runs in sandbox mode, whatever 
 the shortcut never opens a production deployment's cases, and production verification is untouched.
 The sidebar page then works exactly as in Zendesk (session token, case token, same endpoints).
 """
+import re
 from urllib.parse import urlencode
 
 from flask import abort, render_template, request
@@ -68,7 +69,7 @@ def sandbox_screens():
 def sandbox_sidebar():
     """The sidebar page as Zendesk would load it for ``ticket_id`` (the script reads it from the URL)."""
     tenant = _sandbox_only()
-    if not request.args.get("ticket_id", "").isdigit():
+    if not re.fullmatch(r"[0-9]{1,12}", request.args.get("ticket_id", "")):
         return _refuse(422, "ticket_id must be a number.")
     token = issue("sidebar", {"tenant": tenant, "aud": None})
     return _framed(render_template("sidebar.html", session_token=token))
