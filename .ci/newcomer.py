@@ -61,6 +61,9 @@ def seed_venv(clone: Path) -> None:
     script.write_text(f"#!{venv / 'bin' / 'python'}\nfrom connector.cli import main\nmain()\n", encoding="utf-8")
     script.chmod(0o755)
     (venv / ".installed").touch()  # newer than pyproject.toml: `make run` installs nothing
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import connector; print(connector.__file__)"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    expect(where.startswith(f"{clone}{os.sep}"), f"the seeded venv imports connector from {where}, not the clone")
 
 
 class Demo:
