@@ -62,7 +62,7 @@ def seed_venv(clone: Path) -> None:
     script.chmod(0o755)
     (venv / ".installed").touch()  # newer than pyproject.toml: `make run` installs nothing
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import connector; print(connector.__file__)"],
-                           capture_output=True, text=True, check=True).stdout.strip()
+                           cwd=clone.parent, capture_output=True, text=True, check=True).stdout.strip()
     expect(where.startswith(f"{clone}{os.sep}"), f"the seeded venv imports connector from {where}, not the clone")
 
 
