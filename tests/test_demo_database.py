@@ -1,10 +1,13 @@
 """Each demo starts from a fresh database, or says clearly that it continues one (never a deployment's)."""
 import os
+import socket
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
-from connector.cli.demo import DEMO_DATABASE, choose_database
+from connector.cli.demo import DEMO_DATABASE, _held_locks, choose_database, port_in_use
 
 
 @pytest.fixture
@@ -14,7 +17,9 @@ def folder(tmp_path, monkeypatch):
         monkeypatch.delenv(name)
     monkeypatch.setenv("RECOVERY_DATABASE_URL", "restored-at-teardown")
     monkeypatch.delenv("RECOVERY_DATABASE_URL")  # choose_database sets it; monkeypatch takes it away after
-    return tmp_path
+    yield tmp_path
+    while _held_locks:  # what the end of the demo's process does
+        _held_locks.pop().close()
 
 
 def with_cases(path, count: int) -> None:
@@ -53,3 +58,29 @@ def test_a_database_named_by_the_environment_is_never_deleted(folder, monkeypatc
     assert said.startswith(f"database: {url} (RECOVERY_DATABASE_URL), continued: 3 earlier case(s)")
     with sqlite3.connect(folder / "mine.db") as db:
         assert db.execute("SELECT count(*) FROM cases").fetchone() == (3,)
+
+
+def test_a_second_demo_in_the_same_folder_deletes_nothing_while_the_first_runs(folder):
+    with_cases(folder / DEMO_DATABASE, 5)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys; from connector.cli.demo import choose_database; "
+                               "print(choose_database(True), flush=True); sys.stdin.read()"],
+                              cwd=folder, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              env={k: v for k, v in os.environ.items() if k != "RECOVERY_DATABASE_URL"})
+    try:
+        assert "continued with --continue" in holder.stdout.readline()  # the first demo holds the folder
+        from click import ClickException
+        with pytest.raises(ClickException, match="another demo is running in this folder on recovery-demo.db"):
+            choose_database(keep=False)
+        assert (folder / DEMO_DATABASE).exists()
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    assert "fresh for this demo" in choose_database(keep=False)  # once it stopped
+
+
+def test_a_port_in_use_is_found_before_anything_is_deleted():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        assert port_in_use(listener.getsockname()[1])
+    assert not port_in_use(0)

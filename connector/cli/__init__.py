@@ -191,8 +191,11 @@ def generate_key_command():
               help="Keep the previous demo's database (its cases' tickets were on stand-ins that are gone).")
 def demo(port, keep):
     """Sandbox: start, send the bundled sample answers, show what landed, keep serving."""
-    from connector.cli.demo import choose_database, run_demo
+    from connector.cli.demo import choose_database, port_in_use, run_demo
 
+    if port_in_use(port):
+        raise click.ClickException(f"port {port} is in use (another `make run`?): stop it, or pick another "
+                                   f"port (make run PORT={port + 1}, recovery demo --port {port + 1})")
     said = choose_database(keep)
     config, servers = _prepare(True)
     click.echo(said)

@@ -3,8 +3,10 @@
 It signs and sends each sample like a survey tool would, waits until the
 worker has synced them, prints what landed in each system, and keeps serving.
 """
+import fcntl
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -12,6 +14,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import click
 import requests
 from rich.console import Console
 from rich.progress import track
@@ -44,6 +47,7 @@ def choose_database(keep: bool) -> str:
         return (f"database: {url} (RECOVERY_DATABASE_URL), continued: {earlier} earlier case(s) whose tickets were "
                 "on stand-ins that are gone (they will close as failed; the same customers' new cases are repeats)")
     path = Path(DEMO_DATABASE).resolve()
+    _hold_demo_lock(path)
     os.environ["RECOVERY_DATABASE_URL"] = f"sqlite:///{path}"
     earlier = count_cases(os.environ["RECOVERY_DATABASE_URL"])
     if keep:
@@ -52,6 +56,34 @@ def choose_database(keep: bool) -> str:
     for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         leftover.unlink(missing_ok=True)
     return f"database: {path}, fresh for this demo (--continue keeps the previous demo's)"
+
+
+_held_locks: list = []  # open for the life of the process: the lock goes when the demo stops
+
+
+def _hold_demo_lock(database: Path) -> None:
+    """One demo per folder: a second ``make run`` must not delete the database the first is using."""
+    lock = open(f"{database}.lock", "a")  # noqa: SIM115 - held open on purpose
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        raise click.ClickException(f"another demo is running in this folder on {database.name}: stop it "
+                                   "(Ctrl-C) first, or start this one from another folder") from None
+    _held_locks.append(lock)
+
+
+def port_in_use(port: int) -> bool:
+    """Whether a server already listens on ``port`` (checked before the demo deletes anything)."""
+    if port == 0:
+        return False
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is no obstacle
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def _config_file_keys() -> dict:
