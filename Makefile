@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PORT ?= 8000
+# e.g. make run ARGS=--continue (keep the previous demo's database)
+ARGS ?=
 
 .PHONY: run test lint install bench clean
 
@@ -15,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/recovery demo
+	$(BIN)/recovery demo --port $(PORT) $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider
@@ -30,4 +33,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/single_answer.py
 
 clean:
-	rm -rf $(VENV) *.egg-info recovery.db*
+	rm -rf $(VENV) *.egg-info recovery.db* recovery-demo.db*

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
@@ -27,6 +28,7 @@ from connector.installs.crypto import TokenCipher
 from connector.installs.directory import TenantDirectory
 from connector.jobs.queue import RetryPolicy
 from connector.jobs.registry import Registry
+from connector.mappings import check_folder as check_mapping_folder
 from connector.store.db import install_schema, make_engine, make_session_factory
 
 if TYPE_CHECKING:
@@ -119,7 +121,11 @@ def _throttle(adapter: Any, sessions: sessionmaker[Session], name: str, limit: i
 
 
 def check_config(config: dict[str, Any]) -> None:
-    """Validate settings whose format is known (Standard Webhooks secrets)."""
+    """Validate settings whose format is known (Standard Webhooks secrets, the mappings folder)."""
+    folder = config.get("MAPPINGS_DIR")
+    if folder and not Path(folder).is_dir():
+        raise ConfigError(f"{PREFIX}MAPPINGS_DIR={folder}: no such folder")
+    check_mapping_folder(folder)
     try:
         TokenCipher.from_config(config)
     except ValueError as exc:
@@ -143,10 +149,12 @@ def build_runtime(config: dict[str, Any], *, clock: Callable[[], datetime] = sys
                   adapters: tuple[Any, Any] | None = None) -> Runtime:
     """``adapters`` = (zendesk, hubspot) replaces the configured ones (tests)."""
     check_config(config)
+    # Every mapping file validated at start, before the database is touched: a typo stops start-up
+    # without leaving a new, empty database behind.
+    loaded = load_policies(config.get("MAPPINGS_DIR"))
+    survey_mappings = load_survey_mappings(config.get("MAPPINGS_DIR"))
     engine = make_engine(config["DATABASE_URL"], synchronous=config.get("SQLITE_SYNCHRONOUS") or "FULL")
     install_schema(engine)
-    loaded = load_policies(config.get("MAPPINGS_DIR"))  # every rule file validated at start
-    survey_mappings = load_survey_mappings(config.get("MAPPINGS_DIR"))  # a bad mapping stops start-up
     zendesk, hubspot = adapters if adapters is not None else build_adapters(config, config.get("MAPPINGS_DIR"))
     policy = RetryPolicy(max_attempts=int(config["JOB_MAX_ATTEMPTS"]),
                          base=float(config["JOB_BACKOFF_BASE_SECONDS"]),

@@ -73,8 +73,18 @@ def serve(host, port, sandbox, workers):
     """The web app plus an in-process worker (embedded default)."""
     from connector.web.serve import serve_app
 
-    config, _servers = _prepare(sandbox)
-    serve_app(config, host, port, workers)
+    config, servers = _prepare(sandbox)
+    if not servers:
+        serve_app(config, host, port, workers)
+        return
+    from connector.cli.sandbox_banner import sandbox_banner
+
+    def ready(app, server):  # sandbox: say where everything is, and the secrets it invented
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        for line in sandbox_banner(app, config, servers, f"http://{shown}:{server.server_port}"):
+            click.echo(line)
+
+    serve_app(config, host, port, workers, ready=ready)
 
 
 @main.command()
@@ -177,14 +187,24 @@ def generate_key_command():
 
 @main.command()
 @click.option("--port", default=8000, show_default=True, type=int)
-def demo(port):
+@click.option("--continue", "keep", is_flag=True,
+              help="Keep the previous demo's database (its cases' tickets were on stand-ins that are gone).")
+def demo(port, keep):
     """Sandbox: start, send the bundled sample answers, show what landed, keep serving."""
-    from connector.cli.demo import run_demo
+    from connector.cli.demo import choose_database, port_in_use, run_demo
 
+    if port_in_use(port):
+        raise click.ClickException(f"port {port} is in use (another `make run`?): stop it, or pick another "
+                                   f"port (make run PORT={port + 1}, recovery demo --port {port + 1})")
+    said = choose_database(keep)
     config, servers = _prepare(True)
+    click.echo(said)
     run_demo(config, servers, port)
 
 
-from connector.cli.report import report  # noqa: E402 - a command defined in its own module
+# Commands defined in their own modules.
+from connector.cli.report import report  # noqa: E402
+from connector.cli.send import send  # noqa: E402
 
 main.add_command(report)
+main.add_command(send)

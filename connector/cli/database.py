@@ -53,8 +53,15 @@ def _has_tables(url: URL) -> bool:
 
 
 def check_reachable(database_url: str) -> None:
-    """For ``serve`` and ``worker``: a URL they can use, and a server that lets them in (one line if not)."""
-    _has_tables(_url(database_url))
+    """For ``serve`` and ``worker``: a URL they can use, and a server that lets them in (one line if not).
+
+    A SQLite file not there yet is left for the server to create: opening it here would leave an
+    empty file behind when start-up then stops on another error (``report`` would take it for a
+    database)."""
+    url = _url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        return
+    _has_tables(url)
 
 
 def require_existing(database_url: str) -> None:
@@ -70,3 +77,21 @@ def require_existing(database_url: str) -> None:
     if not _has_tables(url):
         raise click.ClickException(f"the database {shown} holds no connector tables (wrong database?)")
     click.echo(f"database: {shown}", err=True)
+
+
+def count_cases(database_url: str) -> int | None:
+    """How many cases an existing database holds (0 when it holds none; None when it cannot be read)."""
+    try:
+        url = make_url(database_url)
+        if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+            return 0  # never create the file just to count
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                if not inspect(connection).has_table(_MARKER_TABLE):
+                    return 0
+                return int(connection.exec_driver_sql(f"SELECT count(*) FROM {_MARKER_TABLE}").scalar_one())
+        finally:
+            engine.dispose()
+    except (ArgumentError, SQLAlchemyError):
+        return None

@@ -3,23 +3,98 @@
 It signs and sends each sample like a survey tool would, waits until the
 worker has synced them, prints what landed in each system, and keeps serving.
 """
+import fcntl
 import json
+import os
+import socket
 import sys
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
+import click
 import requests
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from connector.inbound.standard_webhooks import decode_secret, sign
+from connector.cli.database import count_cases
+from connector.cli.sandbox_banner import case_screen_lines, sandbox_banner
+from connector.cli.send import post_answer
+from connector.config import load_config
 from connector.infra.resources import data_folder
 from connector.runtime import Runtime
 
 SAMPLES = data_folder("webhooks/samples")
+DEMO_DATABASE = "recovery-demo.db"  # the demo's own file: a deployment's recovery.db is never touched
+
+
+def choose_database(keep: bool) -> str:
+    """Point the demo at a fresh database (or the one asked for) and say which, in one line.
+
+    The stand-ins start empty on every run, so the cases of an earlier demo point at tickets that
+    no longer exist: kept, they close as failed and the same customers' new cases count as repeats
+    (chronic). So each demo starts from a fresh ``recovery-demo.db`` unless ``--continue``; a
+    database named by ``RECOVERY_DATABASE_URL`` is never deleted, and its earlier cases are counted.
+    """
+    if "RECOVERY_DATABASE_URL" in os.environ or "DATABASE_URL" in _config_file_keys():
+        url = load_config()["DATABASE_URL"]
+        earlier = count_cases(url)
+        if not earlier:
+            return f"database: {url} (RECOVERY_DATABASE_URL), no earlier case"
+        return (f"database: {url} (RECOVERY_DATABASE_URL), continued: {earlier} earlier case(s) whose tickets were "
+                "on stand-ins that are gone (they will close as failed; the same customers' new cases are repeats)")
+    path = Path(DEMO_DATABASE).resolve()
+    _hold_demo_lock(path)
+    os.environ["RECOVERY_DATABASE_URL"] = f"sqlite:///{path}"
+    earlier = count_cases(os.environ["RECOVERY_DATABASE_URL"])
+    if keep:
+        return (f"database: {path}, continued with --continue: {earlier or 0} case(s) of earlier demos, whose "
+                "tickets were on stand-ins that are gone (they will close as failed)")
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+    return f"database: {path}, fresh for this demo (--continue keeps the previous demo's)"
+
+
+_held_locks: list = []  # open for the life of the process: the lock goes when the demo stops
+
+
+def _hold_demo_lock(database: Path) -> None:
+    """One demo per folder: a second ``make run`` must not delete the database the first is using."""
+    lock = open(f"{database}.lock", "a")  # noqa: SIM115 - held open on purpose
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        raise click.ClickException(f"another demo is running in this folder on {database.name}: stop it "
+                                   "(Ctrl-C) first, or start this one from another folder") from None
+    _held_locks.append(lock)
+
+
+def port_in_use(port: int) -> bool:
+    """Whether a server already listens on ``port`` (checked before the demo deletes anything)."""
+    if port == 0:
+        return False
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is no obstacle
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def _config_file_keys() -> dict:
+    name = os.environ.get("RECOVERY_CONFIG_FILE")
+    if not name:
+        return {}
+    try:
+        loaded = json.loads(Path(name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # load_config says what is wrong with it, in one line
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def load_samples(run_id: str) -> list[dict]:
@@ -32,14 +107,6 @@ def load_samples(run_id: str) -> list[dict]:
         payload["submitted_at"] = answered
         samples.append(payload)
     return samples
-
-
-def send(base_url: str, secret: str, payload: dict) -> requests.Response:
-    body = json.dumps(payload).encode()
-    msg_id, stamp = f"msg_{uuid.uuid4().hex}", int(time.time())
-    headers = {"webhook-id": msg_id, "webhook-timestamp": str(stamp), "Content-Type": "application/json",
-               "webhook-signature": sign(decode_secret(secret), msg_id, stamp, body)}
-    return requests.post(f"{base_url}/webhooks/surveys/generic", data=body, headers=headers, timeout=10)
 
 
 def _wait_until_idle(runtime: Runtime, base_url: str, token: str, case_ids: list[int], timeout: float = 30) -> list[dict]:
@@ -102,15 +169,18 @@ def run_demo(config: dict, servers: dict, port: int) -> None:
     def feed(app, server):
         base_url = f"http://127.0.0.1:{server.server_port}"
         samples = load_samples(uuid.uuid4().hex[:6])
-        answers = [send(base_url, config["WEBHOOK_SECRET"], p).json()
+        answers = [post_answer(base_url, config["WEBHOOK_SECRET"], p).json()
                    for p in track(samples, description="Sending sample answers", console=console)]
         case_ids = [a["case_id"] for a in answers if a.get("case_id")]
         with console.status("Waiting for Zendesk and HubSpot sync…"):
             cases = _wait_until_idle(app.extensions["recovery"], base_url, config["ADMIN_TOKEN"], case_ids)
         summarise(console, samples, answers, cases, servers)
-        console.print(f"\nServing on {base_url} (sandbox). Admin API: "
-                      f"curl -H 'Authorization: Bearer {config['ADMIN_TOKEN']}' {base_url}/api/cases/{case_ids[0]}\n"
-                      "Ctrl-C to stop.", soft_wrap=True)
+        console.print("", *sandbox_banner(app, config, servers, base_url), sep="\n", soft_wrap=True)
+        if cases:
+            console.print(*case_screen_lines(app, base_url, cases[0]), sep="\n", soft_wrap=True)
+        console.print(f"  Admin API:       curl -H 'Authorization: Bearer {config['ADMIN_TOKEN']}' "
+                      f"{base_url}/api/cases/{case_ids[0]}\n\nServing on {base_url} (sandbox). Ctrl-C to stop.",
+                      soft_wrap=True)
 
     serve_app(config, "127.0.0.1", port, None,
               ready=lambda app, server: threading.Thread(target=feed, args=(app, server), daemon=True).start())

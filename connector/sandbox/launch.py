@@ -33,8 +33,12 @@ def start_sandbox(config: dict) -> dict:
         ZENDESK_SUBDOMAIN="sandbox", ZENDESK_EMAIL=SANDBOX_EMAIL, ZENDESK_API_TOKEN=zendesk_token,
         ZENDESK_BASE_URL=zendesk.url, HUBSPOT_ACCESS_TOKEN=hubspot_token, HUBSPOT_BASE_URL=hubspot.url,
     )
+    invented = []  # printed at start (the user needs them to send and sign in); the user's own never are
     if not config.get("WEBHOOK_SECRET"):
         config["WEBHOOK_SECRET"] = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+        invented.append("WEBHOOK_SECRET")
     if not config.get("ADMIN_TOKEN"):
         config["ADMIN_TOKEN"] = secrets.token_urlsafe(24)
+        invented.append("ADMIN_TOKEN")
+    config["SANDBOX_INVENTED"] = tuple(invented)
     return {"zendesk": zendesk, "hubspot": hubspot}

@@ -29,4 +29,9 @@ def test_demo_prints_what_landed_and_keeps_serving(tmp_path):
     tasks = re.search(r"8 contact\(s\), \d+ task\(s\) \((\d+) recovery stage\(s\)", text)
     assert "5 ticket(s)" in text and tasks and int(tasks[1]) == 40
     assert "Marie Dubois" in text and "urgent" in text
+    # where the newcomer goes next: the database it used, the secrets it invented, the screens of a case
+    assert f"database: sqlite:///{tmp_path / 'demo.db'} (RECOVERY_DATABASE_URL), no earlier case" in text
+    assert re.search(r"RECOVERY_WEBHOOK_SECRET=whsec_\S+\s+\(invented for this run\)", text)
+    assert re.search(r"Zendesk sidebar of case #1: http://127\.0\.0\.1:\d+/sandbox/zendesk-sidebar\?ticket_id=\d+&token=", text)
+    assert re.search(r"HubSpot card of case #1:\s+http://127\.0\.0\.1:\d+/sandbox/hubspot-card\?email=marie%40example\.com&token=", text)
     assert "Traceback" not in text
