@@ -188,3 +188,6 @@ def demo(port):
 from connector.cli.report import report  # noqa: E402 - a command defined in its own module
 
 main.add_command(report)
+from connector.cli.apps import apps  # noqa: E402 - the marketplace apps' build
+
+main.add_command(apps)
