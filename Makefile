@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install bench clean
+.PHONY: run test lint install bench clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check connector tests bench
 	$(BIN)/mypy
+
+# The Zendesk listing's screenshots, captured again from the real sidebar (1024x768, Chromium).
+screenshots: $(STAMP)
+	RECOVERY_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q -p no:cacheprovider tests/browser/test_marketplace_screenshots.py -k sqlite
 
 bench: $(STAMP)
 	$(BIN)/python bench/single_answer.py
