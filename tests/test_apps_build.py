@@ -5,7 +5,10 @@ only the build does: the zip's layout, no template address left, the HubSpot con
 the one-line refusals."""
 import json
 import re
+import shutil
+import subprocess
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +79,25 @@ def test_localhost_over_http_is_allowed_for_development(tmp_path):
     with zipfile.ZipFile(tmp_path / "zendesk-app.zip") as archive:
         manifest = json.loads(archive.read("manifest.json"))
     assert manifest["location"]["support"]["ticket_sidebar"]["url"] == "http://localhost:8000/zendesk/sidebar"
+
+
+CARDS = Path(__file__).resolve().parents[1] / "manifest/hubspot/src/app/cards"
+
+
+def test_hubspots_own_parser_fills_the_profile_into_the_built_project(built, tmp_path):
+    """HubSpot's project parser (@hubspot/project-parsing-lib, what ``hs project upload`` runs first)
+    reads the project built with ``--hubspot-account`` and its profile: the components it sees are
+    exactly those of the project built with the values filled in. Needs the cards' ``npm ci``
+    (.ci/run does it first)."""
+    if not (CARDS / "node_modules/@hubspot/project-parsing-lib").is_dir() or not shutil.which("node"):
+        pytest.skip("run `npm ci` in manifest/hubspot/src/app/cards (node and HubSpot's packages)")
+    out = build_apps(tmp_path, BUILT_ORIGIN, "--support-email", "help@connector.example.org",
+                     "--hubspot-account", "4242")
+    read = subprocess.run(["node", "translate-project.mjs", str(out / "hubspot/src"), "production"], cwd=CARDS,
+                          capture_output=True, text=True, timeout=120)
+    assert read.returncode == 0, read.stderr
+    seen = json.loads(read.stdout)
+    plain = {json.loads(p.read_text())["uid"]: json.loads(p.read_text())["config"]
+             for p in (built / "hubspot/src/app").rglob("*-hsmeta.json")}
+    assert seen == plain
+    assert seen["nps_recovery_app"]["permittedUrls"]["fetch"] == [BUILT_ORIGIN]

@@ -7,7 +7,9 @@ import unusedImports from 'eslint-plugin-unused-imports';
 import prettier from 'eslint-config-prettier';
 import { config as uiExtensionsConfig } from '@hubspot/eslint-config-ui-extensions';
 
+// HubSpot's 2025.2 card template config (hubspot-project-components), plus: the build output is not source.
 export default defineConfig([
+  { ignores: ['dist/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   tseslint.configs.stylistic,
