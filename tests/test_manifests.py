@@ -4,6 +4,7 @@ Every test runs twice: on the templates in ``manifest/`` (HubSpot's ``${…}`` p
 filled for the template origin) and on what ``recovery apps build --origin … --out DIR`` wrote,
 the Zendesk zip unzipped (``tests/apps_build.py``)."""
 import json
+import os
 import re
 import struct
 from pathlib import Path
@@ -182,6 +183,15 @@ def test_zendesk_sidebar_url_is_the_connector_sidebar(apps, app):
     assert "ZENDESK_APP_PUBLIC_KEY" in (Path(__file__).parents[1] / "connector/web/ui/sidebar.py").read_text()
 
 
+def _hsmeta_files(folder: Path) -> list[Path]:
+    """Every *-hsmeta.json under ``folder``, installed packages and build output aside."""
+    found = []
+    for parent, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if name not in ("node_modules", "dist")]
+        found += [Path(parent) / name for name in files if name.endswith("-hsmeta.json")]
+    return sorted(found)
+
+
 def _hubspot(apps):
     return (apps.json(apps.hubspot / "src/app/app-hsmeta.json")["config"],
             apps.json(apps.hubspot / "src/app/webhooks/webhooks-hsmeta.json")["config"])
@@ -199,7 +209,7 @@ def test_hubspot_project_layout(apps):
     project-unique uid (HubSpot/hubspot-project-components 2025.2, AGENTS.md and templates)."""
     project = apps.json(apps.hubspot / "hsproject.json")
     assert project["name"] and project["srcDir"] == "src" and project["platformVersion"] == "2025.2"
-    metas = sorted((apps.hubspot / "src/app").rglob("*-hsmeta.json"))
+    metas = _hsmeta_files(apps.hubspot / "src/app")
     components = {p.relative_to(apps.hubspot / "src/app").as_posix(): apps.json(p) for p in metas}
     uids = [c["uid"] for c in components.values()]
     assert len(uids) == len(set(uids)) and all(re.fullmatch(HUBSPOT_UID, u) for u in uids)
@@ -226,6 +236,14 @@ def test_hubspot_project_layout(apps):
     locked = apps.json(apps.hubspot / "src/app/cards/package-lock.json")
     assert locked["packages"]["node_modules/@hubspot/ui-extensions"]["version"] == pinned
     assert locked["packages"][""]["dependencies"] == package["dependencies"], "lockfile out of date: npm install"
+    # HubSpot's lint set-up (hubspot-cli lib/projects/uieLinting.ts: its packages, "eslint ." and the
+    # @hubspot/eslint-config-ui-extensions rules), and the type-check and build .ci/run runs.
+    assert {"eslint", "@eslint/js", "typescript-eslint", "@hubspot/eslint-config-ui-extensions", "eslint-plugin-react",
+            "eslint-plugin-react-hooks", "eslint-plugin-unused-imports", "eslint-config-prettier", "prettier", "jiti",
+            "typescript", "@types/react", "@hubspot/ui-extensions-dev-server"} <= set(package["devDependencies"])
+    assert package["scripts"]["lint"] == "eslint ." and package["scripts"]["typecheck"].startswith("tsc --noEmit")
+    lint = (apps.hubspot / "src/app/cards/eslint.config.js").read_text()
+    assert "from '@hubspot/eslint-config-ui-extensions'" in lint and "...uiExtensionsConfig" in lint
 
 
 def test_hubspot_urls_are_routes_of_the_app(apps, app):
