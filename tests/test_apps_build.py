@@ -35,6 +35,17 @@ def test_the_zendesk_zip_is_what_zendesk_uploads(built):
     assert {"assets/logo.png", "assets/logo-small.png", "assets/screenshot-0.png", "translations/en.json"} <= set(names)
 
 
+def test_the_same_origin_builds_the_same_zip(built, tmp_path):
+    again = build_apps(tmp_path, BUILT_ORIGIN, "--support-email", "help@connector.example.org")
+    assert (again / "zendesk-app.zip").read_bytes() == (built / "zendesk-app.zip").read_bytes()
+
+
+def test_a_support_address_that_is_not_one_is_refused_in_one_line(tmp_path):
+    done = run_build(tmp_path / "out", BUILT_ORIGIN, "--support-email", 'x" onmouseover="alert(1)')
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1 and "--support-email" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_no_template_address_is_left_anywhere(built):
     texts = {**_texts(built / "zendesk"), **_texts(built / "hubspot")}
     assert texts and not [p.name for p, text in texts.items() if TEMPLATE_ORIGIN in text]

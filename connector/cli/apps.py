@@ -25,12 +25,14 @@ from connector.infra.resources import data_folder
 TEMPLATE_ORIGIN = "https://recovery.example.com"
 TEMPLATE_SUPPORT_EMAIL = "support@recovery-connector.example.com"
 PROFILE = "production"
+ZIP_DATE = (2026, 1, 1, 0, 0, 0)
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 ZENDESK_PARTS = ("manifest.json", "assets", "translations")
 # What HubSpot's upload needs from the card folder; node_modules and build output stay behind.
 CARD_FILES = ("*-hsmeta.json", "*.tsx", "package.json", "package-lock.json", "tsconfig.json", "build.mjs",
               "eslint.config.js", ".prettierrc.json")
 HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|::1")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 VARIABLE = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 
 
@@ -71,15 +73,16 @@ def fill_variables(text: str, variables: dict[str, str]) -> str:
 
 
 def build_zendesk(source: Path, out: Path, origin: str, support_email: str) -> Path:
+    """The zip, byte for byte the same for the same inputs (fixed entry dates, sorted names)."""
     target = out / "zendesk-app.zip"
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(p for part in ZENDESK_PARTS for p in _files(source / part)):
-            name = path.relative_to(source).as_posix()
+            data = path.read_bytes()
             if path.suffix == ".json":
-                text = path.read_text(encoding="utf-8").replace(TEMPLATE_ORIGIN, origin)
-                archive.writestr(name, text.replace(TEMPLATE_SUPPORT_EMAIL, support_email))
-            else:
-                archive.write(path, name)
+                text = data.decode("utf-8").replace(TEMPLATE_ORIGIN, origin)
+                data = text.replace(TEMPLATE_SUPPORT_EMAIL, support_email).encode("utf-8")
+            entry = zipfile.ZipInfo(path.relative_to(source).as_posix(), date_time=ZIP_DATE)
+            archive.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED)
     return target
 
 
@@ -126,7 +129,7 @@ def apps():
 def build(origin: str, out: Path, support_email: str, hubspot_account: int | None):
     """Render both apps for ORIGIN into OUT: zendesk-app.zip and hubspot/."""
     origin = check_origin(origin)
-    if "@" not in support_email or any(c in support_email for c in ' "<>'):
+    if not EMAIL.fullmatch(support_email):  # it is written into JSON and HTML: plain addresses only
         raise click.ClickException(f"--support-email is not an e-mail address: {support_email!r}")
     manifests = data_folder("manifest")
     out.mkdir(parents=True, exist_ok=True)
