@@ -270,8 +270,13 @@ def test_hubspot_urls_are_routes_of_the_app(apps, app):
         code = (apps.hubspot / "src/app/cards" / name).read_text()
         assert re.findall(r'CONNECTOR_URL = "([^"]+)"', code) == [apps.origin] == [f"{base.scheme}://{base.netloc}"]
         assert "window.fetch" not in code and re.search(r"(?<![\w.])fetch\(", code) is None, "cards use hubspot.fetch"
-        paths = re.findall(r"hubspot\s*\.fetch\(\s*`\$\{CONNECTOR_URL\}(/[\w/-]+)", code)
+        # the origin fetched is the profile's CONNECTOR_ORIGIN (context.variables), else CONNECTOR_URL
+        assert "String(variables?.CONNECTOR_ORIGIN ?? CONNECTOR_URL)" in code
+        assert "connector={connectorOrigin(context.variables)}" in code
+        paths = re.findall(r"hubspot\s*\.fetch\(\s*`\$\{connector\}(/[\w/-]+)", code)
         assert paths and all(_route(app, path, "GET") == endpoint for path in paths)
+    template = json.loads((ROOT / "hubspot/src/app/app-hsmeta.json").read_text())["config"]
+    assert template["permittedUrls"]["fetch"] == ["${CONNECTOR_ORIGIN}"], "the cards' profile variable is the allow-list's"
     assert app.config.get("HUBSPOT_CLIENT_SECRET"), "card and webhooks are verified with the client secret"
 
 

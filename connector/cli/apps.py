@@ -8,8 +8,8 @@
   config-profile variables (``${OAUTH_REDIRECT_URL}``...), which HubSpot fills from
   ``src/hsprofile.<name>.json`` at upload: with ``--hubspot-account`` the build writes that
   profile (upload with ``hs project upload --profile production``); without it the variables are
-  filled in here, so the project uploads as it is. The cards' code gets no build variables (the
-  profiles fill only ``*-hsmeta.json``), so their ``CONNECTOR_URL`` is written in.
+  filled in here, so the project uploads as it is. The cards read the profile's ``CONNECTOR_ORIGIN``
+  from ``context.variables`` when HubSpot gives it, else their ``CONNECTOR_URL``, written in here.
 """
 import json
 import re

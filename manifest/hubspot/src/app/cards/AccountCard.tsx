@@ -17,8 +17,12 @@ import {
   hubspot,
 } from '@hubspot/ui-extensions';
 
-// Same origin as RecoveryCard.tsx (tests/test_manifests.py keeps it equal to permittedUrls.fetch).
+// Same origin as RecoveryCard.tsx: the profile's CONNECTOR_ORIGIN, else the one the build writes here
+// (tests/test_manifests.py keeps it equal to permittedUrls.fetch).
 export const CONNECTOR_URL = "https://recovery.example.com";
+
+const connectorOrigin = (variables?: Record<string, unknown>): string =>
+  String(variables?.CONNECTOR_ORIGIN ?? CONNECTOR_URL);
 
 interface Incident {
   case_id: number;
@@ -37,24 +41,26 @@ interface AccountCases {
   incidents: Incident[];
 }
 
-hubspot.extend<'crm.record.tab'>(({ context }) => <AccountCard objectId={context.crm.objectId} />);
+hubspot.extend<'crm.record.tab'>(({ context }) => (
+  <AccountCard objectId={context.crm.objectId} connector={connectorOrigin(context.variables)} />
+));
 
 const nps = (value: number | null | undefined) =>
   value === null || value === undefined ? '—' : String(value);
 
-const AccountCard = ({ objectId }: { objectId: number }) => {
+const AccountCard = ({ objectId, connector }: { objectId: number; connector: string }) => {
   const [card, setCard] = useState<AccountCases | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     hubspot
       .fetch(
-        `${CONNECTOR_URL}/hubspot/company-card?associatedObjectId=${encodeURIComponent(objectId)}`,
+        `${connector}/hubspot/company-card?associatedObjectId=${encodeURIComponent(objectId)}`,
         { method: 'GET' }
       )
       .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
       .then((body: AccountCases) => setCard(body))
       .catch(() => setError('The recovery connector did not answer.'));
-  }, [objectId]);
+  }, [objectId, connector]);
   if (error)
     return (
       <Alert title="NPS recovery" variant="error">

@@ -13,10 +13,15 @@ import {
   hubspot,
 } from '@hubspot/ui-extensions';
 
-// The connector's origin: `recovery apps build --origin` writes the deployment's here, and
-// tests/test_manifests.py keeps it equal to permittedUrls.fetch, the webhook targetUrl and the
-// OAuth redirect URLs of the built project.
+// The connector's origin. Built with a config profile (`recovery apps build --hubspot-account`), HubSpot
+// hands the profile's variables to the card (context.variables) and CONNECTOR_ORIGIN is the one
+// permittedUrls.fetch names; otherwise `recovery apps build --origin` writes the deployment's origin
+// here. tests/test_manifests.py keeps both equal to permittedUrls.fetch, the webhook targetUrl and the
+// OAuth redirect URLs.
 export const CONNECTOR_URL = "https://recovery.example.com";
+
+const connectorOrigin = (variables?: Record<string, unknown>): string =>
+  String(variables?.CONNECTOR_ORIGIN ?? CONNECTOR_URL);
 
 interface ContactCase {
   case_id: number | null;
@@ -32,21 +37,21 @@ interface ContactCase {
 }
 
 hubspot.extend<'crm.record.sidebar'>(({ context }) => (
-  <RecoveryCard objectId={context.crm.objectId} />
+  <RecoveryCard objectId={context.crm.objectId} connector={connectorOrigin(context.variables)} />
 ));
 
-const RecoveryCard = ({ objectId }: { objectId: number }) => {
+const RecoveryCard = ({ objectId, connector }: { objectId: number; connector: string }) => {
   const [card, setCard] = useState<ContactCase | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     hubspot
-      .fetch(`${CONNECTOR_URL}/hubspot/card?associatedObjectId=${encodeURIComponent(objectId)}`, {
+      .fetch(`${connector}/hubspot/card?associatedObjectId=${encodeURIComponent(objectId)}`, {
         method: 'GET',
       })
       .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
       .then((body: ContactCase) => setCard(body))
       .catch(() => setError('The recovery connector did not answer.'));
-  }, [objectId]);
+  }, [objectId, connector]);
   if (error)
     return (
       <Alert title="NPS recovery" variant="error">
