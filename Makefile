@@ -7,7 +7,7 @@ PORT ?= 8000
 # e.g. make run ARGS=--continue (keep the previous demo's database)
 ARGS ?=
 
-.PHONY: run test lint install bench clean
+.PHONY: run test lint install bench clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check connector tests bench
 	$(BIN)/mypy
+
+# The Zendesk listing's screenshots, captured again from the real sidebar (1024x768, Chromium).
+screenshots: $(STAMP)
+	RECOVERY_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q -p no:cacheprovider tests/browser/test_marketplace_screenshots.py -k sqlite
 
 bench: $(STAMP)
 	$(BIN)/python bench/single_answer.py

@@ -203,8 +203,10 @@ def demo(port, keep):
 
 
 # Commands defined in their own modules.
+from connector.cli.apps import apps  # noqa: E402 - the marketplace apps' build
 from connector.cli.report import report  # noqa: E402
 from connector.cli.send import send  # noqa: E402
 
 main.add_command(report)
 main.add_command(send)
+main.add_command(apps)

@@ -3,8 +3,8 @@
 Zendesk signs it RS256 with the app's private key; the public key is the app's
 (``GET /api/v2/apps/{app_id}/public_key.pem``), configured as
 ``RECOVERY_ZENDESK_APP_PUBLIC_KEY`` (PEM). ``aud`` is the installation
-(``https://{subdomain}.zendesk.com/api/v2/apps/installations/{id}.json``),
-checked against ``RECOVERY_ZENDESK_APP_AUD`` when set; ``exp`` is required.
+(``https://{subdomain}.zendesk.com/api/v2/apps/installations/{id}.json``), checked
+per installation by ``zaf_installation``; ``exp`` is required.
 RSA verification is public-key arithmetic (PKCS#1 v1.5 over SHA-256), so a
 few lines of ``pow`` replace PyJWT + cryptography here.
 """

@@ -12,7 +12,6 @@
 Tokens travel in headers, never cookies (third-party iframes) nor URLs.
 """
 import logging
-import re
 
 from flask import jsonify, make_response, render_template, request
 from marshmallow import ValidationError
@@ -24,12 +23,14 @@ from connector.domain.failure import FailureReasonSchema, asks_for_reason
 from connector.domain.promises import MAX_PROMISES, MAX_WHAT, MAX_WHO, load_promises
 from connector.domain.react import STAGE_KEYS
 from connector.infra import counters
+from connector.installs import DEFAULT_TENANT
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.web.current import runtime
 from connector.web.hardening import page_policy
 from connector.web.ui.blueprint import bp
 from connector.web.ui.common import CASE_TTL, SIDEBAR_TTL, case_for_ticket, issue, now, read, stage_rows
+from connector.web.zaf_installation import ZafInstallation, installation_of
 from connector.web.zaf_jwt import TokenError, verify_zaf_token
 
 log = logging.getLogger(__name__)
@@ -55,33 +56,29 @@ def sidebar():
     if not key:
         return _refuse(503, "The app's public key is not configured (RECOVERY_ZENDESK_APP_PUBLIC_KEY).")
     try:
-        claims = verify_zaf_token(request.form.get("token", ""), key, now=now().timestamp(),
-                                  audience=runtime().config.get("ZENDESK_APP_AUD") or None)
+        claims = verify_zaf_token(request.form.get("token", ""), key, now=now().timestamp())
+        installation = installation_of(claims)
     except TokenError as exc:
         log.info("sidebar token refused: %s", exc)
         return _refuse(401, "Open this page from the Zendesk ticket sidebar.")
-    tenant = _tenant_of(claims)
+    tenant = _tenant_of(installation)
     if tenant is None:
         return _refuse(403, "This Zendesk account has not connected the recovery connector yet.")
-    token = issue("sidebar", {"tenant": tenant, "aud": claims.get("aud")})
+    token = issue("sidebar", {"tenant": tenant, "aud": installation.audience})
     return _framed(render_template("sidebar.html", session_token=token))
 
 
-_ACCOUNT = re.compile(r"^(?:https://)?([a-z0-9][a-z0-9-]*)\.zendesk\.com(?:/|$)")
+def _tenant_of(installation: ZafInstallation) -> str | None:
+    """The tenant that recorded this installation's account when it connected Zendesk.
 
-
-def _tenant_of(claims: dict) -> str | None:
-    """The tenant of the Zendesk account Zendesk signed for (``aud`` names it, else ``iss``)."""
-    subdomain = None
-    for claim in (claims.get("aud"), claims.get("iss")):
-        for value in claim if isinstance(claim, list) else [claim]:
-            found = _ACCOUNT.match(value) if isinstance(value, str) else None
-            subdomain = subdomain or (found.group(1) if found else None)
-    if subdomain is None:  # a token that names no Zendesk account opens no one's cases
-        counters.ignored("zendesk sidebar: no account named")
-        return None
+    ``RECOVERY_ZENDESK_APP_AUD`` still pins the environment's own account (tenant ``default``) to
+    one installation on a self-hosted deployment; it is never another tenant's audience."""
     directory = runtime().directory
-    tenant = directory.tenant_of("zendesk", subdomain) if directory is not None else "default"
+    tenant = directory.tenant_of("zendesk", installation.subdomain) if directory is not None else DEFAULT_TENANT
+    pinned = runtime().config.get("ZENDESK_APP_AUD")
+    if tenant == DEFAULT_TENANT and pinned and pinned != installation.audience:
+        counters.ignored("zendesk sidebar: not the pinned installation")
+        return None
     if tenant is None:
         counters.ignored("zendesk sidebar: account not installed")
     return tenant
