@@ -115,3 +115,17 @@ def test_a_closed_case_shows_its_remaining_stages_skipped_and_no_urgent_pill(pag
     assert page.inner_text("#stage-recognition .skipped-flag") == "skipped: the case closed"
     assert page.locator("#compensation-form").count() == 0
     shot(page, "sidebar-closed")
+
+
+def test_a_comment_with_markup_shows_as_text_and_runs_nothing(page, live):
+    hostile = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
+    payload = answer_payload(response_id="srv-ui-hostile", comment=hostile, customer={"name": hostile})
+    answer = post_answer(live.client, payload)
+    assert answer.status_code == 202
+    with transaction(live.runtime.sessions) as session:
+        session.get(Case, answer.get_json()["case_id"]).zendesk_ticket_id = 4505
+    open_as_agent(page, live, 4505, locale="en")
+    assert page.inner_text("#comment") == hostile
+    assert page.inner_text("#customer").startswith(hostile)
+    assert page.evaluate("window.pwned") is None
+    assert page.locator("section.case img, section.case script").count() == 0
