@@ -23,7 +23,15 @@ from connector.infra import counters
 from connector.runtime import Runtime
 from connector.web import intake_limit
 from connector.web.current import runtime
-from connector.web.deliveries import field_names, in_intake, note, record_deliveries, recorded, unauthenticated, unlogged
+from connector.web.deliveries import (
+    field_names,
+    in_intake,
+    note,
+    record_deliveries,
+    recorded,
+    unauthenticated,
+    unlogged,
+)
 from connector.web.tenancy import current_tenant, tenant_routes, tenant_settings
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from connector.web.deliveries import dead_jobs_behind
 from connector.web.throttle import record_failure, too_many
 from connector.web.ui.blueprint import bp
 from connector.web.ui.common import issue, next_stage, now, read, stage_rows
-from connector.web.ui.dashboard_cases import cases_of_deliveries, customer_names
+from connector.web.ui.dashboard_cases import case_page, cases_of_deliveries, customer_names
 
 COOKIE, COOKIE_TTL = "recovery_admin", 8 * 3600
 
@@ -176,6 +176,13 @@ def dashboard():
                                overdue=overdue, deliveries=deliveries, failed=failed, dead=dead, report=report,
                                bars=_chart(report["recovery_rate_by_delay"]), settings=settings,
                                stages=runtime().policies.protocol, tenants=tenants, tenant=tenant, secrets_set=secrets_set)
+
+
+@bp.get("/dashboard/cases/<int:case_id>")
+def dashboard_case(case_id: int):
+    if dashboard_admin() is None:
+        return redirect(url_for("ui.dashboard_login", next=request.path), code=303)
+    return case_page(case_id)
 
 
 def _tenant_shown() -> str | None:

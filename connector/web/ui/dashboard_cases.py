@@ -4,13 +4,12 @@ links to its Zendesk ticket), and the names and case links the dashboard's lists
 The case page renders the sidebar's partials (``templates/sidebar/``) in English and UTC with
 ``readonly`` set: the admin reads the case as the agent does, and acts in Zendesk or HubSpot.
 """
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, render_template
 from sqlalchemy import select
 
 from connector.store.db import reading
 from connector.store.models import Answer, Case
 from connector.web.current import runtime
-from connector.web.ui.blueprint import bp
 from connector.web.ui.case_story import case_story
 from connector.web.ui.common import now, stage_rows
 from connector.web.ui.texts import words_for
@@ -43,12 +42,8 @@ def cases_of_deliveries(db, deliveries) -> dict[int, int]:
             if case_of.get((d.tenant_id, d.response_id))}
 
 
-@bp.get("/dashboard/cases/<int:case_id>")
-def dashboard_case(case_id: int):
-    from connector.web.ui.dashboard import dashboard_admin  # the dashboard's sign-in, one definition
-
-    if dashboard_admin() is None:
-        return redirect(url_for("ui.dashboard_login", next=request.path), code=303)
+def case_page(case_id: int):
+    """``/dashboard/cases/<id>`` (routed in ``dashboard``, behind its sign-in): the whole case."""
     rt = runtime()
     with reading(rt.sessions) as db:
         case = db.get(Case, case_id)
@@ -60,6 +55,3 @@ def dashboard_case(case_id: int):
                                story=case_story(db, case, policies), t=words_for("en", "UTC"), readonly=True,
                                ticket_url=ticket_url, closed=case.status != "open",
                                failure_reasons=policies.failure.reasons)
-
-
-
