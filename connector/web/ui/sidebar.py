@@ -2,10 +2,11 @@
 
 1. Zendesk POSTs the app's JWT (``token`` form field) when loading the page;
    it is verified and exchanged for a sidebar token (this installation, 15 min).
-2. The page's script asks ZAF for the ticket id and loads
-   ``GET /zendesk/sidebar/case?ticket_id=`` with that token; the answer is the
-   case's HTML with a token scoped to that one case.
-3. Buttons call ``POST /zendesk/sidebar/cases/<id>/stages/<key>/complete`` (and
+2. The page's script asks ZAF for the ticket id and the agent (locale, time zone) and loads
+   ``GET /zendesk/sidebar/case?ticket_id=&locale=&tz=`` with that token; the answer is the
+   case's HTML, in the agent's language and zone, with a token scoped to that one case.
+3. Buttons call ``POST /zendesk/sidebar/cases/<id>/stages/<key>/complete`` ("Mark done" only
+   after ``UNDO_SECONDS`` in the page, so it can be taken back) (and
    ``…/promises/<pid>/complete``) with the case token: the admin API's logic, without the
    admin token; on a case closed partial or failed, ``POST /zendesk/sidebar/cases/<id>/failure-reason``
    records why.
