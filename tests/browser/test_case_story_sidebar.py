@@ -56,6 +56,9 @@ def test_sidebar_tells_the_case_in_french_in_the_agents_time_zone(page, live):
     assert page.inner_text("#stage-tracking_d7 .title") == "Suivi (jour 7)"
     assert page.inner_text("#stage-recognition button.complete") == "Marquer fait"
     shot(page, "sidebar-case-fr")
+    page.set_viewport_size({"width": 340, "height": 900})  # the width of Zendesk's apps panel
+    assert page.evaluate("document.documentElement.scrollWidth") <= 340  # nothing runs off the side
+    shot(page, "sidebar-case-fr-panel")
 
 
 def test_sidebar_in_english_for_an_english_agent(page, live):
@@ -85,6 +88,21 @@ def test_mark_done_waits_for_undo_before_anything_is_recorded(page, live):
     assert statuses["empathy"] == "done"
     assert statuses["recognition"] != "done"
     assert page.locator("#stage-recognition button.complete").count() == 1
+
+
+def test_leaving_the_page_sends_a_mark_done_still_waiting(page, live):
+    from tests.e2e.conftest import wait_until
+
+    case_id = open_case(live.runtime, live.client, ticket_id=4506)
+    open_as_agent(page, live, 4506, locale="en")
+    page.click("#stage-recognition button.complete")
+    page.wait_for_selector("#stage-recognition .pending-done")
+    page.goto("about:blank")  # the agent moves to another ticket within the undo window
+
+    def recognised() -> bool:
+        with transaction(live.runtime.sessions) as session:
+            return next(s.status for s in session.get(Case, case_id).stages if s.key == "recognition") == "done"
+    wait_until(recognised, timeout=10)
 
 
 def test_a_recorded_gesture_is_shown_instead_of_the_empty_form(page, live):
