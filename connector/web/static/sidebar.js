@@ -86,7 +86,7 @@
           var fields = (error && error.fields && error.fields.compensation) || {};
           document.getElementById("form-error").textContent =
             Object.keys(fields).map(function (k) { return k + ": " + fields[k].join(" "); }).join("; ")
-            || "Could not record the compensation.";
+            || section.dataset.wordErrorCompensation;
         });
       });
     }
@@ -100,7 +100,7 @@
           var fields = (error && error.fields) || {};
           document.getElementById("failure-error").textContent =
             Object.keys(fields).map(function (k) { return k + ": " + [].concat(fields[k]).join(" "); }).join("; ")
-            || (error && error.message) || "Could not record the reason.";
+            || (error && error.message) || section.dataset.wordErrorReason;
         });
       });
     }
@@ -181,10 +181,10 @@
       complete(section, "action", {promises: promises}, id).catch(function (error) {
         var fields = (error && error.fields && error.fields.promises) || {};
         var text = Array.isArray(fields) ? fields.join(" ") : Object.keys(fields).map(function (i) {
-          return "promise " + (Number(i) + 1) + ": " + Object.keys(fields[i]).map(function (k) {
+          return section.dataset.wordPromise + " " + (Number(i) + 1) + ": " + Object.keys(fields[i]).map(function (k) {
             return k + " " + fields[i][k].join(" "); }).join(", ");
         }).join("; ");
-        document.getElementById("action-error").textContent = text || "Could not record the promises.";
+        document.getElementById("action-error").textContent = text || section.dataset.wordErrorPromises;
       });
     });
   }

@@ -41,6 +41,8 @@ WORDS: dict[str, dict[str, str]] = {
         "failure.title": "Why did this recovery fail?", "failure.recorded": "Recorded:",
         "failure.missing": "The case closed {outcome}: record the reason.", "failure.reason": "Reason",
         "failure.note": "Note", "failure.change": "Change the reason", "failure.record": "Record the reason",
+        "error.compensation": "Could not record the compensation.", "error.reason": "Could not record the reason.",
+        "error.promises": "Could not record the promises.", "error.promise": "promise",
     },
     "fr": {
         "case.none": "Aucun dossier de reconquête pour le ticket n°{ticket}.",
@@ -84,6 +86,8 @@ WORDS: dict[str, dict[str, str]] = {
         "failure.title": "Pourquoi cette reconquête a-t-elle échoué ?", "failure.recorded": "Enregistré :",
         "failure.missing": "Le dossier est clos ({outcome}) : indiquez la raison.", "failure.reason": "Raison",
         "failure.note": "Note", "failure.change": "Changer la raison", "failure.record": "Enregistrer la raison",
+        "error.compensation": "Le geste n'a pas pu être enregistré.", "error.reason": "La raison n'a pas pu être enregistrée.",
+        "error.promises": "Les engagements n'ont pas pu être enregistrés.", "error.promise": "engagement",
     },
 }
 
