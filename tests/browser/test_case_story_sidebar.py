@@ -127,6 +127,7 @@ def test_a_closed_case_shows_its_remaining_stages_skipped_and_no_urgent_pill(pag
     assert post_answer(live.client, closing).status_code == 202  # day 45, NPS 9 -> promoter
     open_as_agent(page, live, 4504, locale="en")
     assert page.inner_text("#status") == "Closed: recovered (now a promoter)"
+    assert "NPS 9/10" in page.inner_text("#closing-answer")
     assert page.locator("#priority").count() == 0 and page.locator(".priority-urgent").count() == 0
     assert page.locator(".overdue-flag").count() == 0 and page.locator("button.complete").count() == 0
     assert page.locator("li.stage.status-skipped").count() == 8
