@@ -83,12 +83,12 @@ def test_each_stage_goes_overdue_within_a_minute_and_escalates(frozen_runtime, f
     assert (case.base_priority, case.priority, case.escalations) == ("normal", "high", 1)
     ticket_update = fake_zendesk.updates[-1][1]
     assert ticket_update["priority"] == "high"
-    assert f"Overdue: {stage.title} ({stage.key})" in ticket_update["note"]
+    assert f"Overdue: {stage.label} was due" in ticket_update["note"]
     contact = fake_hubspot.contacts["marie@example.com"]
     assert (contact["recovery_stage"], contact["recovery_priority"]) == (stage.key, "high")
     assert contact["recovery_next_due_at"] == due_at
     [alert] = late_alerts(chat)
-    assert f"is late: {stage.title} ({stage.key})" in alert
+    assert f"is late: {stage.label} was due" in alert
     assert "Marie Dubois" in alert and "catastrophique" in alert and "Owner: julien.petit@example.com" in alert
 
 

@@ -18,7 +18,7 @@ def test_every_delivery_is_logged_with_its_outcome(client, admin_headers):
     # The forgery proved nothing of its sender: counted (GET /api/metrics/requests), not stored.
     assert [(r["delivery_id"], r["status_code"], r["outcome"]) for r in rows] == [
         ("m-invalid", 422, "rejected"), ("m-dup", 200, "duplicate"), ("m-accepted", 202, "accepted")]
-    assert rows[0]["reason"] == "validation_failed"
+    assert rows[0]["reason"] == "validation_failed: score"  # the field to fix, never its value
     assert {r["source"] for r in rows} == {"generic"}
     assert all(r["received_at"] for r in rows)
 

@@ -74,7 +74,7 @@ def zendesk_escalate(rt: CaseContext, job: ClaimedJob) -> None:
     snapshot, ledger, late = _overdue_not_yet(rt, job, ZENDESK_OVERDUE)
     if snapshot.zendesk_ticket_id is None:
         raise RetryableError("waiting for the initial sync (Zendesk ticket)")
-    note = "\n".join(f"Overdue: {s.title} ({s.key}) was due {s.due_at:%Y-%m-%d %H:%M} UTC. "
+    note = "\n".join(f"Overdue: {s.label} was due {s.due_at:%Y-%m-%d %H:%M} UTC. "
                      f"Owner: {snapshot.owner or 'unassigned'}. Priority raised to {snapshot.priority}." for s in late)
     connected(rt.zendesk).update_ticket(snapshot.zendesk_ticket_id, priority=snapshot.priority, note=note or None)
     for stage in late:

@@ -32,7 +32,7 @@ def zendesk_stage_update(rt: CaseContext, job: ClaimedJob) -> None:
     ledger = DbLedger(rt.sessions, ledger_scope(job.ref_id))
     newly_done = [s for s in snapshot.stages if s.status == "done" and not ledger.get(zendesk_done_key(s.key))]
     upcoming = snapshot.next_stage
-    note = "\n".join(f"Stage done: {s.title} ({s.key}) at {s.completed_at:%Y-%m-%d %H:%M} UTC"
+    note = "\n".join(f"Stage done: {s.label} at {s.completed_at:%Y-%m-%d %H:%M} UTC"
                      + _recorded_line(recorded.get(s.key)) for s in newly_done)
     connected(rt.zendesk).update_ticket(ticket_id, due_at=upcoming.due_at if upcoming else None,
                              tags_add=[connected(rt.zendesk).mapping.done_tag(s.key) for s in newly_done], note=note or None)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from connector.domain.react import stage_label
+
 
 @dataclass(frozen=True)
 class StageSnapshot:
@@ -19,6 +21,11 @@ class StageSnapshot:
     due_at: datetime     # aware, UTC
     status: str          # pending / done / overdue
     completed_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        """What people read, as the HubSpot tasks say it: ``Tracking (day 7)``."""
+        return stage_label(self.key, self.title)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,23 @@ _REASON = re.compile(r"^[a-z_]{1,40}$")
 _INSERT = insert(Delivery.__table__)  # Core, built once: no ORM flush on the webhook's hot path
 
 
+_FIELD = re.compile(r"^[A-Za-z0-9_.\-]{1,60}$")
+
+
+def field_names(messages) -> list[str]:
+    """``{"customer": {"email": [...]}, "score": [...]}`` -> ``["customer.email", "score"]``: which
+    fields a 422 refused, for the log and the dashboard, never their values. A name that is not
+    a plain identifier (a sender may put anything in a key) is shown as ``?``."""
+    if not isinstance(messages, dict):
+        return []
+    names: list[str] = []
+    for key, inner in messages.items():
+        name = str(key) if _FIELD.match(str(key)) else "?"
+        nested = field_names(inner)
+        names.extend(f"{name}.{child}" for child in nested) if nested else names.append(name)
+    return names
+
+
 def note(outcome: str | None = None, reason: str | None = None, delivery_id: str | None = None,
          source: str | None = None) -> None:
     """Describe the current delivery (defaults come from the response status)."""

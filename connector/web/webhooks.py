@@ -23,7 +23,15 @@ from connector.infra import counters
 from connector.runtime import Runtime
 from connector.web import intake_limit
 from connector.web.current import runtime
-from connector.web.deliveries import in_intake, note, record_deliveries, recorded, unauthenticated, unlogged
+from connector.web.deliveries import (
+    field_names,
+    in_intake,
+    note,
+    record_deliveries,
+    recorded,
+    unauthenticated,
+    unlogged,
+)
 from connector.web.tenancy import current_tenant, tenant_routes, tenant_settings
 
 log = logging.getLogger(__name__)
@@ -53,6 +61,8 @@ def answer(stopped: Stopped, source: str):
         log.info("delivery rejected status=%s reason=%s", stopped.status, stopped.error)
         # A bad signature or content type is the sender's set-up to fix: the log says what is wrong.
         reason = f"{stopped.error}: {stopped.message}" if stopped.status in (401, 415) else stopped.error
+        if stopped.status == 422 and field_names(stopped.extra.get("fields")):  # which fields, never their values
+            reason = f"{stopped.error}: {', '.join(field_names(stopped.extra['fields']))}"
         note("rejected", reason, stopped.delivery_id)
         return jsonify(error=stopped.error, message=stopped.message, **stopped.extra), stopped.status
     if isinstance(stopped, Deferred):

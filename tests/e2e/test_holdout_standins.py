@@ -21,4 +21,4 @@ def test_held_out_case_gets_recognition_and_resurvey_tasks_only(connector_factor
     assert len(tasks_by_key(vendors, critical["id"], "crit@example.com")) == 8
     note = vendors.zendesk.comments[held["zendesk_ticket_id"]][0]["body"]
     plan = note.split("Plan (REACT protocol):")[1].split("Acknowledgement draft")[0]
-    assert "[recognition]" in plan and "[resurvey_d60]" in plan and "[empathy]" not in plan
+    assert ". Recognition due " in plan and ". Re-survey (day 60) due " in plan and "Empathy call" not in plan

@@ -32,8 +32,11 @@ def test_note_is_private_with_score_words_history_signals_and_plan(case, mapping
     assert "2026-05-02 NPS 8 (passive)" in body
     assert "Profile: chronic" in body and "- word: encore" in body
     for stage in case.stages:
-        assert f"{stage.title} [{stage.key}] due {stage.due_at:%Y-%m-%d %H:%M} UTC" in body
+        assert f"{stage.label} due {stage.due_at:%Y-%m-%d %H:%M} UTC" in body
     assert body.count(" due ") == 8
+    # The three tracking stages read as the HubSpot tasks name them, told apart by their day.
+    assert all(f". Tracking (day {day}) due " in body for day in (7, 14, 30)), body
+    assert "[tracking_d7]" not in body
 
 
 def test_french_acknowledgement_names_the_owner_and_promises_a_call(case, mapping):

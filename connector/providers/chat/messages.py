@@ -32,7 +32,7 @@ def new_case(case: CaseSnapshot) -> str:
 
 
 def overdue(case: CaseSnapshot, stage: StageSnapshot) -> str:
-    late = f"{stage.title} ({stage.key}) was due {stage.due_at:%Y-%m-%d %H:%M} UTC"
+    late = f"{stage.label} was due {stage.due_at:%Y-%m-%d %H:%M} UTC"
     return "\n".join([f":alarm_clock: Recovery case #{case.case_id} is late: {late}", f"Customer: {_who(case)}",
                       *_body(case)])
 

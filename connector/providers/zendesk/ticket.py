@@ -127,7 +127,7 @@ def private_note(case: CaseSnapshot) -> str:
         "Plan (REACT protocol):",
     ]
     for number, stage in enumerate(case.stages, start=1):
-        lines.append(f"{number}. {stage.title} [{stage.key}] due {_utc_text(stage.due_at)} "
+        lines.append(f"{number}. {stage.label} due {_utc_text(stage.due_at)} "
                      f"({stage.status})")
         lines.append(f"   {stage.ask}")
     lines += ["", f"Acknowledgement draft ({locale_of(case)}), to send personally:", "",

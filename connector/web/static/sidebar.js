@@ -4,18 +4,31 @@
   var session = document.querySelector('meta[name="recovery-session"]').content;
   var main = document.getElementById("case");
 
-  function ticketId() {
+  // The ticket, and the agent's language and time zone as Zendesk knows them (currentUser);
+  // without ZAF (a direct load), the browser's own.
+  function context() {
+    var browser = {locale: navigator.language, tz: Intl.DateTimeFormat().resolvedOptions().timeZone};
     if (window.ZAFClient) {
       var client = window.ZAFClient.init();
       if (client) {
-        return client.get("ticket.id").then(function (data) { return data["ticket.id"]; });
+        return client.get(["ticket.id", "currentUser"]).then(function (data) {
+          var user = data.currentUser || {};
+          return {id: data["ticket.id"], locale: user.locale || browser.locale,
+                  tz: (user.timeZone && user.timeZone.ianaName) || browser.tz};
+        });
       }
     }
-    return Promise.resolve(new URLSearchParams(location.search).get("ticket_id"));
+    browser.id = new URLSearchParams(location.search).get("ticket_id");
+    return Promise.resolve(browser);
   }
 
+  var agent = {};
+  var pending = {};  // stage key -> timer of a "Mark done" not sent yet (undo window)
+
   function load(id) {
-    return fetch("/zendesk/sidebar/case?ticket_id=" + encodeURIComponent(id), {
+    var query = "ticket_id=" + encodeURIComponent(id) + "&locale=" + encodeURIComponent(agent.locale || "") +
+      "&tz=" + encodeURIComponent(agent.tz || "");
+    return fetch("/zendesk/sidebar/case?" + query, {
       headers: {"X-Recovery-Session": session}, credentials: "omit"
     }).then(function (r) { return r.text(); }).then(function (html) {
       main.innerHTML = html;  // server-rendered with Jinja autoescape
@@ -53,10 +66,8 @@
     var section = main.querySelector("section.case");
     if (!section) { return; }
     section.querySelectorAll("button.complete").forEach(function (button) {
-      button.addEventListener("click", function () {
-        button.disabled = true;
-        complete(section, button.dataset.stage, null, id).catch(function () { button.disabled = false; });
-      });
+      if (pending[button.dataset.stage]) { showPending(section, button); }
+      button.addEventListener("click", function () { markLater(section, button, id); });
     });
     wirePromises(section, id);
     var form = document.getElementById("compensation-form");
@@ -75,7 +86,7 @@
           var fields = (error && error.fields && error.fields.compensation) || {};
           document.getElementById("form-error").textContent =
             Object.keys(fields).map(function (k) { return k + ": " + fields[k].join(" "); }).join("; ")
-            || "Could not record the compensation.";
+            || section.dataset.wordErrorCompensation;
         });
       });
     }
@@ -89,11 +100,53 @@
           var fields = (error && error.fields) || {};
           document.getElementById("failure-error").textContent =
             Object.keys(fields).map(function (k) { return k + ": " + [].concat(fields[k]).join(" "); }).join("; ")
-            || (error && error.message) || "Could not record the reason.";
+            || (error && error.message) || section.dataset.wordErrorReason;
         });
       });
     }
   }
+
+  // "Mark done" is sent after the undo window: until then the row says so with an Undo button,
+  // and nothing has reached the connector. Leaving the page sends what is still waiting.
+  function markLater(section, button, id) {
+    var key = button.dataset.stage, seconds = Number(section.dataset.undoSeconds) || 5;
+    pending[key] = {section: section, timer: setTimeout(function () {
+      delete pending[key];
+      complete(section, key, null, id).catch(function () { load(id); });
+    }, seconds * 1000)};
+    showPending(section, button);
+  }
+
+  function showPending(section, button) {
+    var key = button.dataset.stage;
+    button.hidden = true;
+    var note = document.createElement("span");
+    note.className = "pending-done";
+    note.textContent = section.dataset.wordMarked + " ";
+    var undo = document.createElement("button");
+    undo.type = "button";
+    undo.className = "undo";
+    undo.textContent = section.dataset.wordUndo;
+    undo.addEventListener("click", function () {
+      if (pending[key]) { clearTimeout(pending[key].timer); delete pending[key]; }
+      note.remove();
+      button.hidden = false;
+    });
+    note.appendChild(undo);
+    button.after(note);
+  }
+
+  window.addEventListener("pagehide", function () {
+    Object.keys(pending).forEach(function (key) {
+      var section = pending[key].section;
+      clearTimeout(pending[key].timer);
+      delete pending[key];
+      fetch("/zendesk/sidebar/cases/" + section.dataset.caseId + "/stages/" + key + "/complete", {
+        method: "POST", credentials: "omit", keepalive: true,
+        headers: {"Content-Type": "application/json", "X-Recovery-Case": section.dataset.caseToken}, body: "{}"
+      });
+    });
+  });
 
   function keep(section, promiseId, id) {
     return fetch("/zendesk/sidebar/cases/" + section.dataset.caseId + "/promises/" + promiseId + "/complete", {
@@ -128,16 +181,17 @@
       complete(section, "action", {promises: promises}, id).catch(function (error) {
         var fields = (error && error.fields && error.fields.promises) || {};
         var text = Array.isArray(fields) ? fields.join(" ") : Object.keys(fields).map(function (i) {
-          return "promise " + (Number(i) + 1) + ": " + Object.keys(fields[i]).map(function (k) {
+          return section.dataset.wordPromise + " " + (Number(i) + 1) + ": " + Object.keys(fields[i]).map(function (k) {
             return k + " " + fields[i][k].join(" "); }).join(", ");
         }).join("; ");
-        document.getElementById("action-error").textContent = text || "Could not record the promises.";
+        document.getElementById("action-error").textContent = text || section.dataset.wordErrorPromises;
       });
     });
   }
 
-  ticketId().then(function (id) {
-    if (!id) { main.textContent = "Open this app on a ticket."; return; }
-    return load(id);
+  context().then(function (found) {
+    agent = found;
+    if (!found.id) { main.textContent = "Open this app on a ticket."; return; }
+    return load(found.id);
   });
 })();

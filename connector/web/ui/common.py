@@ -77,11 +77,15 @@ def stage_rows(case: Case, moment: datetime, policies: Policies) -> list[dict]:
     """The case's stages as the agent reads them: the admin's titles, the asks of the case's playbook."""
     rows = []
     asks = stage_asks(case.profile, case.value_tier, policies)
+    closed = case.status != "open"
     for stage in case.stages:
-        late = stage.status == "overdue" or (stage.status != "done" and stage.due_at < moment)
+        # A closed case's unfinished stages will never be done: skipped, neither late nor to do.
+        skipped = closed and stage.status != "done"
+        late = not skipped and (stage.status == "overdue" or (stage.status != "done" and stage.due_at < moment))
+        status = "skipped" if skipped else "overdue" if late else stage.status
         rows.append({"key": stage.key, "title": policies.protocol[stage.key].label, "ask": asks[stage.key],
-                     "due_at": stage.due_at,
-                     "status": "overdue" if late else stage.status, "overdue": late,
+                     "stage_title": policies.protocol[stage.key].title, "due_at": stage.due_at,
+                     "status": status, "overdue": late, "skipped": skipped,
                      "done": stage.status == "done", "completed_at": stage.completed_at,
                      "compensation": (stage.details or {}).get("compensation"),
                      "resurvey": (stage.details or {}).get("resurvey")})

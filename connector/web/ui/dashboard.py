@@ -23,13 +23,14 @@ from connector.installs.crypto import EncryptionNotConfigured, UnreadableSecret
 from connector.installs.store import tenant_secrets
 from connector.store import admin_sessions
 from connector.store.db import reading, transaction
-from connector.store.models import Case, Delivery, Job
+from connector.store.models import Answer, Case, Delivery, Job
 from connector.store.tenancy import Tenant
 from connector.web.current import runtime
 from connector.web.deliveries import dead_jobs_behind
 from connector.web.throttle import record_failure, too_many
 from connector.web.ui.blueprint import bp
 from connector.web.ui.common import issue, next_stage, now, read, stage_rows
+from connector.web.ui.dashboard_cases import case_page, cases_of_deliveries, customer_names
 
 COOKIE, COOKIE_TTL = "recovery_admin", 8 * 3600
 
@@ -138,7 +139,8 @@ def _chart(rates: dict) -> list[dict]:
         rate = (rates.get(bucket) or {}).get("rate")
         height = round(160 * (rate or 0))
         bars.append({"bucket": bucket, "rate": rate, "x": 40 + index * 90, "y": 190 - height, "height": height,
-                     "closed": (rates.get(bucket) or {}).get("closed", 0)})
+                     "closed": (rates.get(bucket) or {}).get("closed", 0),
+                     "recovered": (rates.get(bucket) or {}).get("recovered", 0)})
     return bars
 
 
@@ -167,10 +169,20 @@ def dashboard():
                           .order_by(Job.id).limit(100)).all()
         report = metrics_report(db, tenant_id=tenant)
         secrets_set = _secret_names(db, tenant)
+        names = customer_names(db, open_cases)
+        answered = db.scalar(select(Answer.id).where(Answer.tenant_id == tenant).limit(1)) is not None
         return render_template("dashboard.html", csrf=session["csrf"], open_cases=open_cases, by_stage=by_stage,
+                               names=names, delivery_cases=cases_of_deliveries(db, deliveries), answered=answered,
                                overdue=overdue, deliveries=deliveries, failed=failed, dead=dead, report=report,
                                bars=_chart(report["recovery_rate_by_delay"]), settings=settings,
                                stages=runtime().policies.protocol, tenants=tenants, tenant=tenant, secrets_set=secrets_set)
+
+
+@bp.get("/dashboard/cases/<int:case_id>")
+def dashboard_case(case_id: int):
+    if dashboard_admin() is None:
+        return redirect(url_for("ui.dashboard_login", next=request.path), code=303)
+    return case_page(case_id)
 
 
 def _tenant_shown() -> str | None:

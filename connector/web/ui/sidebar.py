@@ -2,10 +2,11 @@
 
 1. Zendesk POSTs the app's JWT (``token`` form field) when loading the page;
    it is verified and exchanged for a sidebar token (this installation, 15 min).
-2. The page's script asks ZAF for the ticket id and loads
-   ``GET /zendesk/sidebar/case?ticket_id=`` with that token; the answer is the
-   case's HTML with a token scoped to that one case.
-3. Buttons call ``POST /zendesk/sidebar/cases/<id>/stages/<key>/complete`` (and
+2. The page's script asks ZAF for the ticket id and the agent (locale, time zone) and loads
+   ``GET /zendesk/sidebar/case?ticket_id=&locale=&tz=`` with that token; the answer is the
+   case's HTML, in the agent's language and zone, with a token scoped to that one case.
+3. Buttons call ``POST /zendesk/sidebar/cases/<id>/stages/<key>/complete`` ("Mark done" only
+   after ``UNDO_SECONDS`` in the page, so it can be taken back) (and
    ``…/promises/<pid>/complete``) with the case token: the admin API's logic, without the
    admin token; on a case closed partial or failed, ``POST /zendesk/sidebar/cases/<id>/failure-reason``
    records why.
@@ -29,12 +30,17 @@ from connector.store.models import Case
 from connector.web.current import runtime
 from connector.web.hardening import page_policy
 from connector.web.ui.blueprint import bp
+from connector.web.ui.case_story import case_story
 from connector.web.ui.common import CASE_TTL, SIDEBAR_TTL, case_for_ticket, issue, now, read, stage_rows
 from connector.web.zaf_installation import ZafInstallation, installation_of
+from connector.web.ui.texts import words_for
 from connector.web.zaf_jwt import TokenError, verify_zaf_token
 
 log = logging.getLogger(__name__)
 FRAME_POLICY = page_policy(sidebar=True)  # framed by Zendesk's domains only (web/hardening.py)
+# "Mark done" waits this long in the page before it is sent: the agent can take a wrong click back
+# before anything reaches Zendesk or HubSpot (no undo endpoint, no side effect to reverse).
+UNDO_SECONDS = 5
 
 
 def _framed(response, status: int = 200):
@@ -86,9 +92,12 @@ def _tenant_of(installation: ZafInstallation) -> str | None:
 
 @bp.get("/zendesk/sidebar/case")
 def sidebar_case():
+    """The case of a ticket, in the agent's language and time zone (``locale``, ``tz``: what
+    ZAF's ``currentUser`` says; English and UTC when missing or unknown)."""
     session_claims = read("sidebar", request.headers.get("X-Recovery-Session"), SIDEBAR_TTL)
     if session_claims is None:
         return _refuse(401, "Your sidebar session has expired: reload the app.")
+    t = words_for(request.args.get("locale"), request.args.get("tz"))
     try:
         ticket_id = int(request.args.get("ticket_id", ""))
     except ValueError:
@@ -96,14 +105,15 @@ def sidebar_case():
     with transaction(runtime().sessions) as session:
         case = case_for_ticket(session, ticket_id, session_claims["tenant"])
         if case is None:
-            return _framed(render_template("sidebar_case.html", case=None, ticket_id=ticket_id))
+            return _framed(render_template("sidebar_case.html", case=None, ticket_id=ticket_id, t=t))
         token = issue("case", {"tenant": session_claims["tenant"], "case": case.id})
         rt = runtime()
         policies = rt.directory.policies(case.tenant_id, rt.policies) if rt.directory else rt.policies
         gesture = default_gesture(case.value_tier, case.profile, grid=policies.compensation)
         draft = promises.confirmation(policies, session, case)
         return _framed(render_template("sidebar_case.html", case=case, rows=stage_rows(case, now(), policies),
-                                       case_token=token, ticket_id=ticket_id, gesture=gesture,
+                                       case_token=token, ticket_id=ticket_id, gesture=gesture, t=t,
+                                       story=case_story(session, case, policies), undo_seconds=UNDO_SECONDS,
                                        compensation_types=COMPENSATION_TYPES, confirmation_draft=draft,
                                        promise_limits={"count": MAX_PROMISES, "what": MAX_WHAT, "who": MAX_WHO},
                                        asks_reason=case.status == "closed" and asks_for_reason(case.outcome),
