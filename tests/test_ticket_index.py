@@ -158,3 +158,28 @@ def test_a_solved_event_updates_the_indexed_ticket(frozen_runtime, fake_zendesk,
     assert post_zendesk_event(client, event).status_code == 200
     with transaction(rt.sessions) as session:
         assert session.get(IndexedTicket, ("default", 5)).status == "solved"
+
+
+def test_the_history_reads_a_requester_whose_look_up_has_not_run_yet(frozen_runtime, fake_zendesk, client):
+    from sqlalchemy import update
+    rt = frozen_runtime
+    backfill(rt, fake_zendesk, TicketPage((), "c1", True))
+    fake_zendesk.user_emails[77] = "quick@example.com"
+    for ticket_id in (21, 22, 23):
+        assert post_zendesk_event(client, created_event(ticket_id, 77, rt.clock())).status_code == 200
+    with transaction(rt.sessions) as session:  # the look-up job has not had its turn
+        session.execute(update(Job).where(Job.kind.in_([ticket_index.REQUESTER_KIND, "signals.tickets"]))
+                        .values(status="cancelled"))
+    case_id = accept(rt, response_id="q", comment=DISAPPOINTED, customer={"email": "quick@example.com"})["case_id"]
+    drain(rt)
+    assert profile(rt, case_id) == "chronic" and fake_zendesk.user_reads == 1
+
+
+def test_a_deleted_requester_is_asked_once(frozen_runtime, fake_zendesk, client):
+    from connector.ports.errors import PermanentError
+    rt = frozen_runtime
+    backfill(rt, fake_zendesk, TicketPage((), "c1", True))
+    assert post_zendesk_event(client, created_event(31, 66, rt.clock())).status_code == 200
+    fake_zendesk.fail_with(PermanentError("Zendesk user read failed: HTTP 404 RecordNotFound", status=404))
+    drain(rt)
+    assert ticket_index.resolve_requesters(rt) == 0  # known as no one now: never asked again

@@ -20,11 +20,13 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
 from connector.cases.context import CaseContext
 from connector.cases.shared import connected
 from connector.installs import DEFAULT_TENANT
 from connector.jobs.queue import ClaimedJob, enqueue, finish
+from connector.ports.errors import PermanentError, SyncError
 from connector.ports.ticket_history import PULL_KIND, TicketRecord, pull_dedupe_key
 from connector.store import ticket_index
 from connector.store.db import reading, transaction
@@ -32,6 +34,8 @@ from connector.store.models import IndexedRequester, IndexedTicket, Job
 from connector.store.tenancy import Installation
 
 log = logging.getLogger(__name__)
+__all__ = ["PULL_KIND", "REQUESTER_KIND", "index_event_ticket", "index_status_change", "indexed_counts",
+           "lookup_requesters", "pull", "resolve_requesters", "schedule_pulls"]
 REQUESTER_KIND = "zendesk.index_requester"
 DEFAULT_PULL_SECONDS = 300.0
 _ACTIVE = ("queued", "running")
@@ -111,6 +115,13 @@ def index_status_change(rt: CaseContext, ticket_id: int, status: str) -> None:
 def lookup_requesters(rt: CaseContext, job: ClaimedJob) -> None:
     """``zendesk.index_requester``: the e-mails of the requesters events named that the index does
     not know yet (a few per job; the pull's side-loaded users would bring them later anyway)."""
+    resolve_requesters(rt)
+    finish(rt, job)
+
+
+def resolve_requesters(rt: CaseContext) -> int:
+    """Read the e-mail of each requester the index knows only by id (``GET /api/v2/users/{id}``,
+    once per requester); returns how many were read."""
     with reading(rt.sessions) as session:
         unknown = session.scalars(select(IndexedTicket.requester_id).distinct().where(
             IndexedTicket.tenant_id == rt.tenant_id, IndexedTicket.requester_id.is_not(None),
@@ -118,18 +129,31 @@ def lookup_requesters(rt: CaseContext, job: ClaimedJob) -> None:
                             IndexedRequester.user_id == IndexedTicket.requester_id))
             .limit(_LOOKUPS_PER_JOB)).all()
     zendesk = connected(rt.zendesk)
-    for user_id in unknown:
-        email = zendesk.user_email(int(user_id))
-        with transaction(rt.sessions) as session:
-            ticket_index.save_emails(session, rt.tenant_id, {int(user_id): email})
-    finish(rt, job)
+    for user_id in (int(u) for u in unknown if u is not None):
+        try:
+            email = zendesk.user_email(user_id)
+        except PermanentError as exc:  # a deleted user: known as no one, never asked again
+            log.warning("ticket index requester unreadable tenant=%s: %s", rt.tenant_id, exc)
+            email = None
+        try:
+            with transaction(rt.sessions) as session:
+                ticket_index.save_emails(session, rt.tenant_id, {user_id: email})
+        except IntegrityError:  # another worker read the same requester at the same time
+            pass
+    return len(unknown)
 
 
 def indexed_counts(rt: CaseContext, emails: list[str], days: int, now: datetime) -> dict[str, int] | None:
     """Each requester's tickets created in the last ``days`` from the index; None until the
-    tenant's index is backfilled (the caller then searches)."""
+    tenant's index is backfilled (the caller then searches). A requester an event named a moment
+    ago, whose look-up job has not run yet, is read first: the count never misses their tickets."""
     with reading(rt.sessions) as session:
         if not ticket_index.is_backfilled(session, rt.tenant_id):
             return None
+    try:
+        resolve_requesters(rt)
+    except SyncError as exc:  # the look-up job tries again; count what is known
+        log.warning("ticket index requesters not read tenant=%s: %s", rt.tenant_id, exc)
+    with reading(rt.sessions) as session:
         since = now - timedelta(days=days)
         return {email: ticket_index.recent_count(session, rt.tenant_id, email, since) for email in emails}
