@@ -122,3 +122,9 @@ def forget(session: Session, tenant_id: str) -> None:
     """Drop a tenant's index (its Zendesk account disconnected or replaced)."""
     for model in (IndexedTicket, IndexedRequester, TicketIndexState):
         session.execute(delete(model).where(model.tenant_id == tenant_id))
+
+
+def known_email(session: Session, tenant_id: str, user_id: int) -> tuple[bool, str | None]:
+    """(whether the index knows this user, their e-mail): a known user with none is (True, None)."""
+    row = session.get(IndexedRequester, (tenant_id, user_id))
+    return (row is not None, row.email if row is not None else None)
