@@ -29,9 +29,9 @@ from connector.cases.transitions import SIGNAL_CHECK
 from connector.domain import routing, rules, signals
 from connector.jobs.queue import ClaimedJob, enqueue, finish
 from connector.providers.chat.account_messages import SignalView, signal_subject, signal_text
+from connector.store import ticket_index
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case, SignalAlert, TicketCreation
-from connector.store import ticket_index
 from connector.store.signals import claim_signal, record_ticket, tickets_since
 from connector.store.snapshots import DbLedger
 
