@@ -16,6 +16,7 @@ from connector.ports.ticket_history import TicketPage, TicketRecord
 from connector.store.models import IndexedRequester, IndexedTicket, TicketIndexState
 
 DELETED = "deleted"  # the export lists deleted tickets too: kept out of the counts, as search does
+STATUSES = frozenset({"new", "open", "pending", "hold", "solved", "closed", DELETED})
 _CHUNK = 500  # ids per IN (...) query, well under every database's parameter limit
 
 
@@ -33,7 +34,8 @@ def _apply(row: IndexedTicket, ticket: TicketRecord) -> None:
     row.created_at = ticket.created_at
     # An event may arrive after a later export of the same ticket: the newer facts win.
     if ticket.updated_at is not None and (row.updated_at is None or ticket.updated_at >= row.updated_at):
-        row.updated_at, row.status = ticket.updated_at, ticket.status or row.status
+        status = ticket.status if ticket.status in STATUSES else None
+        row.updated_at, row.status = ticket.updated_at, status or row.status
 
 
 def _existing(session: Session, model: type[IndexedTicket] | type[IndexedRequester], tenant_id: str,
@@ -104,7 +106,7 @@ def record_event_ticket(session: Session, tenant_id: str, ticket: TicketRecord) 
 def update_status(session: Session, tenant_id: str, ticket_id: int, status: str, now: datetime) -> None:
     """A status change event on a ticket already indexed (an unknown one waits for the pull)."""
     row = session.get(IndexedTicket, (tenant_id, ticket_id))
-    if row is not None:
+    if row is not None and status.lower() in STATUSES:  # anything else is no Zendesk status: ignored
         row.status, row.updated_at = status.lower(), now
 
 
