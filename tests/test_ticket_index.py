@@ -183,3 +183,17 @@ def test_a_deleted_requester_is_asked_once(frozen_runtime, fake_zendesk, client)
     fake_zendesk.fail_with(PermanentError("Zendesk user read failed: HTTP 404 RecordNotFound", status=404))
     drain(rt)
     assert ticket_index.resolve_requesters(rt) == 0  # known as no one now: never asked again
+
+
+def test_a_refused_cursor_pulls_the_window_again_once(frozen_runtime, fake_zendesk):
+    from connector.providers.zendesk.client import ZendeskPermanentError
+    rt = frozen_runtime
+    backfill(rt, fake_zendesk, TicketPage(tickets(rt, (1, 50, 3)), "c1", True, {50: "a@example.com"}))
+    rt.clock.now += timedelta(hours=1)
+    fake_zendesk.fail_with(ZendeskPermanentError("Zendesk ticket export failed: HTTP 400 InvalidPaginationParameter",
+                                                 status=400, code="InvalidPaginationParameter"))
+    backfill(rt, fake_zendesk, TicketPage(tickets(rt, (1, 50, 3)), "c9", True, {50: "a@example.com"}))
+    assert [c for c, _ in fake_zendesk.exports] == [None, None]  # the refused call raised before recording
+    with transaction(rt.sessions) as session:
+        assert index_store.state(session, "default").cursor == "c9"
+        assert index_store.is_backfilled(session, "default")

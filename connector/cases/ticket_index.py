@@ -80,11 +80,23 @@ def pull(rt: CaseContext, job: ClaimedJob) -> None:
     zendesk = connected(rt.zendesk)
     window = timedelta(days=rt.policies.profile.ticket_window_days + 1)
     pages = tickets = 0
+    restarted = False
     while True:
         with reading(rt.sessions) as session:
             row = ticket_index.state(session, rt.tenant_id)
             cursor = row.cursor if row is not None else None
-        page = zendesk.export_tickets(cursor, None if cursor else rt.clock() - window)
+        try:
+            page = zendesk.export_tickets(cursor, None if cursor else rt.clock() - window)
+        except PermanentError as exc:
+            if not cursor or restarted or exc.status not in (400, 422):
+                raise
+            # A cursor Zendesk no longer takes (expired, or from another account): start again from
+            # the window's start; rows are upserted, the index stays usable meanwhile.
+            log.warning("ticket index cursor refused, pulling the window again tenant=%s: %s", rt.tenant_id, exc)
+            with transaction(rt.sessions) as session:
+                ticket_index.reset_cursor(session, rt.tenant_id)
+            restarted = True
+            continue
         with transaction(rt.sessions) as session:
             saved = ticket_index.save_page(session, rt.tenant_id, page, rt.clock())
             backfilled = saved.backfilled_at

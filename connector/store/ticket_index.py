@@ -130,3 +130,9 @@ def known_email(session: Session, tenant_id: str, user_id: int) -> tuple[bool, s
     """(whether the index knows this user, their e-mail): a known user with none is (True, None)."""
     row = session.get(IndexedRequester, (tenant_id, user_id))
     return (row is not None, row.email if row is not None else None)
+
+
+def reset_cursor(session: Session, tenant_id: str) -> None:
+    row = state(session, tenant_id)
+    if row is not None:
+        row.cursor = None
