@@ -197,3 +197,21 @@ def test_a_refused_cursor_pulls_the_window_again_once(frozen_runtime, fake_zende
     with transaction(rt.sessions) as session:
         assert index_store.state(session, "default").cursor == "c9"
         assert index_store.is_backfilled(session, "default")
+
+
+def test_a_zendesk_install_queues_its_backfill_and_an_uninstall_drops_its_index(db_url):
+    from connector.installs import store
+    from tests.installs.support import START, grant, oauth_runtime
+    rt = oauth_runtime(db_url)
+    with transaction(rt.sessions) as session:
+        store.save_grant(session, rt.directory.cipher, "t_acme", "zendesk", grant("acme", "A", "R"), START)
+        store.save_grant(session, rt.directory.cipher, "t_acme", "hubspot", grant("101", "A", "R"), START)
+        [job] = session.scalars(select(Job)).all()  # the Zendesk install's, not HubSpot's
+        assert (job.kind, job.tenant_id) == (ticket_index.PULL_KIND, "t_acme")
+        index_store.save_page(session, "t_acme", TicketPage(tickets(rt, (1, 5, 2)), "c1", True, {5: "a@x.io"}), START)
+        index_store.save_page(session, "t_other", TicketPage(tickets(rt, (1, 5, 2)), "c1", True, {5: "a@x.io"}), START)
+    with transaction(rt.sessions) as session:
+        store.purge(session, "t_acme", "zendesk", START, "uninstalled")
+    with transaction(rt.sessions) as session:
+        assert not index_store.is_backfilled(session, "t_acme") and index_store.is_backfilled(session, "t_other")
+        assert session.scalars(select(IndexedTicket.tenant_id)).all() == ["t_other"]
