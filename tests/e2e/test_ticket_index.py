@@ -14,23 +14,23 @@ from tests.signing import answer_payload, just_now, post_zendesk_event
 
 pytestmark = pytest.mark.e2e
 DISAPPOINTED = "Usually great service, but this time the delivery was late."  # history decides
-NOW = datetime.now(timezone.utc)
 FILLER = 2100  # other customers' tickets: the backfill takes three pages of 1,000
 
 
 def seed_account(zendesk) -> None:
+    now = datetime.now(timezone.utc)
     for n in range(FILLER):
-        zendesk.seed_ticket(f"filler{n % 300}@example.org", NOW - timedelta(days=80, minutes=n))
+        zendesk.seed_ticket(f"filler{n % 300}@example.org", now - timedelta(days=80, minutes=n))
     for days in (5, 30, 60):
-        zendesk.seed_ticket("three@example.com", NOW - timedelta(days=days))
+        zendesk.seed_ticket("three@example.com", now - timedelta(days=days))
     for days in (2, 3, 4, 88):
-        zendesk.seed_ticket("four@example.com", NOW - timedelta(days=days))
+        zendesk.seed_ticket("four@example.com", now - timedelta(days=days))
     for days in (10, 20):  # the third comes by event during the campaign
-        zendesk.seed_ticket("two-then-event@example.com", NOW - timedelta(days=days))
+        zendesk.seed_ticket("two-then-event@example.com", now - timedelta(days=days))
     for days in (100, 120, 150):  # outside the 90 days (the export starts at 91 days)
-        zendesk.seed_ticket("long-ago@example.com", NOW - timedelta(days=days), updated_at=NOW - timedelta(days=95))
+        zendesk.seed_ticket("long-ago@example.com", now - timedelta(days=days), updated_at=now - timedelta(days=95))
     for days in (1, 50):
-        zendesk.seed_ticket("two@example.com", NOW - timedelta(days=days))
+        zendesk.seed_ticket("two@example.com", now - timedelta(days=days))
 
 
 def ticket_created(zendesk, email: str) -> dict:

@@ -10,8 +10,11 @@ from connector.sandbox.zendesk import STANDIN_API_TOKEN, STANDIN_EMAIL, create_z
 
 PATH = "/api/v2/incremental/tickets/cursor.json"
 AUTH = {"Authorization": "Basic " + base64.b64encode(f"{STANDIN_EMAIL}/token:{STANDIN_API_TOKEN}".encode()).decode()}
-NOW = datetime.now(timezone.utc)
-START = int((NOW - timedelta(days=91)).timestamp())
+START = int((datetime.now(timezone.utc) - timedelta(days=91)).timestamp())
+
+
+def now() -> datetime:  # read when used: a long test session must not age it past the last minute
+    return datetime.now(timezone.utc)
 
 
 def standin(limit=None):
@@ -26,14 +29,17 @@ def get(client, **params):
 @pytest.mark.parametrize("params,message", [
     ({}, "start_time or cursor is required"),
     ({"start_time": "yesterday"}, "start_time must be an integer"),
-    ({"start_time": str(int(NOW.timestamp()) - 30)}, "Too recent start_time"),
-    ({"start_time": str(int(NOW.timestamp()) + 3600)}, "Too recent start_time"),
+    ({"start_time": "recent"}, "Too recent start_time"),  # 30 s ago, set below
+    ({"start_time": "future"}, "Too recent start_time"),  # in an hour
     ({"cursor": "not-one-of-ours"}, "cursor is invalid"),
     ({"start_time": str(START), "per_page": "0"}, "per_page must be at least 1"),
     ({"start_time": str(START), "per_page": "many"}, "per_page must be an integer"),
 ])
 def test_bad_parameters_are_refused(params, message):
     _, _, client = standin()
+    moments = {"recent": now() - timedelta(seconds=30), "future": now() + timedelta(hours=1)}
+    if params.get("start_time") in moments:
+        params = {"start_time": str(int(moments[params["start_time"]].timestamp()))}
     response = get(client, **params)
     assert response.status_code == 400
     assert message in response.get_json()["description"]
@@ -47,8 +53,8 @@ def test_unauthenticated_is_refused():
 def test_cursor_pages_until_end_of_stream_with_users_side_loaded():
     _, state, client = standin()
     for n in range(2500):
-        state.seed_ticket(f"c{n % 7}@example.com", NOW - timedelta(days=30, minutes=n))
-    state.seed_ticket("old@example.com", NOW - timedelta(days=200))  # before start_time: never exported
+        state.seed_ticket(f"c{n % 7}@example.com", now() - timedelta(days=30, minutes=n))
+    state.seed_ticket("old@example.com", now() - timedelta(days=200))  # before start_time: never exported
     first = get(client, start_time=START, include="users").get_json()
     assert len(first["tickets"]) == 1000 and first["end_of_stream"] is False  # 1,000 a page at most
     assert {u["email"] for u in first["users"]} == {f"c{n}@example.com" for n in range(7)}
@@ -67,12 +73,12 @@ def test_cursor_pages_until_end_of_stream_with_users_side_loaded():
 
 def test_a_later_pull_from_the_cursor_brings_only_what_changed_and_settled():
     _, state, client = standin()
-    kept = state.seed_ticket("a@example.com", NOW - timedelta(days=10))
-    changed = state.seed_ticket("b@example.com", NOW - timedelta(days=9))
+    kept = state.seed_ticket("a@example.com", now() - timedelta(days=10))
+    changed = state.seed_ticket("b@example.com", now() - timedelta(days=9))
     body = get(client, start_time=START).get_json()
     assert body["end_of_stream"] and [t["id"] for t in body["tickets"]] == [kept["id"], changed["id"]]
-    changed["updated_at"] = (NOW - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    fresh = state.seed_ticket("c@example.com", NOW - timedelta(seconds=10))  # the last minute: not yet
+    changed["updated_at"] = (now() - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fresh = state.seed_ticket("c@example.com", now() - timedelta(seconds=10))  # the last minute: not yet
     later = get(client, cursor=body["after_cursor"]).get_json()
     assert [t["id"] for t in later["tickets"]] == [changed["id"]]
     assert fresh["id"] not in [t["id"] for t in later["tickets"]]
