@@ -215,3 +215,18 @@ def test_a_zendesk_install_queues_its_backfill_and_an_uninstall_drops_its_index(
     with transaction(rt.sessions) as session:
         assert not index_store.is_backfilled(session, "t_acme") and index_store.is_backfilled(session, "t_other")
         assert session.scalars(select(IndexedTicket.tenant_id)).all() == ["t_other"]
+
+
+def test_privacy_erasure_removes_the_requesters_email_from_the_index(frozen_runtime, fake_zendesk):
+    from connector.cases.privacy import erase_contact
+    from connector.store.models import IndexedRequester
+    rt = frozen_runtime
+    backfill(rt, fake_zendesk, TicketPage(tickets(rt, (1, 7, 5)), "c1", True, {7: "C@example.com", 8: "d@example.com"}))
+    case_id = accept(rt, response_id="c", comment=DISAPPOINTED, customer={"email": "c@example.com"})["case_id"]
+    drain(rt)
+    with transaction(rt.sessions) as session:
+        contact_id = session.get(Case, case_id).hubspot_contact_id
+        erase_contact(session, contact_id, rt.clock())
+    with transaction(rt.sessions) as session:
+        emails = dict(session.execute(select(IndexedRequester.user_id, IndexedRequester.email)).all())
+    assert emails == {7: None, 8: "d@example.com"}

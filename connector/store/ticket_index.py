@@ -8,7 +8,7 @@ indexed count by ``created_at``, exact and consistent, where the search API lags
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -136,3 +136,11 @@ def reset_cursor(session: Session, tenant_id: str) -> None:
     row = state(session, tenant_id)
     if row is not None:
         row.cursor = None
+
+
+def forget_emails(session: Session, tenant_id: str, emails: Iterable[str]) -> None:
+    """Privacy erasure: the requesters' e-mails leave the index (their tickets' ids and dates stay,
+    naming no one; a later export may bring the e-mail back only while Zendesk still holds it)."""
+    lowered = [e.lower() for e in emails]
+    session.execute(update(IndexedRequester).where(IndexedRequester.tenant_id == tenant_id,
+                                                   IndexedRequester.email.in_(lowered or [""])).values(email=None))
