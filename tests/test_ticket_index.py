@@ -230,3 +230,23 @@ def test_privacy_erasure_removes_the_requesters_email_from_the_index(frozen_runt
     with transaction(rt.sessions) as session:
         emails = dict(session.execute(select(IndexedRequester.user_id, IndexedRequester.email)).all())
     assert emails == {7: None, 8: "d@example.com"}
+
+
+def test_the_export_is_paced_at_its_own_limit_and_zero_turns_the_pacing_off(db_url):
+    import pytest
+
+    from connector.providers.zendesk import ZendeskAdapter
+    from connector.providers.zendesk.mapping import load_zendesk_mapping
+    from tests.conftest import make_config, make_runtime
+    zendesk = {"ZENDESK_SUBDOMAIN": "acme", "ZENDESK_EMAIL": "a@acme.example", "ZENDESK_API_TOKEN": "t"}
+    adapter = ZendeskAdapter.from_config(zendesk, load_zendesk_mapping())
+    rt = make_runtime(make_config(db_url, **zendesk), zendesk=adapter)
+    adapter._export_throttle()  # the first page at once
+    with pytest.raises(RetryableError) as caught:
+        adapter._export_throttle()
+    assert caught.value.retry_after == pytest.approx(60 / 9, rel=0.05)  # 90% of 10 a minute: one each 6.7 s
+    rt.engine.dispose()
+    unpaced = ZendeskAdapter.from_config(zendesk, load_zendesk_mapping())
+    rt = make_runtime(make_config(db_url, ZENDESK_EXPORT_CALLS_PER_MINUTE=0, **zendesk), zendesk=unpaced)
+    assert unpaced._export_throttle is None
+    rt.engine.dispose()
