@@ -33,6 +33,8 @@ DEFAULTS = {
     "HOLDOUT_TIERS": "standard",  # how often the Zendesk schedule is fetched again
     "HUBSPOT_CALLS_PER_10S": 100,     # HubSpot's published limit for marketplace apps
     "ZENDESK_CALLS_PER_MINUTE": 700,  # Zendesk Enterprise; lower it for smaller plans
+    "ZENDESK_EXPORT_CALLS_PER_MINUTE": 10,  # the incremental export's own limit (30 with High Volume)
+    "TICKET_INDEX_PULL_SECONDS": 300.0,  # how often the ticket-history index pulls what events missed
     "RESURVEY_LEAD_HOURS": 24.0,  # the re-survey request goes out this long before day 60 (sent at day 60)
     "BATCH_LIMIT": 100,  # objects per vendor call and jobs per claimed group; 1 = one call per object
     # Marketplace OAuth installs (many tenants): the apps' client ids and secrets, and the keys

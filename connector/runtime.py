@@ -169,6 +169,12 @@ def build_runtime(config: dict[str, Any], *, clock: Callable[[], datetime] = sys
 
     def throttle(adapter: Any, bucket: str, vendor: str) -> None:
         _throttle(adapter, sessions, bucket, *limits[vendor], clock)
+        export_limit = int(config["ZENDESK_EXPORT_CALLS_PER_MINUTE"])
+        if vendor == "zendesk" and export_limit > 0 and adapter is not None and hasattr(adapter, "set_export_throttle"):
+            # The incremental export's own limit, shared like the account's (cases.ticket_index).
+            from connector.store.ratelimit import SharedRateLimiter
+            export = SharedRateLimiter(sessions, f"{bucket}-export", export_limit, 60.0, clock)
+            adapter.set_export_throttle(export.throttle)
 
     throttle(zendesk, "default:zendesk", "zendesk")
     throttle(hubspot, "default:hubspot", "hubspot")

@@ -48,6 +48,9 @@ class FakeZendesk(_Failing):
         self.user_tags: dict[int, list[str]] = {}  # requester user id -> tags
         self.user_emails: dict[int, str] = {}  # requester user id -> e-mail
         self.user_reads = 0
+        self.searches = 0
+        self.export_pages: list = []  # TicketPage answers of export_tickets, in order
+        self.exports: list = []  # (cursor, start_time) of each export call
 
     def user_email(self, user_id):
         self._maybe_fail()
@@ -56,7 +59,17 @@ class FakeZendesk(_Failing):
 
     def recent_ticket_count(self, email, days, now):
         self._maybe_fail()
+        self.searches += 1
         return self.history.get(email, 0)
+
+    def set_export_throttle(self, throttle):
+        pass
+
+    def export_tickets(self, cursor, start_time):
+        """The next queued export page (``export_pages``); the cursor and start time are recorded."""
+        self._maybe_fail()
+        self.exports.append((cursor, start_time))
+        return self.export_pages.pop(0)
 
     def open_ticket(self, case, ledger, first_attempt):
         known = ledger.get(ZENDESK_TICKET)

@@ -22,6 +22,7 @@ from connector.cases import (
     resurvey,
     signals,
     stages,
+    ticket_index,
     value,
     zendesk_sync,
 )
@@ -86,6 +87,8 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry.handler(resurvey.KIND, resurvey.request_resurvey)
     registry.handler(signals.ANSWER, signals.check_answer)
     registry.handler(signals.TICKETS, when_connected("zendesk", signals.check_tickets))
+    registry.handler(ticket_index.PULL_KIND, when_connected("zendesk", ticket_index.pull))
+    registry.handler(ticket_index.REQUESTER_KIND, when_connected("zendesk", ticket_index.lookup_requesters))
     for kind, vendor, function in (
             ("zendesk.stage_update", "zendesk", stages.zendesk_stage_update),
             ("hubspot.stage_update", "hubspot", stages.hubspot_stage_update),
@@ -113,6 +116,8 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry.every("priority_support", scan_interval, lambda rt: priority_support.end_expired(rt, rt.clock()))
     # The re-survey of each case comes due once; the job's dedupe key keeps it to one request.
     registry.every("resurvey", scan_interval, lambda rt: resurvey.enqueue_due(rt, rt.clock()))
+    # The ticket-history index: backfill at start and install, then a pull every few minutes.
+    registry.every("ticket_index", scan_interval, lambda rt: ticket_index.schedule_pulls(rt, rt.clock()))
     registry.every("business_hours", scan_interval, lambda rt: business_hours.refresh_schedules(rt, rt.clock()))
     # Every worker scans; the unique (tenant, owner, ISO week) row lets one of them win each digest.
     registry.every("weekly_digest", scan_interval, lambda rt: digest.claim_due(rt, rt.clock()))

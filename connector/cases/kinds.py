@@ -8,6 +8,8 @@ ANSWER_KINDS = frozenset({"hubspot.sync_answer", "signals.answer", "hubspot.comp
 # threshold) and the weekly digest (ref: a ``digest_claims`` row): no case behind them.
 SIGNAL_KINDS = frozenset({"signals.tickets", "hubspot.signal_task", "chat.signal"})
 DIGEST_KINDS = frozenset({"hubspot.digest", "chat.digest"})
+# The tenant's ticket-history index (ref 0: the job's tenant is all it needs; ``cases.ticket_index``).
+INDEX_KINDS = frozenset({"zendesk.ticket_index", "zendesk.index_requester"})
 CASE_KINDS = frozenset({
     "zendesk.sync_case", "hubspot.sync_case", "hubspot.link_ticket", "hubspot.case_note", "chat.new_case",
     "hubspot.lifetime_value", "zendesk.stage_update", "hubspot.stage_update", "zendesk.followup",

@@ -8,6 +8,7 @@ from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from connector.cases.kinds import ANSWER_KINDS, CASE_KINDS, SIGNAL_KINDS
+from connector.store import ticket_index
 from connector.store.models import Answer, Case, ContactCompany, Job, Promise, SignalAlert
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ def erase_contact(session: Session, hubspot_contact_id: str, now: datetime, tena
             case.status, case.closed_at = "closed", now
     session.execute(delete(ContactCompany).where(ContactCompany.tenant_id == tenant_id,
                                                  ContactCompany.customer_email.in_(emails)))
+    # The ticket-history index keeps only ids and dates, and the e-mail of each requester: it goes.
+    ticket_index.forget_emails(session, tenant_id, emails)
     pending = or_(Job.status == "queued", Job.status == "running")
     case_ids, answer_ids = [c.id for c in cases], [a.id for a in answers]
     # A promise's wording may name the customer or their contract; who and when are the staff's.

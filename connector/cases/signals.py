@@ -29,6 +29,7 @@ from connector.cases.transitions import SIGNAL_CHECK
 from connector.domain import routing, rules, signals
 from connector.jobs.queue import ClaimedJob, enqueue, finish
 from connector.providers.chat.account_messages import SignalView, signal_subject, signal_text
+from connector.store import ticket_index
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case, SignalAlert, TicketCreation
 from connector.store.signals import claim_signal, record_ticket, tickets_since
@@ -115,7 +116,11 @@ def check_tickets(rt: CaseContext, job: ClaimedJob) -> None:
     with reading(rt.sessions) as session:
         creation = row(session, TicketCreation, job.ref_id)
         requester_id = creation.requester_id
-    email = connected(rt.zendesk).user_email(requester_id)
+        known, email = ticket_index.known_email(session, rt.tenant_id, requester_id)
+    if not known:  # the ticket-history index read them already, most often: no second call
+        email = connected(rt.zendesk).user_email(requester_id)
+        with transaction(rt.sessions) as session:
+            ticket_index.save_emails(session, rt.tenant_id, {requester_id: email})
     signal_rules = rt.policies.signals
     with transaction(rt.sessions) as session:
         answer = session.scalar(select(Answer).where(

@@ -4,7 +4,9 @@ An agent marks a stage done by adding its done tag (``recovery_done_<stage>``
 by default) to the recovery ticket; solving or closing the ticket with stages
 still ahead opens a follow-up ticket. Events for other tickets are ignored, except
 ``ticket.created``: any customer's new ticket counts toward the weak signal "three tickets in a
-month" (``cases.signals``).
+month" (``cases.signals``). Every ticket created, and every status change, also goes into the
+tenant's ticket-history index (``cases.ticket_index``), recovery tickets included, as the history
+search counted them.
 """
 import logging
 from typing import Any
@@ -15,8 +17,10 @@ from sqlalchemy.orm import Session
 from connector.cases.context import CaseContext
 from connector.cases.followup import request_followup
 from connector.cases.signals import record_ticket_created
+from connector.cases.ticket_index import index_event_ticket, index_status_change
 from connector.cases.transitions import complete_stage
 from connector.inbound.crm_events import STATUS_CHANGED, TAGS_CHANGED, TICKET_CREATED
+from connector.ports.ticket_history import TicketRecord
 from connector.ports.vendors import TicketMapping
 from connector.store.db import transaction
 from connector.store.models import Case
@@ -42,6 +46,9 @@ def handle(rt: CaseContext, event: dict[str, Any]) -> tuple[str, str | None]:
         return "ignored", f"event type {event['type'][:80]}"
     detail, change = event["detail"], event.get("event") or {}
     mapping = rt.zendesk.mapping if rt.zendesk else None
+    status = change.get("current") or detail.get("status") or ""
+    if event["type"] == STATUS_CHANGED and status:
+        index_status_change(rt, detail["id"], status)
     with transaction(rt.sessions) as session:
         case = _find_case(session, mapping, detail, rt.tenant_id)
         if case is None:
@@ -52,7 +59,6 @@ def handle(rt: CaseContext, event: dict[str, Any]) -> tuple[str, str | None]:
             done = [k for k in sorted(keys) if k in {s.key for s in case.stages}
                     and complete_stage(session, case, k, rt.clock(), source="zendesk")]
             return "accepted", f"stages done: {', '.join(done) or 'none new'}"
-        status = change.get("current") or detail.get("status") or ""
         if status.lower() in CLOSING and request_followup(session, case, detail["id"]):
             return "accepted", "follow-up ticket requested"
         return "accepted", "no change"
@@ -61,6 +67,8 @@ def handle(rt: CaseContext, event: dict[str, Any]) -> tuple[str, str | None]:
 def _ticket_created(rt: CaseContext, detail: dict[str, Any]) -> tuple[str, str | None]:
     """Any ticket a customer opens counts toward the weak signal, except the recovery tickets."""
     mapping = rt.zendesk.mapping if rt.zendesk else None
+    index_event_ticket(rt, TicketRecord(detail["id"], detail["requester_id"], detail["created_at"],
+                                        detail["created_at"], "new"))
     if mapping is not None and mapping.case_id_of(detail.get("external_id")) is not None:
         return "ignored", "a recovery ticket"
     return "accepted", record_ticket_created(rt, detail["id"], detail["requester_id"], detail["created_at"])

@@ -17,6 +17,7 @@ from connector.cases.shared import (
     row,
     skip_unconnected,
 )
+from connector.cases.ticket_index import indexed_counts
 from connector.cases.transitions import complete_stage
 from connector.domain import profile
 from connector.domain.metrics import AUTOMATIC
@@ -79,6 +80,9 @@ def _refine_profiles(rt: CaseContext, case_ids: list[int]) -> None:
     profile: a case already structural (which outranks everything) or chronic by its words or
     earlier answers keeps its profile whatever the count, and its search call is saved. (A
     chronic case then shows the signals that decided it, without the ticket count.)
+
+    Once the tenant's ticket-history index is backfilled (``cases.ticket_index``) the counts come
+    from it: exact, consistent, no API call. Until then, one search per requester asked.
     """
     profile_rules = rt.policies.profile
     with reading(rt.sessions) as session:
@@ -87,12 +91,17 @@ def _refine_profiles(rt: CaseContext, case_ids: list[int]) -> None:
             answer = row(session, Answer, row(session, Case, case_id).opening_answer_id)
             asked[case_id] = (answer.customer_email, answer.comment, answer.locale, earlier_scores(session, answer))
     found, throttled = {}, False
-    for case_id, (email, comment, locale, earlier) in asked.items():
-        if throttled or profile.classify_profile(comment, locale, recent_ticket_count=None, earlier_scores=earlier,
-                                                 rules=profile_rules).profile != "disappointed":
+    needed = {case_id: facts for case_id, facts in asked.items()
+              if profile.classify_profile(facts[1], facts[2], recent_ticket_count=None, earlier_scores=facts[3],
+                                          rules=profile_rules).profile == "disappointed"}
+    indexed = indexed_counts(rt, sorted({facts[0] for facts in needed.values()}),
+                             profile_rules.ticket_window_days, rt.clock()) if needed else None
+    for case_id, (email, comment, locale, earlier) in needed.items():
+        if throttled:
             continue
         try:
-            count = connected(rt.zendesk).recent_ticket_count(email, profile_rules.ticket_window_days, rt.clock())
+            count = indexed[email] if indexed is not None else connected(rt.zendesk).recent_ticket_count(
+                email, profile_rules.ticket_window_days, rt.clock())
         except SyncError as exc:  # history is a refinement: never block the ticket on it
             log.warning("ticket history unavailable case_id=%s: %s", case_id, exc)
             throttled = exc.retry_after is not None  # rate-limited: the group's other searches would be too

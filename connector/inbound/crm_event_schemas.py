@@ -5,6 +5,9 @@ dropped, so a field Zendesk or HubSpot adds later changes nothing.
 """
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+# Zendesk ids are positive 64-bit integers: anything else would overflow a BIGINT column (a 500).
+_ZENDESK_ID = validate.Range(min=1, max=2 ** 63 - 1)
+
 
 class _Lenient(Schema):
     class Meta:
@@ -12,7 +15,7 @@ class _Lenient(Schema):
 
 
 class ZendeskTicketDetailSchema(_Lenient):
-    id = fields.Integer(required=True)  # Zendesk sends it as a string: "35436"
+    id = fields.Integer(required=True, validate=_ZENDESK_ID)  # Zendesk sends it as a string: "35436"
     external_id = fields.String(load_default=None, allow_none=True)
     status = fields.String(load_default=None, allow_none=True)
     tags = fields.List(fields.String(), load_default=list)
@@ -20,9 +23,9 @@ class ZendeskTicketDetailSchema(_Lenient):
 
 class ZendeskTicketCreatedSchema(_Lenient):
     """``ticket.created``: who asked, and when (weak signal "three tickets in a month")."""
-    id = fields.Integer(required=True)
+    id = fields.Integer(required=True, validate=_ZENDESK_ID)
     external_id = fields.String(load_default=None, allow_none=True)
-    requester_id = fields.Integer(required=True)  # Zendesk sends ids as strings: "6596848315901"
+    requester_id = fields.Integer(required=True, validate=_ZENDESK_ID)  # sent as strings: "6596848315901"
     created_at = fields.AwareDateTime(required=True)
 
 

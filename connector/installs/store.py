@@ -9,6 +9,9 @@ from sqlalchemy import delete, or_, select, update
 from connector.installs import DEFAULT_TENANT
 from connector.installs.crypto import TokenCipher
 from connector.installs.oauth import Grant
+from connector.jobs.queue import enqueue
+from connector.ports.ticket_history import PULL_KIND, pull_dedupe_key
+from connector.store import ticket_index
 from connector.store.models import Job
 from connector.store.tenancy import Installation, Tenant
 
@@ -63,6 +66,9 @@ def save_grant(session, cipher: TokenCipher, tenant_id: str, vendor: str, grant:
         session.add(row)
     store_tokens(row, cipher, grant, now)
     session.flush()
+    if vendor == "zendesk":  # the ticket-history index is backfilled at install (cases.ticket_index)
+        enqueue(session, PULL_KIND, 0, tenant_id=row.tenant_id,
+                dedupe_key=pull_dedupe_key(row.tenant_id, f"install-{now.timestamp():.0f}"))
     log.info("installation saved tenant=%s vendor=%s", row.tenant_id, vendor)
     return row
 
@@ -87,6 +93,8 @@ def purge(session, tenant_id: str, vendor: str, now, reason: str) -> dict:
         Job.tenant_id == tenant_id, vendor_jobs(vendor), or_(Job.status == "queued", Job.status == "running"),
     ).values(status="cancelled", finished_at=now, lease_until=None, last_error=f"disconnected: {reason}"[:200])
     ).rowcount
+    if vendor == "zendesk":  # another account's tickets, or none: a new install backfills again
+        ticket_index.forget(session, tenant_id)
     log.warning("installation purged tenant=%s vendor=%s reason=%s jobs_cancelled=%s",
                 tenant_id, vendor, reason, cancelled)
     return {"installations": removed, "jobs_cancelled": cancelled}

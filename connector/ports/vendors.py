@@ -20,6 +20,7 @@ from connector.ports.snapshots import (
     PromiseSnapshot,
     ResurveyRequest,
 )
+from connector.ports.ticket_history import TicketPage
 
 # Called before every vendor request: waits for a token of the account's shared rate
 # limit, or raises RetryableError so the job goes back to the queue.
@@ -49,6 +50,10 @@ class ZendeskPort(Protocol):
     def ticket_url(self, ticket_id: int) -> str: ...
 
     def recent_ticket_count(self, email: str, days: int, now: datetime) -> int: ...
+
+    def set_export_throttle(self, throttle: Throttle) -> None: ...
+
+    def export_tickets(self, cursor: str | None, start_time: datetime | None) -> TicketPage: ...
 
     def open_tickets(self, items: Sequence[TicketOpen], limit: int) -> Outcomes[int]: ...
 

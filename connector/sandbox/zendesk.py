@@ -3,7 +3,8 @@
 Covers what the connector uses, answering in the shapes zenpy parses:
 ``POST/GET /api/v2/tickets``, ``GET/PUT /api/v2/tickets/{id}``, ticket comments,
 users, a user's requested tickets and tags (``zendesk_user_tags``), a minimal ``/api/v2/search``, bulk
-creation with its job statuses (``zendesk_jobs``) and business-hours schedules (``zendesk_schedules``). Like the real
+creation with its job statuses (``zendesk_jobs``), business-hours schedules (``zendesk_schedules``) and the
+cursor-based incremental ticket export (``zendesk_export``). Like the real
 API it wants basic auth ``{email}/token:{api_token}``, rejects unknown fields
 and enum values with ``422 RecordInvalid``, honours ``Idempotency-Key`` on
 ticket creation (``x-idempotency-lookup: hit|miss``, 2-hour window) and, with
@@ -16,6 +17,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from connector.sandbox.common import install_guards
+from connector.sandbox.zendesk_export import install_incremental_export
 from connector.sandbox.zendesk_jobs import install_bulk_tickets
 from connector.sandbox.zendesk_listing import as_answered, paged, search_records, side_load_users
 from connector.sandbox.zendesk_schedules import install_schedules
@@ -40,11 +42,12 @@ def _error(status: int, message: str, **extra):
 
 def create_zendesk_standin(rate_limit_per_minute: int | None = None, *,
                            email: str = STANDIN_EMAIL, api_token: str = STANDIN_API_TOKEN,
-                           bearer_check=None) -> Flask:
+                           bearer_check=None, export_limit_per_minute: int | None = 10) -> Flask:
     """A Flask app answering like Zendesk; its state is ``app.extensions["zendesk_standin"]``.
 
     ``bearer_check(token)`` (optional) judges an OAuth ``Authorization: Bearer`` token:
     None lets the call through, anything else is answered as the refusal.
+    ``export_limit_per_minute``: the incremental export's own limit (``zendesk_export``).
     """
     app = Flask(__name__)
     state = ZendeskStandinState(rate_limit_per_minute, email, api_token)
@@ -167,4 +170,5 @@ def create_zendesk_standin(rate_limit_per_minute: int | None = None, *,
     install_bulk_tickets(app, state)
     install_user_tags(app, state)
     install_schedules(app, state)
+    install_incremental_export(app, state, export_limit_per_minute)
     return app

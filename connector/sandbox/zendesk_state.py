@@ -57,6 +57,7 @@ class ZendeskStandinState:
         self.groups: dict[int, dict] = {}
         self.schedules: list[dict] = []  # business hours, the default first (zendesk_schedules)
         self.holidays: dict[int, list[dict]] = {}  # schedule id -> its holidays
+        self.export_limiter: RateLimiter | None = None  # the incremental export's own (zendesk_export)
 
     def add_group(self, group_id: int, name: str) -> dict:
         with self.lock:
@@ -86,6 +87,17 @@ class ZendeskStandinState:
                     "user_fields": {}}
             self.users[user["id"]] = user
             return user
+
+    def seed_ticket(self, requester_email: str, created_at: datetime, status: str = "open",
+                    updated_at: datetime | None = None) -> dict:
+        """A customer's ticket from the past (tests): requester made if new, timestamps as given."""
+        with self.lock:
+            user = self.user_by_email(requester_email) or self.add_user(None, requester_email)
+            ticket, _ = self.create_ticket({"subject": "Earlier request", "comment": {"body": "Help."},
+                                            "requester_id": user["id"], "status": status}, author_id=user["id"])
+            stamp = lambda at: at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+            ticket["created_at"], ticket["updated_at"] = stamp(created_at), stamp(updated_at or created_at)
+            return ticket
 
     def user_by_email(self, email: str) -> dict | None:
         return next((u for u in self.users.values() if u["email"].lower() == email.lower()), None)

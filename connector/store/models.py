@@ -316,3 +316,44 @@ class ContactCompany(Base):
     contact_id: Mapped[str | None] = mapped_column(String(64))
     company_id: Mapped[str | None] = mapped_column(String(64), index=True)
     found_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IndexedTicket(Base):
+    """One Zendesk ticket of a tenant's local ticket-history index (issue 16): the requester's
+    "tickets in the last 90 days" is counted from these rows, exactly and without an API call, once
+    the tenant's index is backfilled (``TicketIndexState``). Filled by the incremental export and
+    kept fresh by ``ticket.created`` events and the periodic pull."""
+
+    __tablename__ = "ticket_index"
+    __table_args__ = (Index("ix_ticket_index_requester", "tenant_id", "requester_id", "created_at"),)
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    requester_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str | None] = mapped_column(String(16))  # "deleted" rows stay out of every count
+
+
+class IndexedRequester(Base):
+    """A Zendesk user id and its e-mail (side-loaded by the export, or read once for an event's new
+    requester): a ticket names its requester by id, a survey answer by e-mail."""
+
+    __tablename__ = "ticket_index_users"
+    __table_args__ = (Index("ix_ticket_index_users_email", "tenant_id", "email"),)
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    email: Mapped[str | None] = mapped_column(String(320))
+
+
+class TicketIndexState(Base):
+    """Where a tenant's export stands: the cursor to continue from, and when the index first
+    reached the end of the stream (None: not backfilled, history lookups still search)."""
+
+    __tablename__ = "ticket_index_state"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(String(512))
+    backfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last page read

@@ -124,7 +124,8 @@ def test_a_refused_refresh_purges_the_install_and_cancels_its_pending_work(rt):
     with transaction(rt.sessions) as session:
         assert store.installation(session, "t_acme", "zendesk") is None
         assert {j.kind: j.status for j in session.scalars(select(Job))} == {
-            "zendesk.sync_case": "cancelled", "hubspot.sync_case": "queued"}
+            "zendesk.sync_case": "cancelled", "hubspot.sync_case": "queued",
+            "zendesk.ticket_index": "cancelled"}  # the install's backfill of the ticket-history index
     with pytest.raises(NotConnected):
         provider(rt, oauth)()
 

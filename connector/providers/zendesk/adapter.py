@@ -24,6 +24,8 @@ from zenpy.lib.api_objects import Comment, Ticket
 from connector.ports.batches import Outcomes, TicketOpen
 from connector.ports.keys import followup_key
 from connector.ports.snapshots import CaseSnapshot, EffectLedger
+from connector.ports.ticket_history import TicketPage
+from connector.providers.zendesk import export
 from connector.providers.zendesk import ticket as tickets
 from connector.providers.zendesk.bulk import BulkTickets
 from connector.providers.zendesk.client import TIMEOUT_SECONDS, build_client, zendesk_errors
@@ -42,6 +44,7 @@ class ZendeskAdapter:
         self._bulk = BulkTickets(client, mapping, self._writer)
         # (email, days) -> ticket count: a campaign asks about the same people again and again
         self._history: TTLCache[tuple[str, int], int] = TTLCache(maxsize=10_000, ttl=600)
+        self._export_throttle: Callable[[], None] | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], mapping: ZendeskMapping,
@@ -52,6 +55,17 @@ class ZendeskAdapter:
     def set_throttle(self, throttle: Callable[[], None]) -> None:
         """Every request through this client first takes a token from ``throttle``."""
         self._client.tickets.session.get_adapter(self.base_url).throttle = throttle
+
+    def set_export_throttle(self, throttle: Callable[[], None]) -> None:
+        """The incremental export's own limit (10 a minute), taken before the account's."""
+        self._export_throttle = throttle
+
+    def export_tickets(self, cursor: str | None, start_time: datetime | None) -> TicketPage:
+        """One page of the cursor-based incremental ticket export, requesters side-loaded."""
+        if self._export_throttle is not None:
+            self._export_throttle()
+        return export.fetch_page(self._client.tickets.session.get, self.base_url, cursor=cursor,
+                                 start_time=start_time)
 
     # Bulk-job polling waits, replaced in tests: they live on the bulk helper.
     @property
