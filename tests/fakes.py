@@ -103,6 +103,14 @@ class FakeZendesk(_Failing):
         self.updates.append((ticket_id, {"priority": priority, "due_at": due_at, "tags_add": list(tags_add),
                                          "note": note, "public_reply": public_reply}))
 
+    def ensure_cause_field(self):
+        self._maybe_fail()
+        return 360001
+
+    def set_cause(self, ticket_id, cause_key):
+        self._maybe_fail()
+        self.updates.append((ticket_id, {"cause": cause_key}))
+
     def requester_of(self, ticket_id):
         self._maybe_fail()
         return 500 + ticket_id  # one customer user per fake ticket

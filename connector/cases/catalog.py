@@ -8,6 +8,7 @@ from typing import Any
 from connector.cases import (
     alerts,
     business_hours,
+    causes,
     company_rollup,
     deadlines,
     digest,
@@ -106,7 +107,8 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
             (signals.HUBSPOT_TASK, "hubspot", signals.hubspot_signal_task),
             (signals.CHAT, "chat", signals.chat_signal),
             (digest.HUBSPOT_TASK, "hubspot", digest.hubspot_digest),
-            (digest.CHAT, "chat", digest.chat_digest)):
+            (digest.CHAT, "chat", digest.chat_digest),
+            (causes.ZENDESK_JOB, "zendesk", causes.zendesk_cause)):
         registry.handler(kind, when_connected(vendor, function))
     # Every worker scans; a conditional UPDATE makes one of them win each stage (and promise).
     registry.every("deadlines", scan_interval, scan_deadlines)

@@ -17,4 +17,5 @@ CASE_KINDS = frozenset({
     "survey.resurvey",
     "hubspot.closing_task",
     "hubspot.rep_heads_up", "hubspot.rep_note",
+    "zendesk.cause",
 })

@@ -1,7 +1,8 @@
 """Zendesk ticket events -> stage completions and follow-up tickets.
 
 An agent marks a stage done by adding its done tag (``recovery_done_<stage>``
-by default) to the recovery ticket; solving or closing the ticket with stages
+by default) to the recovery ticket, and changes the case's cause by picking another option of the
+"Recovery cause" drop-down (its tag ``cause_<key>`` is added); solving or closing the ticket with stages
 still ahead opens a follow-up ticket. Events for other tickets are ignored, except
 ``ticket.created``: any customer's new ticket counts toward the weak signal "three tickets in a
 month" (``cases.signals``).
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connector.cases.causes import record_cause
 from connector.cases.context import CaseContext
 from connector.cases.followup import request_followup
 from connector.cases.signals import record_ticket_created
@@ -51,11 +53,19 @@ def handle(rt: CaseContext, event: dict[str, Any]) -> tuple[str, str | None]:
             keys = {key for tag in tags if mapping and (key := mapping.stage_of_tag(tag)) is not None}
             done = [k for k in sorted(keys) if k in {s.key for s in case.stages}
                     and complete_stage(session, case, k, rt.clock(), source="zendesk")]
-            return "accepted", f"stages done: {', '.join(done) or 'none new'}"
+            cause = _cause_picked(mapping, change.get("tags_added") or [])
+            changed = cause is not None and record_cause(session, case, cause, rt.clock(), source="zendesk")
+            return "accepted", f"stages done: {', '.join(done) or 'none new'}" + (f"; cause: {cause}" if changed else "")
         status = change.get("current") or detail.get("status") or ""
         if status.lower() in CLOSING and request_followup(session, case, detail["id"]):
             return "accepted", "follow-up ticket requested"
         return "accepted", "no change"
+
+
+def _cause_picked(mapping: TicketMapping | None, added: list[str]) -> str | None:
+    """The cause an agent picked in the drop-down (Zendesk adds its option's tag), if any."""
+    picked = [key for tag in added if mapping and (key := mapping.cause_of_tag(str(tag))) is not None]
+    return picked[-1] if picked else None
 
 
 def _ticket_created(rt: CaseContext, detail: dict[str, Any]) -> tuple[str, str | None]:

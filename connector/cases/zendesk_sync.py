@@ -37,6 +37,7 @@ def zendesk_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
     if skip_unconnected(rt, jobs, "zendesk"):
         return {}
     _refine_profiles(rt, [job.ref_id for job in jobs])
+    ensure_cause_field(rt)
     with reading(rt.sessions) as session:
         snapshots = {job.id: case_snapshot_for(rt, session, row(session, Case, job.ref_id)) for job in jobs}
     ledgers = {job.id: DbLedger(rt.sessions, ledger_scope(job.ref_id)) for job in jobs}
@@ -70,6 +71,16 @@ def zendesk_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
                               for job in served})
     log.info("zendesk tickets ready for %d of %d cases", len(jobs) - len(failures), len(jobs))
     return failures
+
+
+def ensure_cause_field(rt: CaseContext) -> None:
+    """Before the tickets: the "Recovery cause" drop-down exists (``providers.zendesk.fields``),
+    so their ``cause_<key>`` tag shows in it. Once per adapter; a refusal never blocks a ticket:
+    the tag alone carries the cause, and the next group tries again."""
+    try:
+        connected(rt.zendesk).ensure_cause_field()
+    except SyncError as exc:
+        log.warning("Zendesk cause field unavailable: %s", exc)
 
 
 def _refine_profiles(rt: CaseContext, case_ids: list[int]) -> None:

@@ -158,6 +158,14 @@ def load_cause_rules(directory: Path | str | None = None) -> CauseRules:
     return cast(CauseRules, mappings.load("causes", CauseRulesSchema(), directory))
 
 
+def causes_beside(directory: Path | str | None) -> CauseRules:
+    """The taxonomy next to another mapping file (the vendors' option lists), or the bundled one
+    when that folder holds none: start-up (``policies``) already requires it in a real folder,
+    so only a test loading one vendor file alone gets the default."""
+    has_own = directory is not None and (Path(directory) / "causes.json").exists()
+    return load_cause_rules(directory if has_own else None)
+
+
 def _normalized_offsets(text: str) -> list[int] | None:
     """Where each character of ``text`` starts in ``keywords.normalize(text)`` (plus the end), or
     None when normalizing is not character by character (then spans cannot be mapped back)."""
@@ -202,3 +210,14 @@ def suggest(comment: str | None, rules: CauseRules) -> Suggestion | None:
         if word.casefold() not in {w.casefold() for w in words}:
             words.append(word)
     return Suggestion(best, tuple(words))
+
+
+class CauseChoiceSchema(Schema):
+    """What an agent sends to confirm or change a case's cause: ``{"cause": <taxonomy key>}``."""
+
+    cause = fields.String(required=True, validate=validate.Length(max=32))
+
+    def __init__(self, rules: CauseRules, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.fields["cause"].validators = [validate.Length(max=32),
+                                           validate.OneOf(rules.keys, error="must be one of: {choices}")]

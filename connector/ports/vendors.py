@@ -36,6 +36,8 @@ class TicketMapping(Protocol):
 
     def case_id_of(self, external_id: str | None) -> int | None: ...
 
+    def cause_of_tag(self, tag: str) -> str | None: ...
+
 
 @runtime_checkable
 class ZendeskPort(Protocol):
@@ -57,6 +59,10 @@ class ZendeskPort(Protocol):
     def update_ticket(self, ticket_id: int, *, priority: str | None = None, due_at: datetime | None = None,
                       tags_add: Sequence[str] = (), note: str | None = None,
                       public_reply: str | None = None) -> None: ...
+
+    def ensure_cause_field(self) -> int: ...
+
+    def set_cause(self, ticket_id: int, cause_key: str) -> None: ...
 
     def requester_of(self, ticket_id: int) -> int: ...
 

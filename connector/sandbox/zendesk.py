@@ -16,6 +16,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from connector.sandbox.common import install_guards
+from connector.sandbox.zendesk_fields import install_ticket_fields
 from connector.sandbox.zendesk_jobs import install_bulk_tickets
 from connector.sandbox.zendesk_listing import as_answered, paged, search_records, side_load_users
 from connector.sandbox.zendesk_schedules import install_schedules
@@ -167,4 +168,5 @@ def create_zendesk_standin(rate_limit_per_minute: int | None = None, *,
     install_bulk_tickets(app, state)
     install_user_tags(app, state)
     install_schedules(app, state)
+    install_ticket_fields(app, state)
     return app

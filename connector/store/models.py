@@ -101,6 +101,19 @@ class Case(Base):
     # eligible; ``holdout`` true when the draw held it out (only recognition and re-survey).
     holdout: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     holdout_draw: Mapped[float | None] = mapped_column(Float)
+    # Root cause (domain.causes): the key suggested from the comment and the words that matched
+    # (as the customer wrote them); ``cause`` the key an agent confirmed or changed, when and where
+    # (``sidebar``, ``admin``, ``zendesk``). None: no suggestion, or not confirmed yet.
+    cause_suggested: Mapped[str | None] = mapped_column(String(32))
+    cause_words: Mapped[list | None] = mapped_column(JSON)
+    cause: Mapped[str | None] = mapped_column(String(32))
+    cause_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cause_source: Mapped[str | None] = mapped_column(String(16))
+
+    @property
+    def effective_cause(self) -> str | None:
+        """The agent's cause, else the suggestion: what the vendors and the systemic count use."""
+        return self.cause or self.cause_suggested
 
     stages: Mapped[list["Stage"]] = relationship(order_by="Stage.due_at", back_populates="case",
                                                  cascade="all, delete-orphan")

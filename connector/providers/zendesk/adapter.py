@@ -27,6 +27,7 @@ from connector.ports.snapshots import CaseSnapshot, EffectLedger
 from connector.providers.zendesk import ticket as tickets
 from connector.providers.zendesk.bulk import BulkTickets
 from connector.providers.zendesk.client import TIMEOUT_SECONDS, build_client, zendesk_errors
+from connector.providers.zendesk.fields import CauseField
 from connector.providers.zendesk.mapping import ZendeskMapping
 from connector.providers.zendesk.writer import TicketWriter
 
@@ -42,6 +43,7 @@ class ZendeskAdapter:
         self._bulk = BulkTickets(client, mapping, self._writer)
         # (email, days) -> ticket count: a campaign asks about the same people again and again
         self._history: TTLCache[tuple[str, int], int] = TTLCache(maxsize=10_000, ttl=600)
+        self._fields = CauseField(self._request, mapping)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], mapping: ZendeskMapping,
@@ -98,11 +100,28 @@ class ZendeskAdapter:
         return {**schedules[0], "holidays": holidays.get("holidays") or []}
 
     def _get(self, operation: str, path: str) -> dict[str, Any]:
+        return self._request(operation, "GET", path)
+
+    def _request(self, operation: str, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """zenpy has no API for some endpoints: its session (auth, base URL, throttle) is used directly."""
         with zendesk_errors(operation):
-            response = self._client.tickets.session.get(f"{self.base_url}{path}", timeout=TIMEOUT_SECONDS)
+            response = self._client.tickets.session.request(method, f"{self.base_url}{path}", json=body,
+                                                            timeout=TIMEOUT_SECONDS)
             response.raise_for_status()
-            body: dict[str, Any] = response.json()
-        return body
+            answer: dict[str, Any] = response.json()
+        return answer
+
+    def ensure_cause_field(self) -> int:
+        """The "Recovery cause" drop-down's id, created (or given missing options) once per adapter."""
+        return self._fields.ensure()
+
+    def set_cause(self, ticket_id: int, cause_key: str) -> None:
+        """Select the cause in the drop-down: Zendesk swaps its option tags (``cause_<key>``) itself."""
+        field_id = self._fields.ensure()
+        with zendesk_errors("ticket cause"):
+            self._client.tickets.update(Ticket(id=ticket_id, custom_fields=[
+                {"id": field_id, "value": self.mapping.cause_tag(cause_key)}]))
+        log.info("Zendesk ticket %s cause set", ticket_id)
 
     def open_tickets(self, items: Sequence[TicketOpen], limit: int) -> Outcomes[int]:
         """The recovery ticket of every case: {key: ticket id or the case's error} (see ``bulk``)."""
