@@ -161,7 +161,7 @@ class FakeHubSpot(_Failing):
                 contact.update(recovery_incident_open=case.status == "open", recovery_priority=case.priority,
                                recovery_stage=upcoming.key if upcoming else "closed",
                                recovery_next_due_at=upcoming.due_at if upcoming else None,
-                               recovery_outcome=case.outcome)
+                               recovery_outcome=case.outcome, recovery_cause=case.cause)
             if ticket_url:
                 contact["recovery_zendesk_ticket_url"] = ticket_url
             return contact["id"]
