@@ -103,6 +103,17 @@ class FakeZendesk(_Failing):
         self.updates.append((ticket_id, {"priority": priority, "due_at": due_at, "tags_add": list(tags_add),
                                          "note": note, "public_reply": public_reply}))
 
+    def open_problem(self, external_id, subject, note, tags, ledger, first_attempt):
+        if ledger.get("zendesk.problem"):
+            return int(ledger.get("zendesk.problem"))
+        self._maybe_fail()
+        with self.lock:
+            ticket_id = len(self.tickets) + 1
+            self.tickets[ticket_id] = {"external_id": external_id, "type": "problem", "subject": subject,
+                                       "note": note, "tags": list(tags)}
+        ledger.record("zendesk.problem", str(ticket_id))
+        return ticket_id
+
     def ensure_cause_field(self):
         self._maybe_fail()
         return 360001

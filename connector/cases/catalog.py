@@ -23,6 +23,7 @@ from connector.cases import (
     resurvey,
     signals,
     stages,
+    systemic,
     value,
     zendesk_sync,
 )
@@ -86,6 +87,8 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry.handler("hubspot.lifetime_value", value.lookup_lifetime_value)
     registry.handler(resurvey.KIND, resurvey.request_resurvey)
     registry.handler(signals.ANSWER, signals.check_answer)
+    registry.handler(systemic.CHECK, systemic.check_case)
+    registry.handler(systemic.CHAT, systemic.chat_alert)  # the team's own chat, or the deployment's
     registry.handler(signals.TICKETS, when_connected("zendesk", signals.check_tickets))
     for kind, vendor, function in (
             ("zendesk.stage_update", "zendesk", stages.zendesk_stage_update),
@@ -108,7 +111,10 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
             (signals.CHAT, "chat", signals.chat_signal),
             (digest.HUBSPOT_TASK, "hubspot", digest.hubspot_digest),
             (digest.CHAT, "chat", digest.chat_digest),
-            (causes.ZENDESK_JOB, "zendesk", causes.zendesk_cause)):
+            (causes.ZENDESK_JOB, "zendesk", causes.zendesk_cause),
+            (systemic.PROBLEM, "zendesk", systemic.zendesk_problem),
+            (systemic.SOLVED_NOTE, "zendesk", systemic.zendesk_solved_note),
+            (systemic.SOLVED_TASK, "hubspot", systemic.hubspot_solved_task)):
         registry.handler(kind, when_connected(vendor, function))
     # Every worker scans; a conditional UPDATE makes one of them win each stage (and promise).
     registry.every("deadlines", scan_interval, scan_deadlines)

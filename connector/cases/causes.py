@@ -39,6 +39,8 @@ def record_cause(session: Session, case: Case, key: str, now: datetime, *, sourc
         enqueue(session, ZENDESK_JOB, case.id, tenant_id=case.tenant_id, dedupe_key=f"{ZENDESK_JOB}:{case.id}:{stamp}")
     enqueue(session, "hubspot.stage_update", case.id, tenant_id=case.tenant_id,
             dedupe_key=f"hubspot.stage_update:{case.id}:cause:{stamp}")
+    # Not yet in a systemic issue: the new cause may make one (a member stays in its issue).
+    enqueue(session, "systemic.check", case.id, tenant_id=case.tenant_id, dedupe_key=f"systemic.check:{case.id}:{stamp}")
     log.info("cause changed case_id=%s cause=%s previous=%s source=%s", case.id, key, before, source)
     return True
 

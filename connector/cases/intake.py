@@ -229,5 +229,7 @@ def _store(session: Session, policy: Policies, data: dict[str, Any], source: str
                       business_hours, holdout)
     body = {"response_id": answer.response_id, "case_id": case.id}
     session.execute(_LINK_CASE, {"answer": answer.id, "case": case.id, "body": body})
-    enqueue_fresh(session, [(kind, case.id) for kind in _case_jobs(case, policy)], tenant_id=tenant_id)
+    # With a cause: does it make a systemic issue with the cause's other cases?
+    kinds = _case_jobs(case, policy) + (("systemic.check",) if case.cause_suggested is not None else ())
+    enqueue_fresh(session, [(kind, case.id) for kind in kinds], tenant_id=tenant_id)
     return IntakeResult(202, dict(body)), answer

@@ -8,6 +8,7 @@ still ahead opens a follow-up ticket. Events for other tickets are ignored, exce
 month" (``cases.signals``).
 """
 import logging
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -17,7 +18,9 @@ from connector.cases.causes import record_cause
 from connector.cases.context import CaseContext
 from connector.cases.followup import request_followup
 from connector.cases.signals import record_ticket_created
+from connector.cases.systemic import problem_solved
 from connector.cases.transitions import complete_stage
+from connector.domain.systemic import PROBLEM_EXTERNAL_ID
 from connector.inbound.crm_events import STATUS_CHANGED, TAGS_CHANGED, TICKET_CREATED
 from connector.ports.vendors import TicketMapping
 from connector.store.db import transaction
@@ -25,6 +28,7 @@ from connector.store.models import Case
 
 log = logging.getLogger(__name__)
 CLOSING = {"solved", "closed"}
+_PROBLEM_ID = re.compile(re.escape(PROBLEM_EXTERNAL_ID).replace(re.escape("{issue_id}"), r"([0-9]{1,12})"))
 
 
 def _find_case(session: Session, mapping: TicketMapping | None, detail: dict[str, Any], tenant_id: str) -> Case | None:
@@ -44,6 +48,9 @@ def handle(rt: CaseContext, event: dict[str, Any]) -> tuple[str, str | None]:
         return "ignored", f"event type {event['type'][:80]}"
     detail, change = event["detail"], event.get("event") or {}
     mapping = rt.zendesk.mapping if rt.zendesk else None
+    issue_id = _issue_of(detail.get("external_id"))
+    if issue_id is not None:
+        return _problem_event(rt, event["type"], issue_id, change.get("current") or detail.get("status") or "")
     with transaction(rt.sessions) as session:
         case = _find_case(session, mapping, detail, rt.tenant_id)
         if case is None:
@@ -60,6 +67,19 @@ def handle(rt: CaseContext, event: dict[str, Any]) -> tuple[str, str | None]:
         if status.lower() in CLOSING and request_followup(session, case, detail["id"]):
             return "accepted", "follow-up ticket requested"
         return "accepted", "no change"
+
+
+def _issue_of(external_id: Any) -> int | None:
+    """The systemic issue a problem ticket stands for (``recovery-systemic-<id>``), if it is one."""
+    found = _PROBLEM_ID.fullmatch(external_id) if isinstance(external_id, str) else None
+    return int(found.group(1)) if found else None
+
+
+def _problem_event(rt: CaseContext, kind: str, issue_id: int, status: str) -> tuple[str, str | None]:
+    if kind != STATUS_CHANGED or status.lower() not in CLOSING:
+        return "accepted", "no change"
+    with transaction(rt.sessions) as session:
+        return "accepted", problem_solved(session, rt.tenant_id, issue_id, rt.clock())
 
 
 def _cause_picked(mapping: TicketMapping | None, added: list[str]) -> str | None:

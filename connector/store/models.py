@@ -109,6 +109,8 @@ class Case(Base):
     cause: Mapped[str | None] = mapped_column(String(32))
     cause_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cause_source: Mapped[str | None] = mapped_column(String(16))
+    # The systemic issue the case belongs to (domain.systemic), None: none (yet).
+    systemic_issue_id: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def effective_cause(self) -> str | None:
@@ -285,6 +287,22 @@ class SignalAlert(Base):
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     owner: Mapped[str | None] = mapped_column(String(320))  # who was alerted: the rep, else the routing owner
     details: Mapped[dict] = mapped_column(JSON, default=dict)  # scores or ticket count, answer id, value tier
+
+
+class SystemicIssue(Base):
+    """Several cases with one cause within the window (domain.systemic): one per (tenant, cause,
+    window start), so two workers deciding at once insert one row and the other joins it."""
+
+    __tablename__ = "systemic_issues"
+    __table_args__ = (UniqueConstraint("tenant_id", "cause", "window_start", name="uq_systemic_issue_window"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    cause: Mapped[str] = mapped_column(String(32))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)  # the first case's opening
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    problem_ticket_id: Mapped[int | None] = mapped_column(Integer)
+    solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DigestClaim(Base):

@@ -22,7 +22,7 @@ from zenpy import Zenpy
 from zenpy.lib.api_objects import Comment, Ticket
 
 from connector.ports.batches import Outcomes, TicketOpen
-from connector.ports.keys import followup_key
+from connector.ports.keys import ZENDESK_PROBLEM, followup_key
 from connector.ports.snapshots import CaseSnapshot, EffectLedger
 from connector.providers.zendesk import ticket as tickets
 from connector.providers.zendesk.bulk import BulkTickets
@@ -110,6 +110,14 @@ class ZendeskAdapter:
             response.raise_for_status()
             answer: dict[str, Any] = response.json()
         return answer
+
+    def open_problem(self, external_id: str, subject: str, note: str, tags: Sequence[str], ledger: EffectLedger,
+                     first_attempt: bool) -> int:
+        """A ``problem`` ticket (a systemic issue), once: ledger, look-up on a retry, Idempotency-Key.
+        No requester: Zendesk makes the connector's agent the requester, so no customer is mailed."""
+        body = {"subject": subject, "comment": {"body": note, "public": False}, "type": "problem",
+                "priority": "high", "tags": list(tags), "external_id": external_id}
+        return self._writer.open_once(0, body, ZENDESK_PROBLEM, ledger, first_attempt)
 
     def ensure_cause_field(self) -> int:
         """The "Recovery cause" drop-down's id, created (or given missing options) once per adapter."""

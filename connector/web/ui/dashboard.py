@@ -27,6 +27,7 @@ from connector.store.models import Case, Delivery, Job
 from connector.store.tenancy import Tenant
 from connector.web.current import runtime
 from connector.web.deliveries import dead_jobs_behind
+from connector.web.systemic_issues import issues_json
 from connector.web.throttle import record_failure, too_many
 from connector.web.ui.blueprint import bp
 from connector.web.ui.common import issue, next_stage, now, read, stage_rows
@@ -167,10 +168,12 @@ def dashboard():
                           .order_by(Job.id).limit(100)).all()
         report = metrics_report(db, tenant_id=tenant)
         secrets_set = _secret_names(db, tenant)
+        systemic = issues_json(db, tenant)
         return render_template("dashboard.html", csrf=session["csrf"], open_cases=open_cases, by_stage=by_stage,
                                overdue=overdue, deliveries=deliveries, failed=failed, dead=dead, report=report,
                                bars=_chart(report["recovery_rate_by_delay"]), settings=settings,
-                               stages=runtime().policies.protocol, tenants=tenants, tenant=tenant, secrets_set=secrets_set)
+                               stages=runtime().policies.protocol, tenants=tenants, tenant=tenant, secrets_set=secrets_set,
+                               systemic=systemic)
 
 
 def _tenant_shown() -> str | None:

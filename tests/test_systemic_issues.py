@@ -1,0 +1,112 @@
+"""Systemic issues through the worker (fakes, frozen clock): three detractors about invoices
+within a week open one problem ticket listing their recovery tickets, tagged, one chat alert and one
+API entry; a fourth joins; a fifth after the window does not open one alone; a problem solved in
+Zendesk notes each recovery ticket and gives each owner a task in the customer's language."""
+import pytest
+
+from connector.domain.systemic import problem_external_id
+from tests.conftest import drain
+from tests.fakes import FakeChat
+from tests.signing import answer_payload, post_answer, post_zendesk_event, zendesk_event
+
+INVOICES = ["Ma facture est fausse.", "Invoice wrong again, charged twice.", "Facturation incompréhensible.",
+            "Where is my refund?", "Les factures sont toujours fausses."]
+
+
+@pytest.fixture
+def app(frozen_runtime):
+    from connector.web.app import create_app
+    frozen_runtime.chat = FakeChat()
+    return create_app(frozen_runtime.config, runtime=frozen_runtime)
+
+
+def _answer(client, n, day, comment=None):
+    payload = answer_payload(response_id=f"srv-sys-{n}", comment=comment or INVOICES[n % len(INVOICES)],
+                             submitted_at=f"2026-11-{day:02d}T10:00:00+00:00",
+                             customer={"email": f"customer{n}@example.com", "name": f"Customer {n}"})
+    answer = post_answer(client, payload)
+    assert answer.status_code == 202
+    return answer.get_json()["case_id"]
+
+
+def _issues(client, admin_headers):
+    return client.get("/api/systemic-issues", headers=admin_headers).get_json()["systemic_issues"]
+
+
+def _ticket_of(client, admin_headers, case_id):
+    return client.get(f"/api/cases/{case_id}", headers=admin_headers).get_json()["zendesk_ticket_id"]
+
+
+def _alerts(rt):
+    return [text for text in rt.chat.posted if text.startswith("Systemic issue")]
+
+
+def _problems(fake_zendesk):
+    return {i: t for i, t in fake_zendesk.tickets.items() if t.get("type") == "problem"}
+
+
+def test_three_then_a_fourth_then_one_after_the_window(client, admin_headers, frozen_runtime, fake_zendesk):
+    cases = [_answer(client, n, day) for n, day in ((0, 2), (1, 3), (2, 5))]
+    _answer(client, 9, 4, comment="Le support ne répond jamais.")  # another cause: no part of it
+    drain(frozen_runtime)
+    [issue] = _issues(client, admin_headers)
+    assert (issue["cause"], issue["case_ids"], issue["status"]) == ("billing", cases, "open")
+    [(problem_id, problem)] = _problems(fake_zendesk).items()
+    assert problem["external_id"] == problem_external_id(issue["id"]) and issue["problem_ticket_id"] == problem_id
+    tickets = [_ticket_of(client, admin_headers, c) for c in cases]
+    assert all(f"Recovery ticket #{t} (case {c})" in problem["note"] for t, c in zip(tickets, cases))
+    tagged = {t: u for t, u in fake_zendesk.updates if "systemic_billing" in (u.get("tags_add") or [])}
+    assert set(tagged) == set(tickets)
+    assert all(f"problem ticket #{problem_id}" in u["note"] for u in tagged.values())
+    [alert] = _alerts(frozen_runtime)  # critical cases alert the chat too: only the issue's counts
+    assert "Billing" in alert and "3 detractors" in alert
+
+    fourth = _answer(client, 3, 7)
+    drain(frozen_runtime)
+    [issue] = _issues(client, admin_headers)
+    assert issue["case_ids"] == cases + [fourth] and len(_problems(fake_zendesk)) == 1
+    fourth_ticket = _ticket_of(client, admin_headers, fourth)
+    joined = [u["note"] for t, u in fake_zendesk.updates if t == problem_id and u.get("note")]
+    assert joined == [f"More recovery tickets with the same cause:\n- Recovery ticket #{fourth_ticket} (case {fourth})"]
+    assert len(_alerts(frozen_runtime)) == 1  # one alert per issue
+
+    _answer(client, 4, 12)  # 10 days after the first: outside the window, and alone
+    drain(frozen_runtime)
+    assert len(_issues(client, admin_headers)) == 1 and len(_problems(fake_zendesk)) == 1
+
+
+def test_the_problem_solved_notes_each_ticket_and_tasks_each_owner(client, admin_headers, frozen_runtime,
+                                                                   fake_zendesk, fake_hubspot):
+    cases = [_answer(client, n, day) for n, day in ((0, 2), (1, 3), (2, 5))]
+    drain(frozen_runtime)
+    [issue] = _issues(client, admin_headers)
+    event = zendesk_event("status_changed", issue["problem_ticket_id"], problem_external_id(issue["id"]))
+    event["event"] = {"previous": "open", "current": "solved"}
+    answered = post_zendesk_event(client, event)
+    assert answered.status_code == 200 and f"systemic issue {issue['id']} solved" in answered.get_json()["detail"]
+    assert "already solved" in post_zendesk_event(client, event).get_json()["detail"]
+    drain(frozen_runtime)
+    assert _issues(client, admin_headers)[0]["status"] == "solved"
+    tickets = {_ticket_of(client, admin_headers, c) for c in cases}
+    noted = {t for t, u in fake_zendesk.updates if "is solved: tell the customer" in (u.get("note") or "")}
+    assert noted == tickets
+    tasks = [t for t in fake_hubspot.owner_tasks.values() if t["subject"].startswith("Tell ")]
+    assert len(tasks) == 3
+    french = next(t for t in tasks if "Customer 0" in t["subject"])
+    assert "Bonjour Customer 0," in french["body"]  # the answers are in French (locale fr)
+
+
+def test_a_confirmed_cause_counts_and_the_api_needs_the_admin_token(client, admin_headers, frozen_runtime):
+    ids = [_answer(client, n, 2 + n, comment="Bof.") for n in range(3)]  # no cause suggested
+    drain(frozen_runtime)
+    assert _issues(client, admin_headers) == []
+    for case_id in ids:
+        assert client.post(f"/api/cases/{case_id}/cause", json={"cause": "delivery"},
+                           headers=admin_headers).status_code == 200
+    drain(frozen_runtime)
+    [issue] = _issues(client, admin_headers)
+    assert (issue["cause"], issue["case_ids"]) == ("delivery", ids)
+    assert client.get("/api/systemic-issues").status_code == 401
+    assert _issues(client, admin_headers) == client.get("/api/systemic-issues?tenant=default",
+                                                        headers=admin_headers).get_json()["systemic_issues"]
+    assert client.get("/api/systemic-issues?tenant=other", headers=admin_headers).get_json() == {"systemic_issues": []}
