@@ -23,8 +23,8 @@ from connector.cases.transitions import (
     open_alerts,
     watch_for_signals,
 )
-from connector.domain import holdout as holdouts
 from connector.domain import causes, profile, react, rules
+from connector.domain import holdout as holdouts
 from connector.domain.outcome import REOPENING, closes_case
 from connector.domain.policies import Policies
 from connector.jobs.queue import enqueue, enqueue_fresh

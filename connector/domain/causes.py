@@ -83,7 +83,7 @@ def _check_pattern(value: str) -> None:
         raise ValidationError(f"bad pattern {value!r}: {exc}") from None
 
 
-def _per_language(values: fields.Field) -> fields.Dict:
+def _per_language(values: fields.Field[Any]) -> fields.Dict:
     return fields.Dict(keys=fields.String(validate=validate.OneOf(LANGUAGES)), values=values, required=True)
 
 

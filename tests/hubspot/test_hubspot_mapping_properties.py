@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from hubspot_helpers import SUBMITTED, make_answer, make_case
 
-from connector.domain.react import STAGE_KEYS
 from connector.domain.causes import load_cause_rules
+from connector.domain.react import STAGE_KEYS
 from connector.mappings import DEFAULT_MAPPINGS_DIR, MappingError
 from connector.ports.keys import task_keys_in, task_natural_key
 from connector.providers.hubspot.mapping import load_hubspot_mapping
