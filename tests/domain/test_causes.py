@@ -21,6 +21,7 @@ CASES = [
     ("La FACTURE de novembre est fausse, encore.", "billing"),
     ("Le prelevement a ete fait deux fois", "billing"),
     ("Toujours pas de remboursement après trois semaines", "billing"),
+    ("Encore une erreur de facturation !", "billing"),  # a bare "erreur" is no bug report
     ("Mes factures ne correspondent pas à mon contrat, la TVA est mal calculée", "billing"),
     ("Payment failed but you debited me anyway, and the receipt is missing", "billing"),
     # pricing
