@@ -110,3 +110,48 @@ def test_a_confirmed_cause_counts_and_the_api_needs_the_admin_token(client, admi
     assert _issues(client, admin_headers) == client.get("/api/systemic-issues?tenant=default",
                                                         headers=admin_headers).get_json()["systemic_issues"]
     assert client.get("/api/systemic-issues?tenant=other", headers=admin_headers).get_json() == {"systemic_issues": []}
+
+
+def test_the_dashboard_lists_the_issues_of_the_company_shown(client, admin_headers, frozen_runtime):
+    from tests.conftest import ADMIN_TOKEN
+
+    cases = [_answer(client, n, day) for n, day in ((0, 2), (1, 3), (2, 5))]
+    drain(frozen_runtime)
+    [issue] = _issues(client, admin_headers)
+    assert client.post("/dashboard/login", data={"token": ADMIN_TOKEN}).status_code == 303
+    page = client.get("/dashboard").get_data(as_text=True)
+    section = page.split('id="systemic"')[1].split("</section>")[0]
+    assert "Systemic issues (1)" in section and f'id="systemic-{issue["id"]}"' in section
+    assert "Billing and invoices" in section and ", ".join(f"#{c}" for c in cases) in section
+    assert f'#{issue["problem_ticket_id"]}' in section
+
+
+def test_a_team_with_its_own_chat_webhook_gets_the_alert_there(tmp_path, db_url, fake_zendesk, fake_hubspot):
+    import json
+    import shutil
+
+    import responses
+
+    from connector.infra.clock import FrozenClock, system_clock
+    from connector.mappings import DEFAULT_MAPPINGS_DIR
+    from connector.web.app import create_app
+    from tests.conftest import make_config, make_runtime
+
+    folder = tmp_path / "mappings"
+    shutil.copytree(DEFAULT_MAPPINGS_DIR, folder)
+    raw = json.loads((folder / "causes.json").read_text(encoding="utf-8"))
+    raw["causes"][0]["team"] = {"name": "Billing", "chat_webhook_url": "https://hooks.slack.com/services/T0/B0/billing"}
+    (folder / "causes.json").write_text(json.dumps(raw), encoding="utf-8")
+    rt = make_runtime(make_config(db_url, MAPPINGS_DIR=str(folder), CHAT_ALLOWED_HOSTS="hooks.slack.com"),
+                      zendesk=fake_zendesk, hubspot=fake_hubspot, clock=FrozenClock(system_clock()))
+    rt.chat = FakeChat()  # the deployment's chat: the billing team's alert must not go there
+    client = create_app(rt.config, runtime=rt).test_client()
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mocked:
+        mocked.post("https://hooks.slack.com/services/T0/B0/billing", status=200)
+        for n, day in ((0, 2), (1, 3), (2, 5)):
+            _answer(client, n, day)
+        drain(rt)
+        [call] = mocked.calls
+        assert "Systemic issue" in json.loads(call.request.body)["text"]
+    assert _alerts(rt) == []
+    rt.engine.dispose()
