@@ -44,6 +44,9 @@ class Cause:
     labels: Mapping[str, str]  # language -> label
     patterns: tuple[keywords.Pattern, ...]
     team: Team
+    # Per pattern, letters every match contains as they are (see ``_anchor``): a comment without
+    # them is not scanned for that pattern, which keeps a hundred patterns cheap on the intake path.
+    anchors: tuple[str, ...] = ()
 
     def label(self, locale: str | None) -> str:
         language = (locale or "en")[:2].lower()
@@ -144,13 +147,14 @@ class CauseRulesSchema(Schema):
 
     @post_load
     def make(self, data: dict[str, Any], **kwargs: object) -> CauseRules:
-        causes = tuple(
-            Cause(key=c["key"], labels=dict(c["labels"]),
-                  patterns=tuple(keywords.compile_pattern(text) for words in c["keywords"].values() for text in words),
-                  team=Team(c["team"]["name"], c["team"]["chat_webhook_url"], c["team"]["email"]))
-            for c in data["causes"])
+        causes = []
+        for c in data["causes"]:
+            texts = [text for words in c["keywords"].values() for text in words]
+            causes.append(Cause(key=c["key"], labels=dict(c["labels"]), patterns=tuple(map(keywords.compile_pattern, texts)),
+                                team=Team(c["team"]["name"], c["team"]["chat_webhook_url"], c["team"]["email"]),
+                                anchors=tuple(map(_anchor, texts))))
         rule = data["systemic"]
-        return CauseRules(causes, SystemicRule(rule["min_cases"], rule["window_days"]),
+        return CauseRules(tuple(causes), SystemicRule(rule["min_cases"], rule["window_days"]),
                           dict(data["resolved_message"]))
 
 
@@ -166,13 +170,22 @@ def causes_beside(directory: Path | str | None) -> CauseRules:
     return load_cause_rules(directory if has_own else None)
 
 
+def _anchor(pattern_text: str) -> str:
+    """The start of the pattern's first word up to its first apostrophe, hyphen or star: those are
+    the only characters ``keywords`` lets vary, so every match contains this prefix literally."""
+    word = keywords.normalize(pattern_text).split(keywords.GAP)[0].split()[0]
+    for stop in "'-*":
+        word = word.split(stop)[0]
+    return word
+
+
 def _normalized_offsets(text: str) -> list[int] | None:
     """Where each character of ``text`` starts in ``keywords.normalize(text)`` (plus the end), or
     None when normalizing is not character by character (then spans cannot be mapped back)."""
     offsets, position = [], 0
     for char in text:
         offsets.append(position)
-        position += len(keywords.normalize(char))
+        position += 1 if char.isascii() else len(keywords.normalize(char))  # ASCII: one character each
     offsets.append(position)
     return offsets if position == len(keywords.normalize(text)) else None
 
@@ -192,8 +205,12 @@ def _as_written(text: str, span: tuple[int, int], offsets: list[int] | None) -> 
 
 def suggest(comment: str | None, rules: CauseRules) -> Suggestion | None:
     """The cause the comment is most about, with the words that matched; None when no keyword does."""
-    hits = keywords.find(comment, [(cause.key, pattern) for cause in rules.causes for pattern in cause.patterns])
-    if not hits or comment is None:
+    if not comment:
+        return None
+    normalized = keywords.normalize(comment)
+    hits = keywords.find(comment, [(cause.key, pattern) for cause in rules.causes
+                                   for pattern, anchor in zip(cause.patterns, cause.anchors) if anchor in normalized])
+    if not hits:
         return None
     counts: dict[str, int] = {}
     for hit in hits:  # hits are in order of position: the first key counted is the first named
