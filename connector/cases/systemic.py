@@ -62,34 +62,36 @@ def _submitted(session: Session, case: Case) -> Any:
 
 
 def check_case(rt: CaseContext, job: ClaimedJob) -> None:
-    rule = rt.policies.causes.systemic
     with transaction(rt.sessions) as session:
-        case = row(session, Case, job.ref_id, lock=True)
-        key = case.effective_cause
-        if key is None or case.systemic_issue_id is not None:
-            finish(rt, job)
-            return
-        at = _submitted(session, case)
-        issue = session.scalars(select(SystemicIssue).where(
-            SystemicIssue.tenant_id == case.tenant_id, SystemicIssue.cause == key, SystemicIssue.solved_at.is_(None))
-            .order_by(SystemicIssue.window_start.desc()).limit(1)).first()
-        with_cause = or_(Case.cause == key, and_(Case.cause.is_(None), Case.cause_suggested == key))
-        unattached = session.execute(select(Case.id, Answer.submitted_at).join(Answer, Answer.id == Case.opening_answer_id)
-                                     .where(Case.tenant_id == case.tenant_id, Case.systemic_issue_id.is_(None), with_cause,
-                                            Answer.submitted_at > at - timedelta(days=rule.window_days))).all()
-        decision = systemic.decide(at, systemic.OpenIssue(issue.id, issue.window_start) if issue else None,
-                                   [(r[0], r[1]) for r in unattached], rule)
-        if decision.join is not None:
-            case.systemic_issue_id = decision.join
-            enqueue(session, PROBLEM, decision.join, tenant_id=case.tenant_id,
-                    dedupe_key=f"{PROBLEM}:{decision.join}:{case.id}")
-            log.info("systemic issue joined issue_id=%s case_id=%s", decision.join, case.id)
-        elif decision.open_with and decision.window_start is not None:
-            opened = _open_issue(session, case.tenant_id, key, decision, rt.clock())
-            enqueue(session, PROBLEM, opened, tenant_id=case.tenant_id, dedupe_key=f"{PROBLEM}:{opened}:open")
-            enqueue(session, CHAT, opened, tenant_id=case.tenant_id)
-            log.info("systemic issue opened issue_id=%s cause=%s cases=%s", opened, key, len(decision.open_with))
-    finish(rt, job)
+        _check(rt, session, row(session, Case, job.ref_id, lock=True))
+    finish(rt, job)  # after the commit: finishing opens its own transaction (SQLite: one writer)
+
+
+def _check(rt: CaseContext, session: Session, case: Case) -> None:
+    rule = rt.policies.causes.systemic
+    key = case.effective_cause
+    if key is None or case.systemic_issue_id is not None:  # no cause, or already in an issue
+        return
+    at = _submitted(session, case)
+    issue = session.scalars(select(SystemicIssue).where(
+        SystemicIssue.tenant_id == case.tenant_id, SystemicIssue.cause == key, SystemicIssue.solved_at.is_(None))
+        .order_by(SystemicIssue.window_start.desc()).limit(1)).first()
+    with_cause = or_(Case.cause == key, and_(Case.cause.is_(None), Case.cause_suggested == key))
+    unattached = session.execute(select(Case.id, Answer.submitted_at).join(Answer, Answer.id == Case.opening_answer_id)
+                                 .where(Case.tenant_id == case.tenant_id, Case.systemic_issue_id.is_(None), with_cause,
+                                        Answer.submitted_at > at - timedelta(days=rule.window_days))).all()
+    decision = systemic.decide(at, systemic.OpenIssue(issue.id, issue.window_start) if issue else None,
+                               [(r[0], r[1]) for r in unattached], rule)
+    if decision.join is not None:
+        case.systemic_issue_id = decision.join
+        enqueue(session, PROBLEM, decision.join, tenant_id=case.tenant_id,
+                dedupe_key=f"{PROBLEM}:{decision.join}:{case.id}")
+        log.info("systemic issue joined issue_id=%s case_id=%s", decision.join, case.id)
+    elif decision.open_with and decision.window_start is not None:
+        opened = _open_issue(session, case.tenant_id, key, decision, rt.clock())
+        enqueue(session, PROBLEM, opened, tenant_id=case.tenant_id, dedupe_key=f"{PROBLEM}:{opened}:open")
+        enqueue(session, CHAT, opened, tenant_id=case.tenant_id)
+        log.info("systemic issue opened issue_id=%s cause=%s cases=%s", opened, key, len(decision.open_with))
 
 
 def _open_issue(session: Session, tenant_id: str, key: str, decision: systemic.Decision, now: Any) -> int:
