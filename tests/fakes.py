@@ -114,6 +114,10 @@ class FakeZendesk(_Failing):
         ledger.record("zendesk.problem", str(ticket_id))
         return ticket_id
 
+    def tag_tickets(self, ticket_ids, tags, note):
+        for ticket_id in ticket_ids:
+            self.update_ticket(ticket_id, tags_add=tags, note=note)
+
     def ensure_cause_field(self):
         self._maybe_fail()
         return 360001

@@ -88,6 +88,7 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry.handler(resurvey.KIND, resurvey.request_resurvey)
     registry.handler(signals.ANSWER, signals.check_answer)
     registry.handler(systemic.CHECK, systemic.check_case)
+    registry.group(systemic.PROBLEM, systemic.zendesk_problems)
     registry.handler(systemic.CHAT, systemic.chat_alert)  # the team's own chat, or the deployment's
     registry.handler(signals.TICKETS, when_connected("zendesk", signals.check_tickets))
     for kind, vendor, function in (
@@ -112,7 +113,6 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
             (digest.HUBSPOT_TASK, "hubspot", digest.hubspot_digest),
             (digest.CHAT, "chat", digest.chat_digest),
             (causes.ZENDESK_JOB, "zendesk", causes.zendesk_cause),
-            (systemic.PROBLEM, "zendesk", systemic.zendesk_problem),
             (systemic.SOLVED_NOTE, "zendesk", systemic.zendesk_solved_note),
             (systemic.SOLVED_TASK, "hubspot", systemic.hubspot_solved_task)):
         registry.handler(kind, when_connected(vendor, function))

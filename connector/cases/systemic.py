@@ -26,12 +26,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
-from connector.cases.shared import connected, require_synced, row
+from connector.cases.shared import complete_served, connected, require_synced, row, skip_unconnected
 from connector.domain import routing, systemic
 from connector.domain.causes import Cause
 from connector.domain.text import one_line
 from connector.jobs.queue import ClaimedJob, enqueue, finish
-from connector.ports.errors import RetryableError
+from connector.ports.errors import RetryableError, SyncError
 from connector.ports.keys import ZENDESK_PROBLEM, ledger_scope
 from connector.providers.chat import ChatAlerts
 from connector.providers.chat.guard import ChatPolicy
@@ -107,36 +107,52 @@ def _open_issue(session: Session, tenant_id: str, key: str, decision: systemic.D
     return issue.id
 
 
-def zendesk_problem(rt: CaseContext, job: ClaimedJob) -> None:
+def zendesk_problems(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:
+    """Grouped: in a campaign many cases join an issue within seconds, and each join queues a job;
+    the group serves each issue once (one comment listing the newcomers, their tags in bulk)."""
+    if skip_unconnected(rt, jobs, "zendesk"):
+        return {}
+    results: dict[int, Exception | None] = {}
+    for issue_id in sorted({job.ref_id for job in jobs}):
+        mine = [job for job in jobs if job.ref_id == issue_id]
+        try:
+            _problem(rt, issue_id, fresh=all(job.fresh for job in mine))
+            outcome: Exception | None = None
+        except SyncError as exc:  # this issue alone is retried
+            outcome = exc
+        results.update({job.id: outcome for job in mine})
+    return complete_served(rt, jobs, results)
+
+
+def _problem(rt: CaseContext, issue_id: int, fresh: bool) -> None:
     with transaction(rt.sessions) as session:
-        issue = row(session, SystemicIssue, job.ref_id)
+        issue = row(session, SystemicIssue, issue_id)
         members = session.scalars(select(Case).where(Case.systemic_issue_id == issue.id).order_by(Case.id)).all()
         tickets = {c.id: require_synced(c.zendesk_ticket_id, "Zendesk tickets of the issue") for c in members}
         cause, window_start = _cause(rt, issue.cause), issue.window_start
     zendesk, rule = connected(rt.zendesk), rt.policies.causes.systemic
-    ledger = DbLedger(rt.sessions, issue_scope(job.ref_id))
+    ledger = DbLedger(rt.sessions, issue_scope(issue_id))
     first = ledger.get(ZENDESK_PROBLEM) is None
     problem_id = zendesk.open_problem(
-        systemic.problem_external_id(job.ref_id), systemic.problem_subject(cause, job.ref_id),
-        systemic.problem_body(cause, job.ref_id, tickets, rule, window_start), [systemic.systemic_tag(cause.key)],
-        ledger, first_attempt=job.fresh)
+        systemic.problem_external_id(issue_id), systemic.problem_subject(cause, issue_id),
+        systemic.problem_body(cause, issue_id, tickets, rule, window_start), [systemic.systemic_tag(cause.key)],
+        ledger, first_attempt=fresh)
     with transaction(rt.sessions) as session:
-        row(session, SystemicIssue, job.ref_id).problem_ticket_id = problem_id
+        row(session, SystemicIssue, issue_id).problem_ticket_id = problem_id
     if first:  # the problem's first comment lists everyone in the issue then
         for case_id in tickets:
             ledger.record(f"{_LISTED}{case_id}", str(tickets[case_id]))
-    for case_id, ticket_id in tickets.items():
-        member = DbLedger(rt.sessions, ledger_scope(case_id))
-        if not member.get(_TAGGED):
-            zendesk.update_ticket(ticket_id, tags_add=[systemic.systemic_tag(cause.key)],
-                                  note=systemic.member_note(cause, job.ref_id, problem_id))
-            member.record(_TAGGED, str(problem_id))
+    untagged = {c: t for c, t in tickets.items() if not DbLedger(rt.sessions, ledger_scope(c)).get(_TAGGED)}
+    if untagged:  # the same tag and note on each: one bulk update (a few: one by one)
+        zendesk.tag_tickets(sorted(untagged.values()), [systemic.systemic_tag(cause.key)],
+                            systemic.member_note(cause, issue_id, problem_id))
+        for case_id in untagged:
+            DbLedger(rt.sessions, ledger_scope(case_id)).record(_TAGGED, str(problem_id))
     joined = {c: t for c, t in tickets.items() if not ledger.get(f"{_LISTED}{c}")}
     if joined:
         zendesk.update_ticket(problem_id, note=systemic.joined_comment(joined))
         for case_id, ticket_id in joined.items():
             ledger.record(f"{_LISTED}{case_id}", str(ticket_id))
-    finish(rt, job)
 
 
 def chat_alert(rt: CaseContext, job: ClaimedJob) -> None:

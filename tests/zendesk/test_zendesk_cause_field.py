@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 import requests
 
-from connector.ports.errors import PermanentError
+from connector.ports.errors import PermanentError, RetryableError
 from connector.providers.zendesk import ZendeskAdapter
 from connector.providers.zendesk.mapping import CAUSE_FIELD_TITLE
 from connector.sandbox.server import BackgroundServer
@@ -95,3 +95,30 @@ def test_without_a_cause_the_ticket_has_no_cause_tag(adapter, state, make_case, 
     ticket_id = adapter.open_ticket(dataclasses.replace(make_case(), cause=None), ledger, first_attempt=True)
     assert not any(t.startswith("cause_") for t in state.tickets[ticket_id]["tags"])
     assert "Cause: none suggested" in state.comments[ticket_id][0]["body"]
+
+
+def test_many_tickets_are_tagged_in_one_update_many_job(adapter, state, make_case, new_ledger):
+    adapter.sleep = lambda seconds: None  # the job completes at the first poll
+    ids = [adapter.open_ticket(make_case(case_id=100 + n), new_ledger(), first_attempt=True) for n in range(6)]
+    before = state.calls.count("PUT")
+    adapter.tag_tickets(ids, ["systemic_billing"], "Part of systemic issue #1.")
+    assert state.calls.count("PUT") - before == 1 and state.calls.count("PUT", "/api/v2/tickets/update_many") == 1
+    for ticket_id in ids:
+        assert "systemic_billing" in state.tickets[ticket_id]["tags"] and "nps_detractor" in state.tickets[ticket_id]["tags"]
+        assert state.comments[ticket_id][-1]["body"] == "Part of systemic issue #1." and not state.comments[ticket_id][-1]["public"]
+    # A few go one by one (no job to poll); a ticket the job could not update is an error.
+    adapter.tag_tickets(ids[:2], ["systemic_other"], "Note.")
+    assert state.calls.count("PUT", "/api/v2/tickets/update_many") == 1
+    state.tickets[ids[0]]["status"] = "closed"  # Zendesk refuses to update a closed ticket
+    with pytest.raises(RetryableError):
+        adapter.tag_tickets(ids, ["systemic_x"], "Note.")
+
+
+def test_the_standin_refuses_a_bad_update_many(server):
+    def put(ids, body):
+        return requests.put(f"{server.url}/api/v2/tickets/update_many.json", params={"ids": ids}, auth=AUTH, json=body)
+
+    assert put("", {"ticket": {"additional_tags": ["x"]}}).status_code == 400
+    assert put("1,a", {"ticket": {"additional_tags": ["x"]}}).status_code == 400
+    assert put(",".join(map(str, range(1, 102))), {"ticket": {"additional_tags": ["x"]}}).status_code == 400
+    assert put("1", {"tickets": []}).status_code == 400

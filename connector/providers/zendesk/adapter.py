@@ -40,7 +40,7 @@ class ZendeskAdapter:
         self.mapping = mapping
         self.base_url = base_url
         self._writer = TicketWriter(client)
-        self._bulk = BulkTickets(client, mapping, self._writer)
+        self._bulk = BulkTickets(client, mapping, self._writer, base_url)
         # (email, days) -> ticket count: a campaign asks about the same people again and again
         self._history: TTLCache[tuple[str, int], int] = TTLCache(maxsize=10_000, ttl=600)
         self._fields = CauseField(self._request, mapping)
@@ -118,6 +118,14 @@ class ZendeskAdapter:
         body = {"subject": subject, "comment": {"body": note, "public": False}, "type": "problem",
                 "priority": "high", "tags": list(tags), "external_id": external_id}
         return self._writer.open_once(0, body, ZENDESK_PROBLEM, ledger, first_attempt)
+
+    def tag_tickets(self, ticket_ids: Sequence[int], tags: Sequence[str], note: str) -> None:
+        """The same tags and private note on several tickets: Update Many Tickets
+        (``PUT /api/v2/tickets/update_many?ids=``, up to 100, a job polled to its end) from
+        ``bulk.MIN_BULK`` tickets on, one update each below. Adding a tag twice changes nothing."""
+        self._bulk.update_many(list(ticket_ids), {"additional_tags": list(tags),
+                                                 "comment": {"body": note, "public": False}},
+                               lambda ticket_id: self.update_ticket(ticket_id, tags_add=tags, note=note))
 
     def ensure_cause_field(self) -> int:
         """The "Recovery cause" drop-down's id, created (or given missing options) once per adapter."""
