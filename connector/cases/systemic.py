@@ -128,8 +128,12 @@ def _problem(rt: CaseContext, issue_id: int, fresh: bool) -> None:
     with transaction(rt.sessions) as session:
         issue = row(session, SystemicIssue, issue_id)
         members = session.scalars(select(Case).where(Case.systemic_issue_id == issue.id).order_by(Case.id)).all()
-        tickets = {c.id: require_synced(c.zendesk_ticket_id, "Zendesk tickets of the issue") for c in members}
+        # A member whose ticket is still on its way is served when it lands (zendesk_sync queues
+        # this job again then): waiting here would spend the job's attempts on the sync's pace.
+        tickets = {c.id: int(c.zendesk_ticket_id) for c in members if c.zendesk_ticket_id is not None}
         cause, window_start = _cause(rt, issue.cause), issue.window_start
+    if not tickets:
+        return
     zendesk, rule = connected(rt.zendesk), rt.policies.causes.systemic
     ledger = DbLedger(rt.sessions, issue_scope(issue_id))
     first = ledger.get(ZENDESK_PROBLEM) is None
