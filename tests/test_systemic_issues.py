@@ -2,9 +2,14 @@
 within a week open one problem ticket listing their recovery tickets, tagged, one chat alert and one
 API entry; a fourth joins; a fifth after the window does not open one alone; a problem solved in
 Zendesk notes each recovery ticket and gives each owner a task in the customer's language."""
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import func, select
 
 from connector.domain.systemic import problem_external_id
+from connector.store.db import transaction
+from connector.store.models import Job
 from tests.conftest import drain
 from tests.fakes import FakeChat
 from tests.signing import answer_payload, post_answer, post_zendesk_event, zendesk_event
@@ -155,3 +160,24 @@ def test_a_team_with_its_own_chat_webhook_gets_the_alert_there(tmp_path, db_url,
         assert "Systemic issue" in json.loads(call.request.body)["text"]
     assert _alerts(rt) == []
     rt.engine.dispose()
+
+
+def test_a_member_whose_ticket_lands_later_is_listed_and_tagged_then(client, admin_headers, frozen_runtime,
+                                                                     fake_zendesk):
+    first_two = [_answer(client, n, day) for n, day in ((0, 2), (1, 3))]
+    drain(frozen_runtime)
+    late = _answer(client, 2, 5)
+    with transaction(frozen_runtime.sessions) as session:  # Zendesk's queue is slow for this one ticket
+        job = session.scalars(select(Job).where(Job.kind == "zendesk.sync_case", Job.ref_id == late)).one()
+        job.run_at = frozen_runtime.clock() + timedelta(hours=1)
+    drain(frozen_runtime)  # the issue opens now; the drain then travels an hour to the ticket
+    [issue] = _issues(client, admin_headers)
+    assert issue["case_ids"] == first_two + [late]
+    [(problem_id, problem)] = _problems(fake_zendesk).items()
+    late_ticket = _ticket_of(client, admin_headers, late)
+    assert all(f"(case {c})" in problem["note"] for c in first_two) and f"(case {late})" not in problem["note"]
+    later = [u["note"] for t, u in fake_zendesk.updates if t == problem_id and u.get("note")]
+    assert later == [f"More recovery tickets with the same cause:\n- Recovery ticket #{late_ticket} (case {late})"]
+    assert any(t == late_ticket and "systemic_billing" in (u.get("tags_add") or []) for t, u in fake_zendesk.updates)
+    with transaction(frozen_runtime.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(Job).where(Job.status == "dead")) == 0
