@@ -116,6 +116,29 @@ class FakeZendesk(_Failing):
         self.updates.append((ticket_id, {"priority": priority, "due_at": due_at, "tags_add": list(tags_add),
                                          "note": note, "public_reply": public_reply}))
 
+    def open_problem(self, external_id, subject, note, tags, ledger, first_attempt):
+        if ledger.get("zendesk.problem"):
+            return int(ledger.get("zendesk.problem"))
+        self._maybe_fail()
+        with self.lock:
+            ticket_id = len(self.tickets) + 1
+            self.tickets[ticket_id] = {"external_id": external_id, "type": "problem", "subject": subject,
+                                       "note": note, "tags": list(tags)}
+        ledger.record("zendesk.problem", str(ticket_id))
+        return ticket_id
+
+    def tag_tickets(self, ticket_ids, tags, note):
+        for ticket_id in ticket_ids:
+            self.update_ticket(ticket_id, tags_add=tags, note=note)
+
+    def ensure_cause_field(self):
+        self._maybe_fail()
+        return 360001
+
+    def set_cause(self, ticket_id, cause_key):
+        self._maybe_fail()
+        self.updates.append((ticket_id, {"cause": cause_key}))
+
     def requester_of(self, ticket_id):
         self._maybe_fail()
         return 500 + ticket_id  # one customer user per fake ticket
@@ -166,7 +189,7 @@ class FakeHubSpot(_Failing):
                 contact.update(recovery_incident_open=case.status == "open", recovery_priority=case.priority,
                                recovery_stage=upcoming.key if upcoming else "closed",
                                recovery_next_due_at=upcoming.due_at if upcoming else None,
-                               recovery_outcome=case.outcome)
+                               recovery_outcome=case.outcome, recovery_cause=case.cause)
             if ticket_url:
                 contact["recovery_zendesk_ticket_url"] = ticket_url
             return contact["id"]

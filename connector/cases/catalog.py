@@ -8,6 +8,7 @@ from typing import Any
 from connector.cases import (
     alerts,
     business_hours,
+    causes,
     company_rollup,
     deadlines,
     digest,
@@ -22,6 +23,7 @@ from connector.cases import (
     resurvey,
     signals,
     stages,
+    systemic,
     ticket_index,
     value,
     zendesk_sync,
@@ -86,6 +88,9 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry.handler("hubspot.lifetime_value", value.lookup_lifetime_value)
     registry.handler(resurvey.KIND, resurvey.request_resurvey)
     registry.handler(signals.ANSWER, signals.check_answer)
+    registry.handler(systemic.CHECK, systemic.check_case)
+    registry.group(systemic.PROBLEM, systemic.zendesk_problems)
+    registry.handler(systemic.CHAT, systemic.chat_alert)  # the team's own chat, or the deployment's
     registry.handler(signals.TICKETS, when_connected("zendesk", signals.check_tickets))
     registry.handler(ticket_index.PULL_KIND, when_connected("zendesk", ticket_index.pull))
     registry.handler(ticket_index.REQUESTER_KIND, when_connected("zendesk", ticket_index.lookup_requesters))
@@ -109,7 +114,10 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
             (signals.HUBSPOT_TASK, "hubspot", signals.hubspot_signal_task),
             (signals.CHAT, "chat", signals.chat_signal),
             (digest.HUBSPOT_TASK, "hubspot", digest.hubspot_digest),
-            (digest.CHAT, "chat", digest.chat_digest)):
+            (digest.CHAT, "chat", digest.chat_digest),
+            (causes.ZENDESK_JOB, "zendesk", causes.zendesk_cause),
+            (systemic.SOLVED_NOTE, "zendesk", systemic.zendesk_solved_note),
+            (systemic.SOLVED_TASK, "hubspot", systemic.hubspot_solved_task)):
         registry.handler(kind, when_connected(vendor, function))
     # Every worker scans; a conditional UPDATE makes one of them win each stage (and promise).
     registry.every("deadlines", scan_interval, scan_deadlines)

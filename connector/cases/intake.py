@@ -23,8 +23,8 @@ from connector.cases.transitions import (
     open_alerts,
     watch_for_signals,
 )
+from connector.domain import causes, profile, react, rules
 from connector.domain import holdout as holdouts
-from connector.domain import profile, react, rules
 from connector.domain.outcome import REOPENING, closes_case
 from connector.domain.policies import Policies
 from connector.jobs.queue import enqueue, enqueue_fresh
@@ -133,6 +133,9 @@ def _open_case(session: Session, answer: Answer, classification: rules.Classific
         severity=classification.severity, opened_at=now, escalations=0,
         profile=found.profile, profile_signals=list(found.signals), churn_risk=found.churn_risk,
         previous_case_id=previous_case_id)
+    suggested = causes.suggest(answer.comment, policy.causes)
+    if suggested is not None:
+        case.cause_suggested, case.cause_words = suggested.key, list(suggested.words)
     assess_value(case, answer, answer.lifetime_value, policy)
     _draw_holdout(case, answer, policy, holdout)
     session.add(case)
@@ -226,5 +229,7 @@ def _store(session: Session, policy: Policies, data: dict[str, Any], source: str
                       business_hours, holdout)
     body = {"response_id": answer.response_id, "case_id": case.id}
     session.execute(_LINK_CASE, {"answer": answer.id, "case": case.id, "body": body})
-    enqueue_fresh(session, [(kind, case.id) for kind in _case_jobs(case, policy)], tenant_id=tenant_id)
+    # With a cause: does it make a systemic issue with the cause's other cases?
+    kinds = _case_jobs(case, policy) + (("systemic.check",) if case.cause_suggested is not None else ())
+    enqueue_fresh(session, [(kind, case.id) for kind in kinds], tenant_id=tenant_id)
     return IntakeResult(202, dict(body)), answer

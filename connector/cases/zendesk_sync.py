@@ -8,6 +8,8 @@ handlers are in ``sync_hubspot``.
 """
 import logging
 
+from sqlalchemy import select
+
 from connector.cases.context import CaseContext
 from connector.cases.shared import (
     batch_limit,
@@ -38,6 +40,7 @@ def zendesk_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
     if skip_unconnected(rt, jobs, "zendesk"):
         return {}
     _refine_profiles(rt, [job.ref_id for job in jobs])
+    ensure_cause_field(rt)
     with reading(rt.sessions) as session:
         snapshots = {job.id: case_snapshot_for(rt, session, row(session, Case, job.ref_id)) for job in jobs}
     ledgers = {job.id: DbLedger(rt.sessions, ledger_scope(job.ref_id)) for job in jobs}
@@ -69,8 +72,32 @@ def zendesk_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
     served = [job for job in jobs if job.id not in failures]
     finish_cases(rt, served, {job.id: {"zendesk_ticket_id": int(tickets[job.id]), "zendesk_synced": True}
                               for job in served})
+    _list_on_problems(rt, [job.ref_id for job in served])
     log.info("zendesk tickets ready for %d of %d cases", len(jobs) - len(failures), len(jobs))
     return failures
+
+
+def _list_on_problems(rt: CaseContext, case_ids: list[int]) -> None:
+    """Cases already in a systemic issue when their ticket lands: its problem ticket lists them
+    and tags their ticket now (``cases.systemic``; one job per issue and case)."""
+    if not case_ids:
+        return
+    with transaction(rt.sessions) as session:
+        members = session.execute(select(Case.id, Case.systemic_issue_id, Case.tenant_id).where(
+            Case.id.in_(case_ids), Case.systemic_issue_id.is_not(None))).all()
+        for case_id, issue_id, tenant_id in members:
+            enqueue(session, "zendesk.systemic", issue_id or 0, tenant_id=tenant_id,
+                    dedupe_key=f"zendesk.systemic:{issue_id}:{case_id}:ticket")
+
+
+def ensure_cause_field(rt: CaseContext) -> None:
+    """Before the tickets: the "Recovery cause" drop-down exists (``providers.zendesk.fields``),
+    so their ``cause_<key>`` tag shows in it. Once per adapter; a refusal never blocks a ticket:
+    the tag alone carries the cause, and the next group tries again."""
+    try:
+        connected(rt.zendesk).ensure_cause_field()
+    except SyncError as exc:
+        log.warning("Zendesk cause field unavailable: %s", exc)
 
 
 def _refine_profiles(rt: CaseContext, case_ids: list[int]) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from connector.domain import compensation, failure, playbooks, profile, react, routing, rules, templates
+from connector.domain import causes, compensation, failure, playbooks, profile, react, routing, rules, templates
 from connector.domain.confirmation import confirmation_draft
 from connector.domain.signals import DEFAULT_RULES, SignalRules, load_signal_rules
 
@@ -23,6 +23,7 @@ class Policies:
     protocol: react.ReactProtocol     # the stages: titles, offsets, task types, standard asks
     playbooks: playbooks.Playbooks    # per profile, the stage asks it replaces
     failure: failure.FailureRules
+    causes: causes.CauseRules         # root-cause taxonomy and the systemic-issue rule
     signals: SignalRules = DEFAULT_RULES  # weak signals and the weekly digest
 
 
@@ -32,7 +33,7 @@ def load_policies(directory: Path | str | None = None) -> Policies:
                     compensation=compensation.load_compensation(directory),
                     protocol=react.load_protocol(directory), playbooks=playbooks.load_playbooks(directory),
                     failure=failure.load_failure_rules(directory),
-                    signals=load_signal_rules(directory))
+                    signals=load_signal_rules(directory), causes=causes.load_cause_rules(directory))
 
 
 def stage_asks(case_profile: str | None, value_tier: str, policies: Policies) -> dict[str, str]:

@@ -26,6 +26,7 @@ def case_id_of_scope(scope: str | None) -> int | None:
 # -- ledger keys: "<vendor>.<effect>", a trailing dot where a stage or number follows ---
 ZENDESK_TICKET = "zendesk.ticket"               # the recovery ticket's id
 ZENDESK_TICKET_JOB = "zendesk.ticket_job"       # "<bulk job id>:<index>" until the ticket id is known
+ZENDESK_PROBLEM = "zendesk.problem"             # (scope "systemic:<issue>") the problem ticket's id
 ZENDESK_REPLY = "zendesk.reply"                 # the public acknowledgement was sent
 ZENDESK_FOLLOWUP = "zendesk.followup."          # + follow-up number: that follow-up ticket's id
 ZENDESK_FOLLOWUP_FOR = "zendesk.followup_for."  # + closed ticket id: the follow-up that replaced it

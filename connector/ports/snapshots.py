@@ -81,6 +81,8 @@ class CaseSnapshot:
     # The newest interim answer of each survey type, if any: the contact's last NPS / CSAT answer.
     latest_answers: tuple[AnswerSnapshot, ...] = ()
     churn_risk: bool = False                  # leaving for a same-category competitor (priority already raised)
+    cause: str | None = None                  # root-cause key in force: the agent's, else the suggestion
+    cause_words: tuple[str, ...] = ()         # the comment's words that suggested it
 
     @property
     def next_stage(self) -> StageSnapshot | None:

@@ -18,6 +18,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from connector.sandbox.common import install_guards
 from connector.sandbox.zendesk_export import install_incremental_export
+from connector.sandbox.zendesk_fields import install_ticket_fields
 from connector.sandbox.zendesk_jobs import install_bulk_tickets
 from connector.sandbox.zendesk_listing import as_answered, paged, search_records, side_load_users
 from connector.sandbox.zendesk_schedules import install_schedules
@@ -171,4 +172,5 @@ def create_zendesk_standin(rate_limit_per_minute: int | None = None, *,
     install_user_tags(app, state)
     install_schedules(app, state)
     install_incremental_export(app, state, export_limit_per_minute)
+    install_ticket_fields(app, state)
     return app

@@ -1,5 +1,6 @@
-"""Zendesk's bulk ticket creation in the stand-in: ``POST /api/v2/tickets/create_many`` and
-``GET /api/v2/job_statuses/{id}``, as strict as Zendesk on what the connector uses.
+"""Zendesk's bulk ticket jobs in the stand-in: ``POST /api/v2/tickets/create_many``,
+``PUT /api/v2/tickets/update_many?ids=`` and ``GET /api/v2/job_statuses/{id}``, as strict as
+Zendesk on what the connector uses.
 
 * At most 100 tickets per request (more, or none: 400); the body is ``{"tickets": [...]}``.
 * The answer is a ``job_status`` (``queued``, no results), never the tickets: the work runs
@@ -56,6 +57,39 @@ def install_bulk_tickets(app, state) -> None:
                                   "ready_at": time.monotonic() + state.job_delay}
             view = job_view(job_id, state.jobs[job_id])
         view.update(status="queued", progress=None, results=None, message=None)
+        return jsonify({"job_status": view}), 200
+
+    @app.put("/api/v2/tickets/update_many.json")
+    @app.put("/api/v2/tickets/update_many")
+    def update_many():
+        """One change to up to 100 tickets named by ``?ids=``: ``{"ticket": {...}}``, each ticket
+        updated as a single update would be; results ``{"id", "action", "success", "status"}``."""
+        payload = request.get_json(silent=True)
+        change = payload.get("ticket") if isinstance(payload, dict) and set(payload) == {"ticket"} else None
+        try:
+            ids = [int(part) for part in request.args.get("ids", "").split(",") if part]
+        except ValueError:
+            raise BadRequest("ids must be a comma-separated list of ticket ids") from None
+        if not isinstance(change, dict) or not ids:
+            raise BadRequest("The body must be a JSON object with one key, ticket, and ?ids= name the tickets")
+        if len(ids) > BULK_LIMIT:
+            raise BadRequest(f"Too many tickets: {len(ids)}, at most {BULK_LIMIT} per request")
+        results = []
+        with state.lock:
+            for ticket_id in ids:
+                try:
+                    if ticket_id not in state.tickets:
+                        raise RecordInvalid({"id": "Ticket: not found"})
+                    state.update_ticket(ticket_id, dict(change))
+                    results.append({"id": ticket_id, "action": "update", "success": True, "status": "Updated"})
+                except RecordInvalid as exc:
+                    results.append({"id": ticket_id, "action": "update", "success": False,
+                                    "status": "Failed", "error": "; ".join(sorted(exc.details))})
+            job_id = uuid.uuid4().hex
+            state.jobs[job_id] = {"total": len(ids), "results": results,
+                                  "ready_at": time.monotonic() + state.job_delay}
+            view = job_view(job_id, state.jobs[job_id])
+        view.update(status="queued", progress=None, results=None, message=None, job_type="bulk_update")
         return jsonify({"job_status": view}), 200
 
     @app.get("/api/v2/job_statuses/<job_id>.json")

@@ -10,6 +10,8 @@ import time
 from datetime import datetime, timezone
 
 from connector.sandbox.common import CallLog, FaultPlan, RateLimiter
+from connector.sandbox.zendesk_errors import RecordInvalid
+from connector.sandbox.zendesk_fields import apply_custom_fields, check_custom_fields, sync_tagger_fields
 
 PRIORITIES = ("urgent", "high", "normal", "low")
 TYPES = ("problem", "incident", "question", "task")
@@ -17,7 +19,7 @@ STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 IDEMPOTENCY_TTL = 2 * 3600.0
 TICKET_FIELDS = {"subject", "raw_subject", "comment", "requester", "requester_id", "assignee_id",
                  "assignee_email", "group_id",
-                 "type", "priority", "status", "tags", "due_at", "external_id"}
+                 "type", "priority", "status", "tags", "due_at", "external_id", "custom_fields"}
 UPDATE_ONLY_FIELDS = {"id", "additional_tags", "remove_tags"}
 COMMENT_FIELDS = {"body", "html_body", "public", "author_id"}
 REQUESTER_FIELDS = {"name", "email", "locale_id"}
@@ -26,17 +28,6 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class RecordInvalid(Exception):
-    def __init__(self, details: dict[str, str]):
-        super().__init__("Record validation errors")
-        self.details = details
-
-    def body(self) -> dict:
-        return {"error": "RecordInvalid", "description": "Record validation errors",
-                "details": {k: [{"description": v, "error": "InvalidValue"}]
-                            for k, v in self.details.items()}}
 
 
 class ZendeskStandinState:
@@ -58,6 +49,7 @@ class ZendeskStandinState:
         self.schedules: list[dict] = []  # business hours, the default first (zendesk_schedules)
         self.holidays: dict[int, list[dict]] = {}  # schedule id -> its holidays
         self.export_limiter: RateLimiter | None = None  # the incremental export's own (zendesk_export)
+        self.ticket_fields: dict[int, dict] = {}  # custom ticket fields (zendesk_fields)
 
     def add_group(self, group_id: int, name: str) -> dict:
         with self.lock:
@@ -172,6 +164,11 @@ class ZendeskStandinState:
                 errors["group_id"] = "Group: is invalid"
             else:
                 changes["group_id"] = data["group_id"]
+        if "custom_fields" in data:
+            try:
+                changes["custom_fields"] = check_custom_fields(self, data["custom_fields"])
+            except RecordInvalid as exc:
+                errors.update(exc.details)
         if "id" in data and ticket is not None and data["id"] != ticket["id"]:
             errors["id"] = "id: does not match the ticket"
         if "due_at" in data and data["due_at"] is not None:
@@ -216,7 +213,8 @@ class ZendeskStandinState:
         tags = [t for t in tags + changes.pop("additional_tags", []) if t not in changes.get(
             "remove_tags", [])]
         changes.pop("remove_tags", None)
-        changes["tags"] = list(dict.fromkeys(tags))
+        values = changes.pop("custom_fields", [])
+        changes["tags"] = list(dict.fromkeys(apply_custom_fields(self, tags, values)))
         if changes.get("type", ticket["type"]) != "task":
             changes["due_at"] = None
         if "subject" in changes:
@@ -226,6 +224,7 @@ class ZendeskStandinState:
                 events.append({"id": self.next_id(), "type": "Change", "field_name": key,
                                "value": value, "previous_value": ticket.get(key)})
             ticket[key] = value
+        sync_tagger_fields(self, ticket, values)
         if comment is not None:
             stored = {"id": self.next_id(), "type": "Comment", "author_id": author_id,
                       "body": comment["body"], "html_body": comment["html_body"] or

@@ -101,6 +101,21 @@ class Case(Base):
     # eligible; ``holdout`` true when the draw held it out (only recognition and re-survey).
     holdout: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     holdout_draw: Mapped[float | None] = mapped_column(Float)
+    # Root cause (domain.causes): the key suggested from the comment and the words that matched
+    # (as the customer wrote them); ``cause`` the key an agent confirmed or changed, when and where
+    # (``sidebar``, ``admin``, ``zendesk``). None: no suggestion, or not confirmed yet.
+    cause_suggested: Mapped[str | None] = mapped_column(String(32))
+    cause_words: Mapped[list | None] = mapped_column(JSON)
+    cause: Mapped[str | None] = mapped_column(String(32))
+    cause_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cause_source: Mapped[str | None] = mapped_column(String(16))
+    # The systemic issue the case belongs to (domain.systemic), None: none (yet).
+    systemic_issue_id: Mapped[int | None] = mapped_column(Integer)
+
+    @property
+    def effective_cause(self) -> str | None:
+        """The agent's cause, else the suggestion: what the vendors and the systemic count use."""
+        return self.cause or self.cause_suggested
 
     stages: Mapped[list["Stage"]] = relationship(order_by="Stage.due_at", back_populates="case",
                                                  cascade="all, delete-orphan")
@@ -272,6 +287,22 @@ class SignalAlert(Base):
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     owner: Mapped[str | None] = mapped_column(String(320))  # who was alerted: the rep, else the routing owner
     details: Mapped[dict] = mapped_column(JSON, default=dict)  # scores or ticket count, answer id, value tier
+
+
+class SystemicIssue(Base):
+    """Several cases with one cause within the window (domain.systemic): one per (tenant, cause,
+    window start), so two workers deciding at once insert one row and the other joins it."""
+
+    __tablename__ = "systemic_issues"
+    __table_args__ = (UniqueConstraint("tenant_id", "cause", "window_start", name="uq_systemic_issue_window"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    cause: Mapped[str] = mapped_column(String(32))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)  # the first case's opening
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    problem_ticket_id: Mapped[int | None] = mapped_column(Integer)
+    solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DigestClaim(Base):

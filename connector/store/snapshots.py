@@ -65,7 +65,9 @@ def case_snapshot(session: Session, case: Case, *, protocol: ReactProtocol, hubs
         zendesk_ticket_url=ticket_url, history=_history(session, case), owner_name=case.owner_name,
         zendesk_assignee_email=case.zendesk_assignee_email, zendesk_group_id=case.zendesk_group_id,
         hubspot_owner=case.hubspot_owner, recognition_draft=recognition_draft,
-        latest_answers=_latest_interim(session, case), churn_risk=bool(case.churn_risk))
+        latest_answers=_latest_interim(session, case), churn_risk=bool(case.churn_risk),
+        cause=case.effective_cause,
+        cause_words=tuple(case.cause_words or ()) if case.cause is None or case.cause == case.cause_suggested else ())
 
 
 class DbLedger:

@@ -4,8 +4,10 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from connector.cases import promises, transitions
+from connector.cases.causes import record_cause
 from connector.cases.failure import NotAFailedCase, record_failure_reason
 from connector.cases.shared import replay_dead_job
+from connector.domain.causes import CauseChoiceSchema
 from connector.domain.compensation import CompensationRecordSchema
 from connector.domain.failure import FailureReasonSchema
 from connector.domain.promises import load_promises
@@ -49,7 +51,14 @@ def case_json(case: Case, confirmation: str | None = None) -> dict:
         "promises": [promise_json(p) for p in case.promises], "confirmation_draft": confirmation,
         "priority_support": _priority_support(case), "rep": case.rep,
         "holdout": bool(case.holdout), "holdout_draw": case.holdout_draw,
+        "cause": cause_json(case),
     }
+
+
+def cause_json(case: Case) -> dict:
+    """The suggestion with its words, the agent's choice, and the one in force (``key``)."""
+    return {"key": case.effective_cause, "suggested": case.cause_suggested, "words": list(case.cause_words or []),
+            "confirmed": case.cause, "confirmed_at": _iso(case.cause_confirmed_at), "source": case.cause_source}
 
 
 def _priority_support(case: Case) -> dict | None:
@@ -174,6 +183,25 @@ def post_failure_reason(case_id: int):
             record_failure_reason(session, case, recorded, rt.clock(), source="admin")
         except NotAFailedCase as exc:
             return jsonify(error="conflict", message=str(exc)), 409
+        body = case_json(case)
+    rt.notify()
+    return jsonify(body)
+
+
+@bp.post("/cases/<int:case_id>/cause")
+def post_cause(case_id: int):
+    """The agent confirms or changes the case's cause: ``{"cause": <key of mappings/causes.json>}``."""
+    rt = runtime()
+    body = request.get_json(silent=True)
+    try:
+        chosen = CauseChoiceSchema(rt.policies.causes).load(body if isinstance(body, dict) else {})
+    except ValidationError as exc:
+        return jsonify(error="validation_failed", fields=exc.messages), 422
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            return jsonify(error="not_found", message=f"no case {case_id}"), 404
+        record_cause(session, case, chosen["cause"], rt.clock(), source="admin")
         body = case_json(case)
     rt.notify()
     return jsonify(body)

@@ -23,7 +23,7 @@ def create_app(test_config: dict | None = None, *, runtime: Runtime | None = Non
     app.extensions[intake_limit.EXTENSION] = intake_limit.from_config(config, app.extensions[EXTENSION].clock)
     hardening.install(app)
 
-    from connector.web import admin, crm_events, health, installations, metrics, oauth, ui, webhooks
+    from connector.web import admin, crm_events, health, installations, metrics, oauth, systemic_issues, ui, webhooks
     from connector.web.tenancy import TENANT_PREFIX
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None, *, runtime: Runtime | None = Non
     app.register_blueprint(installations.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(systemic_issues.bp)
     app.register_blueprint(ui.bp)
 
     @app.errorhandler(HTTPException)

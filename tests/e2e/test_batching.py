@@ -47,8 +47,11 @@ def work_until_synced(connector, case_ids, timeout=30.0):
 
 
 def assert_exactly_one_of_each(vendors, case_ids):
-    tickets = Counter(t["external_id"] for t in vendors.zendesk.tickets.values())
+    tickets = Counter(t["external_id"] for t in vendors.zendesk.tickets.values() if t["type"] != "problem")
     assert {f"recovery-{c}": 1 for c in case_ids} == tickets
+    # Six late deliveries and six outages within minutes: two systemic issues, one problem ticket each.
+    problems = Counter(t["external_id"] for t in vendors.zendesk.tickets.values() if t["type"] == "problem")
+    assert problems == {"recovery-systemic-1": 1, "recovery-systemic-2": 1}
     emails = Counter(c["properties"]["email"] for c in vendors.hubspot.contacts.values())
     assert set(emails.values()) == {1} and len(emails) == CASES + OTHERS
     keys = Counter(k for t in vendors.hubspot.tasks.values()
@@ -76,7 +79,14 @@ def test_a_backlog_of_answers_takes_a_handful_of_calls(connector_factory, vendor
     assert_exactly_one_of_each(vendors, case_ids)
     zendesk, hubspot = vendors.zendesk, vendors.hubspot
     assert calls(zendesk, "POST", "/api/v2/tickets/create_many") == 1
-    assert calls(zendesk, "POST", "/api/v2/tickets.json") == 0
+    # Issue 13: the two problem tickets of the systemic issues one by one, their six recovery
+    # tickets each tagged in one update_many job (polled like create_many's), the cause drop-down.
+    assert calls(zendesk, "POST", "/api/v2/tickets.json") == 2
+    systemic = [c for c in zendesk.calls.all() if c.method == "PUT" and "systemic_" in str(c.body)]
+    assert [c.path for c in systemic] == ["/api/v2/tickets/update_many.json"] * 2
+    polls = calls(zendesk, "GET", "/api/v2/job_statuses") - calls(zendesk, "POST", "/api/v2/tickets/create_many")
+    cause_field = [c for c in zendesk.calls.all() if c.path.startswith("/api/v2/ticket_fields")]
+    assert len(cause_field) == 2  # the Recovery cause drop-down: looked up, created, once
     assert calls(zendesk, "GET", "/api/v2/search") == CASES // 2   # only the disappointed ask for history
     assert calls(hubspot, "POST", "/crm/v3/objects/contacts/batch/upsert") == 2  # the cases', the others'
     assert calls(hubspot, "POST", "/crm/v3/objects/tasks/batch/create") == 2     # 96 stage tasks, 12 heads-ups
@@ -89,8 +99,10 @@ def test_a_backlog_of_answers_takes_a_handful_of_calls(connector_factory, vendor
     # the company schema set-up (4). Measured: one group, 9 calls for 24 answers.
     assert len(company) <= 2 * 4 + 1 + 4, [(c.method, c.path) for c in company]
     assert calls(hubspot, "POST", "/crm/v3/objects/companies/batch/update") <= 2
-    total = len(zendesk.calls.all()) + len(hubspot.calls.all()) - len(company)
-    print("calls in all:", total)
+    outer_loop = 2 + len(systemic) + max(polls, 0) + len(cause_field)  # problems, tags and polls, drop-down
+    assert outer_loop <= 10, outer_loop
+    total = len(zendesk.calls.all()) + len(hubspot.calls.all()) - len(company) - outer_loop
+    print("calls in all:", total, "and for causes and systemic issues:", outer_loop)
     assert total <= 22, total  # schema set-up and owner look-ups included; naive: see below
 
 
@@ -101,7 +113,7 @@ def test_batch_limit_one_is_the_naive_one_call_per_object(connector_factory, ven
     work_until_synced(connector, case_ids, timeout=60)
     assert_exactly_one_of_each(vendors, case_ids)
     hubspot = vendors.hubspot
-    assert calls(vendors.zendesk, "POST", "/api/v2/tickets.json") == CASES
+    assert calls(vendors.zendesk, "POST", "/api/v2/tickets.json") == CASES + 2  # and the two problem tickets
     assert calls(hubspot, "POST", "/crm/v3/objects/contacts/batch/upsert") == CASES + OTHERS
     assert calls(hubspot, "POST", "/crm/v3/objects/tasks/batch/create") == 9 * CASES  # with the heads-up
     assert {len(c.body["inputs"]) for c in hubspot.calls.all() if c.path.startswith("/crm/v3/objects/")

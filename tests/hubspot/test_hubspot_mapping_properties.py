@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from hubspot_helpers import SUBMITTED, make_answer, make_case
 
+from connector.domain.causes import load_cause_rules
 from connector.domain.react import STAGE_KEYS
 from connector.mappings import DEFAULT_MAPPINGS_DIR, MappingError
 from connector.ports.keys import task_keys_in, task_natural_key
@@ -26,7 +27,10 @@ def test_default_mapping_covers_the_spec(mapping):
     assert mapping.group_name == "nps_recovery"
     assert set(mapping.contact_properties) == NPS_KEYS | CSAT_KEYS | {
         "recovery_incident_open", "recovery_profile", "recovery_priority", "recovery_stage",
-        "recovery_next_due_at", "recovery_outcome", "recovery_zendesk_ticket_url"}
+        "recovery_next_due_at", "recovery_outcome", "recovery_zendesk_ticket_url", "recovery_cause"}
+    cause = mapping.contact_properties["recovery_cause"]  # contract name; options: the taxonomy's keys
+    assert (cause.name, cause.type) == ("recovery_cause", "enumeration")
+    assert [v for v, _ in cause.options] == list(load_cause_rules().keys)
     assert dict(mapping.task_priority) == {"urgent": "HIGH", "high": "HIGH", "normal": "MEDIUM", "low": "LOW"}
     stage = mapping.contact_properties["recovery_stage"]
     assert [v for v, _ in stage.options] == list(STAGE_KEYS) + ["closed"]

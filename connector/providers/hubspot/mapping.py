@@ -4,6 +4,7 @@ Admins may rename the HubSpot-side property names, labels and option labels, but
 not what the connector relies on: each logical key keeps its data type, and
 enumerations keep the option values the connector writes.
 """
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from types import MappingProxyType
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from connector import mappings
+from connector.domain.causes import CauseRules, causes_beside
 from connector.domain.react import STAGE_KEYS
 
 # logical key -> (HubSpot data type, option values the connector writes)
@@ -46,6 +48,8 @@ COMPANY_PROPERTIES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {  # name
     "recovery_worst_open_priority": ("Worst open recovery priority", "enumeration", "select",
                                      ("urgent", "high", "normal", "low")),
 }
+# The root cause (SPEC "Root causes", contract: name): its options are the taxonomy's keys.
+CAUSE_PROPERTY = "recovery_cause"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 
 
@@ -202,6 +206,18 @@ class HubSpotMappingSchema(Schema):
         )
 
 
+def with_causes(mapping: HubSpotMapping, causes: CauseRules) -> HubSpotMapping:
+    """The mapping plus ``recovery_cause``, an enumeration of the taxonomy's keys (English labels),
+    created with the other contact properties and given any option the taxonomy gains later."""
+    prop = PropertyDef(key=CAUSE_PROPERTY, name=CAUSE_PROPERTY, label="Recovery cause", type="enumeration",
+                       field_type="select", description="Root cause of the recovery case, confirmed by the agent "
+                                                        "(suggested from the customer's comment until then).",
+                       options=tuple((cause.key, cause.labels["en"]) for cause in causes.causes))
+    return dataclasses.replace(mapping, contact_properties=MappingProxyType(
+        {**mapping.contact_properties, CAUSE_PROPERTY: prop}))
+
+
 def load_hubspot_mapping(directory: Path | str | None = None) -> HubSpotMapping:
-    """Load and validate ``<directory>/hubspot.json``; raises ``MappingError`` naming the field."""
-    return mappings.load("hubspot", HubSpotMappingSchema(), directory)
+    """Load and validate ``<directory>/hubspot.json`` (and the cause taxonomy beside it, for
+    ``recovery_cause``); raises ``MappingError`` naming the field."""
+    return with_causes(mappings.load("hubspot", HubSpotMappingSchema(), directory), causes_beside(directory))

@@ -10,7 +10,7 @@ from connector.domain.react import stage_label as protocol_label
 from connector.domain.text import one_line
 from connector.ports.keys import task_natural_key
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, StageSnapshot
-from connector.providers.hubspot.mapping import TASK_PRIORITIES, HubSpotMapping
+from connector.providers.hubspot.mapping import CAUSE_PROPERTY, TASK_PRIORITIES, HubSpotMapping
 
 TASK_TO_CONTACT = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 204}
 MAX_TEXT = 65536  # HubSpot's limit for a string property value
@@ -63,6 +63,8 @@ def contact_properties(answer: AnswerSnapshot, case: CaseSnapshot | None, mappin
         name("recovery_next_due_at"): hs_datetime(upcoming.due_at) if upcoming else "",
         name("recovery_outcome"): case.outcome or "",
     })
+    if CAUSE_PROPERTY in mapping.contact_properties:  # cleared ("") when the case has none
+        props[CAUSE_PROPERTY] = case.cause or ""
     url = ticket_url or case.zendesk_ticket_url
     if url:
         props[name("recovery_zendesk_ticket_url")] = url

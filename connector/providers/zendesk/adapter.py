@@ -22,13 +22,14 @@ from zenpy import Zenpy
 from zenpy.lib.api_objects import Comment, Ticket
 
 from connector.ports.batches import Outcomes, TicketOpen
-from connector.ports.keys import followup_key
+from connector.ports.keys import ZENDESK_PROBLEM, followup_key
 from connector.ports.snapshots import CaseSnapshot, EffectLedger
 from connector.ports.ticket_history import TicketPage
 from connector.providers.zendesk import export
 from connector.providers.zendesk import ticket as tickets
 from connector.providers.zendesk.bulk import BulkTickets
 from connector.providers.zendesk.client import TIMEOUT_SECONDS, build_client, zendesk_errors
+from connector.providers.zendesk.fields import CauseField
 from connector.providers.zendesk.mapping import ZendeskMapping
 from connector.providers.zendesk.writer import TicketWriter
 
@@ -41,10 +42,11 @@ class ZendeskAdapter:
         self.mapping = mapping
         self.base_url = base_url
         self._writer = TicketWriter(client)
-        self._bulk = BulkTickets(client, mapping, self._writer)
+        self._bulk = BulkTickets(client, mapping, self._writer, base_url)
         # (email, days) -> ticket count: a campaign asks about the same people again and again
         self._history: TTLCache[tuple[str, int], int] = TTLCache(maxsize=10_000, ttl=600)
         self._export_throttle: Callable[[], None] | None = None
+        self._fields = CauseField(self._request, mapping)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], mapping: ZendeskMapping,
@@ -112,11 +114,44 @@ class ZendeskAdapter:
         return {**schedules[0], "holidays": holidays.get("holidays") or []}
 
     def _get(self, operation: str, path: str) -> dict[str, Any]:
+        return self._request(operation, "GET", path)
+
+    def _request(self, operation: str, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """zenpy has no API for some endpoints: its session (auth, base URL, throttle) is used directly."""
         with zendesk_errors(operation):
-            response = self._client.tickets.session.get(f"{self.base_url}{path}", timeout=TIMEOUT_SECONDS)
+            response = self._client.tickets.session.request(method, f"{self.base_url}{path}", json=body,
+                                                            timeout=TIMEOUT_SECONDS)
             response.raise_for_status()
-            body: dict[str, Any] = response.json()
-        return body
+            answer: dict[str, Any] = response.json()
+        return answer
+
+    def open_problem(self, external_id: str, subject: str, note: str, tags: Sequence[str], ledger: EffectLedger,
+                     first_attempt: bool) -> int:
+        """A ``problem`` ticket (a systemic issue), once: ledger, look-up on a retry, Idempotency-Key.
+        No requester: Zendesk makes the connector's agent the requester, so no customer is mailed."""
+        body = {"subject": subject, "comment": {"body": note, "public": False}, "type": "problem",
+                "priority": "high", "tags": list(tags), "external_id": external_id}
+        return self._writer.open_once(0, body, ZENDESK_PROBLEM, ledger, first_attempt)
+
+    def tag_tickets(self, ticket_ids: Sequence[int], tags: Sequence[str], note: str) -> None:
+        """The same tags and private note on several tickets: Update Many Tickets
+        (``PUT /api/v2/tickets/update_many?ids=``, up to 100, a job polled to its end) from
+        ``bulk.MIN_BULK`` tickets on, one update each below. Adding a tag twice changes nothing."""
+        self._bulk.update_many(list(ticket_ids), {"additional_tags": list(tags),
+                                                 "comment": {"body": note, "public": False}},
+                               lambda ticket_id: self.update_ticket(ticket_id, tags_add=tags, note=note))
+
+    def ensure_cause_field(self) -> int:
+        """The "Recovery cause" drop-down's id, created (or given missing options) once per adapter."""
+        return self._fields.ensure()
+
+    def set_cause(self, ticket_id: int, cause_key: str) -> None:
+        """Select the cause in the drop-down: Zendesk swaps its option tags (``cause_<key>``) itself."""
+        field_id = self._fields.ensure()
+        with zendesk_errors("ticket cause"):
+            self._client.tickets.update(Ticket(id=ticket_id, custom_fields=[
+                {"id": field_id, "value": self.mapping.cause_tag(cause_key)}]))
+        log.info("Zendesk ticket %s cause set", ticket_id)
 
     def open_tickets(self, items: Sequence[TicketOpen], limit: int) -> Outcomes[int]:
         """The recovery ticket of every case: {key: ticket id or the case's error} (see ``bulk``)."""

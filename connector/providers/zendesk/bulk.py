@@ -32,7 +32,7 @@ from connector.ports.errors import PermanentError, RetryableError, SyncError
 from connector.ports.keys import ZENDESK_TICKET, ZENDESK_TICKET_JOB
 from connector.providers.ledgers import read_together, record_together
 from connector.providers.zendesk import ticket as tickets
-from connector.providers.zendesk.client import ZendeskPermanentError, safe_label, zendesk_errors
+from connector.providers.zendesk.client import TIMEOUT_SECONDS, ZendeskPermanentError, safe_label, zendesk_errors
 from connector.providers.zendesk.mapping import ZendeskMapping
 from connector.providers.zendesk.writer import TicketWriter, zenpy_ticket
 
@@ -43,14 +43,21 @@ FIRST_POLL = 0.5      # seconds before the first look at a job; then doubling up
 MAX_POLL = 5.0
 POLL_DEADLINE = 60.0
 
+BULK_LIMIT = 100      # tickets per create_many or update_many request (Zendesk's limit)
 JobResults = dict[int, int]  # a finished bulk job: index in its request -> the new ticket's id
+
+
+def _value(result: Any, key: str) -> Any:
+    """A job result's field, whether zenpy made it an object or left it a dict."""
+    return result.get(key) if isinstance(result, dict) else getattr(result, key, None)
 
 
 class BulkTickets:
     """Opens the recovery tickets of several cases; single creates go through ``writer``."""
 
-    def __init__(self, client: Zenpy, mapping: ZendeskMapping, writer: TicketWriter):
+    def __init__(self, client: Zenpy, mapping: ZendeskMapping, writer: TicketWriter, base_url: str = ""):
         self._client = client
+        self._base_url = base_url  # for the endpoints zenpy has no API for (update_many by ids)
         self._mapping = mapping
         self._writer = writer
         # Polling waits only (a worker's, never the web path); tests replace them.
@@ -154,6 +161,28 @@ class BulkTickets:
         log.info("Zendesk bulk job %s: %d tickets created of %d", job.id,
                  sum(1 for v in out.values() if not isinstance(v, Exception)), len(chunk))
         return out
+
+    def update_many(self, ticket_ids: list[int], change: dict[str, Any], one: Callable[[int], None]) -> None:
+        """One change to many tickets: ``update_many`` per chunk of ``BULK_LIMIT`` from ``MIN_BULK``
+        tickets on (else ``one(ticket_id)`` each); any ticket the job could not update raises."""
+        if len(ticket_ids) < MIN_BULK:
+            for ticket_id in ticket_ids:
+                one(ticket_id)
+            return
+        session = self._client.tickets.session
+        for start in range(0, len(ticket_ids), BULK_LIMIT):
+            chunk = ticket_ids[start:start + BULK_LIMIT]
+            with zendesk_errors("ticket update_many"):
+                response = session.put(f"{self._base_url}/api/v2/tickets/update_many.json",
+                                       params={"ids": ",".join(map(str, chunk))}, json={"ticket": change},
+                                       timeout=TIMEOUT_SECONDS)
+                response.raise_for_status()
+                job_id = response.json()["job_status"]["id"]
+            status = self._wait(job_id)
+            failed = [r for r in (status.results or []) if not _value(r, "success")]
+            if failed:
+                raise RetryableError(f"Zendesk update_many: {len(failed)} of {len(chunk)} tickets not updated")
+            log.info("Zendesk update_many job %s: %d tickets", job_id, len(chunk))
 
     def _wait(self, job_id: str) -> Any:
         """Poll a bulk job with growing waits until it is done (or hand the cases back)."""

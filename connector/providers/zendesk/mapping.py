@@ -4,6 +4,7 @@
 taken from the case (see ``PLACEHOLDERS``). Every template is checked at load
 time, so a typo names its field at start-up instead of failing a sync later.
 """
+import dataclasses
 import re
 import string
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ from types import MappingProxyType
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
+from connector.domain.causes import CauseRules, causes_beside
 from connector.mappings import load
 from connector.ports import keys
 
@@ -23,6 +25,8 @@ PLACEHOLDERS = frozenset({
     "severity", "profile", "value_tier", "priority",
 })
 DEFAULT_TAGS = ("nps_detractor", "recovery_{profile}", "value_{value_tier}", "severity_{severity}")
+CAUSE_TAG_PREFIX = "cause_"  # contract (SPEC "Root causes"): the ticket's tag is cause_<key>
+CAUSE_FIELD_TITLE = "Recovery cause"  # the drop-down the connector creates if missing
 _NO_SPACE = re.compile(r"^[^\s,]+$")  # Zendesk splits tags on spaces and commas
 
 
@@ -58,6 +62,16 @@ class ZendeskMapping:
     priorities: Mapping[str, str]   # case priority -> Zendesk priority name
     stage_done_tag: str = "recovery_done_{stage}"  # an agent adds it to mark a stage done
     churn_risk_tag: str = "churn_risk"  # on the ticket of a customer leaving for a same-category competitor
+    # The cause drop-down's options, (tag, English label): a tagger option's value IS its tag.
+    cause_options: tuple[tuple[str, str], ...] = ()
+
+    @staticmethod
+    def cause_tag(cause_key: str) -> str:
+        return f"{CAUSE_TAG_PREFIX}{cause_key}"
+
+    def cause_of_tag(self, tag: str) -> str | None:
+        """The taxonomy key a ``cause_<key>`` tag names, or None (another tag, or an unknown key)."""
+        return tag[len(CAUSE_TAG_PREFIX):] if tag in {t for t, _ in self.cause_options} else None
 
     def done_tag(self, stage_key: str) -> str:
         return self.stage_done_tag.format(stage=stage_key)
@@ -121,6 +135,12 @@ class ZendeskMappingSchema(Schema):
         )
 
 
+def with_causes(mapping: ZendeskMapping, causes: CauseRules) -> ZendeskMapping:
+    return dataclasses.replace(mapping, cause_options=tuple(
+        (mapping.cause_tag(cause.key), cause.labels["en"]) for cause in causes.causes))
+
+
 def load_zendesk_mapping(directory: Path | str | None = None) -> ZendeskMapping:
-    """Load and validate ``<directory>/zendesk.json`` (raises ``MappingError``)."""
-    return load("zendesk", ZendeskMappingSchema(), directory)
+    """Load and validate ``<directory>/zendesk.json`` and the cause taxonomy beside it (raises
+    ``MappingError``)."""
+    return with_causes(load("zendesk", ZendeskMappingSchema(), directory), causes_beside(directory))

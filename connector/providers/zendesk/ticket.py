@@ -99,6 +99,15 @@ def acknowledgement_draft(case: CaseSnapshot) -> str:
     )
 
 
+def _cause_line(case: CaseSnapshot) -> str:
+    """The cause in force; the words that suggested it, when it is still the suggestion."""
+    if case.cause is None:
+        return "Cause: none suggested (set the Recovery cause field)"
+    words = ", ".join(f'"{one_line(word)}"' for word in case.cause_words)
+    return f"Cause: {case.cause}" + (f" (suggested from {words}; change the Recovery cause field if wrong)"
+                                     if words else "")
+
+
 def private_note(case: CaseSnapshot) -> str:
     answer = case.answer
     scale = _SCALE.get(answer.survey_type)
@@ -119,6 +128,8 @@ def private_note(case: CaseSnapshot) -> str:
         "",
         "History:",
         *([f"- {line}" for line in case.history] or ["- no earlier answers on record"]),
+        "",
+        _cause_line(case),
         "",
         f"Profile: {case.profile or 'not determined'}",
         "Signals:",
@@ -146,7 +157,8 @@ def build_ticket(case: CaseSnapshot, mapping: ZendeskMapping) -> dict:
         "requester": {"name": values["customer_name"], "email": answer.customer_email},
         "priority": mapping.priorities[case.priority],
         "type": mapping.ticket_type,
-        "tags": render_tags(mapping.tags, values) + ([mapping.churn_risk_tag.lower()] if case.churn_risk else []),
+        "tags": render_tags(mapping.tags, values) + ([mapping.churn_risk_tag.lower()] if case.churn_risk else [])
+        + ([mapping.cause_tag(case.cause)] if case.cause else []),
         "external_id": external_id(case, mapping),
     }
     if case.zendesk_assignee_email:  # the routed senior owner, never the junior queue

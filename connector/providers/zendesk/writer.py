@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 def zenpy_ticket(body: dict[str, Any]) -> Ticket:
     """The zenpy object for a ``POST /api/v2/tickets`` body (see ``ticket.build_ticket``)."""
     fields = dict(body)
-    return Ticket(requester=User(**fields.pop("requester")), comment=Comment(**fields.pop("comment")), **fields)
+    if "requester" in fields:
+        fields["requester"] = User(**fields["requester"])
+    return Ticket(comment=Comment(**fields.pop("comment")), **fields)
 
 
 def _ticket_of(result: Any) -> Ticket:

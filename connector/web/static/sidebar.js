@@ -49,8 +49,8 @@
     });
   }
 
-  function recordReason(section, body, id) {
-    return fetch("/zendesk/sidebar/cases/" + section.dataset.caseId + "/failure-reason", {
+  function recordReason(section, body, id, what) {
+    return fetch("/zendesk/sidebar/cases/" + section.dataset.caseId + "/" + (what || "failure-reason"), {
       method: "POST", credentials: "omit",
       headers: {"Content-Type": "application/json", "X-Recovery-Case": section.dataset.caseToken},
       body: JSON.stringify(body)
@@ -101,6 +101,18 @@
           document.getElementById("failure-error").textContent =
             Object.keys(fields).map(function (k) { return k + ": " + [].concat(fields[k]).join(" "); }).join("; ")
             || (error && error.message) || section.dataset.wordErrorReason;
+        });
+      });
+    }
+    var cause = document.getElementById("cause-form");
+    if (cause) {
+      cause.addEventListener("submit", function (event) {
+        event.preventDefault();
+        recordReason(section, {cause: new FormData(cause).get("cause")}, id, "cause").catch(function (error) {
+          var fields = (error && error.fields) || {};
+          document.getElementById("cause-error").textContent =
+            Object.keys(fields).map(function (k) { return k + ": " + [].concat(fields[k]).join(" "); }).join("; ")
+            || (error && error.message) || "Could not record the cause.";
         });
       });
     }

@@ -5,8 +5,7 @@ the runtime, stage rows); ``sidebar``, ``card`` and ``dashboard`` add their rout
 ``bp`` as they load. This package imports them all, so ``connector.web.ui.bp`` has
 every route; none of them imports the package back.
 """
-from connector.web.ui import (  # noqa: F401  (loading them puts their routes on bp)
-    card, company_card, dashboard, docs, sandbox_screens, sidebar)
+from connector.web.ui import card, company_card, dashboard, docs, sandbox_screens, sidebar  # noqa: F401  (loading them puts their routes on bp)
 from connector.web.ui.blueprint import bp
 from connector.web.ui.common import serializer  # the OAuth join links are signed with the screens' key
 

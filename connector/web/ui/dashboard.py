@@ -27,6 +27,7 @@ from connector.store.models import Answer, Case, Delivery, Job
 from connector.store.tenancy import Tenant
 from connector.web.current import runtime
 from connector.web.deliveries import dead_jobs_behind
+from connector.web.systemic_issues import issues_json
 from connector.web.throttle import record_failure, too_many
 from connector.web.ui.blueprint import bp
 from connector.web.ui.common import issue, next_stage, now, read, stage_rows
@@ -171,11 +172,13 @@ def dashboard():
         secrets_set = _secret_names(db, tenant)
         names = customer_names(db, open_cases)
         answered = db.scalar(select(Answer.id).where(Answer.tenant_id == tenant).limit(1)) is not None
+        systemic = issues_json(db, tenant)
         return render_template("dashboard.html", csrf=session["csrf"], open_cases=open_cases, by_stage=by_stage,
                                names=names, delivery_cases=cases_of_deliveries(db, deliveries), answered=answered,
                                overdue=overdue, deliveries=deliveries, failed=failed, dead=dead, report=report,
                                bars=_chart(report["recovery_rate_by_delay"]), settings=settings,
-                               stages=runtime().policies.protocol, tenants=tenants, tenant=tenant, secrets_set=secrets_set)
+                               stages=runtime().policies.protocol, tenants=tenants, tenant=tenant, secrets_set=secrets_set,
+                               systemic=systemic)
 
 
 @bp.get("/dashboard/cases/<int:case_id>")

@@ -9,7 +9,7 @@
    after ``UNDO_SECONDS`` in the page, so it can be taken back) (and
    ``…/promises/<pid>/complete``) with the case token: the admin API's logic, without the
    admin token; on a case closed partial or failed, ``POST /zendesk/sidebar/cases/<id>/failure-reason``
-   records why.
+   records why, and ``POST /zendesk/sidebar/cases/<id>/cause`` confirms or changes the cause.
 Tokens travel in headers, never cookies (third-party iframes) nor URLs.
 """
 import logging
@@ -18,7 +18,9 @@ from flask import jsonify, make_response, render_template, request
 from marshmallow import ValidationError
 
 from connector.cases import promises, transitions
+from connector.cases.causes import record_cause
 from connector.cases.failure import NotAFailedCase, record_failure_reason
+from connector.domain.causes import CauseChoiceSchema
 from connector.domain.compensation import COMPENSATION_TYPES, CompensationRecordSchema, default_gesture
 from connector.domain.failure import FailureReasonSchema, asks_for_reason
 from connector.domain.promises import MAX_PROMISES, MAX_WHAT, MAX_WHO, load_promises
@@ -32,8 +34,8 @@ from connector.web.hardening import page_policy
 from connector.web.ui.blueprint import bp
 from connector.web.ui.case_story import case_story
 from connector.web.ui.common import CASE_TTL, SIDEBAR_TTL, case_for_ticket, issue, now, read, stage_rows
-from connector.web.zaf_installation import ZafInstallation, installation_of
 from connector.web.ui.texts import words_for
+from connector.web.zaf_installation import ZafInstallation, installation_of
 from connector.web.zaf_jwt import TokenError, verify_zaf_token
 
 log = logging.getLogger(__name__)
@@ -117,7 +119,7 @@ def sidebar_case():
                                        compensation_types=COMPENSATION_TYPES, confirmation_draft=draft,
                                        promise_limits={"count": MAX_PROMISES, "what": MAX_WHAT, "who": MAX_WHO},
                                        asks_reason=case.status == "closed" and asks_for_reason(case.outcome),
-                                       failure_reasons=policies.failure.reasons))
+                                       failure_reasons=policies.failure.reasons, causes=policies.causes.causes))
 
 
 @bp.post("/zendesk/sidebar/cases/<int:case_id>/stages/<key>/complete")
@@ -176,6 +178,27 @@ def sidebar_failure_reason(case_id: int):
             return jsonify(error="conflict", message=str(exc)), 409
     rt.notify()
     return jsonify(case_id=case_id, failure_reason=recorded["reason"])
+
+
+@bp.post("/zendesk/sidebar/cases/<int:case_id>/cause")
+def sidebar_cause(case_id: int):
+    """The agent confirms the suggested cause or picks another (the admin API's logic)."""
+    claims = read("case", request.headers.get("X-Recovery-Case"), CASE_TTL)
+    if claims is None or claims.get("case") != case_id:
+        return jsonify(error="unauthorized", message="this token is not for this case"), 401
+    rt = runtime()
+    body = request.get_json(silent=True)
+    try:
+        chosen = CauseChoiceSchema(rt.policies.causes).load(body if isinstance(body, dict) else {})
+    except ValidationError as exc:
+        return jsonify(error="validation_failed", fields=exc.messages), 422
+    with transaction(rt.sessions) as session:
+        case = session.get(Case, case_id)
+        if case is None or case.tenant_id != claims["tenant"]:
+            return jsonify(error="not_found", message=f"no case {case_id}"), 404
+        changed = record_cause(session, case, chosen["cause"], rt.clock(), source="sidebar")
+    rt.notify()
+    return jsonify(case_id=case_id, cause=chosen["cause"], changed=changed)
 
 
 @bp.post("/zendesk/sidebar/cases/<int:case_id>/promises/<int:promise_id>/complete")
