@@ -12,7 +12,7 @@ from connector.cases.reporting import case_facts
 from connector.cli.report import report
 from connector.domain.react import load_protocol, plan
 from connector.store.db import transaction
-from connector.store.models import Answer, Case, Stage
+from connector.store.models import Answer, Case, Stage, SystemicIssue
 from tests.domain.test_metrics import without_holdout
 
 PROTOCOL = load_protocol()  # the default mappings/protocol.json
@@ -98,6 +98,30 @@ INTERIM = [
     (4,   "nps",  0,   2),    # the CSAT case: an NPS 0 meanwhile is not its closing answer
     (10,  "nps",  1,   14),   # closed by CSAT: an NPS 1 meanwhile is no NPS "after" answer
 ]
+# Root causes: (confirmed by the agent, suggested from the comment); the effective one is the agent's,
+# else the suggestion (#5: suggested billing, the agent changed it to pricing). The rest: none.
+CAUSES = {1: ("billing", None), 3: (None, "billing"), 5: ("pricing", "billing"), 6: (None, "billing"),
+          7: ("support", "support")}
+SYSTEMIC = (1, 3, 6)  # billing, three cases within 7 days: one systemic issue opened Feb 10 12:00
+
+
+def causes_expected(groups: dict) -> dict:
+    """Every configured cause listed (the default taxonomy's order), at 0 when no case has it."""
+    keys = ("billing", "pricing", "delivery", "product_bug", "performance", "support", "onboarding", "other")
+    empty = {"cases": 0, "recovered": 0, "closed": 0, "rate": None, "at_risk": 0.0, "preserved": 0.0}
+    return {key: dict(empty, **groups.get(key, {})) for key in keys} | {
+        key: dict(empty, **figures) for key, figures in groups.items() if key not in keys}
+
+
+def group(cases: int, recovered: int, closed: int) -> dict:
+    return {"cases": cases, "recovered": recovered, "closed": closed, "rate": round(recovered / closed, 4)}
+
+
+SYSTEMIC_EXPECTED = {"open": 1, "solved": 0, "issues": [
+    {"id": 1, "cause": "billing", "cases": 3, "opened_at": "2026-02-10T12:00:00Z", "status": "open",
+     "problem_ticket_id": None}]}
+
+
 # The reasons owners gave for the partial/failed outcomes (#3 partial, #5 and #8 failed): #8 has none yet.
 FAILURE_REASONS = {3: ("too_late", None), 5: ("problem_not_fixed", "The fix shipped after the re-survey.")}
 
@@ -125,6 +149,13 @@ def seed(sessions) -> None:
         for no, (reason, note) in FAILURE_REASONS.items():
             cases[no].failure_reason, cases[no].failure_note = reason, note
             cases[no].failure_recorded_at = cases[no].closed_at + timedelta(days=2)
+        for no, (confirmed, suggested) in CAUSES.items():
+            cases[no].cause, cases[no].cause_suggested = confirmed, suggested
+        issue = SystemicIssue(tenant_id="default", cause="billing", window_start=at(2, 9), opened_at=at(10, 12))
+        session.add(issue)
+        session.flush()
+        for no in SYSTEMIC:
+            cases[no].systemic_issue_id = issue.id
         # Another connected account's case, fast and recovered, must not count here.
         other = open_case(session, 99, answer(session, 99, "nps", 0, at(10, 9), "acme"), 1, 2,
                           "disappointed", "critical", tenant="acme")
@@ -179,6 +210,11 @@ EXPECTED_ALL = {
 }
 # No case held out, no value known: closed #1-#10, recovered #1, #2, #4, #6, #7, #9, #10 -> 7/10.
 EXPECTED_ALL |= without_holdout(14, 7, 10)
+# billing: #1 promoter, #3 partial, #6 promoter -> 2/3; pricing: #5 failed -> 0/1; support: #7 passive -> 1/1;
+# uncategorised: #2 R, #4 R, #8 failed, #9 R, #10 R closed (4/5), #11, #13, #14 open, #12 erased (no outcome).
+EXPECTED_ALL["causes"] = causes_expected({"billing": group(3, 2, 3), "pricing": group(1, 0, 1),
+                                          "support": group(1, 1, 1), "uncategorised": group(9, 4, 5)})
+EXPECTED_ALL["systemic_issues"] = SYSTEMIC_EXPECTED
 
 # since=2026-02-09 until=2026-02-15 (whole days): #5 (Feb 9 00:00, on the start), #6, #7, #8;
 # #9 (Feb 16 00:00) is just out, and so is the "acme" case of Feb 10.
@@ -211,6 +247,10 @@ EXPECTED_WEEK = {
     "window": {"since": "2026-02-09", "until": "2026-02-15", "on": "submitted_at"},
 }
 EXPECTED_WEEK |= without_holdout(4, 2, 4)  # #6 and #7 recovered of the four closed
+# #5 pricing (failed), #6 billing (R), #7 support (R), #8 uncategorised (failed); the issue opened Feb 10.
+EXPECTED_WEEK["causes"] = causes_expected({"billing": group(1, 1, 1), "pricing": group(1, 0, 1),
+                                           "support": group(1, 1, 1), "uncategorised": group(1, 0, 1)})
+EXPECTED_WEEK["systemic_issues"] = SYSTEMIC_EXPECTED
 
 
 @pytest.fixture
@@ -239,6 +279,7 @@ def test_api_date_window(metrics_client, admin_headers):
     assert response.get_json() == EXPECTED_WEEK
     only_since = metrics_client.get("/api/metrics?since=2026-03-02", headers=admin_headers).get_json()
     assert only_since["cases"] == 1 and only_since["recognised_within_6h"]["count"] == 1  # #13
+    assert only_since["systemic_issues"] == {"open": 0, "solved": 0, "issues": []}  # opened before the window
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic x"}])
@@ -395,3 +436,18 @@ def test_the_acknowledgement_sent_by_the_connector_recognises_but_is_no_first_co
     assert report["recognised_within_6h"] == {"count": 2, "total": 2, "share": 1.0}  # both recognised
     assert report["recovery_rate_by_delay"]["24-48h"]["closed"] == 1                 # #70: the call
     assert report["recovery_rate_by_delay"]["<24h"]["closed"] == 1                   # #71: a person's reply
+
+
+def test_the_dashboard_charts_recovery_per_cause(client, seeded):
+    import re
+
+    from tests.conftest import ADMIN_TOKEN
+
+    client.post("/dashboard/login", data={"token": ADMIN_TOKEN})
+    section = re.search(r'<div id="causes">(.*?)</div>', client.get("/dashboard").text, re.S).group(1)
+    widths = dict(re.findall(r'data-cause="(\w+)" x="150" y="\d+" width="([\d.]+)"', section))
+    assert list(widths) == ["billing", "pricing", "delivery", "product_bug", "performance", "support",
+                            "onboarding", "other", "uncategorised"]
+    assert (widths["billing"], widths["pricing"], widths["support"], widths["uncategorised"]) == \
+        ("146.7", "0", "220.0", "176.0")  # 2/3, 0/1, 1/1 and 4/5 of the 220-wide track
+    assert "66.7% (2/3) · 3 case(s)" in section and "Billing and invoices" in section

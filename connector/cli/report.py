@@ -58,6 +58,22 @@ def _render_proof(report: dict, console) -> None:
                       f"(95% CI {_money(made['low'])} to {_money(made['high'])})")
 
 
+def _render_causes(report: dict, console) -> None:
+    from rich.table import Table
+
+    causes = Table(title="By root cause (rate over treated closed cases; value over all cases)")
+    for column in ("Cause", "Cases", "Recovered", "Closed", "Rate", "Value at risk", "Preserved"):
+        causes.add_column(column, justify="left" if column == "Cause" else "right")
+    for key, group in report["causes"].items():
+        causes.add_row(key, str(group["cases"]), str(group["recovered"]), str(group["closed"]), _pct(group["rate"]),
+                       _money(group["at_risk"]), _money(group["preserved"]))
+    console.print(causes)
+    systemic = report["systemic_issues"]
+    console.print(f"Systemic issues opened: {systemic['open']} open, {systemic['solved']} solved"
+                  + "".join(f"\n  #{i['id']} {i['cause']}: {i['cases']} case(s), opened {i['opened_at']}, {i['status']}"
+                            for i in systemic["issues"]), soft_wrap=True)
+
+
 def render(report: dict, console) -> None:
     """Print ``report`` (from ``metrics_report``) on a rich ``console``."""
     from rich.table import Table
@@ -92,6 +108,7 @@ def render(report: dict, console) -> None:
     console.print(reasons)
     console.print(f"{failures['cases']} case(s) closed partial or failed, {failures['missing']} without a reason yet")
     _render_proof(report, console)
+    _render_causes(report, console)
     nps = report["nps_recovered_group"]
     console.print(f"NPS of the recovered group: before {_nps(nps['before'])} "
                   f"({nps['answers_before']} NPS answer(s)), after {_nps(nps['after'])} "
@@ -126,7 +143,8 @@ def report(since, until, tenant, as_json, output_format, output):
             if not known_tenant(session, tenant):
                 raise click.BadParameter(f"no tenant {tenant!r} (see GET /api/installations)", param_hint="--tenant")
             figures = metrics_report(session, tenant_id=tenant, since=since, until=until,
-                                     reasons=rt.policies.failure.reasons, now=rt.clock())
+                                     reasons=rt.policies.failure.reasons, now=rt.clock(),
+                                     causes=rt.policies.causes.keys)
     finally:
         rt.engine.dispose()
     if as_json or output_format == "json":

@@ -17,7 +17,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:2em;border-
 .lead{color:#52606d}.figures{display:flex;flex-wrap:wrap;gap:1em;margin:1em 0}
 .figure{background:#f0f4f8;border-radius:6px;padding:.7em 1em;min-width:11em}
 .figure b{display:block;font-size:1.4em}svg text{font:13px system-ui,sans-serif;fill:#1f2933}
-.note{color:#52606d;font-size:.9em}
+.note{color:#52606d;font-size:.9em}.issues{border-collapse:collapse}.issues td,.issues th{padding:.2em .8em;border-bottom:1px solid #d9e2ec;text-align:left}
 </style></head><body>
 <h1>Recovery report</h1>
 <p class="lead">{{ report.cases }} case(s), answers submitted {{ report.window.since or "from the start" }} to
@@ -43,6 +43,15 @@ Held-out cases receive only the recognition and the re-survey.</p>
    ("Made by the protocol", made.value if made else none)]) }}
 <p class="note">Made by the protocol = (treated rate &minus; holdout rate) &times; the treated cases' value at risk
 ({{ money(revenue.treated_at_risk) }}). {{ revenue.cases_without_value }} case(s) of unknown value count 0.</p>
+<h2>Root causes</h2>
+<p class="note">Each case counts under its cause (the agent's, else the one suggested from the comment).</p>
+{{ chart("causes", report.causes.items()) }}
+{{ money_chart("causes-at-risk", causes_at_risk) }}
+<p class="note">Value at risk per cause (customers' lifetime value, all cases).</p>
+<h2>Systemic issues</h2>
+{% if systemic.issues %}<table class="issues"><tr><th>Issue</th><th>Cause</th><th>Cases</th><th>Opened</th><th>Status</th></tr>
+{% for issue in systemic.issues %}<tr><td>#{{ issue.id }}</td><td>{{ issue.cause }}</td><td>{{ issue.cases }}</td><td>{{ issue.opened_at }}</td><td>{{ issue.status }}</td></tr>{% endfor %}
+</table>{% else %}<p class="note">No systemic issue opened in this window (three cases with one cause within the configured days open one).</p>{% endif %}
 {% for key, title in dimensions %}<h2>Recovery rate by {{ title }} (treated cases)</h2>
 {{ chart(key, report[key].items()) }}{% endfor %}
 </body></html>
@@ -103,4 +112,6 @@ def render_html(report: dict[str, Any]) -> str:
     return _ENV.from_string(_PAGE).render(
         report=report, proof=proof, diff=proof["difference"], needed=proof["cases_needed"],
         revenue=report["revenue"], made=report["revenue"]["protocol_difference"], dimensions=_DIMENSIONS,
+        systemic=report["systemic_issues"],
+        causes_at_risk=[(key, group["at_risk"]) for key, group in report["causes"].items()],
         pct=_pct, money=_money, chart=_chart, money_chart=_money_chart)

@@ -69,6 +69,7 @@ class CaseFacts:
     recognition_automatic: bool = False     # the acknowledgement went out by itself: no person's contact
     holdout: bool = False                   # held out of the protocol (recognition and re-survey only)
     lifetime_value: float | None = None     # the customer's, None when unknown
+    cause: str | None = None                # the effective root cause (the agent's, else the suggestion)
 
     @property
     def first_contact_at(self) -> datetime | None:

@@ -41,8 +41,9 @@ def get_metrics():
     with transaction(runtime().sessions) as session:
         if not known_tenant(session, tenant):  # a typo must not read as "no cases"
             return jsonify(error="not_found", message="no such tenant"), 404
-        return jsonify(metrics_report(session, tenant_id=tenant, reasons=runtime().policies.failure.reasons,
-                                      now=runtime().clock(), **window))
+        policies = runtime().policies
+        return jsonify(metrics_report(session, tenant_id=tenant, reasons=policies.failure.reasons,
+                                      now=runtime().clock(), causes=policies.causes.keys, **window))
 
 
 @bp.get("/metrics/requests")

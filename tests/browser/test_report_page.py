@@ -29,7 +29,15 @@ def test_html_report_opens_with_its_charts(page, runtime, db_url, tmp_path, monk
     requests = []
     page.on("request", lambda request: requests.append(request.url))
     page.goto(out.as_uri())
-    assert page.locator("svg.chart").count() == 5
+    assert page.locator("svg.chart").count() == 7
+    # Per cause: the taxonomy's eight and "uncategorised"; billing's treated closed cases are #1 and
+    # #6 (#3 is standard, here held out), both recovered.
+    causes = page.locator('svg[data-chart="causes"] g')
+    assert causes.count() == 9 and "billing" in causes.nth(0).text_content() and "100.0% (2/2)" in causes.nth(0).text_content()
+    # Value at risk per cause: billing #1, #3, #6 = 20 000 + 800 + 20 000 = 40 800, the longest bar.
+    at_risk = page.locator('svg[data-chart="causes-at-risk"] g')
+    assert "40,800" in at_risk.nth(0).text_content()
+    assert page.locator("table.issues").get_by_text("billing").is_visible()
     revenue = page.locator('svg[data-chart="revenue"] rect.bar')
     # At risk 184 000 (the full track), preserved 120 800, made by the protocol 94 284.
     assert [round(float(revenue.nth(i).get_attribute("width"))) for i in range(3)] == [240, 158, 123]

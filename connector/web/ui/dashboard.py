@@ -168,7 +168,8 @@ def dashboard():
         failed = dead_jobs_behind(db, deliveries)
         dead = db.scalars(select(Job).where(Job.status == "dead", Job.tenant_id == tenant)
                           .order_by(Job.id).limit(100)).all()
-        report = metrics_report(db, tenant_id=tenant)
+        policies = runtime().policies
+        report = metrics_report(db, tenant_id=tenant, now=runtime().clock(), causes=policies.causes.keys)
         secrets_set = _secret_names(db, tenant)
         names = customer_names(db, open_cases)
         answered = db.scalar(select(Answer.id).where(Answer.tenant_id == tenant).limit(1)) is not None
@@ -178,7 +179,8 @@ def dashboard():
                                overdue=overdue, deliveries=deliveries, failed=failed, dead=dead, report=report,
                                bars=_chart(report["recovery_rate_by_delay"]), settings=settings,
                                stages=runtime().policies.protocol, tenants=tenants, tenant=tenant, secrets_set=secrets_set,
-                               systemic=systemic)
+                               systemic=systemic,
+                               cause_labels={c.key: c.label("en") for c in policies.causes.causes})
 
 
 @bp.get("/dashboard/cases/<int:case_id>")
