@@ -31,9 +31,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from campaign_load import build_campaign  # noqa: E402
-from deployment import HOST, die_with_parent, free_port, proc_status, wait_healthy  # noqa: E402
+from deployment import HOST, die_with_parent, free_port, wait_healthy  # noqa: E402
 
 PATH = "/webhooks/surveys/generic"
+
+
+def cpu_times(pid: int) -> tuple[float, float]:
+    """(utime, stime) of a process in seconds, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def sign(secret: str, msg_id: str, body: bytes) -> dict:
@@ -53,6 +60,7 @@ class Server:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     cpu_seconds: float = 0.0
+    system_seconds: float = 0.0  # the kernel's share of cpu_seconds (the WAL's writes and fsyncs among it)
     wall_seconds: float = 0.0
     accepted: int = 0
     rounds: list[float] = field(default_factory=list)  # ms of CPU per accepted webhook, each round
@@ -96,10 +104,12 @@ def post_all(server: Server, requests: list[tuple[bytes, dict]]) -> int:
 
 def measure(server: Server, requests: list[tuple[bytes, dict]]) -> None:
     pid = server.worker_pid()
-    cpu, wall = proc_status(pid)["cpu_seconds"], time.perf_counter()
+    (user, system), wall = cpu_times(pid), time.perf_counter()
     accepted = post_all(server, requests)
-    cpu, wall = proc_status(pid)["cpu_seconds"] - cpu, time.perf_counter() - wall
+    (user_after, system_after), wall = cpu_times(pid), time.perf_counter() - wall
+    cpu = user_after - user + system_after - system
     server.cpu_seconds += cpu
+    server.system_seconds += system_after - system
     server.wall_seconds += wall
     server.accepted += accepted
     server.rounds.append(cpu * 1000 / accepted)
@@ -144,6 +154,7 @@ def main() -> None:
         per = server.cpu_seconds * 1000 / server.accepted
         print(f"  {server.name:<10} CPU {per:6.2f} ms per accepted webhook (rounds "
               f"{', '.join(f'{r:.2f}' for r in server.rounds)}; median {statistics.median(server.rounds):.2f}), "
+              f"of which kernel {server.system_seconds * 1000 / server.accepted:.2f}; "
               f"wall {server.wall_seconds * 1000 / server.accepted:.2f} ms per request, {server.accepted} accepted")
     ratio = connector.cpu_seconds / connector.accepted / (floor.cpu_seconds / floor.accepted)
     per_round = [c / f for c, f in zip(connector.rounds, floor.rounds, strict=True)]

@@ -29,7 +29,7 @@ from connector.domain import profile, react, rules
 from connector.domain.outcome import REOPENING, closes_case
 from connector.domain.policies import Policies
 from connector.jobs.queue import enqueue, enqueue_fresh
-from connector.store.db import transaction
+from connector.store.db import transaction, write_unit
 from connector.store.models import Answer, Case, Stage
 from connector.store.prepared import Prepared, PreparedInsert
 from connector.store.schedules import cached_schedule
@@ -176,7 +176,7 @@ def accept(sessions: sessionmaker[Session], policy: Policies, data: dict[str, An
     ``holdout``: the tenant's holdout setting and draw source (default: off).
     """
     try:
-        with transaction(sessions) as session:
+        with write_unit(sessions) as session:
             result, stored = _store(session, policy, data, source, now, tenant_id, business_hours, holdout)
             if log_delivery is not None:
                 log_delivery(session, result.status)

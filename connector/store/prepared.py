@@ -21,32 +21,39 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
-_MISSING = object()
+_MISSING, _REQUIRED = object(), object()
 
 
 class _Compiled:
-    def __init__(self, statement: ClauseElement, dialect: Dialect):
+    def __init__(self, statement: ClauseElement, dialect: Dialect, defaults: Mapping[str, Any]):
         compiled = statement.compile(dialect=dialect)
         self.sql = compiled.string
         self.positional = bool(compiled.positional)
-        names = list(compiled.positiontup or ()) if self.positional else list(compiled.binds)
-        self.names = names
-        self.processors = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
-        # Literals the statement holds itself (a LIMIT): their own value unless one is given.
-        self.fixed = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
+        self.names = list(compiled.positiontup or ()) if self.positional else list(compiled.binds)
+        # Per parameter, in order: its name, its value when none is given (a literal the statement
+        # holds, such as a LIMIT, or a column default) and SQLAlchemy's conversion for the dialect.
+        self.plan = [(name, defaults[name] if name in defaults else _REQUIRED if bind.required else bind.effective_value,
+                      bind.type.dialect_impl(dialect).bind_processor(dialect))
+                     for name in self.names for bind in (compiled.binds[name],)]
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
-        converted = [value if (value := values[name] if name in values else self.fixed[name]) is None
-                     or process is None else process(value)
-                     for name, process in zip(self.names, self.processors, strict=True)]
+        converted = []
+        for name, default, process in self.plan:
+            value = values.get(name, _MISSING)
+            if value is _MISSING:
+                if default is _REQUIRED:
+                    raise KeyError(f"no value for the parameter {name!r}")
+                value = default() if callable(default) else default
+            converted.append(value if value is None or process is None else process(value))
         return tuple(converted) if self.positional else dict(zip(self.names, converted, strict=True))
 
 
 class Prepared:
     """One statement (or, per dialect, ``build(dialect_name)``) with named ``bindparam`` s."""
 
-    def __init__(self, build: ClauseElement | Callable[[str], ClauseElement]):
-        self._build = build
+    def __init__(self, build: ClauseElement | Callable[[str], ClauseElement],
+                 defaults: Mapping[str, Any] | None = None):
+        self._build, self._defaults = build, dict(defaults or {})
         self._compiled: dict[str, _Compiled] = {}
 
     def _for(self, session: Session) -> tuple[_Compiled, Any]:
@@ -55,14 +62,14 @@ class Prepared:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             statement = self._build if isinstance(self._build, ClauseElement) else self._build(dialect.name)
-            compiled = self._compiled[dialect.name] = _Compiled(statement, dialect)
+            compiled = self._compiled[dialect.name] = _Compiled(statement, dialect, self._defaults)
         return compiled, connection.connection.driver_connection
 
     def execute(self, session: Session, values: Mapping[str, Any]) -> Any:
         """Run once; the DBAPI cursor (``fetchone``/``fetchall`` for a SELECT or RETURNING)."""
         compiled, dbapi = self._for(session)
         cursor = dbapi.cursor()
-        cursor.execute(compiled.sql, compiled.parameters(self._complete(values)))
+        cursor.execute(compiled.sql, compiled.parameters(values))
         return cursor
 
     def execute_many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -70,11 +77,18 @@ class Prepared:
             return
         compiled, dbapi = self._for(session)
         cursor = dbapi.cursor()
-        cursor.executemany(compiled.sql, [compiled.parameters(self._complete(row)) for row in rows])
+        cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
         cursor.close()
 
-    def _complete(self, values: Mapping[str, Any]) -> Mapping[str, Any]:
-        return values
+
+def _default(column: Any) -> Any:
+    """A column's Python-side default as a value or a no-argument function (None: NULL)."""
+    default = column.default
+    if default is None or column.primary_key:
+        return None
+    if default.is_callable:
+        return lambda: default.arg(None)  # SQLAlchemy wraps the model's function to take a context
+    return default.arg
 
 
 class PreparedInsert(Prepared):
@@ -84,25 +98,14 @@ class PreparedInsert(Prepared):
     def __init__(self, table: Table, keys: Iterable[str], *, conflict: Sequence[str] = (),
                  returning: str | None = None):
         given = set(keys)
-        self._defaults = {c.key: c.default for c in table.columns if c.default is not None and not c.primary_key}
-        columns = [c.key for c in table.columns if c.key in given or c.key in self._defaults]
+        defaults = {c.key: _default(c) for c in table.columns if c.default is not None and not c.primary_key}
+        columns = [c.key for c in table.columns if c.key in given or c.key in defaults]
 
         def build(dialect: str) -> ClauseElement:
             maker = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect, insert)
-            statement = maker(table).values({key: bindparam(key) for key in columns})
+            statement = maker(table).values({key: bindparam(key, required=False) for key in columns})
             if conflict:
                 statement = statement.on_conflict_do_nothing(index_elements=list(conflict))  # type: ignore[attr-defined]
             return statement.returning(table.c[returning]) if returning else statement
 
-        super().__init__(build)
-        self._columns = columns
-
-    def _complete(self, values: Mapping[str, Any]) -> Mapping[str, Any]:
-        row = {}
-        for key in self._columns:
-            value = values.get(key, _MISSING)
-            if value is _MISSING:
-                default = self._defaults.get(key)
-                value = None if default is None else (default.arg(None) if default.is_callable else default.arg)
-            row[key] = value
-        return row
+        super().__init__(build, defaults)
