@@ -8,7 +8,9 @@ time, in alternating rounds (the floor first in even rounds, the connector first
 so both are measured in one run on the same machine load. CPU is the web worker process's
 utime + stime from ``/proc/<pid>/stat`` around each round, divided by the webhooks accepted.
 
-Usage: ``.venv/bin/python bench/intake_floor.py [--rounds 6] [--per-round 300] [--warmup 200]``
+Usage: ``.venv/bin/python bench/intake_floor.py [--rounds 6] [--per-round 300] [--warmup 200] [--baseline DIR]``
+(``--baseline DIR``: a third server from another checkout, e.g. ``git worktree add /tmp/before <commit>``,
+measured in the same rounds, so a before/after pair shares one machine load)
 """
 from __future__ import annotations
 
@@ -57,6 +59,7 @@ class Server:
     name: str
     app: str
     env: dict
+    cwd: Path = ROOT  # the checkout it runs from (``--baseline``: another commit's)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     cpu_seconds: float = 0.0
@@ -70,7 +73,7 @@ class Server:
             self.process = subprocess.Popen(
                 [str(ROOT / ".venv/bin/gunicorn"), "--workers", "1", "--worker-class", "sync",
                  "--bind", f"{HOST}:{self.port}", self.app],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+                cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
         wait_healthy(f"http://{HOST}:{self.port}", {self.name: self.process}, 60, log_path)
 
     def worker_pid(self) -> int:
@@ -120,6 +123,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--per-round", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--baseline", type=Path, help="another checkout of the connector (e.g. a git worktree of "
+                        "the commit before a change), measured in the same rounds as 'baseline'")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="intake-floor-"))
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
@@ -128,12 +133,17 @@ def main() -> None:
     floor = Server("floor", "bench.floor_app:create_app()",
                    {**base, "FLOOR_DATABASE": str(folder / "floor.db"), "FLOOR_SECRET": secret,
                     "RECOVERY_SQLITE_SYNCHRONOUS": durability})
-    connector = Server("connector", "connector.web.app:create_app()",
-                       {**base, "RECOVERY_DATABASE_URL": f"sqlite:///{folder / 'connector.db'}",
-                        "RECOVERY_WEBHOOK_SECRET": secret, "RECOVERY_ADMIN_TOKEN": secrets.token_urlsafe(24),
-                        "RECOVERY_SANDBOX": "true", "RECOVERY_SQLITE_SYNCHRONOUS": durability})
+    def connector_server(name: str, cwd: Path) -> Server:
+        return Server(name, "connector.web.app:create_app()",
+                      {**base, "RECOVERY_DATABASE_URL": f"sqlite:///{folder / f'{name}.db'}",
+                       "RECOVERY_WEBHOOK_SECRET": secret, "RECOVERY_ADMIN_TOKEN": secrets.token_urlsafe(24),
+                       "RECOVERY_SANDBOX": "true", "RECOVERY_SQLITE_SYNCHRONOUS": durability}, cwd=cwd)
+
+    connector = connector_server("connector", ROOT)
+    servers = [floor, connector]
+    if args.baseline:  # gunicorn puts its working directory first on sys.path: that checkout's code runs
+        servers.append(connector_server("baseline", args.baseline.resolve()))
     answers = build_campaign(args.warmup + args.rounds * args.per_round, 0.3, 16, secrets.token_hex(3))
-    servers = (floor, connector)
     try:
         for server in servers:
             server.start(folder / f"{server.name}.log")
@@ -142,7 +152,7 @@ def main() -> None:
             post_all(server, [(a.body, sign(secret, a.response_id, a.body)) for a in warm])
         for n in range(args.rounds):
             batch = answers[args.warmup + n * args.per_round:args.warmup + (n + 1) * args.per_round]
-            for server in (servers if n % 2 == 0 else servers[::-1]):
+            for server in (servers if n % 2 == 0 else servers[::-1]):  # each first in turn
                 measure(server, [(a.body, sign(secret, a.response_id, a.body)) for a in batch])
     finally:
         for server in servers:
@@ -156,10 +166,11 @@ def main() -> None:
               f"{', '.join(f'{r:.2f}' for r in server.rounds)}; median {statistics.median(server.rounds):.2f}), "
               f"of which kernel {server.system_seconds * 1000 / server.accepted:.2f}; "
               f"wall {server.wall_seconds * 1000 / server.accepted:.2f} ms per request, {server.accepted} accepted")
-    ratio = connector.cpu_seconds / connector.accepted / (floor.cpu_seconds / floor.accepted)
-    per_round = [c / f for c, f in zip(connector.rounds, floor.rounds, strict=True)]
-    print(f"  connector / floor: {ratio:.2f} (per round {', '.join(f'{r:.2f}' for r in per_round)}); "
-          f"target <= 2")
+    for server in servers[1:]:
+        ratio = server.cpu_seconds / server.accepted / (floor.cpu_seconds / floor.accepted)
+        per_round = [c / f for c, f in zip(server.rounds, floor.rounds, strict=True)]
+        print(f"  {server.name} / floor: {ratio:.2f} (per round {', '.join(f'{r:.2f}' for r in per_round)}); "
+              f"target <= 2")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ figure: first untimed warm-up, then N requests timed with ``time.process_time``
 (CPU per request, no profiler), then N more under cProfile, printed as the
 share of each step of the request and the top functions by own time.
 
-Usage: ``.venv/bin/python bench/profile_webhook.py [--requests 2000] [--database sqlite|postgres]``
+Usage: ``.venv/bin/python bench/profile_webhook.py [--requests 2000] [--database sqlite|postgres] [--detractors 0.3]``
+(the profile is of CPU time; ``bench/intake_floor.py`` compares a gunicorn process with the floor of its stack)
 (``RECOVERY_SQLITE_SYNCHRONOUS=NORMAL`` for SQLite's faster, less durable commit: compare the wall figure)
 """
 import argparse
@@ -46,6 +47,9 @@ STEPS = (
     ("      earlier scores query", "store/snapshots.py", "earlier_scores"),
     ("      enqueue (each job)", "jobs/queue.py", "enqueue"),
     ("      enqueue_fresh (all jobs at once)", "jobs/queue.py", "enqueue_fresh"),
+    ("      write transaction (begin .. commit)", "store/db.py", "write_unit"),
+    ("      prepared statements (one row)", "store/prepared.py", "execute"),
+    ("      prepared statements (many rows)", "store/prepared.py", "execute_many"),
     ("      session.flush", "orm/session.py", "flush"),
     ("      session.commit", "orm/session.py", "commit"),
     ("    delivery log row (own commit)", "web/deliveries.py", "_record"),
