@@ -32,7 +32,7 @@ def _answer(response_id: str, **values) -> dict:
 
 def test_insert_stores_what_the_orm_reads_back_and_fills_defaults(sessions):
     with write_unit(sessions) as session:
-        first = INSERT.execute(session, _answer("r1")).fetchone()
+        first = INSERT.first(session, _answer("r1"))
     with reading(sessions) as session:
         stored = session.get(Answer, first[0])
         assert stored.context == {"k": 1} and stored.answer_body == {"response_id": "r1", "case_id": None}
@@ -45,7 +45,7 @@ def test_insert_stores_what_the_orm_reads_back_and_fills_defaults(sessions):
 def test_a_taken_key_returns_no_row_and_changes_nothing(sessions):
     with write_unit(sessions) as session:
         INSERT.execute(session, _answer("r1"))
-        assert INSERT.execute(session, _answer("r1", comment="second")).fetchone() is None
+        assert INSERT.execute(session, _answer("r1", comment="second")) == []
     with reading(sessions) as session:
         assert session.scalars(select(Answer.comment)).all() == [None]
 
@@ -65,7 +65,7 @@ def test_write_unit_commits_prepared_and_orm_writes_together(sessions):
         INSERT.execute(session, _answer("r1"))
         session.add(Job(kind="k", ref_id=1, dedupe_key="k:1"))
     with reading(sessions) as session:
-        assert BY_EMAIL.execute(session, {"email": "marie@example.com"}).fetchone() is not None
+        assert BY_EMAIL.first(session, {"email": "marie@example.com"}) is not None
         assert session.scalars(select(Job.status)).all() == ["queued"]
 
 

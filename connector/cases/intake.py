@@ -74,7 +74,7 @@ def _seen_body(session: Session, tenant_id: str, response_id: str) -> dict[str, 
 def _customer_cases(session: Session, answer: Answer) -> list[tuple[int, str]]:
     """(id, status) of the customer's cases, newest first: usually none."""
     return [(case_id, status) for case_id, status in _CUSTOMER_CASES.execute(
-        session, {"tenant": answer.tenant_id, "email": answer.customer_email}).fetchall()]
+        session, {"tenant": answer.tenant_id, "email": answer.customer_email})]
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def _open_case(session: Session, answer: Answer, classification: rules.Classific
     assess_value(case, answer, answer.lifetime_value, policy)
     _draw_holdout(case, answer, policy, holdout)
     # ``case`` stays transient, as the answer does: one prepared INSERT instead of the ORM's flush.
-    case.id = _INSERT_CASE.execute(session, inspect(case).dict).fetchone()[0]
+    case.id = _INSERT_CASE.execute(session, inspect(case).dict)[0][0]
     # The admin put the calls on business hours: the schedule last fetched (none yet: calendar hours).
     schedule = cached_schedule(session, answer.tenant_id) if business_hours else None
     # The stages in one multi-row INSERT: through the relationship the ORM sent eight
@@ -211,7 +211,7 @@ def _store(session: Session, policy: Policies, data: dict[str, Any], source: str
         context=data.get("context") or {}, submitted_at=data["submitted_at"], received_at=now,
         case_id=None, answer_body={"response_id": data["response_id"], "case_id": None})
     # The row is written by a prepared INSERT: the ORM's flush cost more than all the rules.
-    inserted = _INSERT_ANSWER.execute(session, values).fetchone()
+    inserted = _INSERT_ANSWER.first(session, values)
     if inserted is None:  # seen before (or committed by a concurrent delivery meanwhile)
         seen = _seen_body(session, tenant_id, data["response_id"])
         if seen is None:  # taken but not visible to this transaction yet: ``accept`` looks again

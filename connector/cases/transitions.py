@@ -45,9 +45,9 @@ def watch_for_signals(session: Session, answer: Answer, policy: Policies) -> boo
     if answer.category == "detractor" or not signals.watched(tier, policy.signals):
         return False
     # A first answer has nothing to drop from: one indexed look-up here spares a campaign a job per answer.
-    earlier = _EARLIER_OF_TYPE.execute(session, {
+    earlier = _EARLIER_OF_TYPE.first(session, {
         "tenant": answer.tenant_id, "email": answer.customer_email, "survey": answer.survey_type,
-        "answer": answer.id, "submitted": answer.submitted_at}).fetchone()
+        "answer": answer.id, "submitted": answer.submitted_at})
     return earlier is not None and enqueue(session, SIGNAL_CHECK, answer.id, tenant_id=answer.tenant_id)
 
 

@@ -65,20 +65,30 @@ class Prepared:
             compiled = self._compiled[dialect.name] = _Compiled(statement, dialect, self._defaults)
         return compiled, connection.connection.driver_connection
 
-    def execute(self, session: Session, values: Mapping[str, Any]) -> Any:
-        """Run once; the DBAPI cursor (``fetchone``/``fetchall`` for a SELECT or RETURNING)."""
+    def execute(self, session: Session, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run once; every row it returns (a SELECT, or RETURNING), read before the cursor closes,
+        so no statement is left in progress when the transaction commits."""
         compiled, dbapi = self._for(session)
         cursor = dbapi.cursor()
-        cursor.execute(compiled.sql, compiled.parameters(values))
-        return cursor
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(values))
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+        finally:
+            cursor.close()
+
+    def first(self, session: Session, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        rows = self.execute(session, values)
+        return rows[0] if rows else None
 
     def execute_many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
         compiled, dbapi = self._for(session)
         cursor = dbapi.cursor()
-        cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
-        cursor.close()
+        try:
+            cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
+        finally:
+            cursor.close()
 
 
 def _default(column: Any) -> Any:

@@ -29,7 +29,7 @@ def earlier_scores(session: Session, answer: Answer) -> list[tuple[str, int]]:
     """(survey type, score) of the customer's answers before this one, newest first."""
     return [(survey, score) for survey, score in _EARLIER_SCORES.execute(session, {
         "tenant": answer.tenant_id, "email": answer.customer_email, "answer": answer.id,
-        "submitted": answer.submitted_at}).fetchall()]
+        "submitted": answer.submitted_at})]
 
 
 def _history(session: Session, case: Case) -> tuple[str, ...]:
