@@ -6,7 +6,8 @@ figure: first untimed warm-up, then N requests timed with ``time.process_time``
 (CPU per request, no profiler), then N more under cProfile, printed as the
 share of each step of the request and the top functions by own time.
 
-Usage: ``.venv/bin/python bench/profile_webhook.py [--requests 2000] [--database sqlite|postgres]``
+Usage: ``.venv/bin/python bench/profile_webhook.py [--requests 2000] [--database sqlite|postgres] [--detractors 0.3]``
+(the profile is of CPU time; ``bench/intake_floor.py`` compares a gunicorn process with the floor of its stack)
 (``RECOVERY_SQLITE_SYNCHRONOUS=NORMAL`` for SQLite's faster, less durable commit: compare the wall figure)
 """
 import argparse
@@ -35,17 +36,20 @@ STEPS = (
     ("    signature check", "inbound/standard_webhooks.py", "verify"),
     ("    JSON parse", "inbound/json_body.py", "parse_json"),
     ("    marshmallow validation", "inbound/schemas.py", "validate_answer"),
-    ("    intake.accept (one transaction)", "connector/intake.py", "accept"),
+    ("    intake.accept (one transaction)", "cases/intake.py", "accept"),
     ("      rules.classify", "domain/rules.py", "classify"),
     ("      profile.classify_profile", "domain/profile.py", "classify_profile"),
     ("      routing.route", "domain/routing.py", "route"),
-    ("      duplicate lookup", "connector/intake.py", "_existing"),
-    ("      duplicate lookup (one column)", "connector/intake.py", "_seen_body"),
-    ("      case and stages", "connector/intake.py", "_open_case"),
-    ("      customer's cases query", "connector/intake.py", "_customer_cases"),
+    ("      duplicate lookup", "cases/intake.py", "_existing"),
+    ("      duplicate lookup (one column)", "cases/intake.py", "_seen_body"),
+    ("      case and stages", "cases/intake.py", "_open_case"),
+    ("      customer's cases query", "cases/intake.py", "_customer_cases"),
     ("      earlier scores query", "store/snapshots.py", "earlier_scores"),
     ("      enqueue (each job)", "jobs/queue.py", "enqueue"),
     ("      enqueue_fresh (all jobs at once)", "jobs/queue.py", "enqueue_fresh"),
+    ("      write transaction (begin .. commit)", "store/db.py", "write_unit"),
+    ("      prepared statements (one row)", "store/prepared.py", "execute"),
+    ("      prepared statements (many rows)", "store/prepared.py", "execute_many"),
     ("      session.flush", "orm/session.py", "flush"),
     ("      session.commit", "orm/session.py", "commit"),
     ("    delivery log row (own commit)", "web/deliveries.py", "_record"),
@@ -94,6 +98,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--detractors", type=float, default=0.3, help="share of detractors (0-1)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, stream=open("/dev/null", "w"))  # log records made, as in serve
     database = Database(args.database)
@@ -102,7 +107,7 @@ def main() -> None:
         app = make_app(database.create(), secret)
         client = app.test_client()
         total = 200 + 2 * args.requests
-        answers = build_campaign(total, 0.3, 5, secrets.token_hex(3))
+        answers = build_campaign(total, args.detractors, 5, secrets.token_hex(3))
         run(client, answers[:200], secret)
         timed = answers[200:200 + args.requests]
         cpu, wall = time.process_time(), time.perf_counter()
@@ -110,11 +115,12 @@ def main() -> None:
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         print(f"{args.database}: {args.requests} requests, CPU {cpu * 1000 / args.requests:.2f} ms/request, "
               f"wall {wall * 1000 / args.requests:.2f} ms/request (no profiler)")
-        profile = cProfile.Profile()
+        # CPU time, not wall: the WAL fsync waits on the disk and would swamp every other step.
+        profile = cProfile.Profile(time.process_time)
         profile.enable()
         run(client, answers[200 + args.requests:], secret)
         profile.disable()
-        print("\nunder cProfile (inflated by the profiler; compare shares), ms per request, calls per request:")
+        print("\nunder cProfile, CPU time (inflated by the profiler; compare shares), ms per request, calls per request:")
         for label, ms, calls in step_table(profile, args.requests):
             print(f"  {label:<40} {ms:7.2f}  x{calls:.1f}")
         print()

@@ -9,9 +9,10 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,8 +29,9 @@ from connector.domain import holdout as holdouts
 from connector.domain.outcome import REOPENING, closes_case
 from connector.domain.policies import Policies
 from connector.jobs.queue import enqueue, enqueue_fresh
-from connector.store.db import transaction
+from connector.store.db import transaction, write_unit
 from connector.store.models import Answer, Case, Stage
+from connector.store.prepared import Prepared, PreparedInsert
 from connector.store.schedules import cached_schedule
 from connector.store.snapshots import earlier_scores
 
@@ -42,18 +44,23 @@ class IntakeResult:
     body: dict[str, Any]
 
 
-# Built once, run with parameters: building a statement per request is most of what a
-# Core statement costs (coercion, cache key); the compiled form is cached by the engine.
+# Prepared once per dialect and run on the DBAPI cursor (``store.prepared``): SQLAlchemy's
+# per-execution work cost more than SQLite's, and these run on every accepted webhook.
 _ANSWERS, _CASES = cast(Table, Answer.__table__), cast(Table, Case.__table__)
+_ANSWER_KEYS = ("tenant_id", "response_id", "source", "survey_type", "survey_id", "survey_name", "survey_kind",
+                "score", "category", "comment", "locale", "customer_email", "customer_name", "company",
+                "lifetime_value", "vip", "context", "submitted_at", "received_at", "case_id", "answer_body")
 _SEEN_BODY = select(_ANSWERS.c.answer_body).where(
     _ANSWERS.c.tenant_id == bindparam("tenant"), _ANSWERS.c.response_id == bindparam("response"))
-_CUSTOMER_CASES = select(_CASES.c.id, _CASES.c.status).where(
+# A duplicate costs no look-up first: the INSERT returns no id when the response_id is taken.
+_INSERT_ANSWER = PreparedInsert(_ANSWERS, _ANSWER_KEYS, conflict=("tenant_id", "response_id"), returning="id")
+_CUSTOMER_CASES = Prepared(select(_CASES.c.id, _CASES.c.status).where(
     _CASES.c.tenant_id == bindparam("tenant"), _CASES.c.customer_email == bindparam("email")
-).order_by(_CASES.c.id.desc())
-_INSERT_ANSWER = insert(_ANSWERS).returning(_ANSWERS.c.id)
-_LINK_CASE = update(_ANSWERS).where(_ANSWERS.c.id == bindparam("answer")).values(
-    case_id=bindparam("case"), answer_body=bindparam("body"))
-_INSERT_STAGES = insert(cast(Table, Stage.__table__))
+).order_by(_CASES.c.id.desc()))
+_INSERT_CASE = PreparedInsert(_CASES, [c.key for c in _CASES.columns if not c.primary_key], returning="id")
+_LINK_CASE = Prepared(update(_ANSWERS).where(_ANSWERS.c.id == bindparam("answer")).values(
+    case_id=bindparam("case"), answer_body=bindparam("body")))
+_INSERT_STAGES = PreparedInsert(cast(Table, Stage.__table__), ("case_id", "key", "due_at", "status"))
 _INTERIM = update(_ANSWERS).where(_ANSWERS.c.id == bindparam("answer")).values(interim_case_id=bindparam("case"))
 _ANSWER_BODY = update(_ANSWERS).where(_ANSWERS.c.id == bindparam("answer")).values(answer_body=bindparam("body"))
 
@@ -64,9 +71,10 @@ def _seen_body(session: Session, tenant_id: str, response_id: str) -> dict[str, 
     return seen
 
 
-def _customer_cases(session: Session, answer: Answer) -> Sequence[Row[Any, Any]]:
-    """(id, status) of the customer's cases, newest first: usually none, so no ORM rows."""
-    return session.execute(_CUSTOMER_CASES, {"tenant": answer.tenant_id, "email": answer.customer_email}).all()
+def _customer_cases(session: Session, answer: Answer) -> list[tuple[int, str]]:
+    """(id, status) of the customer's cases, newest first: usually none."""
+    return [(case_id, status) for case_id, status in _CUSTOMER_CASES.execute(
+        session, {"tenant": answer.tenant_id, "email": answer.customer_email})]
 
 
 @dataclass(frozen=True)
@@ -77,12 +85,12 @@ class Met:
     closed_as: str | None  # the outcome; None: the answer is interim and the case stays open
 
 
-def _meet_open_case(session: Session, answer: Answer, cases: Sequence[Row[Any, Any]], policy: Policies,
+def _meet_open_case(session: Session, answer: Answer, cases: Sequence[tuple[int, str]], policy: Policies,
                     now: datetime) -> Met | None:
     """A later answer closes the customer's open case only as ``domain.outcome.closes_case`` says
     (own survey type from the closing window on, or the re-survey's answer); any other later
     answer is kept on the case as interim. None: no open case, or an older answer arriving late."""
-    open_id = next((c.id for c in cases if c.status == "open"), None)
+    open_id = next((case_id for case_id, status in cases if status == "open"), None)
     if open_id is None:
         return None
     case = row(session, Case, open_id)
@@ -138,8 +146,8 @@ def _open_case(session: Session, answer: Answer, classification: rules.Classific
         case.cause_suggested, case.cause_words = suggested.key, list(suggested.words)
     assess_value(case, answer, answer.lifetime_value, policy)
     _draw_holdout(case, answer, policy, holdout)
-    session.add(case)
-    session.flush()
+    # ``case`` stays transient, as the answer does: one prepared INSERT instead of the ORM's flush.
+    case.id = _INSERT_CASE.execute(session, inspect(case).dict)[0][0]
     # The admin put the calls on business hours: the schedule last fetched (none yet: calendar hours).
     schedule = cached_schedule(session, answer.tenant_id) if business_hours else None
     # The stages in one multi-row INSERT: through the relationship the ORM sent eight
@@ -148,8 +156,8 @@ def _open_case(session: Session, answer: Answer, classification: rules.Classific
     planned = react.plan(policy.protocol, answer.submitted_at, schedule)
     if case.holdout:
         planned = [(stage, due) for stage, due in planned if stage.key in holdouts.HOLDOUT_STAGE_KEYS]
-    session.execute(_INSERT_STAGES, [dict(case_id=case.id, key=stage.key, due_at=due, status="pending")
-                                    for stage, due in planned])
+    _INSERT_STAGES.execute_many(session, [dict(case_id=case.id, key=stage.key, due_at=due, status="pending")
+                                          for stage, due in planned])
     return case
 
 
@@ -171,7 +179,7 @@ def accept(sessions: sessionmaker[Session], policy: Policies, data: dict[str, An
     ``holdout``: the tenant's holdout setting and draw source (default: off).
     """
     try:
-        with transaction(sessions) as session:
+        with write_unit(sessions) as session:
             result, stored = _store(session, policy, data, source, now, tenant_id, business_hours, holdout)
             if log_delivery is not None:
                 log_delivery(session, result.status)
@@ -193,9 +201,6 @@ def accept(sessions: sessionmaker[Session], policy: Policies, data: dict[str, An
 def _store(session: Session, policy: Policies, data: dict[str, Any], source: str, now: datetime,
            tenant_id: str, business_hours: bool, holdout: HoldoutDraw) -> tuple[IntakeResult, Answer | None]:
     """The answer, its case, stages and jobs (or the earlier answer's body); the new Answer."""
-    seen = _seen_body(session, tenant_id, data["response_id"])
-    if seen is not None:
-        return IntakeResult(200, seen), None
     customer, survey = data["customer"], data["survey"]
     classification = rules.classify(survey["type"], data["score"], customer["vip"], policy.rules)
     values = dict(
@@ -208,12 +213,20 @@ def _store(session: Session, policy: Policies, data: dict[str, Any], source: str
         lifetime_value=customer.get("lifetime_value"), vip=customer["vip"],
         context=data.get("context") or {}, submitted_at=data["submitted_at"], received_at=now,
         case_id=None, answer_body={"response_id": data["response_id"], "case_id": None})
-    # ``answer`` is a transient copy (never added to the session) for the rules that read it;
-    # the row is written by a prepared Core INSERT: the ORM's flush cost more than all the rules.
-    answer = Answer(**values)
-    answer.id = session.execute(_INSERT_ANSWER, values).scalar_one()
+    # The row is written by a prepared INSERT: the ORM's flush cost more than all the rules.
+    inserted = _INSERT_ANSWER.first(session, values)
+    if inserted is None:  # seen before (or committed by a concurrent delivery meanwhile)
+        seen = _seen_body(session, tenant_id, data["response_id"])
+        if seen is None:  # taken but not visible to this transaction yet: ``accept`` looks again
+            raise IntegrityError("INSERT INTO answers", None, Exception("response_id taken"))
+        return IntakeResult(200, seen), None
+    # ``answer``: the stored row's values for the rules that read it, never written back. A plain
+    # namespace: building an ORM instance (its state, 20 instrumented sets) cost a tenth of a webhook.
+    answer = cast(Answer, SimpleNamespace(**values, id=inserted[0], interim_case_id=None))
     earlier = _customer_cases(session, answer)
     met = _meet_open_case(session, answer, earlier, policy, now)
+    if met is not None:
+        session.flush()  # the ORM's changes to the met case first, then the prepared statements
     interim = met is not None and met.closed_as is None
     if interim or not classification.opens_case or (met is not None and met.closed_as not in REOPENING):
         # The contact's last-answer properties follow every answer; a detractor's interim answer
@@ -225,10 +238,10 @@ def _store(session: Session, policy: Policies, data: dict[str, Any], source: str
             body["case_id"] = met.case_id
             session.execute(_ANSWER_BODY, {"answer": answer.id, "body": body})
         return IntakeResult(202, body), answer
-    case = _open_case(session, answer, classification, policy, now, earlier[0].id if earlier else None,
+    case = _open_case(session, answer, classification, policy, now, earlier[0][0] if earlier else None,
                       business_hours, holdout)
     body = {"response_id": answer.response_id, "case_id": case.id}
-    session.execute(_LINK_CASE, {"answer": answer.id, "case": case.id, "body": body})
+    _LINK_CASE.execute(session, {"answer": answer.id, "case": case.id, "body": body})
     # With a cause: does it make a systemic issue with the cause's other cases?
     kinds = _case_jobs(case, policy) + (("systemic.check",) if case.cause_suggested is not None else ())
     enqueue_fresh(session, [(kind, case.id) for kind in kinds], tenant_id=tenant_id)

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from connector.cases import priority_support
@@ -17,6 +17,7 @@ from connector.domain.outcome import REOPENING, outcome
 from connector.domain.policies import Policies
 from connector.jobs.queue import enqueue
 from connector.store.models import Answer, Case, Stage
+from connector.store.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +45,17 @@ def watch_for_signals(session: Session, answer: Answer, policy: Policies) -> boo
     if answer.category == "detractor" or not signals.watched(tier, policy.signals):
         return False
     # A first answer has nothing to drop from: one indexed look-up here spares a campaign a job per answer.
-    earlier = session.execute(select(Answer.id).where(
-        Answer.tenant_id == answer.tenant_id, Answer.customer_email == answer.customer_email,
-        Answer.survey_type == answer.survey_type, Answer.id != answer.id,
-        Answer.submitted_at < answer.submitted_at).limit(1)).first()
+    earlier = _EARLIER_OF_TYPE.first(session, {
+        "tenant": answer.tenant_id, "email": answer.customer_email, "survey": answer.survey_type,
+        "answer": answer.id, "submitted": answer.submitted_at})
     return earlier is not None and enqueue(session, SIGNAL_CHECK, answer.id, tenant_id=answer.tenant_id)
+
+
+# Prepared once (``store.prepared``): it runs on a watched contact's every answer.
+_EARLIER_OF_TYPE = Prepared(select(Answer.id).where(
+    Answer.tenant_id == bindparam("tenant"), Answer.customer_email == bindparam("email"),
+    Answer.survey_type == bindparam("survey"), Answer.id != bindparam("answer"),
+    Answer.submitted_at < bindparam("submitted", type_=Answer.submitted_at.type)).limit(1))
 
 
 def enqueue_sync(session: Session, case: Case) -> None:

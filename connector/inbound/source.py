@@ -5,19 +5,26 @@ implement ``InboundSource``; ``inbound/pipeline`` runs the same checklist over e
 This module sits below both, so a source never imports the pipeline that calls it.
 """
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 
-@dataclass(frozen=True)
 class RequestFacts:
-    """What the checklist reads of a request; a signature may cover method, public URL and headers."""
+    """What the checklist reads of a request; a signature may cover method, public URL and headers.
 
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    body: bytes = b""
-    mimetype: str = ""
+    ``url`` may be given as a function: only the sources that sign the URL (HubSpot) read it,
+    and building it from a WSGI request cost a survey answer more than checking its signature."""
+
+    __slots__ = ("method", "_url", "headers", "body", "mimetype")
+
+    def __init__(self, method: str, url: str | Callable[[], str], headers: Mapping[str, str], body: bytes = b"",
+                 mimetype: str = ""):
+        self.method, self._url, self.headers, self.body, self.mimetype = method, url, headers, body, mimetype
+
+    @property
+    def url(self) -> str:
+        if callable(self._url):
+            self._url = self._url()
+        return self._url
 
 
 class Ignored(Exception):

@@ -13,15 +13,16 @@ import random
 from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import Table, and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from connector.jobs.turns import join_line, locking, next_job, served
 from connector.store.db import transaction
 from connector.store.models import Job
+from connector.store.prepared import PreparedInsert
 
 
 class SessionHost(Protocol):
@@ -82,28 +83,25 @@ def _insert_if_new(dialect: str):
 _INSERT_IF_NEW: dict = {}
 
 
-# Built once (intake runs them on every webhook): statement construction is their main cost.
-_TAKEN_KEYS = select(Job.__table__.c.dedupe_key).where(
-    Job.__table__.c.dedupe_key.in_(bindparam("keys", expanding=True)))
-_INSERT_JOBS = insert(Job.__table__)
+# Prepared once per dialect (intake runs it on every webhook, see ``store.prepared``); a key
+# already taken is skipped by the database, as ``enqueue`` skips it.
+_INSERT_FRESH = PreparedInsert(cast(Table, Job.__table__), ("kind", "ref_id", "tenant_id", "dedupe_key"),
+                               conflict=("dedupe_key",))
 
 
 def enqueue_fresh(session: Session, jobs: list[tuple[str, int]], *, tenant_id: str = "default") -> None:
     """Add the jobs of rows this transaction created (``(kind, ref_id)``), in one INSERT.
 
-    The hot path of intake: nobody else can enqueue for an id this transaction has not
-    committed, so the savepoint ``enqueue`` takes per job against a concurrent insert is not
-    needed. One look-up still skips a key that already exists, as ``enqueue`` would.
+    The hot path of intake: one prepared INSERT ... ON CONFLICT DO NOTHING, no look-up first;
+    a key that already exists (an id SQLite reused after a deletion) is skipped, as ``enqueue``
+    would skip it.
     """
     keys = {f"{kind}:{ref_id}": (kind, ref_id) for kind, ref_id in jobs}
     if not keys:
         return
-    taken = set(session.execute(_TAKEN_KEYS, {"keys": list(keys)}).scalars())
-    rows = [dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=key)
-            for key, (kind, ref_id) in keys.items() if key not in taken]
-    if rows:
-        join_line(session, tenant_id)
-        session.execute(_INSERT_JOBS, rows)
+    join_line(session, tenant_id)
+    _INSERT_FRESH.execute_many(session, [dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=key)
+                                         for key, (kind, ref_id) in keys.items()])
 
 
 def claim(factory, worker_id: str, now: datetime, lease_seconds: float,

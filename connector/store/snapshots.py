@@ -1,5 +1,5 @@
 """Frozen views of store rows for vendor adapters, and the side-effect ledger."""
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -7,6 +7,7 @@ from connector.domain.react import ReactProtocol
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, StageSnapshot
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case, SideEffect, utcnow
+from connector.store.prepared import Prepared
 
 
 def answer_snapshot(answer: Answer) -> AnswerSnapshot:
@@ -17,12 +18,18 @@ def answer_snapshot(answer: Answer) -> AnswerSnapshot:
         submitted_at=answer.submitted_at)
 
 
+# Prepared once (``store.prepared``): every new case runs it inside the webhook's transaction.
+_EARLIER_SCORES = Prepared(select(Answer.survey_type, Answer.score).where(
+    Answer.tenant_id == bindparam("tenant"), Answer.customer_email == bindparam("email"),
+    Answer.id != bindparam("answer"), Answer.submitted_at < bindparam("submitted", type_=Answer.submitted_at.type))
+    .order_by(Answer.submitted_at.desc()).limit(20))
+
+
 def earlier_scores(session: Session, answer: Answer) -> list[tuple[str, int]]:
     """(survey type, score) of the customer's answers before this one, newest first."""
-    return [tuple(row) for row in session.execute(select(Answer.survey_type, Answer.score).where(
-        Answer.tenant_id == answer.tenant_id, Answer.customer_email == answer.customer_email,
-        Answer.id != answer.id, Answer.submitted_at < answer.submitted_at)
-        .order_by(Answer.submitted_at.desc()).limit(20)).all()]
+    return [(survey, score) for survey, score in _EARLIER_SCORES.execute(session, {
+        "tenant": answer.tenant_id, "email": answer.customer_email, "answer": answer.id,
+        "submitted": answer.submitted_at})]
 
 
 def _history(session: Session, case: Case) -> tuple[str, ...]:

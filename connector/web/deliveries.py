@@ -21,6 +21,7 @@ from sqlalchemy import insert, select
 from connector.infra import counters
 from connector.store.db import transaction
 from connector.store.models import Delivery
+from connector.store.prepared import PreparedInsert
 from connector.web.current import runtime
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,9 @@ OUTCOME_BY_STATUS = {200: "duplicate", 202: "accepted"}
 BEFORE_AUTHENTICATION = frozenset({401, 403, 404, 405, 413})  # the sender proved nothing yet
 _REASON = re.compile(r"^[a-z_]{1,40}$")
 _INSERT = insert(Delivery.__table__)  # Core, built once: no ORM flush on the webhook's hot path
+# Every accepted webhook's row: prepared once per dialect (``store.prepared``).
+_INSERT_IN_INTAKE = PreparedInsert(Delivery.__table__, ("tenant_id", "source", "status_code", "outcome", "reason",
+                                                        "delivery_id", "received_at", "response_id"))
 
 
 _FIELD = re.compile(r"^[A-Za-z0-9_.\-]{1,60}$")
@@ -83,8 +87,8 @@ def in_intake(source: str, delivery_id: str | None, now, response_id: str):
     delivery_id = delivery_id or request.headers.get("webhook-id")
 
     def add(session, status: int) -> None:
-        session.execute(_INSERT, [_row(source, status, OUTCOME_BY_STATUS[status], None, delivery_id, now,
-                                       response_id)])
+        _INSERT_IN_INTAKE.execute(session, _row(source, status, OUTCOME_BY_STATUS[status], None, delivery_id, now,
+                                                response_id))
     return add
 
 

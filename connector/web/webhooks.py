@@ -51,7 +51,7 @@ def public_url() -> str:
 
 def request_facts() -> RequestFacts:
     """This request as the pipeline reads it; reading the body raises 413 past MAX_CONTENT_LENGTH."""
-    return RequestFacts(request.method, public_url(), request.headers, request.get_data(cache=True),
+    return RequestFacts(request.method, public_url, request.headers, request.get_data(cache=True),
                         request.mimetype)
 
 

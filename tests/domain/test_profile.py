@@ -265,3 +265,23 @@ def test_bad_mapping_names_the_field(tmp_path):
     messages = error.value.messages
     assert "ticket_window_days" in messages
     assert "bad pattern '… mais'" in str(messages["languages"]["fr"]["value"]["chronic"])
+
+
+# The substring test that spares a regex scan must never hide a match: each kind of flexible
+# spelling (apostrophe, hyphen, star, gap) still fires, and a pattern whose letters are absent does not.
+@pytest.mark.parametrize("pattern, text", [
+    ("d'habitude", "Dhabitude tout va bien"), ("d'habitude", "d’ habitude"), ("enterprise-grade", "enterprise grade"),
+    ("enterprise-grade", "ENTERPRISEGRADE tool"), ("satisf*", "pas satisfaite"),
+    ("usually … but this time", "Usually ok, but this time no"),
+    ("déjà", "je cherche deja"), ("cœur", "COEUR"),
+])
+def test_keyword_prefilter_keeps_every_match(pattern, text):
+    from connector.domain.keywords import compile_pattern, find
+
+    assert [hit.tag for hit in find(text, [("t", compile_pattern(pattern))])] == ["t"]
+
+
+def test_keyword_prefilter_skips_an_absent_pattern():
+    from connector.domain.keywords import compile_pattern, find
+
+    assert find("rien à signaler", [("t", compile_pattern("enterprise-grade"))]) == []

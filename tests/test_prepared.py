@@ -1,0 +1,74 @@
+"""Prepared statements (store/prepared.py) store what the ORM would, on SQLite and PostgreSQL,
+inside the caller's transaction; write_unit commits or rolls it back as a whole."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import bindparam, select, text
+
+from connector.store.db import install_schema, make_engine, make_session_factory, reading, write_unit
+from connector.store.models import Answer, Job
+from connector.store.prepared import Prepared, PreparedInsert
+
+KEYS = ("tenant_id", "response_id", "source", "survey_type", "score", "category", "customer_email", "vip",
+        "context", "submitted_at", "answer_body", "comment")
+INSERT = PreparedInsert(Answer.__table__, KEYS, conflict=("tenant_id", "response_id"), returning="id")
+BY_EMAIL = Prepared(select(Answer.id).where(Answer.customer_email == bindparam("email")).limit(1))
+
+
+@pytest.fixture
+def sessions(db_url):
+    engine = make_engine(db_url)
+    install_schema(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def _answer(response_id: str, **values) -> dict:
+    return dict(tenant_id="default", response_id=response_id, source="generic", survey_type="nps", score=3,
+                category="detractor", customer_email="marie@example.com", vip=False, context={"k": 1},
+                submitted_at=datetime(2026, 11, 20, 15, 37, tzinfo=timezone(timedelta(hours=1))),
+                answer_body={"response_id": response_id, "case_id": None}, **values)
+
+
+def test_insert_stores_what_the_orm_reads_back_and_fills_defaults(sessions):
+    with write_unit(sessions) as session:
+        first = INSERT.first(session, _answer("r1"))
+    with reading(sessions) as session:
+        stored = session.get(Answer, first[0])
+        assert stored.context == {"k": 1} and stored.answer_body == {"response_id": "r1", "case_id": None}
+        assert stored.submitted_at == datetime(2026, 11, 20, 14, 37, tzinfo=timezone.utc)
+        assert stored.received_at is not None  # the model's default, filled in
+        # Not given: SQL NULL, as a column the ORM leaves out (not JSON 'null', not '')
+        assert session.execute(select(Answer.comment.is_(None), Answer.interim_case_id.is_(None))).one() == (True, True)
+
+
+def test_a_taken_key_returns_no_row_and_changes_nothing(sessions):
+    with write_unit(sessions) as session:
+        INSERT.execute(session, _answer("r1"))
+        assert INSERT.execute(session, _answer("r1", comment="second")) == []
+    with reading(sessions) as session:
+        assert session.scalars(select(Answer.comment)).all() == [None]
+
+
+def test_write_unit_rolls_back_prepared_and_orm_writes_together(sessions):
+    with pytest.raises(RuntimeError), write_unit(sessions) as session:
+        INSERT.execute(session, _answer("r1"))
+        session.add(Job(kind="k", ref_id=1, dedupe_key="k:1"))  # the ORM session joins the same transaction
+        session.flush()
+        raise RuntimeError("after both")
+    with reading(sessions) as session:
+        assert session.execute(text("SELECT (SELECT count(*) FROM answers) + (SELECT count(*) FROM jobs)")).scalar() == 0
+
+
+def test_write_unit_commits_prepared_and_orm_writes_together(sessions):
+    with write_unit(sessions) as session:
+        INSERT.execute(session, _answer("r1"))
+        session.add(Job(kind="k", ref_id=1, dedupe_key="k:1"))
+    with reading(sessions) as session:
+        assert BY_EMAIL.first(session, {"email": "marie@example.com"}) is not None
+        assert session.scalars(select(Job.status)).all() == ["queued"]
+
+
+def test_a_parameter_left_out_is_an_error_not_a_null(sessions):
+    with write_unit(sessions) as session, pytest.raises(KeyError, match="email"):
+        BY_EMAIL.execute(session, {})
