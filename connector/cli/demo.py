@@ -17,7 +17,6 @@ from rich.table import Table
 
 from connector.inbound.standard_webhooks import decode_secret, sign
 from connector.infra.resources import data_folder
-from connector.runtime import Runtime
 
 SAMPLES = data_folder("webhooks/samples")
 
@@ -42,20 +41,26 @@ def send(base_url: str, secret: str, payload: dict) -> requests.Response:
     return requests.post(f"{base_url}/webhooks/surveys/generic", data=body, headers=headers, timeout=10)
 
 
-def _wait_until_idle(runtime: Runtime, base_url: str, token: str, case_ids: list[int], timeout: float = 30) -> list[dict]:
+def _wait_until_idle(config: dict, base_url: str, token: str, case_ids: list[int], timeout: float = 30) -> list[dict]:
     """Every job done (promoters' contact updates included), then the cases as the API shows them."""
     from sqlalchemy import func, select
 
-    from connector.store.db import transaction
+    from connector.store.db import make_engine, make_session_factory, transaction
     from connector.store.models import Job
 
+    # The worker runs in its own process: the queue is read where it lives, in the database.
+    engine = make_engine(config["DATABASE_URL"], synchronous=config.get("SQLITE_SYNCHRONOUS") or "FULL")
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with transaction(runtime.sessions) as session:
-            busy = session.scalar(select(func.count()).select_from(Job).where(Job.status.in_(("queued", "running"))))
-        if not busy:
-            break
-        time.sleep(0.2)  # polling the live server the user is watching
+    try:
+        while time.monotonic() < deadline:
+            with transaction(make_session_factory(engine), read_only=True) as session:
+                busy = session.scalar(select(func.count()).select_from(Job)
+                                      .where(Job.status.in_(("queued", "running"))))
+            if not busy:
+                break
+            time.sleep(0.2)  # polling the live server the user is watching
+    finally:
+        engine.dispose()
     headers = {"Authorization": f"Bearer {token}"}
     return [requests.get(f"{base_url}/api/cases/{cid}", headers=headers, timeout=5).json() for cid in case_ids]
 
@@ -96,21 +101,20 @@ def run_demo(config: dict, servers: dict, port: int) -> None:
 
     console = Console() if sys.stdout.isatty() else Console(width=110)
     if "LOG_LEVEL" not in config:  # keep the summary readable; RECOVERY_LOG_LEVEL=INFO shows all
-        for name in ("", "werkzeug"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger().setLevel(logging.WARNING)
 
-    def feed(app, server):
-        base_url = f"http://127.0.0.1:{server.server_port}"
+    def feed(port: int):
+        base_url = f"http://127.0.0.1:{port}"
         samples = load_samples(uuid.uuid4().hex[:6])
         answers = [send(base_url, config["WEBHOOK_SECRET"], p).json()
                    for p in track(samples, description="Sending sample answers", console=console)]
         case_ids = [a["case_id"] for a in answers if a.get("case_id")]
         with console.status("Waiting for Zendesk and HubSpot sync…"):
-            cases = _wait_until_idle(app.extensions["recovery"], base_url, config["ADMIN_TOKEN"], case_ids)
+            cases = _wait_until_idle(config, base_url, config["ADMIN_TOKEN"], case_ids)
         summarise(console, samples, answers, cases, servers)
         console.print(f"\nServing on {base_url} (sandbox). Admin API: "
                       f"curl -H 'Authorization: Bearer {config['ADMIN_TOKEN']}' {base_url}/api/cases/{case_ids[0]}\n"
                       "Ctrl-C to stop.", soft_wrap=True)
 
     serve_app(config, "127.0.0.1", port, None,
-              ready=lambda app, server: threading.Thread(target=feed, args=(app, server), daemon=True).start())
+              ready=lambda port: threading.Thread(target=feed, args=(port,), daemon=True).start())
