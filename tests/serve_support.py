@@ -45,9 +45,9 @@ class ServeCommand:
         return int(found.group(1)) if found and int(found.group(1)) else None
 
     def _healthy(self) -> bool:
-        try:
-            return requests.get(f"{self.url}/healthz", timeout=5).status_code == 200
-        except requests.ConnectionError:
+        try:  # the web processes may still be building the app: the kernel holds the connection
+            return requests.get(f"{self.url}/healthz", timeout=10).status_code == 200
+        except (requests.ConnectionError, requests.Timeout):
             return False
 
     def post_answer(self, response_id: str, timeout: float = 30) -> requests.Response:
