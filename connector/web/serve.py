@@ -77,15 +77,13 @@ def serve_app(config: dict, host: str, port: int, workers: int | None,
               ready: Callable[[int], None] | None = None) -> None:
     """Serve until SIGTERM/SIGINT. ``ready(port)`` runs in this process once the socket listens
     (``port`` 0 asks the system for a free one)."""
-    from connector.store.db import install_schema, make_engine
+    from connector.runtime import build_runtime
     from connector.web.head_first_worker import HeadFirstWorker
     from connector.web.job_process import JobProcess
 
-    engine = make_engine(config["DATABASE_URL"], synchronous=config.get("SQLITE_SYNCHRONOUS") or "FULL")
-    try:
-        install_schema(engine)  # once, here: the web processes and the worker start on a current schema
-    finally:
-        engine.dispose()
+    # Built once here, then dropped: a bad mapping stops the command with its one line (not a web
+    # process failing to boot), and the children all start on a current schema.
+    build_runtime(config).engine.dispose()
     # Read by the web processes, which gunicorn forks from this one.
     HeadFirstWorker.header_timeout = float(config["HEADER_TIMEOUT_SECONDS"])
     jobs = JobProcess(config, workers or int(config["WORKER_THREADS"]))
