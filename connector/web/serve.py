@@ -15,6 +15,8 @@ from typing import Callable
 
 from gunicorn.app.base import BaseApplication
 
+from connector.web.job_process import JobProcess, name_process
+
 log = logging.getLogger(__name__)
 
 WORKER_CLASS = "connector.web.head_first_worker.HeadFirstWorker"
@@ -69,7 +71,7 @@ def gunicorn_options(config: dict, host: str, port: int, when_ready: Callable) -
         "control_socket_disable": True,  # one fixed path per user: two servers would collide
         "loglevel": logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower(),
         "accesslog": None, "proc_name": "recovery-serve",
-        "when_ready": when_ready,
+        "when_ready": when_ready, "post_fork": lambda _arbiter, _worker: name_process("recovery-web"),
     }
 
 
@@ -79,7 +81,6 @@ def serve_app(config: dict, host: str, port: int, workers: int | None,
     (``port`` 0 asks the system for a free one)."""
     from connector.runtime import build_runtime
     from connector.web.head_first_worker import HeadFirstWorker
-    from connector.web.job_process import JobProcess
 
     # Built once here, then dropped: a bad mapping stops the command with its one line (not a web
     # process failing to boot), and the children all start on a current schema.
