@@ -20,7 +20,7 @@ import socket
 import time
 from functools import partial
 
-from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, ThreadWorker, TConn
+from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 END_OF_HEAD = b"\r\n\r\n"
 MAX_HEAD_BYTES = 64 * 1024  # past this the parser answers 431/400 itself; stop buffering
