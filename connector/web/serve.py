@@ -87,18 +87,21 @@ def serve_app(config: dict, host: str, port: int, workers: int | None,
     build_runtime(config).engine.dispose()
     # Read by the web processes, which gunicorn forks from this one.
     HeadFirstWorker.header_timeout = float(config["HEADER_TIMEOUT_SECONDS"])
-    jobs = JobProcess(config, workers or int(config["WORKER_THREADS"]))
+    threads = workers or int(config["WORKER_THREADS"])
+    jobs = JobProcess(config, threads) if threads > 0 else None  # 0: web only, workers run apart
 
     def when_ready(arbiter) -> None:
         bound = arbiter.LISTENERS[0].getsockname()[1]
         log.info("serving on http://%s:%s", host, bound)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):  # gunicorn's handlers, told first
-            signal.signal(sig, lambda number, frame: (jobs.stopping(), arbiter.signal(number, frame)))
-        jobs.start()
+            signal.signal(sig, lambda number, frame: (jobs and jobs.stopping(), arbiter.signal(number, frame)))
+        if jobs is not None:
+            jobs.start()
         if ready is not None:
             ready(bound)
 
     try:
         EmbeddedServer(config, gunicorn_options(config, host, port, when_ready)).run()
     finally:
-        jobs.stop()
+        if jobs is not None:
+            jobs.stop()
