@@ -17,17 +17,18 @@ def children_by_role(serve: ServeCommand) -> list[int]:
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("how", ["SIGTERM to the server", "Ctrl-C to the process group"])
 def test_the_server_and_all_its_children_stop_cleanly(tmp_path, how):
-    serve = ServeCommand(tmp_path, WEB_PROCESSES=2)
+    # A poll that never comes within the test: only the web process's wake-up can start the sync.
+    serve = ServeCommand(tmp_path, WEB_PROCESSES=2, WORKER_POLL_SECONDS=600)
     try:
         children = children_by_role(serve)
         assert len(children) == 3, children  # two web processes and the job worker
         response = serve.post_answer("before-stop")
         assert response.status_code == 202
         case_id = response.json()["case_id"]
-        # The job worker process syncs it: the web processes only accept and store.
+        # The job worker process syncs it, woken by the web process that stored it.
         wait_until(lambda: requests.get(f"{serve.url}/api/cases/{case_id}", timeout=5,
                                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
-                                        ).json()["sync_status"] == "synced", timeout=60)
+                                        ).json()["sync_status"] == "synced", timeout=30)
     finally:
         code = serve.stop(signal.SIGINT, group=True) if how.startswith("Ctrl-C") else serve.stop(signal.SIGTERM)
     assert code == 0, serve.text()[-3000:]

@@ -28,7 +28,32 @@ def name_process(name: str) -> None:
         pass
 
 
-def run_jobs(config: dict, threads: int, parent: int) -> int:
+class WakePipe:
+    """Wakes the job worker's threads from a web process the moment an answer is stored, as the
+    in-process worker threads were woken (``Runtime.notify``): without it the worker only sees the
+    new job at its next poll (``WORKER_POLL_SECONDS``). A pipe made before any fork, so every
+    child holds both ends: web processes write a byte, the job worker reads and wakes."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._write, False)
+
+    def set(self) -> None:  # what Runtime.notify calls on its ``wake``
+        try:
+            os.write(self._write, b"!")
+        except BlockingIOError:  # full: the worker has a wake-up pending already
+            pass
+
+    def forward_to(self, event: threading.Event) -> None:
+        def forward() -> None:
+            while True:
+                os.read(self._read, 4096)  # every byte written since the last read: one wake-up
+                event.set()
+
+        threading.Thread(target=forward, name="wake-pipe", daemon=True).start()
+
+
+def run_jobs(config: dict, threads: int, parent: int, wake: WakePipe | None = None) -> int:
     """The child's life: the job threads until SIGTERM/SIGINT or until the parent is gone."""
     from connector.jobs.worker import start_threads
     from connector.runtime import build_runtime, settle_heap
@@ -41,6 +66,8 @@ def run_jobs(config: dict, threads: int, parent: int) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     runtime = build_runtime(config)
+    if wake is not None:
+        wake.forward_to(runtime.wake)
     settle_heap()
     workers = start_threads(runtime, threads, stop)
     while not stop.wait(1.0):
@@ -64,8 +91,8 @@ def _exited(pid: int) -> bool:
 
 
 class JobProcess:
-    def __init__(self, config: dict, threads: int):
-        self.config, self.threads = config, threads
+    def __init__(self, config: dict, threads: int, wake: WakePipe | None = None):
+        self.config, self.threads, self.wake = config, threads, wake
         self.pid: int | None = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -81,7 +108,7 @@ class JobProcess:
         if pid == 0:  # the child: run, then leave without the parent's atexit or finally blocks
             code = 1
             try:
-                code = run_jobs(self.config, self.threads, parent)
+                code = run_jobs(self.config, self.threads, parent, self.wake)
             except BaseException:
                 log.exception("the job worker stopped on an error")
             finally:

@@ -15,7 +15,7 @@ from typing import Callable
 
 from gunicorn.app.base import BaseApplication
 
-from connector.web.job_process import JobProcess, name_process
+from connector.web.job_process import JobProcess, WakePipe, name_process
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,8 @@ def open_file_limit(wanted: int) -> int:
 class EmbeddedServer(BaseApplication):
     """gunicorn driven from code: the options below, the app built in each web process."""
 
-    def __init__(self, config: dict, options: dict):
-        self.recovery_config, self.options = config, options
+    def __init__(self, config: dict, options: dict, wake: WakePipe | None):
+        self.recovery_config, self.options, self.wake = config, options, wake
         super().__init__()
 
     def load_config(self):
@@ -52,8 +52,11 @@ class EmbeddedServer(BaseApplication):
     def load(self):
         from connector.runtime import settle_heap
         from connector.web.app import create_app
+        from connector.web.current import EXTENSION
 
         app = create_app(self.recovery_config)  # after the fork: this process's own engine
+        if self.wake is not None:  # a stored answer wakes the job worker process at once
+            app.extensions[EXTENSION].wake = self.wake
         settle_heap()
         return app
 
@@ -88,7 +91,8 @@ def serve_app(config: dict, host: str, port: int, workers: int | None,
     # Read by the web processes, which gunicorn forks from this one.
     HeadFirstWorker.header_timeout = float(config["HEADER_TIMEOUT_SECONDS"])
     threads = workers or int(config["WORKER_THREADS"])
-    jobs = JobProcess(config, threads) if threads > 0 else None  # 0: web only, workers run apart
+    wake = WakePipe() if threads > 0 else None
+    jobs = JobProcess(config, threads, wake) if wake is not None else None  # 0: web only, workers run apart
 
     def when_ready(arbiter) -> None:
         bound = arbiter.LISTENERS[0].getsockname()[1]
@@ -101,7 +105,7 @@ def serve_app(config: dict, host: str, port: int, workers: int | None,
             ready(bound)
 
     try:
-        EmbeddedServer(config, gunicorn_options(config, host, port, when_ready)).run()
+        EmbeddedServer(config, gunicorn_options(config, host, port, when_ready), wake).run()
     finally:
         if jobs is not None:
             jobs.stop()
