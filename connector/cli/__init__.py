@@ -68,9 +68,9 @@ def main():
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--sandbox", is_flag=True, help="Run against the bundled Zendesk and HubSpot stand-ins.")
-@click.option("--workers", default=None, type=int, help="In-process worker threads.")
+@click.option("--workers", default=None, type=int, help="Threads of the job worker process.")
 def serve(host, port, sandbox, workers):
-    """The web app plus an in-process worker (embedded default)."""
+    """gunicorn web processes plus a job worker process, under one command (embedded default)."""
     from connector.web.serve import serve_app
 
     config, _servers = _prepare(sandbox)
