@@ -57,8 +57,8 @@ def run_jobs(config: dict, threads: int, parent: int, wake: WakePipe | None = No
     """The child's life: the job threads until SIGTERM/SIGINT or until the parent is gone."""
     from connector.jobs.worker import start_threads
     from connector.runtime import build_runtime, settle_heap
-    name_process("recovery-jobs")
 
+    name_process("recovery-jobs")
     for name in _ARBITER_SIGNALS:
         signal.signal(getattr(signal, name), signal.SIG_DFL)
     signal.set_wakeup_fd(-1)
