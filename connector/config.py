@@ -25,6 +25,7 @@ DEFAULTS = {
     "WEB_THREADS": 4,
     "WEB_CONNECTIONS": 4096,
     "HEADER_TIMEOUT_SECONDS": 10.0,
+    "BODY_TIMEOUT_SECONDS": 30.0,  # then each read of a body, or write of an answer, may wait this long
     "KEEPALIVE_SECONDS": 5,
     "WORKER_POLL_SECONDS": 0.5,
     "JOB_LEASE_SECONDS": 120,

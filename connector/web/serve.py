@@ -90,6 +90,7 @@ def serve_app(config: dict, host: str, port: int, workers: int | None,
     build_runtime(config).engine.dispose()
     # Read by the web processes, which gunicorn forks from this one.
     HeadFirstWorker.header_timeout = float(config["HEADER_TIMEOUT_SECONDS"])
+    HeadFirstWorker.io_timeout = float(config["BODY_TIMEOUT_SECONDS"])
     threads = workers or int(config["WORKER_THREADS"])
     wake = WakePipe() if threads > 0 else None
     jobs = JobProcess(config, threads, wake) if wake is not None else None  # 0: web only, workers run apart

@@ -84,13 +84,13 @@ def raw_exchange(url: str, pieces: list[bytes], pause: float = 0.0) -> bytes:
 
 @pytest.fixture
 def quick_timeouts(tmp_path):
-    serve = ServeCommand(tmp_path, HEADER_TIMEOUT_SECONDS=2, KEEPALIVE_SECONDS=1)
+    serve = ServeCommand(tmp_path, HEADER_TIMEOUT_SECONDS=2, KEEPALIVE_SECONDS=1, BODY_TIMEOUT_SECONDS=2)
     yield serve
     serve.stop()
 
 
 @pytest.mark.timeout(180)
-def test_request_heads_slow_split_oversized_or_stalled(quick_timeouts):
+def test_request_heads_and_bodies_slow_split_oversized_or_stalled(quick_timeouts):
     serve = quick_timeouts
     [stalled] = open_stalled(serve.url, 1)
     # Within the timeout plus the loop's one-second turn (and a loaded machine's slack).
@@ -106,6 +106,14 @@ def test_request_heads_slow_split_oversized_or_stalled(quick_timeouts):
     huge = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Padding: " + b"a" * 100_000 + b"\r\n\r\n"
     answer = raw_exchange(serve.url, [huge])
     assert answer.startswith(b"HTTP/1.1 431") or answer == b"", answer[:200]
+
+    # A body that stops half-way does not keep its thread: refused and closed after the body timeout.
+    head = (b"POST /webhooks/surveys/generic HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100\r\n\r\n")
+    answer, took = elapsed(lambda: raw_exchange(serve.url, [head + b'{"score": ']))
+    assert answer.startswith(b"HTTP/1.1 400") or answer == b"", answer[:200]
+    assert 1 <= took < 15, took
+    assert "Traceback" not in serve.text()
 
     # Two requests on one kept-alive connection: the second head is read the same way.
     with requests.Session() as session:
