@@ -31,8 +31,10 @@ def open_file_limit(wanted: int) -> int:
     """Raise this process's open-file limit towards ``wanted`` (children inherit it): each held
     connection is a file descriptor. Returns the limit obtained."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
     target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-    if soft != resource.RLIM_INFINITY and soft < target:
+    if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
         soft = target
     return soft
