@@ -14,8 +14,8 @@ min, then waits until everything is synced and reports:
   (tickets per case, contacts per email, tasks per case must be 1/1/8).
 
 Processes (2-core machine in mind):
-- the connector runs in its own process, ``python -m connector serve`` (web app
-  plus in-process worker threads, the embedded default), so the load generator
+- the connector runs in its own process, ``python -m connector serve`` (gunicorn web
+  processes plus a job worker process, the embedded default), so the load generator
   never shares its GIL;
 - the stand-ins run in a third process (multiprocessing, spawn): they are the
   remote vendors, and keeping them out of the load generator's GIL keeps the

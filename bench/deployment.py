@@ -130,7 +130,7 @@ def deployment_text(args) -> str:
                   f"{sorted(os.sched_getaffinity(0))})") if args.web_cpus else ""
         return (f"gunicorn --workers {args.web_processes} 'connector.web.app:create_app()'"
                 + (f" + recovery worker --threads {args.workers}" if args.workers else " (no worker)") + pinned)
-    return f"recovery serve (web + {args.workers} worker threads in one process)"
+    return f"recovery serve (gunicorn web processes + a job worker process of {args.workers} threads)"
 
 
 def _descendants(pid: int) -> list[int]:
@@ -146,8 +146,19 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+# `recovery serve` names its children (connector/web/serve.py): its web processes and job worker
+# are counted apart; "serve" is then the arbiter alone (or, before, web and worker in one process).
+ROLE_BY_PROCESS_NAME = {"recovery-web": "web", "recovery-jobs": "worker"}
+
+
+def _process_name(pid: int) -> str:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    return ""
+
+
 def connector_usage(connector) -> dict:
-    """CPU seconds by role (web / worker / serve = both), summed peak and current RSS, over every
+    """CPU seconds by role (web / worker / serve), summed peak and current RSS, over every
     process of the deployment (gunicorn forks its web processes)."""
     roles = {"worker": getattr(connector, "worker", None)}
     roles["web" if isinstance(connector, Deployment) else "serve"] = connector.process
@@ -157,9 +168,10 @@ def connector_usage(connector) -> dict:
             continue
         for pid in _descendants(process.pid):
             status = proc_status(pid)
+            named = ROLE_BY_PROCESS_NAME.get(_process_name(pid), role) if role == "serve" else role
             out["VmHWM"] += status.get("VmHWM", 0)
             out["VmRSS"] += status.get("VmRSS", 0)
-            out["cpu_by_role"][role] = round(out["cpu_by_role"].get(role, 0) + status.get("cpu_seconds", 0), 2)
+            out["cpu_by_role"][named] = round(out["cpu_by_role"].get(named, 0) + status.get("cpu_seconds", 0), 2)
             out["processes"] += 1
     out["cpu_seconds"] = round(sum(out["cpu_by_role"].values()), 2)
     return out

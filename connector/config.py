@@ -18,6 +18,15 @@ DEFAULTS = {
     "WEBHOOK_TOLERANCE_SECONDS": 300,
     "MAX_BODY_BYTES": 256 * 1024,
     "WORKER_THREADS": 2,
+    # `recovery serve`: gunicorn web processes and their threads, connections each may hold,
+    # seconds a client has to send a request's head, and to send its next one on a kept-alive
+    # connection. A stalled head costs a socket, never a thread.
+    "WEB_PROCESSES": 2,
+    "WEB_THREADS": 4,
+    "WEB_CONNECTIONS": 4096,
+    "HEADER_TIMEOUT_SECONDS": 10.0,
+    "BODY_TIMEOUT_SECONDS": 30.0,  # then each read of a body, or write of an answer, may wait this long
+    "KEEPALIVE_SECONDS": 5,
     "WORKER_POLL_SECONDS": 0.5,
     "JOB_LEASE_SECONDS": 120,
     "JOB_MAX_ATTEMPTS": 20,

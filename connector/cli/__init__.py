@@ -68,20 +68,20 @@ def main():
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--sandbox", is_flag=True, help="Run against the bundled Zendesk and HubSpot stand-ins.")
-@click.option("--workers", default=None, type=int, help="In-process worker threads.")
+@click.option("--workers", default=None, type=int, help="Threads of the job worker process.")
 def serve(host, port, sandbox, workers):
-    """The web app plus an in-process worker (embedded default)."""
+    """gunicorn web processes plus a job worker process, under one command (embedded default)."""
     from connector.web.serve import serve_app
 
     config, servers = _prepare(sandbox)
     if not servers:
         serve_app(config, host, port, workers)
         return
-    from connector.cli.sandbox_banner import sandbox_banner
+    from connector.cli.sandbox_banner import sandbox_banner, signing_app
 
-    def ready(app, server):  # sandbox: say where everything is, and the secrets it invented
+    def ready(bound: int):  # sandbox: say where everything is, and the secrets it invented
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-        for line in sandbox_banner(app, config, servers, f"http://{shown}:{server.server_port}"):
+        for line in sandbox_banner(signing_app(config), config, servers, f"http://{shown}:{bound}"):
             click.echo(line)
 
     serve_app(config, host, port, workers, ready=ready)

@@ -21,11 +21,10 @@ from rich.progress import track
 from rich.table import Table
 
 from connector.cli.database import count_cases
-from connector.cli.sandbox_banner import case_screen_lines, sandbox_banner
+from connector.cli.sandbox_banner import case_screen_lines, sandbox_banner, signing_app
 from connector.cli.send import post_answer
 from connector.config import load_config
 from connector.infra.resources import data_folder
-from connector.runtime import Runtime
 
 SAMPLES = data_folder("webhooks/samples")
 DEMO_DATABASE = "recovery-demo.db"  # the demo's own file: a deployment's recovery.db is never touched
@@ -109,20 +108,27 @@ def load_samples(run_id: str) -> list[dict]:
     return samples
 
 
-def _wait_until_idle(runtime: Runtime, base_url: str, token: str, case_ids: list[int], timeout: float = 30) -> list[dict]:
+def _wait_until_idle(config: dict, base_url: str, token: str, case_ids: list[int], timeout: float = 30) -> list[dict]:
     """Every job done (promoters' contact updates included), then the cases as the API shows them."""
     from sqlalchemy import func, select
 
-    from connector.store.db import transaction
+    from connector.store.db import make_engine, make_session_factory, transaction
     from connector.store.models import Job
 
+    # The worker runs in its own process: the queue is read where it lives, in the database.
+    engine = make_engine(config["DATABASE_URL"], synchronous=config.get("SQLITE_SYNCHRONOUS") or "FULL")
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with transaction(runtime.sessions) as session:
-            busy = session.scalar(select(func.count()).select_from(Job).where(Job.status.in_(("queued", "running"))))
-        if not busy:
-            break
-        time.sleep(0.2)  # polling the live server the user is watching
+    try:
+        while time.monotonic() < deadline:
+            with transaction(make_session_factory(engine), read_only=True) as session:
+                busy = session.scalar(select(func.count()).select_from(Job).where(  # due now: not next week's digest
+                    Job.status.in_(("queued", "running")),
+                    (Job.status == "running") | (Job.run_at <= datetime.now(timezone.utc))))
+            if not busy:
+                break
+            time.sleep(0.2)  # polling the live server the user is watching
+    finally:
+        engine.dispose()
     headers = {"Authorization": f"Bearer {token}"}
     return [requests.get(f"{base_url}/api/cases/{cid}", headers=headers, timeout=5).json() for cid in case_ids]
 
@@ -163,24 +169,24 @@ def run_demo(config: dict, servers: dict, port: int) -> None:
 
     console = Console() if sys.stdout.isatty() else Console(width=110)
     if "LOG_LEVEL" not in config:  # keep the summary readable; RECOVERY_LOG_LEVEL=INFO shows all
-        for name in ("", "werkzeug"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger().setLevel(logging.WARNING)
 
-    def feed(app, server):
-        base_url = f"http://127.0.0.1:{server.server_port}"
+    def feed(port: int):
+        base_url = f"http://127.0.0.1:{port}"
         samples = load_samples(uuid.uuid4().hex[:6])
         answers = [post_answer(base_url, config["WEBHOOK_SECRET"], p).json()
                    for p in track(samples, description="Sending sample answers", console=console)]
         case_ids = [a["case_id"] for a in answers if a.get("case_id")]
         with console.status("Waiting for Zendesk and HubSpot sync…"):
-            cases = _wait_until_idle(app.extensions["recovery"], base_url, config["ADMIN_TOKEN"], case_ids)
+            cases = _wait_until_idle(config, base_url, config["ADMIN_TOKEN"], case_ids)
         summarise(console, samples, answers, cases, servers)
-        console.print("", *sandbox_banner(app, config, servers, base_url), sep="\n", soft_wrap=True)
+        signing = signing_app(config)
+        console.print("", *sandbox_banner(signing, config, servers, base_url), sep="\n", soft_wrap=True)
         if cases:
-            console.print(*case_screen_lines(app, base_url, cases[0]), sep="\n", soft_wrap=True)
+            console.print(*case_screen_lines(signing, base_url, cases[0]), sep="\n", soft_wrap=True)
         console.print(f"  Admin API:       curl -H 'Authorization: Bearer {config['ADMIN_TOKEN']}' "
                       f"{base_url}/api/cases/{case_ids[0]}\n\nServing on {base_url} (sandbox). Ctrl-C to stop.",
                       soft_wrap=True)
 
     serve_app(config, "127.0.0.1", port, None,
-              ready=lambda app, server: threading.Thread(target=feed, args=(app, server), daemon=True).start())
+              ready=lambda port: threading.Thread(target=feed, args=(port,), daemon=True).start())

@@ -34,6 +34,18 @@ def _secret_line(config: dict, name: str) -> str:
     return f"  RECOVERY_{name}: yours, from the environment"
 
 
+def signing_app(config: dict):
+    """A bare Flask app holding the configuration: the screens' token is signed with its key.
+
+    The web app itself lives in gunicorn's web processes; the banner is printed by the parent.
+    """
+    from flask import Flask
+
+    app = Flask("recovery-banner")
+    app.config.update(config)
+    return app
+
+
 def sandbox_banner(app, config: dict, servers: dict, base_url: str) -> list[str]:
     """The lines to print (inside no request: the token is signed in an app context of ``app``)."""
     with app.app_context():

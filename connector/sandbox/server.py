@@ -5,7 +5,15 @@ again on the same port lets a test simulate refused connections.
 """
 import threading
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+
+class PlainLogHandler(WSGIRequestHandler):
+    """Werkzeug colours its access lines with ANSI codes, which a log file or journal shows as
+    junk: the stand-ins log the plain request line (control characters escaped by our logging)."""
+
+    def log_request(self, code="-", size="-") -> None:
+        self.log("info", '"%s" %s %s', self.requestline, code, size)
 
 
 class BackgroundServer:
@@ -27,7 +35,7 @@ class BackgroundServer:
     def start(self) -> "BackgroundServer":
         if self._server is not None:
             return self
-        self._server = make_server(self.host, self.port, self.app, threaded=True)
+        self._server = make_server(self.host, self.port, self.app, threaded=True, request_handler=PlainLogHandler)
         self.port = self._server.server_port  # resolves port 0 once, then reused
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"sandbox:{self.port}", daemon=True
