@@ -49,3 +49,20 @@ def test_status_replaces_outcome_open():
     assert english.status("closed", "failed") == "Closed: not recovered"
     assert english.status("closed", None) == "Closed"
     assert words_for("fr", None).status("closed", "promoter") == "Clos : reconquis (promoteur)"
+
+
+def test_every_default_stage_instruction_reads_in_french_and_an_admins_own_stays_as_written():
+    """The asks of mappings/protocol.json and of every playbook have their French; the agent reads
+    them in the sidebar's language (the compensation guidance by tier is generated: English only)."""
+    import json
+
+    from connector.infra.resources import data_folder
+
+    folder = data_folder("mappings")
+    asks = [stage["ask"] for stage in json.loads((folder / "protocol.json").read_text())["stages"]]
+    for playbook in json.loads((folder / "playbooks.json").read_text())["profiles"].values():
+        asks += list(playbook.values())
+    french, english = words_for("fr", None), words_for("en", None)
+    for ask in asks:
+        assert french.ask(ask) != ask and english.ask(ask) == ask, ask
+    assert french.ask("Call the CFO first.") == "Call the CFO first."

@@ -54,6 +54,7 @@ def test_sidebar_tells_the_case_in_french_in_the_agents_time_zone(page, live):
     expected = f"échéance {due:%d/%m/%Y %H:%M} {due.tzname()}"
     assert page.inner_text("#stage-recognition .due") == expected
     assert page.inner_text("#stage-tracking_d7 .title") == "Suivi (jour 7)"
+    assert "Envoyez un accusé de réception personnel" in page.inner_text("#next-step")  # the stage's instruction
     assert page.inner_text("#stage-recognition button.complete") == "Marquer fait"
     shot(page, "sidebar-case-fr")
     page.set_viewport_size({"width": 340, "height": 900})  # the width of Zendesk's apps panel

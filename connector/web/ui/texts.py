@@ -9,7 +9,7 @@ so a title an admin chose is shown as written.
 from datetime import datetime, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connector.web.ui.texts_catalog import STAGE_TITLES, WORDS
+from connector.web.ui.texts_catalog import STAGE_ASKS, STAGE_TITLES, WORDS
 
 LANGUAGES = tuple(WORDS)          # ("en", "fr")
 SCALES = {"nps": 10, "csat": 5}
@@ -62,6 +62,10 @@ class Words:
         title = STAGE_TITLES.get(self.language, {}).get(title, title)
         day = key.rpartition("_d")[2]
         return self("stage.day", title=title, day=day) if day.isdigit() else title
+
+    def ask(self, text: str) -> str:
+        """A stage's instruction, translated only if it is the default wording."""
+        return STAGE_ASKS.get(self.language, {}).get(text, text)
 
     def score(self, survey_type: str | None, score: int) -> str:
         """``NPS 3/10``: the score with its scale, so a 3 on CSAT is not read as an NPS 3."""

@@ -103,3 +103,45 @@ STAGE_TITLES: dict[str, dict[str, str]] = {
     "fr": {"Recognition": "Reconnaissance", "Empathy call": "Appel d'empathie", "Action plan": "Plan d'action",
            "Compensation": "Geste commercial", "Tracking": "Suivi", "Re-survey": "Nouvelle enquête"},
 }
+
+# The default stage instructions (mappings/protocol.json and the playbooks of mappings/playbooks.json)
+# in French; an admin's own wording is shown as written.
+STAGE_ASKS: dict[str, dict[str, str]] = {
+    "fr": {
+        "Send a personal acknowledgement naming yourself as owner and promising a call within 24 h, in the "
+        "customer's language. Never a generic auto-reply.":
+            "Envoyez un accusé de réception personnel, en vous nommant comme responsable et en promettant un "
+            "appel sous 24 h, dans la langue du client. Jamais une réponse automatique générique.",
+        "Call the customer. Listen first (70/30) and note their own words.":
+            "Appelez le client. Écoutez d'abord (70/30) et notez ses propres mots.",
+        "Write a concrete plan: each action with an owner and a date.":
+            "Rédigez un plan concret : chaque action avec un responsable et une date.",
+        "Ask what the customer values; offer a proportionate gesture only where it fits. Record its type and "
+        "amount, or none with the reason.":
+            "Demandez ce qui compte pour le client ; proposez un geste proportionné seulement s'il convient. "
+            "Enregistrez son type et son montant, ou aucun avec la raison.",
+        "Send a progress update email.": "Envoyez un e-mail pour faire le point sur l'avancement.",
+        "Call to confirm the problem is resolved.": "Appelez pour confirmer que le problème est résolu.",
+        "Send an informal check-in email: friendly, not formal.":
+            "Envoyez un e-mail de suivi informel : chaleureux, pas formel.",
+        "Ask the customer for a new NPS answer, with an open question on how the recovery went for them.":
+            "Demandez au client une nouvelle réponse NPS, avec une question ouverte sur la façon dont il a vécu "
+            "la reconquête.",
+        "Chronic case (repeated failures): a fix of this one incident is not enough. Write a plan for a "
+        "demonstrable structural change that stops it recurring, each action with a named owner and a date, "
+        "and tell the customer how they will see the change.":
+            "Cas chronique (échecs répétés) : corriger ce seul incident ne suffit pas. Rédigez un plan de "
+            "changement structurel démontrable qui empêche qu'il se reproduise, chaque action avec un "
+            "responsable nommé et une date, et dites au client comment il verra ce changement.",
+        "Call to confirm the problem is resolved and show the customer the structural change made since (what "
+        "changed, who owns it).":
+            "Appelez pour confirmer que le problème est résolu et montrez au client le changement structurel "
+            "apporté depuis (ce qui a changé, qui en est responsable).",
+        "Structural case (poor fit): plan a graceful exit, not a fix. Acknowledge the gap honestly, help with "
+        "the transition (data export, contract terms, a fair end date), and keep the door open for when the "
+        "product covers the need.":
+            "Cas structurel (inadéquation) : préparez une sortie élégante, pas une correction. Reconnaissez "
+            "l'écart honnêtement, aidez à la transition (export des données, conditions du contrat, date de fin "
+            "équitable) et laissez la porte ouverte pour le jour où le produit couvrira le besoin.",
+    },
+}
