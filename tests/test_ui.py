@@ -108,6 +108,15 @@ def test_sidebar_offers_the_default_gesture_and_records_none_or_priority_support
     assert kinds.count("zendesk.priority_support") == 1
 
 
+def test_a_french_agent_reads_the_gesture_the_guidance_and_the_stage_asks_in_french(ui, runtime, zaf):
+    open_case(runtime, ui)
+    fragment = ui.get("/zendesk/sidebar/case?ticket_id=9001&locale=fr-FR",
+                      headers={"X-Recovery-Session": _session(ui, zaf)}).text
+    assert "Un geste est facultatif" in fragment and "A gesture is optional" not in fragment
+    assert "Call the customer." not in fragment and "Appelez le client." in fragment
+    assert "Default for" not in fragment and "Par défaut pour" in fragment
+
+
 def test_sidebar_finds_the_case_from_an_earlier_ticket(ui, runtime, zaf):
     from connector.ports.keys import followup_for_key, ledger_scope
     from connector.store.snapshots import DbLedger

@@ -66,3 +66,20 @@ def test_every_default_stage_instruction_reads_in_french_and_an_admins_own_stays
     for ask in asks:
         assert french.ask(ask) != ask and english.ask(ask) == ask, ask
     assert french.ask("Call the CFO first.") == "Call the CFO first."
+
+
+def test_the_default_compensation_guidance_gestures_and_failure_reasons_read_in_french():
+    """Composed by the domain from mappings/compensation.json and read from mappings/failure.json:
+    every default tier's guidance, its offer and every default failure reason have their French."""
+    from connector.domain.compensation import compensation_guidance, default_gesture
+    from connector.domain.policies import load_policies
+
+    policies = load_policies()
+    french, english = words_for("fr", None), words_for("en", None)
+    for tier, profile in (("critical", None), ("high", "chronic"), ("standard", None), ("high", "structural")):
+        guidance = compensation_guidance(tier, profile, grid=policies.compensation)
+        assert french.ask(guidance).startswith("Un geste est facultatif") and english.ask(guidance) == guidance
+        offer = default_gesture(tier, profile, grid=policies.compensation).offer
+        assert french.offer(offer) != offer, offer
+    for label in policies.failure.reasons.values():
+        assert french.reason(label) != label and english.reason(label) == label, label

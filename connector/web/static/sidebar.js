@@ -203,7 +203,10 @@
 
   context().then(function (found) {
     agent = found;
-    if (!found.id) { main.textContent = "Open this app on a ticket."; return; }
+    if (!found.id) {
+      main.textContent = /^fr/i.test(found.locale || "") ? "Ouvrez cette application sur un ticket." : "Open this app on a ticket.";
+      return;
+    }
     return load(found.id);
   });
 })();

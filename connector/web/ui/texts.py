@@ -9,7 +9,7 @@ so a title an admin chose is shown as written.
 from datetime import datetime, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connector.web.ui.texts_catalog import STAGE_ASKS, STAGE_TITLES, WORDS
+from connector.web.ui.texts_catalog import FAILURE_LABELS, GESTURE_OFFERS, STAGE_ASKS, STAGE_TITLES, WORDS
 
 LANGUAGES = tuple(WORDS)          # ("en", "fr")
 SCALES = {"nps": 10, "csat": 5}
@@ -66,6 +66,14 @@ class Words:
     def ask(self, text: str) -> str:
         """A stage's instruction, translated only if it is the default wording."""
         return STAGE_ASKS.get(self.language, {}).get(text, text)
+
+    def offer(self, text: str) -> str:
+        """A default gesture's offer, translated only if it is the default wording."""
+        return GESTURE_OFFERS.get(self.language, {}).get(text, text)
+
+    def reason(self, label: str) -> str:
+        """A failure reason's label, translated only if it is the default wording."""
+        return FAILURE_LABELS.get(self.language, {}).get(label, label)
 
     def score(self, survey_type: str | None, score: int) -> str:
         """``NPS 3/10``: the score with its scale, so a 3 on CSAT is not read as an NPS 3."""

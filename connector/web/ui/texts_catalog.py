@@ -145,3 +145,39 @@ STAGE_ASKS: dict[str, dict[str, str]] = {
             "équitable) et laissez la porte ouverte pour le jour où le produit couvrira le besoin.",
     },
 }
+
+# The default compensation guidance (mappings/compensation.json, composed by
+# domain.compensation.compensation_guidance: "<guidance> Default for <whose>: <offer>.") in French.
+_GUIDANCE_FR = ("Un geste est facultatif : proposez-en un seulement s'il convient, à la mesure du tort subi. "
+                "Demandez d'abord ce qui compte pour le client (du temps, de l'argent, de l'attention, une "
+                "fonctionnalité). En terminant cette étape, enregistrez le type et le montant, ou « none » avec "
+                "la raison.")
+_GUIDANCE_EN = ("A gesture is optional: offer one only where it fits, in proportion to the harm. Ask first what the "
+                "customer values (time, money, attention, a feature). When you complete this stage, record the type "
+                'and amount, or "none" with the reason.')
+_DEFAULT_GESTURES = (  # (whose, offer) in English, then in French
+    ("a critical-value customer", "2 months free and priority access to the features they asked for",
+     "un client de valeur critique", "2 mois offerts et un accès prioritaire aux fonctionnalités demandées"),
+    ("a high-value customer", "1 month free and 90 days of priority support",
+     "un client de valeur élevée", "1 mois offert et 90 jours de support prioritaire"),
+    ("a standard-value customer", "10–25% of the problem transaction (credit or discount)",
+     "un client de valeur standard", "10 à 25 % de la transaction en cause (avoir ou remise)"),
+    ("a structural case (poor fit)",
+     "a pro-rata refund of the unused period and help with the migration (data export, a fair end date)",
+     "un cas structurel (inadéquation)",
+     "un remboursement au prorata de la période non utilisée et une aide à la migration (export des données, "
+     "une date de fin équitable)"),
+)
+GESTURE_OFFERS: dict[str, dict[str, str]] = {"fr": {offer: offre for _, offer, _, offre in _DEFAULT_GESTURES}}
+STAGE_ASKS["fr"].update({f"{_GUIDANCE_EN} Default for {whose}: {offer}.": f"{_GUIDANCE_FR} Par défaut pour {qui} : {offre}."
+                         for whose, offer, qui, offre in _DEFAULT_GESTURES})
+
+# The default failure reasons (mappings/failure.json) in French, by their English label.
+FAILURE_LABELS: dict[str, dict[str, str]] = {
+    "fr": {"We reached the customer too late": "Nous avons joint le client trop tard",
+           "We never reached the customer": "Nous n'avons jamais joint le client",
+           "The problem was not fixed": "Le problème n'a pas été corrigé",
+           "The product does not fit the customer's needs": "Le produit ne correspond pas aux besoins du client",
+           "Price": "Le prix", "The customer chose a competitor": "Le client a choisi un concurrent",
+           "Other (say which in the note)": "Autre (précisez dans la note)"},
+}
