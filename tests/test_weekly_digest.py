@@ -121,3 +121,22 @@ def test_with_nothing_sensitive_no_one_gets_a_digest(rt, fake_hubspot):
     rt.clock.now = MONDAY_8
     assert digest.claim_due(rt, rt.clock()) == 0
     assert digests(fake_hubspot) == {}
+
+
+def test_an_owner_with_hundreds_of_open_cases_gets_a_digest_hubspot_accepts():
+    """A campaign leaves one owner 600 open cases: the digest lists the 50 most urgent, counts the
+    rest, and stays far below HubSpot's 65,536 characters of task body (it died there before)."""
+    from datetime import datetime, timedelta, timezone
+
+    from connector.providers.chat.account_messages import DigestCase, DigestSignal, digest_text
+
+    start = datetime(2026, 12, 7, 8, tzinfo=timezone.utc)
+    cases = [DigestCase(i, f"Customer {i} with a rather long name", "Some Company International", 3, "high",
+                        "Empathy call", start + timedelta(hours=i), 1 if i % 100 == 7 else 0) for i in range(600)]
+    signals = [DigestSignal("tickets", f"Customer {i}", "Acme", start - timedelta(hours=i)) for i in range(80)]
+    text = digest_text("claire@example.com", "2026-W50", cases, signals)
+    assert len(text) < 20_000
+    assert text.splitlines()[0].endswith("600 open case(s), 6 overdue stage(s), 80 new weak signal(s)")
+    assert "550 more in the dashboard" in text and "30 more in the dashboard" in text
+    listed = [line for line in text.splitlines() if line.startswith("- Case #")]
+    assert len(listed) == 50 and listed[0].startswith("- Case #7 ") and listed[6].startswith("- Case #0 ")

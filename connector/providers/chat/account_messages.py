@@ -72,17 +72,29 @@ def digest_subject(owner: str, week: str) -> str:
     return f"Weekly digest {week}: your sensitive accounts ({one_line(owner)})"
 
 
+# An owner with hundreds of open cases (a campaign) must still get a digest HubSpot and the chat
+# accept (a task body holds 65,536 characters): the most urgent are listed, the rest counted.
+LISTED = 50
+
+
 def digest_text(owner: str, week: str, cases: Sequence[DigestCase], signals: Sequence[DigestSignal]) -> str:
     overdue = sum(c.overdue for c in cases)
     lines = [f":bar_chart: Weekly digest {week} for {one_line(owner)}: {len(cases)} open case(s), "
              f"{overdue} overdue stage(s), {len(signals)} new weak signal(s)"]
-    for case in cases:
+    urgent = sorted(cases, key=lambda c: (-c.overdue, c.next_due is None,
+                                          c.next_due.timestamp() if c.next_due else 0.0, c.case_id))
+    if len(cases) > LISTED:
+        lines.append(f"The {LISTED} most urgent (most overdue stages, then the next due); "
+                     f"{len(cases) - LISTED} more in the dashboard:")
+    for case in urgent[:LISTED]:
         upcoming = (f"next {case.next_stage} due {case.next_due:%Y-%m-%d %H:%M} UTC"
                     if case.next_stage and case.next_due else "no stage ahead")
         late = f", {case.overdue} overdue" if case.overdue else ""
         lines.append(f"- Case #{case.case_id} {who(case.customer_name, case.company)}: score {case.score}, "
                      f"priority {case.priority}, {upcoming}{late}")
-    for signal in signals:
+    if len(signals) > LISTED:
+        lines.append(f"The {LISTED} latest weak signals; {len(signals) - LISTED} more in the dashboard:")
+    for signal in sorted(signals, key=lambda s: s.raised_at, reverse=True)[:LISTED]:
         what = "tickets piling up" if signal.signal == "tickets" else "score dropping"
         lines.append(f"- Weak signal {signal.raised_at:%Y-%m-%d}: {who(signal.customer_name, signal.company)}, {what}")
     return "\n".join(lines)
