@@ -92,11 +92,28 @@ def begin_immediate(dbapi_connection, timeout: float = BUSY_TIMEOUT_SECONDS) -> 
         dbapi_connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
 
 
+SCHEMA_WAIT_SECONDS = 120.0  # start-up only: several processes may wait for the one migrating
+
+
 def install_schema(engine: Engine) -> str:
-    """Create or migrate the schema to the newest revision (``connector.store.migrations``)."""
+    """Create or migrate the schema to the newest revision (``connector.store.migrations``).
+
+    On SQLite the processes starting at once queue on the write lock; the one migrating may hold
+    it longer than a transaction's busy timeout (every revision, tables copied), so a process that
+    gave up waiting tries again, and then finds the schema up to date.
+    """
+    from sqlalchemy.exc import OperationalError
+
     from connector.store.migrations import bring_up_to_date
 
-    return bring_up_to_date(engine)
+    deadline = time.monotonic() + SCHEMA_WAIT_SECONDS
+    while True:
+        try:
+            return bring_up_to_date(engine)
+        except OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.05, 0.2))  # another process is migrating: let it finish
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
