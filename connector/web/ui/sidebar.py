@@ -122,10 +122,16 @@ def sidebar_case():
                                        failure_reasons=policies.failure.reasons, causes=policies.causes.causes))
 
 
+def _case_claims(case_id: int) -> dict | None:
+    """The case token's claims (its case and tenant) when it is for this case, else None."""
+    claims = read("case", request.headers.get("X-Recovery-Case"), CASE_TTL)
+    return claims if claims is not None and claims.get("case") == case_id else None
+
+
 @bp.post("/zendesk/sidebar/cases/<int:case_id>/stages/<key>/complete")
 def sidebar_complete(case_id: int, key: str):
-    claims = read("case", request.headers.get("X-Recovery-Case"), CASE_TTL)
-    if claims is None or claims.get("case") != case_id:
+    claims = _case_claims(case_id)
+    if claims is None:
         return jsonify(error="unauthorized", message="this token is not for this case"), 401
     if key not in STAGE_KEYS:
         return jsonify(error="not_found", message=f"unknown stage {key}"), 404
@@ -160,8 +166,8 @@ def sidebar_complete(case_id: int, key: str):
 @bp.post("/zendesk/sidebar/cases/<int:case_id>/failure-reason")
 def sidebar_failure_reason(case_id: int):
     """The owner's reason for a partial/failed recovery, as the admin API records it."""
-    claims = read("case", request.headers.get("X-Recovery-Case"), CASE_TTL)
-    if claims is None or claims.get("case") != case_id:
+    claims = _case_claims(case_id)
+    if claims is None:
         return jsonify(error="unauthorized", message="this token is not for this case"), 401
     rt = runtime()
     try:
@@ -183,8 +189,8 @@ def sidebar_failure_reason(case_id: int):
 @bp.post("/zendesk/sidebar/cases/<int:case_id>/cause")
 def sidebar_cause(case_id: int):
     """The agent confirms the suggested cause or picks another (the admin API's logic)."""
-    claims = read("case", request.headers.get("X-Recovery-Case"), CASE_TTL)
-    if claims is None or claims.get("case") != case_id:
+    claims = _case_claims(case_id)
+    if claims is None:
         return jsonify(error="unauthorized", message="this token is not for this case"), 401
     rt = runtime()
     body = request.get_json(silent=True)
@@ -204,8 +210,8 @@ def sidebar_cause(case_id: int):
 @bp.post("/zendesk/sidebar/cases/<int:case_id>/promises/<int:promise_id>/complete")
 def sidebar_keep_promise(case_id: int, promise_id: int):
     """The agent marks a promise kept (the admin API's logic, with the case token)."""
-    claims = read("case", request.headers.get("X-Recovery-Case"), CASE_TTL)
-    if claims is None or claims.get("case") != case_id:
+    claims = _case_claims(case_id)
+    if claims is None:
         return jsonify(error="unauthorized", message="this token is not for this case"), 401
     rt = runtime()
     with transaction(rt.sessions) as session:
