@@ -25,7 +25,9 @@ def test_paced_sync_gets_no_429(db_url, vendors):
         case_ids = [connector.post(answer_payload(submitted_at=just_now(), response_id=f"paced-{i}",
                                                   customer={"email": f"paced{i}@example.com"}), msg_id=f"p{i}")
                     .json()["case_id"] for i in range(3)]
-        connector.wait_synced(case_ids, timeout=45)
+        # About 80 calls at 90% of 24 per 10 s: 37 s at best, so the wait is bounded well above
+        # it (a loaded CI machine took over 45 s); the pacing, not the speed, is what is checked.
+        connector.wait_synced(case_ids, timeout=150)
     finally:
         connector.close()
         strict.stop()
