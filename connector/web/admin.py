@@ -12,7 +12,7 @@ from connector.domain.compensation import CompensationRecordSchema
 from connector.domain.failure import FailureReasonSchema
 from connector.domain.promises import load_promises
 from connector.domain.react import STAGE_KEYS
-from connector.store.db import transaction
+from connector.store.db import reading, transaction
 from connector.store.models import Case, Delivery, Job
 from connector.web.auth import admin_required
 from connector.web.current import runtime
@@ -81,7 +81,7 @@ def _of_tenant(query, model):
 
 @bp.get("/cases/<int:case_id>")
 def get_case(case_id: int):
-    with transaction(runtime().sessions) as session:
+    with reading(runtime().sessions) as session:  # reads take no write lock: polling never holds up intake
         case = session.get(Case, case_id)
         if case is None:
             return jsonify(error="not_found", message=f"no case {case_id}"), 404
@@ -93,7 +93,7 @@ def list_cases():
     email = (request.args.get("email") or "").strip().lower()
     if not email:
         return jsonify(error="validation_failed", fields={"email": ["Missing data for required field."]}), 422
-    with transaction(runtime().sessions) as session:
+    with reading(runtime().sessions) as session:
         cases = session.scalars(_of_tenant(select(Case).where(Case.customer_email == email), Case)
                                 .order_by(Case.id)).all()
         return jsonify(cases=[case_json(c) for c in cases])
@@ -220,7 +220,7 @@ def list_jobs():
         return jsonify(error="validation_failed",
                        fields={"status": ["Must be one of: queued, running, done, dead."]}), 422
     query = _of_tenant(select(Job).where(Job.status == status), Job).order_by(Job.id).limit(500)
-    with transaction(runtime().sessions) as session:
+    with reading(runtime().sessions) as session:  # no write lock: a monitor polling it never holds up a webhook
         jobs = session.scalars(query).all()
         return jsonify(jobs=[job_json(j) for j in jobs])
 
@@ -247,7 +247,7 @@ def list_deliveries():
         limit = min(max(int(request.args.get("limit", 100)), 1), 500)
     except ValueError:
         return jsonify(error="validation_failed", fields={"limit": ["Not a valid integer."]}), 422
-    with transaction(runtime().sessions) as session:
+    with reading(runtime().sessions) as session:
         rows = session.scalars(query.limit(limit)).all()
         return jsonify(deliveries=[{
             "id": d.id, "tenant": d.tenant_id, "source": d.source, "received_at": _iso(d.received_at),

@@ -11,7 +11,7 @@ from connector.cases.reporting import metrics_report
 from connector.infra import counters
 from connector.installs import DEFAULT_TENANT
 from connector.installs.store import known_tenant
-from connector.store.db import transaction
+from connector.store.db import reading
 from connector.web.auth import admin_required
 from connector.web.current import runtime
 
@@ -38,7 +38,7 @@ def get_metrics():
     except ValidationError as exc:
         return jsonify(error="validation_failed", fields=exc.messages), 422
     tenant = window.pop("tenant")
-    with transaction(runtime().sessions) as session:
+    with reading(runtime().sessions) as session:  # a report reads: no write lock held over intake
         if not known_tenant(session, tenant):  # a typo must not read as "no cases"
             return jsonify(error="not_found", message="no such tenant"), 404
         policies = runtime().policies
