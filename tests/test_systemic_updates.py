@@ -180,3 +180,17 @@ def test_no_window_serves_each_join_at_once(connect, fake_zendesk):
     with transaction(rt.sessions) as session:
         keys = set(session.scalars(select(Job.dedupe_key).where(Job.kind == "zendesk.systemic")))
     assert {f"zendesk.systemic:{issue_id}:{c}" for c in joiners} <= keys  # one job per join, as before the window
+
+
+def test_the_problem_ticket_opens_at_once_when_its_tickets_land_after_the_issue(connect, fake_zendesk):
+    rt, client = connect(SYSTEMIC_UPDATE_SECONDS=30)
+    cases = [_answer(client, n, day) for n, day in ((0, 2), (1, 3), (2, 5))]
+    with transaction(rt.sessions) as session:  # Zendesk's queue is slow: the issue opens first
+        for job in session.scalars(select(Job).where(Job.kind == "zendesk.sync_case")):
+            job.run_at = rt.clock() + timedelta(hours=1)
+    _run_due(rt)
+    assert not [t for t in fake_zendesk.tickets.values() if t.get("type") == "problem"]
+    rt.clock.advance(timedelta(hours=1))  # the same second of a window as before
+    _run_due(rt)  # the tickets land: no window to wait for while the problem is not open
+    [problem] = [t for t in fake_zendesk.tickets.values() if t.get("type") == "problem"]
+    assert all(f"(case {c})" in problem["note"] for c in cases) and _pending_updates(rt) == []
