@@ -46,6 +46,9 @@ DEFAULTS = {
     "TICKET_INDEX_PULL_SECONDS": 300.0,  # how often the ticket-history index pulls what events missed
     "RESURVEY_LEAD_HOURS": 24.0,  # the re-survey request goes out this long before day 60 (sent at day 60)
     "BATCH_LIMIT": 100,  # objects per vendor call and jobs per claimed group; 1 = one call per object
+    # A systemic issue's members joining or landing within this many seconds share one update of
+    # its problem ticket (one bulk tag update, one comment), due at the window's end; 0: one each, at once.
+    "SYSTEMIC_UPDATE_SECONDS": 30.0,
     # Marketplace OAuth installs (many tenants): the apps' client ids and secrets, and the keys
     # that encrypt the tenants' tokens at rest. See connector/installs.
     "HUBSPOT_CLIENT_ID": None,

@@ -11,7 +11,8 @@ Jobs, each safe to run twice:
   ``recovery-systemic-<id>``, effect ledger and Idempotency-Key like the recovery tickets), then
   each member's recovery ticket tagged ``systemic_<cause>`` with a note, and members who joined
   later listed on the problem. Recovery tickets are ``task`` tickets with a due date; only
-  ``incident`` tickets may carry ``problem_id``, so the link is the tag and that list.
+  ``incident`` tickets may carry ``problem_id``, so the link is the tag and that list. Joins and
+  landings share one run per issue and ``SYSTEMIC_UPDATE_SECONDS`` (``systemic_updates``).
 - ``chat.systemic`` (an issue): one alert to the owning team's chat.
 - ``zendesk.systemic_solved`` and ``hubspot.systemic_solved`` (a member case, once the problem
   ticket is solved): a note on its recovery ticket; a task for its owner with the "we fixed what
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
 from connector.cases.shared import complete_served, connected, require_synced, row, skip_unconnected
+from connector.cases.systemic_updates import UPDATE_KIND, queue_update
 from connector.domain import routing, systemic
 from connector.domain.causes import Cause
 from connector.domain.text import one_line
@@ -40,7 +42,7 @@ from connector.store.models import Answer, Case, SystemicIssue
 from connector.store.snapshots import DbLedger
 
 log = logging.getLogger(__name__)
-CHECK, PROBLEM, CHAT = "systemic.check", "zendesk.systemic", "chat.systemic"
+CHECK, PROBLEM, CHAT = "systemic.check", UPDATE_KIND, "chat.systemic"
 SOLVED_NOTE, SOLVED_TASK = "zendesk.systemic_solved", "hubspot.systemic_solved"
 ISSUE_KINDS = frozenset({PROBLEM, CHAT})
 _CHAT, _LISTED, _TAGGED = "chat.systemic", "zendesk.listed.", "zendesk.systemic_tag"
@@ -84,8 +86,8 @@ def _check(rt: CaseContext, session: Session, case: Case) -> None:
                                [(r[0], r[1]) for r in unattached], rule)
     if decision.join is not None:
         case.systemic_issue_id = decision.join
-        enqueue(session, PROBLEM, decision.join, tenant_id=case.tenant_id,
-                dedupe_key=f"{PROBLEM}:{decision.join}:{case.id}")
+        queue_update(rt, session, decision.join, case.tenant_id, [str(case.id)],
+                     problem_open=issue is not None and issue.problem_ticket_id is not None)
         log.info("systemic issue joined issue_id=%s case_id=%s", decision.join, case.id)
     elif decision.open_with and decision.window_start is not None:
         opened = _open_issue(session, case.tenant_id, key, decision, rt.clock())
@@ -108,8 +110,9 @@ def _open_issue(session: Session, tenant_id: str, key: str, decision: systemic.D
 
 
 def zendesk_problems(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:
-    """Grouped: in a campaign many cases join an issue within seconds, and each join queues a job;
-    the group serves each issue once (one comment listing the newcomers, their tags in bulk)."""
+    """Grouped: in a campaign many cases join an issue within seconds; their asks share one job per
+    window (``systemic_updates``), and a group serves each issue once (one comment listing the
+    newcomers, their tags in bulk)."""
     if skip_unconnected(rt, jobs, "zendesk"):
         return {}
     results: dict[int, Exception | None] = {}
@@ -125,6 +128,8 @@ def zendesk_problems(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Excep
 
 
 def _problem(rt: CaseContext, issue_id: int, fresh: bool) -> None:
+    """A few queries whatever the issue's size: the ledgers are read and written together, never
+    one query per member (a campaign's issue of 1,500 members made every run O(N) transactions)."""
     with transaction(rt.sessions) as session:
         issue = row(session, SystemicIssue, issue_id)
         members = session.scalars(select(Case).where(Case.systemic_issue_id == issue.id).order_by(Case.id)).all()
@@ -143,20 +148,26 @@ def _problem(rt: CaseContext, issue_id: int, fresh: bool) -> None:
         ledger, first_attempt=fresh)
     with transaction(rt.sessions) as session:
         row(session, SystemicIssue, issue_id).problem_ticket_id = problem_id
+    listed = ledger.keys(_LISTED)
     if first:  # the problem's first comment lists everyone in the issue then
-        for case_id in tickets:
-            ledger.record(f"{_LISTED}{case_id}", str(tickets[case_id]))
-    untagged = {c: t for c, t in tickets.items() if not DbLedger(rt.sessions, ledger_scope(c)).get(_TAGGED)}
+        _record(ledger, {f"{_LISTED}{c}": str(t) for c, t in tickets.items() if f"{_LISTED}{c}" not in listed})
+        listed.update({f"{_LISTED}{c}": str(t) for c, t in tickets.items()})
+    members_ledgers = {c: DbLedger(rt.sessions, ledger_scope(c)) for c in tickets}
+    tagged = DbLedger.read_together(list(members_ledgers.values()), [_TAGGED])
+    untagged = {c: tickets[c] for c, done in zip(members_ledgers, tagged) if _TAGGED not in done}
     if untagged:  # the same tag and note on each: one bulk update (a few: one by one)
         zendesk.tag_tickets(sorted(untagged.values()), [systemic.systemic_tag(cause.key)],
                             systemic.member_note(cause, issue_id, problem_id))
-        for case_id in untagged:
-            DbLedger(rt.sessions, ledger_scope(case_id)).record(_TAGGED, str(problem_id))
-    joined = {c: t for c, t in tickets.items() if not ledger.get(f"{_LISTED}{c}")}
+        DbLedger.record_together([(members_ledgers[c], _TAGGED, str(problem_id)) for c in untagged])
+    joined = {c: t for c, t in tickets.items() if f"{_LISTED}{c}" not in listed}
     if joined:
         zendesk.update_ticket(problem_id, note=systemic.joined_comment(joined))
-        for case_id, ticket_id in joined.items():
-            ledger.record(f"{_LISTED}{case_id}", str(ticket_id))
+        _record(ledger, {f"{_LISTED}{c}": str(t) for c, t in joined.items()})
+
+
+def _record(ledger: DbLedger, effects: dict[str, str]) -> None:
+    if effects:
+        DbLedger.record_together([(ledger, key, value) for key, value in effects.items()])
 
 
 def chat_alert(rt: CaseContext, job: ClaimedJob) -> None:

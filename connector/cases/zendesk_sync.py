@@ -19,6 +19,7 @@ from connector.cases.shared import (
     row,
     skip_unconnected,
 )
+from connector.cases.systemic_updates import queue_update
 from connector.cases.ticket_index import indexed_counts
 from connector.cases.transitions import complete_stage
 from connector.domain import profile
@@ -28,7 +29,7 @@ from connector.ports.batches import TicketOpen
 from connector.ports.errors import SyncError
 from connector.ports.keys import ZENDESK_REPLY, ledger_scope
 from connector.store.db import reading, transaction
-from connector.store.models import Answer, Case
+from connector.store.models import Answer, Case, SystemicIssue
 from connector.store.snapshots import DbLedger, earlier_scores
 
 log = logging.getLogger(__name__)
@@ -79,15 +80,18 @@ def zendesk_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
 
 def _list_on_problems(rt: CaseContext, case_ids: list[int]) -> None:
     """Cases already in a systemic issue when their ticket lands: its problem ticket lists them
-    and tags their ticket now (``cases.systemic``; one job per issue and case)."""
+    and tags their ticket (``cases.systemic``), in the issue's next update (``systemic_updates``)."""
     if not case_ids:
         return
     with transaction(rt.sessions) as session:
-        members = session.execute(select(Case.id, Case.systemic_issue_id, Case.tenant_id).where(
-            Case.id.in_(case_ids), Case.systemic_issue_id.is_not(None))).all()
-        for case_id, issue_id, tenant_id in members:
-            enqueue(session, "zendesk.systemic", issue_id or 0, tenant_id=tenant_id,
-                    dedupe_key=f"zendesk.systemic:{issue_id}:{case_id}:ticket")
+        members = session.execute(
+            select(Case.id, SystemicIssue.id, Case.tenant_id, SystemicIssue.problem_ticket_id)
+            .join(SystemicIssue, SystemicIssue.id == Case.systemic_issue_id).where(Case.id.in_(case_ids))).all()
+        landed: dict[tuple[int, str, bool], list[str]] = {}
+        for case_id, issue_id, tenant_id, problem_id in members:
+            landed.setdefault((issue_id, tenant_id, problem_id is not None), []).append(f"{case_id}:ticket")
+        for (issue_id, tenant_id, problem_open), asks in landed.items():
+            queue_update(rt, session, issue_id, tenant_id, asks, problem_open=problem_open)
 
 
 def ensure_cause_field(rt: CaseContext) -> None:

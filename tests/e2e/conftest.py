@@ -15,6 +15,7 @@ from tests.conftest import ADMIN_TOKEN, make_config
 from tests.signing import signed_headers
 
 HEADS_UP = re.compile(r"recovery-\d+-rep\b")  # the natural key in the rep's heads-up task body
+_IMMEDIATE = {"SYSTEMIC_UPDATE_SECONDS": 0}  # see Vendors.config
 
 ZENDESK_EMAIL, ZENDESK_TOKEN, HUBSPOT_TOKEN = "agent@example.com", "zd-token-e2e-123", "pat-e2e-456"
 
@@ -45,10 +46,12 @@ class Vendors:
         return self.hubspot_server.app.extensions["hubspot_standin"]
 
     def config(self, db_url: str, **overrides) -> dict:
+        """The vendors' stand-ins as the connector's accounts. Systemic updates go out at once
+        (the wall clock runs here: a 30 s window would outlast the tests' waits)."""
         return make_config(
             db_url, ZENDESK_SUBDOMAIN="acme", ZENDESK_EMAIL=ZENDESK_EMAIL, ZENDESK_API_TOKEN=ZENDESK_TOKEN,
             ZENDESK_BASE_URL=self.zendesk_server.url, HUBSPOT_ACCESS_TOKEN=HUBSPOT_TOKEN,
-            HUBSPOT_BASE_URL=self.hubspot_server.url, **overrides)
+            HUBSPOT_BASE_URL=self.hubspot_server.url, **{**_IMMEDIATE, **overrides})
 
     def tasks_of(self, email: str) -> list[dict]:
         contact = self.hubspot.contact_by_email(email)

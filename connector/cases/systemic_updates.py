@@ -1,0 +1,60 @@
+"""When a systemic issue's problem ticket is brought up to date (``zendesk.systemic``).
+
+A case joining an issue, and a member's recovery ticket landing in Zendesk, each ask for an
+update: tag the member's ticket, list it on the problem. A run serves every member not yet tagged
+or listed, so asks close together need one run. With ``SYSTEMIC_UPDATE_SECONDS`` (default 30) they
+share one job per issue and window of that many seconds, due at the window's end: a campaign's
+hundreds of joins to one issue cost a few rounds of one bulk tag update and one comment each,
+instead of one round per claimed group (each with its update_many, its job-status polls and its
+comment). 0: one job per ask, due at once.
+
+The problem ticket itself is not kept waiting: ``systemic.check`` queues the issue's opening job
+at once, and until the problem ticket is open every ask is served at once, as with 0 (the opening
+job finds no member ticket when they are all still on their way; the first to land opens it).
+
+Used by the ``systemic`` and ``zendesk_sync`` handlers, which never import each other.
+"""
+import math
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connector.cases.context import CaseContext
+from connector.jobs.queue import enqueue
+from connector.store.models import Job
+
+UPDATE_KIND = "zendesk.systemic"
+DEFAULT_UPDATE_SECONDS = 30.0
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def update_seconds(rt: CaseContext) -> float:
+    value = rt.config.get("SYSTEMIC_UPDATE_SECONDS", DEFAULT_UPDATE_SECONDS)
+    return max(float(DEFAULT_UPDATE_SECONDS if value is None else value), 0.0)
+
+
+def queue_update(rt: CaseContext, session: Session, issue_id: int, tenant_id: str, asks: list[str], *,
+                 problem_open: bool) -> None:
+    """One pending update per issue and window once its problem ticket is open; before that, or
+    with no window, one job per ask (``asks`` name the joins or landings), due at once."""
+    window = update_seconds(rt)
+    if window > 0 and problem_open:
+        # The context's clock, never wall time: tests travel it. Due at the window's end, never
+        # sooner: an ask later in the window finds the job still queued, and it serves that ask
+        # too. The key names the window's length, so a changed setting never meets a used key.
+        index = math.floor((rt.clock() - _EPOCH).total_seconds() / window)
+        key = f"{UPDATE_KIND}:{issue_id}:every{window:g}s:{index}"
+        if enqueue(session, UPDATE_KIND, issue_id, tenant_id=tenant_id, dedupe_key=key,
+                   run_at=_EPOCH + timedelta(seconds=(index + 1) * window)) or _still_queued(session, key):
+            return
+        # A worker took the window's job between this ask's clock reading and its commit: that
+        # run may read the members before this ask commits. Served on its own, as with no window.
+    for ask in asks:
+        enqueue(session, UPDATE_KIND, issue_id, tenant_id=tenant_id, dedupe_key=f"{UPDATE_KIND}:{issue_id}:{ask}")
+
+
+def _still_queued(session: Session, key: str) -> bool:
+    """The job has not started: it reads the members after this transaction commits. Locked on
+    PostgreSQL until then (claims skip locked rows); SQLite's writers take turns anyway."""
+    return session.scalar(select(Job.status).where(Job.dedupe_key == key).with_for_update()) == "queued"
