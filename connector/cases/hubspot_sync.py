@@ -19,6 +19,7 @@ from connector.cases.shared import (
     complete_served,
     connected,
     finish_cases,
+    locked_cases,
     row,
     skip_unconnected,
 )
@@ -59,8 +60,9 @@ def hubspot_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
     served = [job for job in jobs if job.id not in failures]
     for part in in_slices(served, SETTLE_SLICE):
         with transaction(rt.sessions) as session:
+            cases = locked_cases(session, [job.ref_id for job in part])
             for job in part:
-                row(session, Case, job.ref_id).hubspot_contact_id = str(contacts[job.id])
+                cases[job.ref_id].hubspot_contact_id = str(contacts[job.id])
     tasks = connected(rt.hubspot).create_case_tasks(
         [CaseWrite(job.id, snapshots[job.id], str(contacts[job.id]), DbLedger(rt.sessions, ledger_scope(job.ref_id)),
                    job.fresh) for job in served], batch_limit(rt))
@@ -90,7 +92,8 @@ def hubspot_link_tickets(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, E
     for part in in_slices(sorted((job for job in jobs if job.id not in failures), key=lambda j: j.ref_id),
                           SETTLE_SLICE):
         with transaction(rt.sessions) as session:
+            cases = locked_cases(session, [job.ref_id for job in part])
             for job in part:
-                row(session, Case, job.ref_id, lock=True).hubspot_ticket_url_synced = True
+                cases[job.ref_id].hubspot_ticket_url_synced = True
                 complete(session, job, rt.clock())
     return failures

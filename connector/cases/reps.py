@@ -10,7 +10,15 @@ the ticket.
 import logging
 
 from connector.cases.context import CaseContext
-from connector.cases.shared import SETTLE_SLICE, batch_limit, case_snapshot_for, complete_served, connected, row
+from connector.cases.shared import (
+    SETTLE_SLICE,
+    batch_limit,
+    case_snapshot_for,
+    complete_served,
+    connected,
+    locked_cases,
+    row,
+)
 from connector.infra.slices import in_slices
 from connector.jobs.queue import ClaimedJob, complete
 from connector.ports.batches import RepWrite
@@ -39,10 +47,11 @@ def hubspot_tell_reps(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exce
     told_at = rt.clock().isoformat()
     for part in in_slices(sorted((j for j in jobs if j.id not in failures), key=lambda j: j.ref_id), SETTLE_SLICE):
         with transaction(rt.sessions) as session:
+            cases = locked_cases(session, [job.ref_id for job in part])
             for job in part:
                 told = results[job.id]
                 assert not isinstance(told, Exception)
-                case = row(session, Case, job.ref_id, lock=True)
+                case = cases[job.ref_id]
                 if case.rep is None:  # a replay keeps the first record
                     case.rep = {"hubspot_owner_id": told.owner_id, "told_at": told_at, "fallback": told.fallback}
                 complete(session, job, rt.clock())
