@@ -46,6 +46,7 @@ DEFAULTS = {
     "TICKET_INDEX_PULL_SECONDS": 300.0,  # how often the ticket-history index pulls what events missed
     "RESURVEY_LEAD_HOURS": 24.0,  # the re-survey request goes out this long before day 60 (sent at day 60)
     "BATCH_LIMIT": 100,  # objects per vendor call and jobs per claimed group; 1 = one call per object
+    "COMPANY_ROLLUP_SECONDS": 10.0,  # a HubSpot company's roll-up is written at most once per this window; 0: at once
     # Marketplace OAuth installs (many tenants): the apps' client ids and secrets, and the keys
     # that encrypt the tenants' tokens at rest. See connector/installs.
     "HUBSPOT_CLIENT_ID": None,
