@@ -288,7 +288,7 @@ class FakeHubSpot(_Failing):
     def set_ticket_urls(self, links, limit):
         return self._each(links, lambda link: link[0], lambda link: self.set_ticket_url(link[1], link[2]))
 
-    def companies_of(self, contacts, known_domains=None, may_create=None):
+    def companies_of(self, contacts, known_domains=None, may_create=None, created=()):
         """No company in this fake: the account roll-up is tested against the HubSpot stand-in."""
         return {contact_id: None for contact_id in contacts}
 

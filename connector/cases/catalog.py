@@ -10,6 +10,7 @@ from connector.cases import (
     business_hours,
     causes,
     company_rollup,
+    company_writes,
     deadlines,
     digest,
     failure,
@@ -81,6 +82,7 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry.group("hubspot.sync_case", hubspot_sync.hubspot_sync_cases)
     registry.group("hubspot.link_ticket", hubspot_sync.hubspot_link_tickets)
     registry.group("hubspot.company_rollup", company_rollup.hubspot_company_rollups)
+    registry.group(company_writes.KIND, company_writes.hubspot_company_writes)
     registry.group("hubspot.case_note", alerts.hubspot_case_notes)
     registry.group("chat.new_case", alerts.chat_new_cases)
     registry.group("hubspot.rep_heads_up", reps.hubspot_tell_reps)

@@ -2,25 +2,28 @@
 
 Queued by the HubSpot handlers once a contact is written (an answer, a case opening, a case
 closing): ``hubspot.company_rollup``, one job per answer and reason. A customer's company is
-looked up once and kept (``ContactCompany``); the roll-up of every company touched by a group
-of jobs is computed again from the store (exact, never incremented) and written in one batch
-per 100 companies: a campaign of many answers from one company costs one input, not one call
-per answer.
+looked up once and kept (``ContactCompany``); a contact the connector's upsert just made has
+no association to read, so its company is its e-mail domain's at once. The roll-up of every
+company touched by a group of jobs is computed again from the store (exact, never incremented)
+and written in one batch per 100 companies, at most once per window (``company_writes``): a
+campaign of many answers from one company costs one input, not one call per answer.
 """
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
+from connector.cases.company_writes import write_rollups
 from connector.cases.context import CaseContext
-from connector.cases.shared import batch_limit, complete_served, connected, row, skip_unconnected
-from connector.domain.account import NPS_WINDOW, AccountAnswer, CompanyRollup, company_rollup, email_domain
+from connector.cases.shared import complete_served, connected, row, skip_unconnected
+from connector.domain.account import email_domain
 from connector.jobs.queue import ClaimedJob, enqueue
+from connector.ports.batches import created_by_upsert
 from connector.ports.errors import RetryableError, SyncError
 from connector.store.claims import claim, claim_key, settle
 from connector.store.db import reading, transaction
-from connector.store.models import Answer, Case, ContactCompany
+from connector.store.models import Answer, ContactCompany
 
 log = logging.getLogger(__name__)
 DOMAIN_CLAIMS = "company-domain"
@@ -30,7 +33,8 @@ CLAIM_LEASE = timedelta(minutes=5)  # a worker that died holding a domain lets a
 def queue_rollups(rt: CaseContext, written: Sequence[tuple[int, str, str, str]]) -> None:
     """After a contact write: keep its contact id and queue its company's roll-up.
 
-    ``written``: (answer id, customer e-mail, HubSpot contact id, why: answer/open/close). Its own
+    ``written``: (answer id, customer e-mail, HubSpot contact id as the upsert answered it (a
+    ``ContactId`` says whether the upsert made the contact), why: answer/open/close). Its own
     job, so a company API refusal (a portal installed before the company scopes) or a slow domain
     look-up never holds back the contact, the tasks or the case's sync; one job per answer and
     reason, grouped by the worker, so many answers of one company become one input.
@@ -39,11 +43,15 @@ def queue_rollups(rt: CaseContext, written: Sequence[tuple[int, str, str, str]])
         return
     with transaction(rt.sessions) as session:
         for answer_id, email, contact_id, why in sorted(written):
-            known = session.get(ContactCompany, (rt.tenant_id, email))
+            known, created = session.get(ContactCompany, (rt.tenant_id, email)), created_by_upsert(contact_id)
             if known is None:
-                session.add(ContactCompany(tenant_id=rt.tenant_id, customer_email=email, contact_id=contact_id))
+                session.add(ContactCompany(tenant_id=rt.tenant_id, customer_email=email, contact_id=str(contact_id),
+                                           created_by_upsert=created))
             elif known.contact_id != contact_id:  # merged or recreated in HubSpot: look its company up again
-                known.contact_id, known.company_id, known.found_at = contact_id, None, None
+                # recreated by this upsert: no association yet; merged into an existing contact: read it
+                known.contact_id, known.company_id, known.found_at = str(contact_id), None, None
+                known.created_by_upsert = created
+            # the same contact again: its flag stays (a second upsert of a contact the first made says not new)
             session.flush()
             enqueue(session, "hubspot.company_rollup", answer_id, tenant_id=rt.tenant_id,
                     dedupe_key=f"hubspot.company_rollup:{answer_id}:{why}")
@@ -61,7 +69,7 @@ def hubspot_company_rollups(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int
         log.warning("hubspot companies not found for %d jobs: %s", len(jobs), type(exc).__name__)
         return {job.id: exc for job in jobs}
     touched = sorted({c for c in company_of.values() if c})
-    outcomes = connected(rt.hubspot).update_company_rollups(_rollups(rt, touched), batch_limit(rt)) if touched else {}
+    outcomes = write_rollups(rt, touched)
     log.info("hubspot company roll-up: %d companies for %d jobs", len(touched), len(jobs))
     later = RetryableError("the company of this e-mail's domain is being created by another worker", retry_after=2)
     results = {job.id: outcomes.get(company_of.get(email_of[job.id]) or "") if email_of[job.id] in company_of
@@ -75,11 +83,12 @@ def _companies(rt: CaseContext, emails: set[str]) -> dict[str, str | None]:
     An e-mail whose domain's company another worker is making right now is left out.
     """
     with reading(rt.sessions) as session:
-        rows = {r.customer_email: (r.contact_id, r.company_id, r.found_at) for r in session.scalars(
-            select(ContactCompany).where(ContactCompany.tenant_id == rt.tenant_id,
-                                         ContactCompany.customer_email.in_(emails)))}
-    known = {email: company for email, (_, company, found) in rows.items() if found is not None}
-    ask = {contact: email for email, (contact, _, found) in rows.items() if found is None and contact}
+        rows = {r.customer_email: (r.contact_id, r.company_id, r.found_at, r.created_by_upsert)
+                for r in session.scalars(select(ContactCompany).where(
+                    ContactCompany.tenant_id == rt.tenant_id, ContactCompany.customer_email.in_(emails)))}
+    known = {email: company for email, (_, company, found, _) in rows.items() if found is not None}
+    ask = {contact: email for email, (contact, _, found, _) in rows.items() if found is None and contact}
+    created = {contact for contact, email in ask.items() if rows[email][3]}
     if not ask:
         return known
     claimed: set[str] = set()
@@ -91,7 +100,7 @@ def _companies(rt: CaseContext, emails: set[str]) -> dict[str, str | None]:
         claimed.update(mine)
         return mine
 
-    answered = connected(rt.hubspot).companies_of(ask, _known_domains(rt, set(ask.values())), may_create)
+    answered = connected(rt.hubspot).companies_of(ask, _known_domains(rt, set(ask.values())), may_create, created)
     found = {ask[contact_id]: company for contact_id, company in answered.items()}
     for domain in claimed:
         made = next((company for email, company in found.items() if company and email_domain(email) == domain), None)
@@ -116,34 +125,3 @@ def _known_domains(rt: CaseContext, emails: set[str]) -> dict[str, str]:
             or_(*(ContactCompany.customer_email.like(f"%@{d}") for d in sorted(domains))))
             .order_by(ContactCompany.found_at.desc())).all()
     return {d: company for email, company in rows if company and (d := email_domain(email)) in domains}
-
-
-def _rollups(rt: CaseContext, companies: list[str]) -> dict[str, CompanyRollup]:
-    now = rt.clock()
-    with reading(rt.sessions) as session:
-        members = session.execute(select(ContactCompany.customer_email, ContactCompany.company_id).where(
-            ContactCompany.tenant_id == rt.tenant_id, ContactCompany.company_id.in_(companies))).all()
-        emails = [email for email, _ in members]
-        open_cases = session.execute(select(Case.customer_email, Case.priority).where(
-            Case.tenant_id == rt.tenant_id, Case.status == "open", Case.customer_email.in_(emails))).all()
-        since = now - NPS_WINDOW - timedelta(days=1)
-        answers = session.execute(select(Answer.customer_email, Answer.survey_type, Answer.category,
-                                         Answer.submitted_at).where(
-            Answer.tenant_id == rt.tenant_id, Answer.customer_email.in_(emails), Answer.submitted_at >= since)).all()
-        detractors = dict(session.execute(select(Answer.customer_email, func.max(Answer.submitted_at)).where(
-            Answer.tenant_id == rt.tenant_id, Answer.customer_email.in_(emails), Answer.category == "detractor")
-            .group_by(Answer.customer_email)).all())
-    company_of: dict[str, str] = {email: company for email, company in members if company}
-    priorities: dict[str, list[str]] = {c: [] for c in companies}
-    recent: dict[str, list[AccountAnswer]] = {c: [] for c in companies}
-    for email, priority in open_cases:
-        priorities[company_of[email]].append(priority)
-    for email, survey_type, category, at in answers:
-        recent[company_of[email]].append(AccountAnswer(survey_type, category, at))
-    out = {}
-    for company in companies:
-        rollup = company_rollup(priorities[company], recent[company], now)
-        last = max((at for email, at in detractors.items() if company_of[email] == company), default=None)
-        out[company] = CompanyRollup(rollup.open_incidents, last, rollup.nps_account_score,
-                                     rollup.worst_open_priority)
-    return out

@@ -41,7 +41,8 @@ def hubspot_sync_answers(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, E
     with reading(rt.sessions) as session:
         answers = {job.id: answer_snapshot(row(session, Answer, job.ref_id)) for job in jobs}
     results = connected(rt.hubspot).upsert_contacts([ContactWrite(job.id, answers[job.id]) for job in jobs], batch_limit(rt))
-    queue_rollups(rt, [(job.ref_id, answers[job.id].customer_email, str(contact), "answer")
+    # the contact id as the upsert answered it: it says whether the upsert made the contact
+    queue_rollups(rt, [(job.ref_id, answers[job.id].customer_email, contact, "answer")
                        for job in jobs if not isinstance(contact := results[job.id], Exception)])
     return complete_served(rt, jobs, results)
 
@@ -56,7 +57,7 @@ def hubspot_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
                                            for job in jobs for s in [snapshots[job.id]]], batch_limit(rt))
     failures = {j: r for j, r in contacts.items() if isinstance(r, Exception)}
     queue_rollups(rt, [(snapshots[job.id].answer.answer_id, snapshots[job.id].answer.customer_email,
-                        str(contacts[job.id]), "open") for job in jobs if job.id not in failures])
+                        contact, "open") for job in jobs if not isinstance(contact := contacts[job.id], Exception)])
     served = [job for job in jobs if job.id not in failures]
     for part in in_slices(served, SETTLE_SLICE):
         with transaction(rt.sessions) as session:

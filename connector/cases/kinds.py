@@ -23,3 +23,7 @@ CASE_KINDS = frozenset({
 })
 # Systemic issues (ref: a ``systemic_issues`` row): the problem ticket and the team's chat alert.
 SYSTEMIC_KINDS = frozenset({"zendesk.systemic", "chat.systemic"})
+# A HubSpot company's roll-up write (ref 0: the company is named in the dedupe key, see
+# ``cases.company_writes``). No person behind it: an erasure leaves it, it only recomputes
+# the roll-up from what the store still holds.
+COMPANY_KINDS = frozenset({"hubspot.company_write"})

@@ -22,6 +22,24 @@ class TicketOpen:
     first_attempt: bool
 
 
+class ContactId(str):
+    """A contact id as a contact upsert answered it, and whether that upsert made the contact
+    (HubSpot's ``new``): a contact made a moment ago has no company association to read yet.
+    A plain ``str`` where an adapter cannot tell; ``created_by_upsert`` then says None."""
+
+    created: bool | None
+
+    def __new__(cls, value: str, created: bool | None = None) -> "ContactId":
+        contact_id = super().__new__(cls, value)
+        contact_id.created = created
+        return contact_id
+
+
+def created_by_upsert(contact_id: str) -> bool | None:
+    """True: the upsert that answered this id made the contact; None: not known (a plain id)."""
+    return contact_id.created if isinstance(contact_id, ContactId) else None
+
+
 @dataclass(frozen=True)
 class ContactWrite:
     """The contact of one answer (and of its case, if it opened one)."""

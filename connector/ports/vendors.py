@@ -6,7 +6,7 @@ fake, or another vendor) fits wherever it has these. The adapters in ``connector
 satisfy them structurally; ``tests/test_ports.py`` checks each member and its parameters.
 Every batch method answers ``{item key: result or that item's exception}`` (see ``batches``).
 """
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -122,7 +122,8 @@ class HubSpotPort(Protocol):
     def lifetime_value(self, email: str, source: Mapping[str, str]) -> float | None: ...
 
     def companies_of(self, contacts: Mapping[str, str], known_domains: Mapping[str, str] | None = None,
-                     may_create: Callable[[list[str]], set[str]] | None = None) -> dict[str, str | None]: ...
+                     may_create: Callable[[list[str]], set[str]] | None = None,
+                     created: Collection[str] = ()) -> dict[str, str | None]: ...
 
     def update_company_rollups(self, rollups: Mapping[str, CompanyRollup], limit: int) -> dict[str, None | Exception]: ...
 

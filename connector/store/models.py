@@ -338,7 +338,8 @@ class ContactCompany(Base):
     """The HubSpot contact and company a customer (by e-mail) belongs to, as the connector found or
     made it: the account roll-up is computed from the answers and cases of a company's e-mails.
     ``found_at`` None: not looked up yet; ``company_id`` None once looked up: no company (free mail,
-    or matching by domain turned off)."""
+    or matching by domain turned off). ``created_by_upsert``: the connector's upsert made this
+    contact (HubSpot's ``new``), so its look-up skips the association read; None: not known."""
 
     __tablename__ = "contact_companies"
 
@@ -347,6 +348,7 @@ class ContactCompany(Base):
     contact_id: Mapped[str | None] = mapped_column(String(64))
     company_id: Mapped[str | None] = mapped_column(String(64), index=True)
     found_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_upsert: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class IndexedTicket(Base):

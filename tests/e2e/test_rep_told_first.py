@@ -33,7 +33,7 @@ def test_the_rep_is_told_first_and_learns_the_outcome(connector_factory, vendors
     rep = hubspot.add_owner("sophie.rep@example.com", "Sophie", "Rep")
     seeded = hubspot.new_record({"email": MARIE, "firstname": "Marie-Claire", "hubspot_owner_id": rep})
     hubspot.contacts[seeded["id"]] = seeded
-    connector = connector_factory()
+    connector = connector_factory(COMPANY_ROLLUP_SECONDS=0.5)  # the roll-up's write within the waits
     opened = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=40)
 
     ids = [connector.post(nps("srv-m", MARIE, "Dubois, Marie", 3, opened), msg_id="m").json()["case_id"],

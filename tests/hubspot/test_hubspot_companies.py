@@ -4,9 +4,13 @@ mapping), the stand-in's strictness, and the calls a campaign of 1,000 answers c
 from dataclasses import replace
 from datetime import datetime, timezone
 
+from hubspot_helpers import make_answer
+
 from connector.domain.account import CompanyRollup
+from connector.ports.batches import ContactWrite, created_by_upsert
 
 ROLLUP = CompanyRollup(2, datetime(2026, 11, 20, 15, 37, tzinfo=timezone.utc), -40, "high")
+ASSOCIATION_READ = "/crm/v4/associations/contacts/companies/batch/read"
 
 
 def contact(state, email: str) -> str:
@@ -105,3 +109,24 @@ def test_a_new_domain_another_worker_is_creating_is_left_to_it(adapter, state):
     assert [c["properties"]["domain"] for c in state.companies.values()] == ["initrode.com"]
     again = adapter.companies_of({ana: "ana@globex.com", carla: "carla@initrode.com"}, None, lambda domains: set())
     assert again[carla] == found[carla] and ana not in again and len(state.companies) == 1
+
+
+def test_a_contact_the_upsert_just_made_skips_the_association_read(adapter, state):
+    """Issue 16: the upsert answers ``new`` for a contact it made; such a contact has no company
+    association yet, so its domain's company is taken without a read. One that existed is read:
+    its company need not be its domain's."""
+    ana = contact(state, "ana@globex.com")
+    holding = state.add_company({"name": "Globex holding", "domain": "globex-holding.com"}, [ana])
+    globex = state.add_company({"name": "Globex", "domain": "globex.com"})
+    ids = adapter.upsert_contacts([ContactWrite(1, make_answer(answer_id=1, email="ana@globex.com")),
+                                   ContactWrite(2, make_answer(answer_id=2, email="bob@globex.com"))], 100)
+    assert ids[1] == ana and (created_by_upsert(ids[1]), created_by_upsert(ids[2])) == (False, True)
+    bob = ids[2]
+
+    def reads():
+        return [c.body for c in state.calls.all() if c.path == ASSOCIATION_READ]
+    assert adapter.companies_of({bob: "bob@globex.com"}, created={bob}) == {bob: globex}
+    assert not reads() and state.contacts[bob]["associations"]["companies"] == [globex]
+    assert adapter.companies_of({ana: "ana@globex.com", bob: "bob@globex.com"}, created={bob}) \
+        == {ana: holding, bob: globex}
+    assert [[i["id"] for i in body["inputs"]] for body in reads()] == [[ana]]

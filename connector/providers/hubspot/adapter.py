@@ -12,7 +12,7 @@ cases per call; the one-case methods here are that code with a batch of one, so 
 paths behave alike.
 """
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -121,9 +121,10 @@ class HubSpotAdapter:
 
     # -- companies (the account view) --------------------------------------------
     def companies_of(self, contacts: Mapping[str, str], known_domains: Mapping[str, str] | None = None,
-                     may_create: Callable[[list[str]], set[str]] | None = None) -> dict[str, str | None]:
+                     may_create: Callable[[list[str]], set[str]] | None = None,
+                     created: Collection[str] = ()) -> dict[str, str | None]:
         """Each contact's primary company (found, or matched/created by e-mail domain); raises SyncError."""
-        return self._companies.companies_of(contacts, known_domains, may_create)
+        return self._companies.companies_of(contacts, known_domains, may_create, created)
 
     def update_company_rollups(self, rollups: Mapping[str, CompanyRollup], limit: int) -> dict[str, None | Exception]:
         return self._companies.update_rollups(rollups, limit)

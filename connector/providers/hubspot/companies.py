@@ -1,7 +1,8 @@
 """The contacts' HubSpot companies and the account roll-up on them, in few calls.
 
 * Finding: one v4 batch read (contact -> company, up to 100 contacts a call); the primary
-  company (association type 1) wins. A contact with none gets the company of its e-mail's
+  company (association type 1) wins. A contact the connector's upsert just created has no
+  association to read: it skips the read. A contact with none gets the company of its e-mail's
   domain, as HubSpot's own auto-association does: one search per 100 domains (``IN``),
   one batch create for the domains HubSpot has no company for, one default-association
   batch. Free-mail domains (``mappings/hubspot.json`` ``companies.free_mail_domains``) and
@@ -11,7 +12,7 @@
   values again), so a 5xx narrows down to the failing input (see ``chunks``).
 """
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from connector.domain.account import CompanyRollup, email_domain
 from connector.ports.errors import RetryableError
@@ -47,8 +48,12 @@ class CompanyWrites:
 
     # -- finding -------------------------------------------------------------
     def companies_of(self, contacts: Mapping[str, str], known_domains: Mapping[str, str] | None = None,
-                     may_create: Callable[[list[str]], set[str]] | None = None) -> dict[str, str | None]:
+                     may_create: Callable[[list[str]], set[str]] | None = None,
+                     created: Collection[str] = ()) -> dict[str, str | None]:
         """Company id (or None) per contact id; ``contacts``: contact id -> e-mail. Raises SyncError.
+
+        ``created``: contacts the connector's own upsert just made. They cannot have a company
+        association yet, so they skip the association read and go straight to their domain's.
 
         ``known_domains`` (domain -> company id, from the caller's store): no search for those, so
         a company created moments ago is not missed while HubSpot's search index catches up.
@@ -56,7 +61,7 @@ class CompanyWrites:
         workers meeting one new domain at once must not make two companies of it. The contacts of
         a domain another worker is creating are left out of the answer: ask again shortly.
         """
-        found = self._associated(list(contacts))
+        found = self._associated([cid for cid in contacts if cid not in created])
         lonely = {cid: email_domain(contacts[cid]) for cid in contacts if found.get(cid) is None}
         if self.mapping.company_from_email_domain:
             lonely = {cid: d for cid, d in lonely.items() if d and d not in self.mapping.free_mail_domains}

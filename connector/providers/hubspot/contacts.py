@@ -19,7 +19,7 @@ import logging
 from collections.abc import Sequence
 
 from connector.domain.names import company_name, split_name
-from connector.ports.batches import ContactWrite, Outcomes, TicketLink
+from connector.ports.batches import ContactId, ContactWrite, Outcomes, TicketLink
 from connector.ports.errors import RetryableError
 from connector.providers.hubspot.chunks import ByTrace, ChunkRun, Input
 from connector.providers.hubspot.client import HubSpotClient
@@ -75,7 +75,8 @@ class ContactWrites:
         return props
 
     def upsert_contacts(self, writes: Sequence[ContactWrite], limit: int) -> Outcomes[str]:
-        """Contact id (or the error) per write; one input per e-mail, the newest answer's."""
+        """Contact id (a ``ContactId``: made by this upsert or not) or the error, per write; one
+        input per e-mail, the newest answer's."""
         self.schema.ensure()
         newest: dict[str, dict[str, ContactWrite]] = {}  # e-mail -> survey type -> newest write
         for write in writes:
@@ -99,7 +100,9 @@ class ContactWrites:
             found = {}
             for contact in response.results or []:
                 email = ((contact.properties or {}).get("email") or "").lower()
-                found[contact.object_write_trace_id or trace_of.get(email)] = contact.id
+                # ``new``: this upsert made the contact (no company association to read yet)
+                found[contact.object_write_trace_id or trace_of.get(email)] = ContactId(
+                    contact.id, getattr(contact, "new", None))
             log.info("hubspot upserted %d contacts in one call", len(found))
             return {i["objectWriteTraceId"]: found.get(i["objectWriteTraceId"]) or
                     RetryableError("HubSpot contact upsert: no result for this contact") for i in chunk}
