@@ -11,14 +11,15 @@ campaign of many answers from one company costs one input, not one call per answ
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 
 from connector.cases.company_writes import write_rollups
 from connector.cases.context import CaseContext
 from connector.cases.shared import complete_served, connected, row, skip_unconnected
 from connector.domain.account import email_domain
-from connector.jobs.queue import ClaimedJob, enqueue
+from connector.jobs.queue import ClaimedJob, enqueue_many
 from connector.ports.batches import created_by_upsert
 from connector.ports.errors import RetryableError, SyncError
 from connector.store.claims import claim, claim_key, settle
@@ -41,20 +42,25 @@ def queue_rollups(rt: CaseContext, written: Sequence[tuple[int, str, str, str]])
     """
     if not written:
         return
-    with transaction(rt.sessions) as session:
-        for answer_id, email, contact_id, why in sorted(written):
-            known, created = session.get(ContactCompany, (rt.tenant_id, email)), created_by_upsert(contact_id)
+    with transaction(rt.sessions) as session:  # a few statements for the group: every webhook waits on this lock
+        emails = sorted({email for _, email, _, _ in written})
+        rows = {r.customer_email: r for r in session.scalars(select(ContactCompany).where(
+            ContactCompany.tenant_id == rt.tenant_id, ContactCompany.customer_email.in_(emails)))}
+        new: dict[str, dict[str, object]] = {}
+        for _, email, contact_id, _ in sorted(written):
+            known, created = rows.get(email), created_by_upsert(contact_id)
             if known is None:
-                session.add(ContactCompany(tenant_id=rt.tenant_id, customer_email=email, contact_id=str(contact_id),
-                                           created_by_upsert=created))
+                new[email] = dict(tenant_id=rt.tenant_id, customer_email=email, contact_id=str(contact_id),
+                                  created_by_upsert=created)
             elif known.contact_id != contact_id:  # merged or recreated in HubSpot: look its company up again
                 # recreated by this upsert: no association yet; merged into an existing contact: read it
                 known.contact_id, known.company_id, known.found_at = str(contact_id), None, None
                 known.created_by_upsert = created
             # the same contact again: its flag stays (a second upsert of a contact the first made says not new)
-            session.flush()
-            enqueue(session, "hubspot.company_rollup", answer_id, tenant_id=rt.tenant_id,
-                    dedupe_key=f"hubspot.company_rollup:{answer_id}:{why}")
+        if new:
+            session.execute(insert(ContactCompany), list(new.values()))
+        enqueue_many(session, [("hubspot.company_rollup", answer_id, f"hubspot.company_rollup:{answer_id}:{why}")
+                               for answer_id, _, _, why in sorted(written)], tenant_id=rt.tenant_id)
 
 
 def hubspot_company_rollups(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:
@@ -106,11 +112,13 @@ def _companies(rt: CaseContext, emails: set[str]) -> dict[str, str | None]:
         made = next((company for email, company in found.items() if company and email_domain(email) == domain), None)
         if made:
             settle(rt.sessions, DOMAIN_CLAIMS, claim_key(rt.tenant_id, domain), made)
-    with transaction(rt.sessions) as session:
-        for email, company in sorted(found.items()):
-            record = session.get(ContactCompany, (rt.tenant_id, email))
-            if record is not None:
-                record.company_id, record.found_at = company, rt.clock()
+    if found:  # one UPDATE for the group under the write lock, not a look-up and an update each
+        table = cast(Table, ContactCompany.__table__)
+        with transaction(rt.sessions) as session:
+            session.execute(update(table).where(table.c.tenant_id == rt.tenant_id,
+                                                table.c.customer_email == bindparam("email"))
+                            .values(company_id=bindparam("company"), found_at=rt.clock()),
+                            [dict(email=email, company=company) for email, company in sorted(found.items())])
     return {**known, **found}
 
 

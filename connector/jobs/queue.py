@@ -104,6 +104,16 @@ def enqueue_fresh(session: Session, jobs: list[tuple[str, int]], *, tenant_id: s
                                          for key, (kind, ref_id) in keys.items()])
 
 
+def enqueue_many(session: Session, jobs: list[tuple[str, int, str]], *, tenant_id: str = "default") -> None:
+    """Add the jobs ``(kind, ref_id, dedupe_key)`` whose keys are new, in one INSERT (``enqueue``
+    for a handler queueing a group's worth: one statement under the write lock, not one each)."""
+    if not jobs:
+        return
+    join_line(session, tenant_id)
+    _INSERT_FRESH.execute_many(session, [dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=key)
+                                         for kind, ref_id, key in {key: (k, r, key) for k, r, key in jobs}.values()])
+
+
 def claim(factory, worker_id: str, now: datetime, lease_seconds: float,
           max_attempts: int) -> ClaimedJob | None:
     jobs = claim_group(factory, worker_id, now, lease_seconds, max_attempts)
