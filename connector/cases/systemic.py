@@ -32,7 +32,7 @@ from connector.cases.systemic_updates import UPDATE_KIND, queue_update
 from connector.domain import routing, systemic
 from connector.domain.causes import Cause
 from connector.domain.text import one_line
-from connector.jobs.queue import ClaimedJob, enqueue, finish
+from connector.jobs.queue import ClaimedJob, complete, enqueue, finish
 from connector.ports.errors import RetryableError, SyncError
 from connector.ports.keys import ZENDESK_PROBLEM, ledger_scope
 from connector.providers.chat import ChatAlerts
@@ -64,9 +64,9 @@ def _submitted(session: Session, case: Case) -> Any:
 
 
 def check_case(rt: CaseContext, job: ClaimedJob) -> None:
-    with transaction(rt.sessions) as session:
+    with transaction(rt.sessions) as session:  # one write transaction per case, the job completed in it
         _check(rt, session, row(session, Case, job.ref_id, lock=True))
-    finish(rt, job)  # after the commit: finishing opens its own transaction (SQLite: one writer)
+        complete(session, job, rt.clock())
 
 
 def _check(rt: CaseContext, session: Session, case: Case) -> None:
@@ -78,12 +78,17 @@ def _check(rt: CaseContext, session: Session, case: Case) -> None:
     issue = session.scalars(select(SystemicIssue).where(
         SystemicIssue.tenant_id == case.tenant_id, SystemicIssue.cause == key, SystemicIssue.solved_at.is_(None))
         .order_by(SystemicIssue.window_start.desc()).limit(1)).first()
-    with_cause = or_(Case.cause == key, and_(Case.cause.is_(None), Case.cause_suggested == key))
-    unattached = session.execute(select(Case.id, Answer.submitted_at).join(Answer, Answer.id == Case.opening_answer_id)
-                                 .where(Case.tenant_id == case.tenant_id, Case.systemic_issue_id.is_(None), with_cause,
-                                        Answer.submitted_at > at - timedelta(days=rule.window_days))).all()
-    decision = systemic.decide(at, systemic.OpenIssue(issue.id, issue.window_start) if issue else None,
-                               [(r[0], r[1]) for r in unattached], rule)
+    open_issue = systemic.OpenIssue(issue.id, issue.window_start) if issue else None
+    # Most cases of a busy cause join its open issue: the others of the cause need listing only
+    # when none covers this one (the scan of the tenant's cases under the write lock is skipped).
+    decision = systemic.decide(at, open_issue, (), rule)
+    if decision.join is None:
+        with_cause = or_(Case.cause == key, and_(Case.cause.is_(None), Case.cause_suggested == key))
+        unattached = session.execute(
+            select(Case.id, Answer.submitted_at).join(Answer, Answer.id == Case.opening_answer_id)
+            .where(Case.tenant_id == case.tenant_id, Case.systemic_issue_id.is_(None), with_cause,
+                   Answer.submitted_at > at - timedelta(days=rule.window_days))).all()
+        decision = systemic.decide(at, open_issue, [(r[0], r[1]) for r in unattached], rule)
     if decision.join is not None:
         case.systemic_issue_id = decision.join
         queue_update(rt, session, decision.join, case.tenant_id, [str(case.id)],

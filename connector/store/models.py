@@ -110,7 +110,7 @@ class Case(Base):
     cause_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cause_source: Mapped[str | None] = mapped_column(String(16))
     # The systemic issue the case belongs to (domain.systemic), None: none (yet).
-    systemic_issue_id: Mapped[int | None] = mapped_column(Integer)
+    systemic_issue_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     @property
     def effective_cause(self) -> str | None:
