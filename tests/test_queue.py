@@ -123,3 +123,18 @@ def test_concurrent_claims_never_share_a_job(runtime):
 
     assert race(work) == []
     assert sorted(claimed) == list(range(1, 41))
+
+
+def test_coalesced_jobs_wait_while_their_feeders_are_queued_and_go_once_none_is(runtime):
+    later = T0 + timedelta(seconds=10)
+    with transaction(runtime.sessions) as session:
+        queue.enqueue(session, "hubspot.company_write", 0, dedupe_key="write:a", run_at=later)
+        queue.enqueue(session, "hubspot.company_rollup", 1, run_at=T0)
+        queue.enqueue(session, "hubspot.company_write", 0, dedupe_key="write:b", tenant_id="other", run_at=later)
+        assert not queue.due_now_when_idle(session, "hubspot.company_write", "default", T0, ["hubspot.company_rollup"])
+    assert queue.claim(runtime.sessions, "w1", T0, 60, 3).kind == "hubspot.company_rollup"  # the feeder runs
+    with transaction(runtime.sessions) as session:  # nothing feeds the write any more: due now
+        assert queue.due_now_when_idle(session, "hubspot.company_write", "default", T0, ["hubspot.company_rollup"])
+    with transaction(runtime.sessions) as session:
+        run_at = dict(session.execute(select(Job.dedupe_key, Job.run_at).where(Job.kind == "hubspot.company_write")).all())
+    assert run_at == {"write:a": T0, "write:b": later}  # another tenant's write keeps its window

@@ -22,13 +22,15 @@ from sqlalchemy.orm import Session
 from connector.cases.context import CaseContext
 from connector.cases.shared import batch_limit, complete_served, connected, skip_unconnected
 from connector.domain.account import NPS_WINDOW, AccountAnswer, CompanyRollup, company_rollup
-from connector.jobs.queue import ClaimedJob, enqueue
+from connector.jobs.queue import ClaimedJob, due_now_when_idle, enqueue
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case, ContactCompany, Job
 
 log = logging.getLogger(__name__)
 KIND = "hubspot.company_write"
 DEFAULT_WINDOW_SECONDS = 10.0
+# What queues more roll-up work: while any is queued the writes wait for their window's end.
+ROLLUP_KINDS = ("hubspot.company_rollup",)
 
 
 def rollup_window(rt: CaseContext) -> float:
@@ -51,6 +53,7 @@ def write_rollups(rt: CaseContext, companies: list[str]) -> dict[str, None | Exc
             end = window_end(now, window)
             while not _write_pending(session, rt.tenant_id, company, end):
                 end += timedelta(seconds=window)
+        due_now_when_idle(session, KIND, rt.tenant_id, now, ROLLUP_KINDS)
     return {company: None for company in companies}
 
 

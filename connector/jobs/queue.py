@@ -10,7 +10,7 @@ Claims take turns across tenants (``connector.jobs.turns``); within a tenant, fi
 first served.
 """
 import random
-from collections.abc import Callable, Container
+from collections.abc import Callable, Collection, Container
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, cast
@@ -112,6 +112,19 @@ def enqueue_many(session: Session, jobs: list[tuple[str, int, str]], *, tenant_i
     join_line(session, tenant_id)
     _INSERT_FRESH.execute_many(session, [dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=key)
                                          for kind, ref_id, key in {key: (k, r, key) for k, r, key in jobs}.values()])
+
+
+def due_now_when_idle(session: Session, kind: str, tenant_id: str, now: datetime, feeders: Collection[str]) -> bool:
+    """Coalesced jobs of ``kind`` waiting for their window's end become due now when no job that
+    would add to them (``feeders``) is queued for the tenant: the last group of a campaign does
+    not wait out the window, while a busy queue still coalesces. True when it brought them forward."""
+    if session.scalar(select(Job.id).where(Job.tenant_id == tenant_id, Job.status == "queued",
+                                           Job.kind.in_(feeders)).limit(1)) is not None:
+        return False
+    session.execute(update(Job).where(Job.tenant_id == tenant_id, Job.kind == kind, Job.status == "queued",
+                                      Job.run_at > now).values(run_at=now)
+                    .execution_options(synchronize_session=False))
+    return True
 
 
 def claim(factory, worker_id: str, now: datetime, lease_seconds: float,

@@ -114,24 +114,25 @@ def test_a_backlog_of_answers_takes_a_handful_of_calls(connector_factory, vendor
     # per group of roll-up jobs (one or two: the answers' and the cases' are queued apart): domain
     # search, association; once: the company created for example.com. No association read: every
     # contact here is one the upsert just made (issue 16), it cannot have a company yet. The
-    # roll-up's write waits for the window's end (below). Was 2 * 4 + 1 + 4 with the schema set-up.
+    # roll-up's write waits for the window's end while roll-ups are queued, and goes as soon as none
+    # is: once, or twice if the cases' roll-ups were queued after the answers' were served, with the
+    # company schema set-up (4) before it. Was 2 * 4 + 1 + 4, a write per group.
     assert calls(hubspot, "POST", "/crm/v4/associations/contacts/companies/batch/read") == 0
-    assert len(company) <= 2 * 2 + 1, [(c.method, c.path) for c in company]
-    assert calls(hubspot, "POST", "/crm/v3/objects/companies/batch/update") == 0
+    writes = calls(hubspot, "POST", "/crm/v3/objects/companies/batch/update")
+    assert 1 <= writes <= 2
+    assert len(company) <= 2 * 2 + 1 + 4 + writes, [(c.method, c.path) for c in company]
     outer_loop = 2 + len(systemic) + max(polls, 0) + len(cause_field)  # problems, tags and polls, drop-down
     assert outer_loop <= 10, outer_loop
     total = len(zendesk.calls.all()) + len(hubspot.calls.all()) - len(company) - outer_loop
     print("calls in all:", total, "and for causes and systemic issues:", outer_loop)
     assert total <= 22, total  # schema set-up and owner look-ups included; naive: see below
 
-    # The window's end: one write of the company's roll-up for every group that touched it (was one
-    # per group), with the company schema set-up (4) before it.
+    # The window's end brings no other write: nothing was left waiting for it.
     clock.ahead += timedelta(seconds=WINDOW)
     worker = Worker(connector.runtime, "test-worker")
     while worker.run_once():
         pass
-    assert calls(hubspot, "POST", "/crm/v3/objects/companies/batch/update") == 1
-    assert len([c for c in hubspot.calls.all() if "compan" in c.path]) <= 2 * 2 + 1 + 4 + 1
+    assert calls(hubspot, "POST", "/crm/v3/objects/companies/batch/update") == writes
     [made] = hubspot.companies.values()
     assert made["properties"]["recovery_open_incidents"] == str(CASES)
 
