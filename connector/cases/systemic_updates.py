@@ -2,7 +2,7 @@
 
 A case joining an issue, and a member's recovery ticket landing in Zendesk, each ask for an
 update: tag the member's ticket, list it on the problem. A run serves every member not yet tagged
-or listed, so asks close together need one run. With ``SYSTEMIC_UPDATE_SECONDS`` (default 30) they
+or listed, so asks close together need one run. With ``SYSTEMIC_UPDATE_SECONDS`` (default 10) they
 share one job per issue and window of that many seconds, due at the window's end: a campaign's
 hundreds of joins to one issue cost a few rounds of one bulk tag update and one comment each,
 instead of one round per claimed group (each with its update_many, its job-status polls and its
@@ -25,7 +25,7 @@ from connector.jobs.queue import enqueue
 from connector.store.models import Job
 
 UPDATE_KIND = "zendesk.systemic"
-DEFAULT_UPDATE_SECONDS = 30.0
+DEFAULT_UPDATE_SECONDS = 10.0
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
