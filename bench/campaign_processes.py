@@ -191,6 +191,8 @@ class Connector:
     def start(self, timeout: float = 60) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RECOVERY_")}
         env.update(self.env)
+        # CAMPAIGN_RECOVERY_X=v sets the connector's RECOVERY_X for a run (a setting to compare).
+        env.update({k.removeprefix("CAMPAIGN_"): v for k, v in os.environ.items() if k.startswith("CAMPAIGN_RECOVERY_")})
         env["PYTHONUNBUFFERED"] = "1"
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
