@@ -15,7 +15,7 @@ from connector.cases.context import CaseContext
 from connector.cases.kinds import CASE_KINDS
 from connector.domain import policies, rules
 from connector.infra.slices import in_slices
-from connector.jobs.queue import ClaimedJob, complete, enqueue, replay
+from connector.jobs.queue import ClaimedJob, complete, enqueue_many, replay
 from connector.ports.errors import RetryableError
 from connector.ports.snapshots import CaseSnapshot
 from connector.store.db import transaction
@@ -96,26 +96,28 @@ def finish_cases(rt: CaseContext, jobs: list[ClaimedJob], settled: Mapping[int, 
     for part in in_slices(sorted(jobs, key=lambda j: j.ref_id), SETTLE_SLICE):
         with transaction(rt.sessions) as session:
             cases = locked_cases(session, [job.ref_id for job in part])
+            follow_ups: list[tuple[str, int, str]] = []
             for job in part:
                 case = cases[job.ref_id]
                 for column, value in settled[job.id].items():
                     setattr(case, column, value)
-                when_both_synced(rt, session, case)
+                follow_ups += when_both_synced(rt, case)
                 complete(session, job, rt.clock())
+            enqueue_many(session, follow_ups, tenant_id=rt.tenant_id)  # one INSERT for the slice
 
 
-def when_both_synced(rt: CaseContext, session: Session, case: Case) -> None:
-    """Whichever vendor job finishes second links the ticket on the contact and adds the rep's note.
+def when_both_synced(rt: CaseContext, case: Case) -> list[tuple[str, int, str]]:
+    """The jobs ``(kind, ref id, dedupe key)`` to queue once both vendors have the case: whichever
+    vendor job finishes second links the ticket on the contact and adds the rep's note.
 
     Both callers hold the case row locked (FOR UPDATE): on PostgreSQL two jobs in two processes
     would otherwise each read the row before the other's commit, and neither would see both done.
     """
     if not case.hubspot_synced or not (case.zendesk_ticket_id or rt.zendesk is None):
-        return
-    if case.zendesk_ticket_id and not case.hubspot_ticket_url_synced:
-        enqueue(session, "hubspot.link_ticket", case.id, tenant_id=case.tenant_id)
-    enqueue(session, "hubspot.case_note", case.id, tenant_id=case.tenant_id)
-    enqueue(session, "hubspot.rep_heads_up", case.id, tenant_id=case.tenant_id)  # the rep is told first
+        return []
+    kinds = ["hubspot.link_ticket"] if case.zendesk_ticket_id and not case.hubspot_ticket_url_synced else []
+    kinds += ["hubspot.case_note", "hubspot.rep_heads_up"]  # the rep is told first
+    return [(kind, case.id, f"{kind}:{case.id}") for kind in kinds]
 
 
 def complete_served(rt: CaseContext, jobs: list[ClaimedJob],
