@@ -16,6 +16,7 @@ from connector.cases.shared import (
     case_snapshot_for,
     connected,
     finish_cases,
+    locked_cases,
     row,
     skip_unconnected,
 )
@@ -24,7 +25,7 @@ from connector.cases.ticket_index import indexed_counts
 from connector.cases.transitions import complete_stage
 from connector.domain import profile
 from connector.domain.metrics import AUTOMATIC
-from connector.jobs.queue import ClaimedJob, enqueue
+from connector.jobs.queue import ClaimedJob, enqueue_many
 from connector.ports.batches import TicketOpen
 from connector.ports.errors import SyncError
 from connector.ports.keys import ZENDESK_REPLY, ledger_scope
@@ -139,11 +140,14 @@ def _refine_profiles(rt: CaseContext, case_ids: list[int]) -> None:
             continue
         found[case_id] = (profile.classify_profile(comment, locale, recent_ticket_count=count, earlier_scores=earlier,
                                                    rules=profile_rules), count)
-    with transaction(rt.sessions) as session:
+    if not found:
+        return
+    with transaction(rt.sessions) as session:  # the group's cases in one query, their updates in one INSERT
+        cases, updates = locked_cases(session, sorted(found)), []
         for case_id, (result, count) in found.items():
-            case = row(session, Case, case_id)
+            case = cases[case_id]
             if (case.profile, list(case.profile_signals or [])) != (result.profile, list(result.signals)):
                 case.profile, case.profile_signals = result.profile, list(result.signals)
-                enqueue(session, "hubspot.stage_update", case.id, tenant_id=case.tenant_id,
-                        dedupe_key=f"hubspot.stage_update:{case.id}:profile")
+                updates.append(("hubspot.stage_update", case.id, f"hubspot.stage_update:{case.id}:profile"))
                 log.info("profile refined case_id=%s profile=%s tickets_90d=%s", case_id, result.profile, count)
+        enqueue_many(session, updates, tenant_id=rt.tenant_id)
