@@ -116,3 +116,19 @@ def test_unconnected_vendor_is_skipped(frozen_runtime, fake_hubspot):
     case = case_row(frozen_runtime, case_id)
     assert case.sync_status == "synced" and case.zendesk_ticket_id is None
     assert len(fake_hubspot.tasks) == 8
+
+
+def test_worker_threads_hand_the_gil_back_within_half_a_millisecond(runtime):
+    import sys
+    import threading
+
+    from connector.jobs.worker import SWITCH_INTERVAL_SECONDS, start_threads
+
+    before, stop = sys.getswitchinterval(), threading.Event()
+    stop.set()  # the threads end at once: only the interpreter setting is looked at
+    try:
+        for thread in start_threads(runtime, 2, stop):
+            thread.join(5)
+        assert sys.getswitchinterval() == SWITCH_INTERVAL_SECONDS < before
+    finally:
+        sys.setswitchinterval(before)
