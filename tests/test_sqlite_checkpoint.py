@@ -45,5 +45,5 @@ def test_memory_databases_get_no_thread():
     before = {t for t in threading.enumerate() if t.name == "sqlite-checkpoint"}
     engine = make_engine("sqlite://")
     after = {t for t in threading.enumerate() if t.name == "sqlite-checkpoint"}
-    assert after == before
+    assert after <= before  # none started (an earlier test's engine may finish stopping its own meanwhile)
     engine.dispose()
