@@ -182,6 +182,8 @@ def _anchor(pattern_text: str) -> str:
 def _normalized_offsets(text: str) -> list[int] | None:
     """Where each character of ``text`` starts in ``keywords.normalize(text)`` (plus the end), or
     None when normalizing is not character by character (then spans cannot be mapped back)."""
+    if text.isascii():  # every character normalizes to one
+        return list(range(len(text) + 1))
     offsets, position = [], 0
     for char in text:
         offsets.append(position)

@@ -21,6 +21,7 @@ silence "encore", and "always been happy" silence "always".
 """
 import re
 import unicodedata
+from functools import lru_cache
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -30,8 +31,14 @@ _APOSTROPHES = str.maketrans({c: "'" for c in "\u2019\u2018\u02bc\u02b9\u0060\u0
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"})
 
 
+@lru_cache(maxsize=64)
 def normalize(text: str) -> str:
-    """Lower case, no accents, one kind of apostrophe."""
+    """Lower case, no accents, one kind of apostrophe.
+
+    Cached: a detractor's comment is normalized by the profile and the causes (and a pattern's
+    text on every load), and the character-by-character pass below was a twentieth of its CPU."""
+    if text.isascii():  # no accent, ligature or curly quote: the backtick is the one to change
+        return text.replace("`", "'").lower()
     text = text.translate(_APOSTROPHES).translate(_LIGATURES)
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
