@@ -71,9 +71,11 @@ def secure_headers(response: Response) -> Response:
 
 
 def bounded_chunked_body() -> None:
+    # A declared length first: werkzeug keeps it for the body's read, and a webhook declares one.
+    if request.content_length is not None or "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return
     limit = request.max_content_length
-    if limit is None or request.content_length is not None or "chunked" not in request.headers.get(
-            "Transfer-Encoding", "").lower():
+    if limit is None:
         return
     # Cached for the view; werkzeug stops at the limit, so a body that fills it went past it.
     if len(request.get_data(cache=True)) >= limit:
