@@ -21,9 +21,9 @@ silence "encore", and "always been happy" silence "always".
 """
 import re
 import unicodedata
-from functools import lru_cache
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 GAP = "..."  # "…" (U+2026) becomes "..." under NFKD, so one marker covers both
