@@ -34,6 +34,16 @@ def test_promoter_is_accepted_without_case(client, runtime):
     assert counts(runtime) == {"answers": 1, "cases": 0, "stages": 0, "jobs": 1}
 
 
+def test_the_answer_is_written_as_jsonify_writes_it(app, client):
+    # Written by the view's own encoder (one built once): the bytes must not change for senders.
+    for payload in (answer_payload(), answer_payload(response_id="srv-\u00e9t\u00e9", score=10)):
+        response = post_answer(client, payload)
+        with app.app_context():
+            expected = app.json.response(response.get_json())
+        assert response.status_code == 202
+        assert response.data == expected.data and response.content_type == expected.content_type
+
+
 def test_duplicate_answers_200_with_same_body_and_changes_nothing(client, runtime):
     first = post_answer(client, answer_payload())
     before = counts(runtime)

@@ -47,3 +47,20 @@ def test_memory_databases_get_no_thread():
     after = {t for t in threading.enumerate() if t.name == "sqlite-checkpoint"}
     assert after <= before  # none started (an earlier test's engine may finish stopping its own meanwhile)
     engine.dispose()
+
+
+def test_the_thread_leaves_the_engines_pool_at_one_connection(tmp_path):
+    # A pool of two hands its connections out in turn: every other webhook ran on the one whose
+    # page cache the other had made stale, and read ~25 pages back from the WAL.
+    path = tmp_path / "pool.db"
+    engine = make_engine(f"sqlite:///{path}")
+    start_checkpoints(engine, interval=0.01)  # a second, quick thread: checkpoints while the test holds one
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (x INTEGER)"))
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+        with engine.connect():  # checked out while the threads checkpoint
+            wait_until(lambda: _rows_in_main_file(path) == 1, timeout=10, interval=0.05)
+        assert engine.pool.checkedin() == 1
+    finally:
+        engine.dispose()

@@ -16,7 +16,7 @@ within ``window_days`` days.
 """
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -44,9 +44,6 @@ class Cause:
     labels: Mapping[str, str]  # language -> label
     patterns: tuple[keywords.Pattern, ...]
     team: Team
-    # Per pattern, letters every match contains as they are (see ``_anchor``): a comment without
-    # them is not scanned for that pattern, which keeps a hundred patterns cheap on the intake path.
-    anchors: tuple[str, ...] = ()
 
     def label(self, locale: str | None) -> str:
         language = (locale or "en")[:2].lower()
@@ -64,6 +61,12 @@ class CauseRules:
     causes: tuple[Cause, ...]  # in the order the agent is offered them
     systemic: SystemicRule
     resolved_message: Mapping[str, str]  # language -> "we fixed what you told us" draft ({cause})
+    # Every cause's patterns, looked up by the words of a comment (``keywords.Index``).
+    index: keywords.Index[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index", keywords.Index(
+            (cause.key, pattern) for cause in self.causes for pattern in cause.patterns))
 
     def get(self, key: str | None) -> Cause | None:
         return next((cause for cause in self.causes if cause.key == key), None)
@@ -151,8 +154,7 @@ class CauseRulesSchema(Schema):
         for c in data["causes"]:
             texts = [text for words in c["keywords"].values() for text in words]
             causes.append(Cause(key=c["key"], labels=dict(c["labels"]), patterns=tuple(map(keywords.compile_pattern, texts)),
-                                team=Team(c["team"]["name"], c["team"]["chat_webhook_url"], c["team"]["email"]),
-                                anchors=tuple(map(_anchor, texts))))
+                                team=Team(c["team"]["name"], c["team"]["chat_webhook_url"], c["team"]["email"])))
         rule = data["systemic"]
         return CauseRules(tuple(causes), SystemicRule(rule["min_cases"], rule["window_days"]),
                           dict(data["resolved_message"]))
@@ -170,18 +172,11 @@ def causes_beside(directory: Path | str | None) -> CauseRules:
     return load_cause_rules(directory if has_own else None)
 
 
-def _anchor(pattern_text: str) -> str:
-    """The start of the pattern's first word up to its first apostrophe, hyphen or star: those are
-    the only characters ``keywords`` lets vary, so every match contains this prefix literally."""
-    word = keywords.normalize(pattern_text).split(keywords.GAP)[0].split()[0]
-    for stop in "'-*":
-        word = word.split(stop)[0]
-    return word
-
-
 def _normalized_offsets(text: str) -> list[int] | None:
     """Where each character of ``text`` starts in ``keywords.normalize(text)`` (plus the end), or
     None when normalizing is not character by character (then spans cannot be mapped back)."""
+    if text.isascii():  # every character normalizes to one
+        return list(range(len(text) + 1))
     offsets, position = [], 0
     for char in text:
         offsets.append(position)
@@ -207,9 +202,7 @@ def suggest(comment: str | None, rules: CauseRules) -> Suggestion | None:
     """The cause the comment is most about, with the words that matched; None when no keyword does."""
     if not comment:
         return None
-    normalized = keywords.normalize(comment)
-    hits = keywords.find(comment, [(cause.key, pattern) for cause in rules.causes
-                                   for pattern, anchor in zip(cause.patterns, cause.anchors) if anchor in normalized])
+    hits = keywords.find(comment, rules.index)
     if not hits:
         return None
     counts: dict[str, int] = {}

@@ -31,7 +31,7 @@ exist only to silence a word inside them ("pas encore" is "not yet", "encore
 merci" is "thanks again": neither is a chronic "encore").
 """
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -51,6 +51,10 @@ class ProfileRules:
     ticket_window_days: int
     detractor_max: Mapping[str, int]    # survey type -> highest detractor score
     patterns: tuple[tuple[tuple[str, str], keywords.Pattern], ...]  # ((category, label), pattern)
+    index: keywords.Index[tuple[str, str]] = field(init=False, repr=False, compare=False)  # of ``patterns``
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index", keywords.Index(self.patterns))
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ def load_profile_rules(directory: Path | str | None = None) -> ProfileRules:
 def _word_signals(comment: str | None, rules: ProfileRules) -> dict[str, list[str]]:
     """Per category, one signal per label in order of first appearance: 'label: "a", "b"'."""
     grouped: dict[tuple[str, str], list[str]] = {}
-    for hit in keywords.find(comment, rules.patterns):
+    for hit in keywords.find(comment, rules.index):
         if hit.tag == _IGNORE:
             continue
         words = grouped.setdefault(hit.tag, [])

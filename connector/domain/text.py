@@ -22,6 +22,8 @@ def one_line(value: str | None) -> str | None:
     """``value`` as one line: control and format characters become spaces, runs of spaces one."""
     if value is None:
         return None
+    if value.isascii() and value.isprintable():  # no control character: only spaces to squeeze
+        return " ".join(value.split())
     return " ".join("".join(" " if _invisible(c) else c for c in value).split())
 
 

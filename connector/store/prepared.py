@@ -21,7 +21,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
-_MISSING, _REQUIRED = object(), object()
+_REQUIRED = object()
 
 
 class _Compiled:
@@ -30,21 +30,34 @@ class _Compiled:
         self.sql = compiled.string
         self.positional = bool(compiled.positional)
         self.names = list(compiled.positiontup or ()) if self.positional else list(compiled.binds)
-        # Per parameter, in order: its name, its value when none is given (a literal the statement
-        # holds, such as a LIMIT, or a column default) and SQLAlchemy's conversion for the dialect.
-        self.plan = [(name, defaults[name] if name in defaults else _REQUIRED if bind.required else bind.effective_value,
-                      bind.type.dialect_impl(dialect).bind_processor(dialect))
-                     for name in self.names for bind in (compiled.binds[name],)]
+        # Per parameter its value when none is given: a literal the statement holds (such as a
+        # LIMIT) or a column default, a function to call for it, or none (required).
+        fallbacks = {name: defaults[name] if name in defaults else _REQUIRED if bind.required else bind.effective_value
+                     for name in self.names for bind in (compiled.binds[name],)}
+        self.required = frozenset(name for name, value in fallbacks.items() if value is _REQUIRED)
+        self.computed = {name: value for name, value in fallbacks.items() if callable(value)}
+        self.constants = {name: value for name, value in fallbacks.items()
+                          if value is not _REQUIRED and name not in self.computed}
+        # SQLAlchemy's conversion for the dialect, only where there is one (on SQLite: datetimes,
+        # JSON, booleans), so the other values cost a dict look-up, not a step of a Python loop.
+        processors = ((index, bind.type.dialect_impl(dialect).bind_processor(dialect))
+                      for index, name in enumerate(self.names) for bind in (compiled.binds[name],))
+        self.processors = [(index, process) for index, process in processors if process is not None]
+        self.name_set = frozenset(self.names)
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
-        converted = []
-        for name, default, process in self.plan:
-            value = values.get(name, _MISSING)
-            if value is _MISSING:
-                if default is _REQUIRED:
-                    raise KeyError(f"no value for the parameter {name!r}")
-                value = default() if callable(default) else default
-            converted.append(value if value is None or process is None else process(value))
+        missing = self.name_set.difference(values)
+        if missing:
+            if not missing.isdisjoint(self.required):
+                raise KeyError(f"no value for the parameters {sorted(missing & self.required)!r}")
+            values = {**self.constants, **values}
+            for name in missing.intersection(self.computed):
+                values[name] = self.computed[name]()
+        converted = [values[name] for name in self.names]
+        for index, process in self.processors:
+            value = converted[index]
+            if value is not None:
+                converted[index] = process(value)
         return tuple(converted) if self.positional else dict(zip(self.names, converted, strict=True))
 
 

@@ -39,28 +39,43 @@ def page_policy(*, sidebar: bool, sdk_origin: str = ZAF_SDK_ORIGIN, forms_leave:
             f"connect-src 'self'; object-src 'none'; base-uri 'none'; {forms}frame-ancestors {ancestors}")
 
 
+# Built once: every answer but the sidebar's carries one of these two policies, and the headers
+# below unless its view set its own (the per-request f-strings and five look-ups in werkzeug's
+# header list were a twentieth of a webhook's CPU).
+_PAGE_POLICY = page_policy(sidebar=False)
+_OAUTH_POLICY = page_policy(sidebar=False, forms_leave=True)
+# X-Frame-Options has no allow-list: the sidebar relies on frame-ancestors alone.
+_EVERY_ANSWER = (("x-content-type-options", "X-Content-Type-Options", "nosniff"),
+                 ("referrer-policy", "Referrer-Policy", "same-origin"))
+_NOT_FRAMED = (("x-frame-options", "X-Frame-Options", "DENY"), *_EVERY_ANSWER)
+_HSTS = (("strict-transport-security", "Strict-Transport-Security", HSTS),)
+
+
 def secure_headers(response: Response) -> Response:
-    sidebar = request.path.startswith(SIDEBAR_PREFIX)
-    headers = response.headers
-    if sidebar:  # the SDK's origin follows the configured URL
+    path, headers = request.path, response.headers
+    present = {key.lower() for key in headers.keys()}  # a view's own value is kept (setdefault)
+    if path.startswith(SIDEBAR_PREFIX):  # the SDK's origin follows the configured URL
         sdk = urlsplit(str(current_app.config.get("ZAF_SDK_URL") or ZAF_SDK_URL))
         headers["Content-Security-Policy"] = page_policy(sidebar=True, sdk_origin=f"{sdk.scheme}://{sdk.netloc}")
+        added = _EVERY_ANSWER
     else:
-        headers.setdefault("Content-Security-Policy",
-                           page_policy(sidebar=False, forms_leave=request.path.startswith(OAUTH_PREFIX)))
-    if not sidebar:  # X-Frame-Options has no allow-list: the sidebar relies on frame-ancestors alone
-        headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
+        if "content-security-policy" not in present:
+            headers.add("Content-Security-Policy", _OAUTH_POLICY if path.startswith(OAUTH_PREFIX) else _PAGE_POLICY)
+        added = _NOT_FRAMED
     if str(current_app.config.get("PUBLIC_BASE_URL") or "").lower().startswith("https://"):
-        headers.setdefault("Strict-Transport-Security", HSTS)
+        added += _HSTS
+    for lower, name, value in added:
+        if lower not in present:
+            headers.add(name, value)
     return response
 
 
 def bounded_chunked_body() -> None:
+    # A declared length first: werkzeug keeps it for the body's read, and a webhook declares one.
+    if request.content_length is not None or "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return
     limit = request.max_content_length
-    if limit is None or request.content_length is not None or "chunked" not in request.headers.get(
-            "Transfer-Encoding", "").lower():
+    if limit is None:
         return
     # Cached for the view; werkzeug stops at the limit, so a body that fills it went past it.
     if len(request.get_data(cache=True)) >= limit:

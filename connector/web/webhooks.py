@@ -10,9 +10,10 @@ each mapping its vendor's payload to the generic answer, so one schema and one
 intake guard the store. This module also holds the Flask side of the pipeline
 that the CRM event routes share: the request's facts in, the answer out.
 """
+import json
 import logging
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from connector.cases import intake
 from connector.cases.business_hours import calls_on_business_hours
@@ -118,7 +119,17 @@ def survey(vendor):
     recorded()
     if result.status == 202:
         rt.notify()
-    return jsonify(result.body), result.status
+    return stored_answer(result.body, result.status)
+
+
+# What jsonify writes (sorted keys, compact, a final newline) from one encoder built once:
+# jsonify builds an encoder per call for its ``default=`` hook, which an answer of ids never needs.
+_ANSWER_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
+def stored_answer(body: dict, status: int) -> Response:
+    """The answer to a stored (or already stored) survey answer: its response_id and case_id."""
+    return current_app.response_class(_ANSWER_JSON.encode(body) + "\n", status=status, mimetype="application/json")
 
 
 def _signed_portal_tenant(rt: Runtime, vendor: str, payload) -> str | None:

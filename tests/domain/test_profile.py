@@ -285,3 +285,28 @@ def test_keyword_prefilter_skips_an_absent_pattern():
     from connector.domain.keywords import compile_pattern, find
 
     assert find("rien à signaler", [("t", compile_pattern("enterprise-grade"))]) == []
+
+
+# The index looks a pattern up by a word every match holds whole: it must find what the plain
+# list finds, with the patterns it tests by needle (star, hyphen, apostrophe) and in the same order.
+@pytest.mark.parametrize("pattern, text", [
+    ("d'habitude", "Dhabitude tout va bien"), ("d'habitude", "d’ habitude"), ("enterprise-grade", "enterprise grade"),
+    ("enterprise-grade", "ENTERPRISEGRADE tool"), ("satisf*", "pas satisfaite"), ("pas satisf*", "PAS satisfait"),
+    ("usually … but this time", "Usually ok, but this time no"), ("every time", "every-time, every time!"),
+    ("déjà", "je cherche deja"), ("cœur", "COEUR"), ("again", "against"), ("again", "again_and"),
+])
+def test_the_index_finds_what_the_list_finds(pattern, text):
+    entries = [("t", keywords.compile_pattern(pattern)), ("u", keywords.compile_pattern("time"))]
+    assert keywords.find(text, keywords.Index(entries)) == keywords.find(text, entries)
+
+
+def test_the_index_keeps_the_order_of_hits_at_one_position():
+    entries = [("first", keywords.compile_pattern("again")), ("second", keywords.compile_pattern("aga*")),
+               ("third", keywords.compile_pattern("again"))]
+    assert [hit.tag for hit in keywords.find("Again.", keywords.Index(entries))] == ["first", "second", "third"]
+
+
+def test_the_default_tables_match_alike_through_the_index():
+    rules = load_profile_rules()
+    for text in [t for _, p in rules.patterns for t in (p.text.replace("*", "s"), p.text.upper() + " encore")]:
+        assert keywords.find(text, rules.index) == keywords.find(text, list(rules.patterns)), text
