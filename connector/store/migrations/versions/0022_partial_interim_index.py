@@ -3,14 +3,14 @@ wrote its NULL into the index, one more page in every webhook's commit (on SQLit
 and its share of the fsync); the look-ups by case (``interim_case_id = ?``) imply IS NOT NULL,
 so they still use it.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
