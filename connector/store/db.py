@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, cast
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,7 +37,10 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
         level = str(synchronous or "FULL").upper()
         if level not in SYNCHRONOUS_LEVELS:
             raise ValueError(f"RECOVERY_SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS_LEVELS)}")
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # LIFO: a thread takes the connection returned last, whose page cache is warm; handed out in
+        # turn (FIFO), each came back with a stale cache and re-read the pages others had written.
+        pooled = {"pool_use_lifo": True} if make_url(url).database not in (None, "", ":memory:") else {}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pooled)
         _tune_sqlite(engine, level)
         if engine.url.database not in (None, "", ":memory:"):
             start_checkpoints(engine)
