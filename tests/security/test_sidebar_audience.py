@@ -87,9 +87,10 @@ def test_the_environment_audience_is_not_every_tenants_audience(setup):
     {"aud": aud("acme"), "iss": ["acme.zendesk.com"]},
 ])
 def test_a_token_of_another_or_no_installation_is_refused(setup, claims):
+    """Authentic (signed with the app's key) but naming no one account: forbidden, not unauthenticated."""
     zaf, client, _ = setup
     status, shown = _open(client, zaf.token(claims))
-    assert (status, shown) == (401, None)
+    assert (status, shown) == (403, None)
 
 
 def test_an_installation_in_an_account_nobody_connected_opens_nothing(setup):

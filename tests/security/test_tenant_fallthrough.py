@@ -105,5 +105,5 @@ def test_a_sidebar_token_naming_no_zendesk_account_is_refused(setup):
     _, client, zaf = setup
     token = zaf.token({"iss": "not-a-zendesk-host.example", "aud": "https://elsewhere.example/app"})
     page = client.post("/zendesk/sidebar", data={"token": token})
-    assert page.status_code == 401  # it names no app installation: not a sidebar token at all
+    assert page.status_code == 403  # authentic, but it names no account: fail closed, never default
     assert not re.search(r'name="recovery-session"', page.text)

@@ -65,10 +65,16 @@ def sidebar():
         return _refuse(503, "The app's public key is not configured (RECOVERY_ZENDESK_APP_PUBLIC_KEY).")
     try:
         claims = verify_zaf_token(request.form.get("token", ""), key, now=now().timestamp())
-        installation = installation_of(claims)
-    except TokenError as exc:
+    except TokenError as exc:  # missing, forged or expired: not authenticated at all
         log.info("sidebar token refused: %s", exc)
         return _refuse(401, "Open this page from the Zendesk ticket sidebar.")
+    try:
+        installation = installation_of(claims)
+    except TokenError as exc:
+        # Authentic, but it names no one Zendesk account: fail closed (403), never tenant default.
+        log.info("sidebar token names no account: %s", exc)
+        counters.ignored("zendesk sidebar: token names no account")
+        return _refuse(403, "This token names no Zendesk account.")
     tenant = _tenant_of(installation)
     if tenant is None:
         return _refuse(403, "This Zendesk account has not connected the recovery connector yet.")
