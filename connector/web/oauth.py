@@ -42,7 +42,7 @@ def join_link(session, vendor: str, tenant_id: str, now, *, may_replace: bool = 
               browser_nonce: str | None = None) -> str:
     """A single-use link that connects ``vendor`` to an existing tenant (see ``installs.links``)."""
     link = links.create(session, tenant_id, vendor, now, may_replace=may_replace, browser_nonce=browser_nonce)
-    return url_for("oauth.install", vendor=vendor, join=_signer("join").dumps(link.id), _external=True)
+    return public_url("oauth.install", vendor=vendor, join=_signer("join").dumps(link.id))
 
 
 def _bind_browser(response, nonce: str) -> None:
@@ -51,10 +51,18 @@ def _bind_browser(response, nonce: str) -> None:
                         samesite="Lax", path="/oauth")
 
 
-def redirect_uri(vendor: str) -> str:
+def public_url(endpoint: str, **values) -> str:
+    """An absolute link on ``PUBLIC_BASE_URL`` (required with OAuth): a forged ``Host`` header must
+    never put an attacker's host into a connect link or a tenant's webhook URL. The request's host
+    is used only when no public address is configured (sandbox, development)."""
     public = current_app.config.get("PUBLIC_BASE_URL")
-    path = url_for("oauth.callback", vendor=vendor)
-    return str(public).rstrip("/") + path if public else url_for("oauth.callback", vendor=vendor, _external=True)
+    if not public:
+        return url_for(endpoint, **values, _external=True)
+    return str(public).rstrip("/") + url_for(endpoint, **values)
+
+
+def redirect_uri(vendor: str) -> str:
+    return public_url("oauth.callback", vendor=vendor)
 
 
 def _page(status: int, message: str, **facts):
@@ -154,7 +162,7 @@ def callback(vendor):
     rt.directory.forget(tenant)
     response = current_app.make_response(_page(
         200, f"{vendor.capitalize()} is connected.", tenant=tenant, vendor=vendor, webhook_secret=secret,
-        webhook_url=url_for("tenant_webhooks.survey", tenant=tenant, vendor="generic", _external=True),
+        webhook_url=public_url("tenant_webhooks.survey", tenant=tenant, vendor="generic"),
         connect_other=connect_other, other=other))
     response.delete_cookie(COOKIE, path="/oauth")
     if connect_other:
