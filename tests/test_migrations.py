@@ -66,6 +66,40 @@ def test_a_database_from_before_migrations_is_upgraded_and_keeps_its_rows(db_url
     engine.dispose()
 
 
+def test_a_closed_case_from_before_interim_answers_keeps_its_outcome(db_url):
+    # 0005 made later answers interim; a case closed under the old rule keeps its history.
+    engine = make_engine(db_url)
+    _migrate(engine, "0004")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO cases (id, tenant_id, status, customer_email, score, category, severity, profile,"
+            " profile_signals, value_tier, priority, zendesk_synced, hubspot_synced, hubspot_ticket_url_synced,"
+            " sync_failed, outcome, opened_at, closed_at, escalations) VALUES (7, 'default', 'closed',"
+            " 'marie@example.com', 3, 'detractor', 'high', 'disappointed', '[]', 'standard', 'normal', TRUE,"
+            " TRUE, TRUE, FALSE, 'promoter', '2026-01-05 09:00:00', '2026-01-12 10:00:00', 0)"))
+        connection.execute(text(
+            "INSERT INTO answers (id, tenant_id, response_id, source, survey_type, score, category,"
+            " customer_email, vip, context, submitted_at, received_at, case_id, answer_body) VALUES (11,"
+            " 'default', 'srv-later', 'typeform', 'csat', 5, 'promoter', 'marie@example.com', FALSE, '{}',"
+            " '2026-01-12 10:00:00', '2026-01-12 10:00:00', 7, '{}')"))  # a CSAT a week on: now interim
+        connection.execute(text("UPDATE cases SET closing_answer_id = 11 WHERE id = 7"))
+    before = _closed_case(engine)
+    assert install_schema(engine) == head()  # as the connector starts: on SQLite, 0008 copies `cases`
+    assert _closed_case(engine) == before
+    assert before[:3] == ("closed", "promoter", 11)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT case_id, interim_case_id FROM answers WHERE id = 11")).one() == (7, None)
+        if connection.dialect.name == "sqlite":  # off for the migration only: the connection goes back enforcing
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def _closed_case(engine) -> tuple:
+    with engine.connect() as connection:
+        return tuple(connection.execute(text(
+            "SELECT status, outcome, closing_answer_id, closed_at FROM cases WHERE id = 7")).one())
+
+
 def test_processes_installing_at_once_leave_one_schema(db_url):
     engines = [make_engine(db_url) for _ in range(4)]
     revisions = []

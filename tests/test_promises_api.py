@@ -169,3 +169,63 @@ def test_the_sidebar_marks_a_promise_kept_with_the_case_token_only(ui, runtime, 
                    headers={"X-Recovery-Case": token}).status_code == 404
     assert ui.post(url, json={}, headers={"X-Recovery-Case": token}).get_json()["status"] == "kept"
     assert "✓ kept" in ui.get("/zendesk/sidebar/case?ticket_id=9001", headers=headers).text
+
+
+def make_chronic(rt, case_id: int, profile: str = "chronic") -> None:
+    with transaction(rt.sessions) as session:
+        session.get(Case, case_id).profile = profile
+
+
+def stage_status(client, admin_headers, case_id: int) -> str:
+    case = client.get(f"/api/cases/{case_id}", headers=admin_headers).get_json()
+    return {s["key"]: s["status"] for s in case["stages"]}["action"]
+
+
+@pytest.mark.parametrize("body", [None, {}])  # an empty list is refused by the schema already
+def test_a_chronic_plan_without_a_promise_is_refused(frozen_runtime, client, admin_headers, body):
+    rt = frozen_runtime
+    case_id = synced_case(rt)
+    make_chronic(rt, case_id)
+    response = client.post(f"/api/cases/{case_id}/stages/action/complete", json=body, headers=admin_headers)
+    assert response.status_code == 422
+    assert response.get_json()["fields"] == {
+        "promises": ["A chronic case's action plan needs a named owner and a date: add a promise."]}
+    assert stage_status(client, admin_headers, case_id) == "pending"
+
+
+def test_a_chronic_plan_completes_with_its_promise_or_an_earlier_one(frozen_runtime, client, admin_headers):
+    rt = frozen_runtime
+    with_plan, promised_before = synced_case(rt), synced_case(rt)
+    for case_id in (with_plan, promised_before):
+        make_chronic(rt, case_id)
+    url = "/api/cases/{}/stages/action/complete"
+    assert client.post(url.format(with_plan), json=plan(rt, 3), headers=admin_headers).status_code == 200
+    assert client.post(f"/api/cases/{promised_before}/promises", json=plan(rt, 5),
+                       headers=admin_headers).status_code == 201
+    assert client.post(url.format(promised_before), headers=admin_headers).status_code == 200
+    assert [stage_status(client, admin_headers, c) for c in (with_plan, promised_before)] == ["done", "done"]
+
+
+@pytest.mark.parametrize("profile", ["disappointed", "structural", None])
+def test_other_profiles_complete_the_action_stage_without_a_promise(frozen_runtime, client, admin_headers, profile):
+    rt = frozen_runtime
+    case_id = synced_case(rt)
+    make_chronic(rt, case_id, profile)
+    response = client.post(f"/api/cases/{case_id}/stages/action/complete", headers=admin_headers)
+    assert response.status_code == 200 and stage_status(client, admin_headers, case_id) == "done"
+
+
+def test_the_sidebar_refuses_a_chronic_plan_without_a_promise_in_the_agents_language(ui, runtime, zaf):  # noqa: F811
+    case_id = open_case(runtime, ui)
+    make_chronic(runtime, case_id)
+    fragment = ui.get("/zendesk/sidebar/case?ticket_id=9001", headers={"X-Recovery-Session": _session(ui, zaf)})
+    headers = {"X-Recovery-Case": re.search(r'data-case-token="([^"]+)"', fragment.text).group(1)}
+    url = f"/zendesk/sidebar/cases/{case_id}/stages/action/complete"
+    refused = ui.post(url + "?locale=fr-FR", json={}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.get_json()["fields"]["promises"] == [
+        "Le plan d'action d'un cas chronique demande un responsable nommé et une date : ajoutez un engagement."]
+    assert "named owner" in ui.post(url, json={}, headers=headers).get_json()["fields"]["promises"][0]
+    promise = {"what": "Changer de transporteur", "who": "Claire Martin", "by": "2099-01-15"}
+    done = ui.post(url + "?locale=fr-FR", json={"promises": [promise]}, headers=headers)
+    assert done.status_code == 200 and done.get_json()["changed"] is True

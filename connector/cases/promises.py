@@ -33,6 +33,12 @@ def of_case(session: Session, case_id: int) -> list[Promise]:
                                                                                           Promise.id)))
 
 
+def chronic_plan_unowned(session: Session, case: Case, key: str) -> bool:
+    """True when completing ``key`` would close a chronic case's action plan with no promise: the
+    protocol asks a chronic case for a demonstrable structural change, so a named owner and a date."""
+    return key == "action" and case.profile == "chronic" and not of_case(session, case.id)
+
+
 def record(session: Session, case: Case, items: Sequence[PromiseInput], now: datetime, *,
            source: str) -> list[Promise]:
     """Add the promises not already on the case (inside the caller's transaction); return the new ones."""

@@ -16,6 +16,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 MAX_PROMISES = 10     # one call's plan; more is a paste gone wrong, not a plan
 MAX_WHAT = 300
 MAX_WHO = 200
+# A chronic case's plan must show a structural change someone answers for (issue 11, item 3).
+CHRONIC_PLAN_MESSAGE = "A chronic case's action plan needs a named owner and a date: add a promise."
 
 
 class PromiseInput(TypedDict):

@@ -10,7 +10,7 @@ from connector.cases.shared import replay_dead_job
 from connector.domain.causes import CauseChoiceSchema
 from connector.domain.compensation import CompensationRecordSchema
 from connector.domain.failure import FailureReasonSchema
-from connector.domain.promises import load_promises
+from connector.domain.promises import CHRONIC_PLAN_MESSAGE, load_promises
 from connector.domain.react import STAGE_KEYS
 from connector.store.db import reading, transaction
 from connector.store.models import Case, Delivery, Job
@@ -126,6 +126,8 @@ def complete_stage(case_id: int, key: str):
                                                              now=rt.clock()), rt.clock(), source="admin")
             except ValidationError as exc:
                 return jsonify(error="validation_failed", fields=exc.messages), 422
+        if promises.chronic_plan_unowned(session, case, key):  # checked after this call's promises
+            return jsonify(error="validation_failed", fields={"promises": [CHRONIC_PLAN_MESSAGE]}), 422
         transitions.complete_stage(session, case, key, rt.clock(), source="admin", details=details)
         body = full_case_json(session, case)
     rt.notify()

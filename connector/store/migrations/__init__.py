@@ -45,23 +45,43 @@ def current_revision(connection) -> str | None:
 
 
 def bring_up_to_date(engine) -> str:
-    """Create or migrate the schema to the newest revision; returns it."""
+    """Create or migrate the schema to the newest revision; returns it.
+
+    SQLite alters a table by copying it and dropping the old one, which the rows referencing it
+    (an answer's case) forbid while foreign keys are enforced: they are off for the migration, as
+    SQLite's table-rebuild procedure says (the pragma is a no-op inside a transaction), and every
+    reference is checked before the migration commits.
+    """
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                return _migrate_locked(connection, check_references=sqlite)
+        finally:
+            if sqlite:  # the pooled connection goes back as every other one is: enforcing
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def _migrate_locked(connection, *, check_references: bool) -> str:
     from connector.store.models import Base
 
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-        current = current_revision(connection)
-        if current == head():
-            return current
-        if current is not None and current not in {script.revision for script in _scripts().walk_revisions()}:
-            raise SchemaTooNew(f"the database is at schema revision {current}, which this version of the connector "
-                               f"does not know (its newest is {head()}): run the newer version, or restore a backup")
-        if current is None and not set(Base.metadata.tables) & set(inspect(connection).get_table_names()):
-            Base.metadata.create_all(connection)
-            command.stamp(alembic_config(connection), "head")
-        else:
-            if current is None:
-                command.stamp(alembic_config(connection), BASELINE)
-            command.upgrade(alembic_config(connection), "head")
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    current = current_revision(connection)
+    if current == head():
+        return current
+    if current is not None and current not in {script.revision for script in _scripts().walk_revisions()}:
+        raise SchemaTooNew(f"the database is at schema revision {current}, which this version of the connector "
+                           f"does not know (its newest is {head()}): run the newer version, or restore a backup")
+    if current is None and not set(Base.metadata.tables) & set(inspect(connection).get_table_names()):
+        Base.metadata.create_all(connection)
+        command.stamp(alembic_config(connection), "head")
+    else:
+        if current is None:
+            command.stamp(alembic_config(connection), BASELINE)
+        command.upgrade(alembic_config(connection), "head")
+        if check_references and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
+            raise RuntimeError(f"the migration left {len(broken)} broken references (first: {broken[0]}): rolled back")
     return head()

@@ -37,7 +37,9 @@
   }
 
   function complete(section, key, body, id) {
-    return fetch("/zendesk/sidebar/cases/" + section.dataset.caseId + "/stages/" + key + "/complete", {
+    // The agent's locale: a refusal (a chronic plan without a promise) comes back in their language.
+    var locale = agent && agent.locale ? "?locale=" + encodeURIComponent(agent.locale) : "";
+    return fetch("/zendesk/sidebar/cases/" + section.dataset.caseId + "/stages/" + key + "/complete" + locale, {
       method: "POST", credentials: "omit",
       headers: {"Content-Type": "application/json", "X-Recovery-Case": section.dataset.caseToken},
       body: JSON.stringify(body || {})

@@ -164,6 +164,9 @@ def sidebar_complete(case_id: int, key: str):
                                                              now=rt.clock()), rt.clock(), source="sidebar")
             except ValidationError as exc:
                 return jsonify(error="validation_failed", fields=exc.messages), 422
+        if promises.chronic_plan_unowned(session, case, key):  # checked after this call's promises
+            message = words_for(request.args.get("locale"), None)("error.chronic_plan")
+            return jsonify(error="validation_failed", fields={"promises": [message]}), 422
         changed = transitions.complete_stage(session, case, key, rt.clock(), source="sidebar", details=details)
     rt.notify()
     return jsonify(case_id=case_id, stage=key, changed=changed, status="done")

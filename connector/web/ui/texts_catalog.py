@@ -46,6 +46,7 @@ WORDS: dict[str, dict[str, str]] = {
         "failure.note": "Note", "failure.change": "Change the reason", "failure.record": "Record the reason",
         "error.compensation": "Could not record the compensation.", "error.reason": "Could not record the reason.",
         "error.promises": "Could not record the promises.", "error.promise": "promise",
+        "error.chronic_plan": "A chronic case's action plan needs a named owner and a date: add a promise.",
     },
     "fr": {
         "case.none": "Aucun dossier de reconquête pour le ticket n°{ticket}.",
@@ -95,6 +96,8 @@ WORDS: dict[str, dict[str, str]] = {
         "failure.note": "Note", "failure.change": "Changer la raison", "failure.record": "Enregistrer la raison",
         "error.compensation": "Le geste n'a pas pu être enregistré.", "error.reason": "La raison n'a pas pu être enregistrée.",
         "error.promises": "Les engagements n'ont pas pu être enregistrés.", "error.promise": "engagement",
+        "error.chronic_plan": "Le plan d'action d'un cas chronique demande un responsable nommé et une date : "
+                              "ajoutez un engagement.",
     },
 }
 
