@@ -11,6 +11,7 @@ PREFIX = "RECOVERY_"
 
 DEFAULTS = {
     "DATABASE_URL": "sqlite:///recovery.db",
+    "SQLITE_SLOW_WRITE_MS": 0.0,  # > 0: log SQLite write transactions holding the lock this long (store/slow_writes.py)
     "SQLITE_SYNCHRONOUS": "FULL",  # a 202 survives a power cut; NORMAL: only a process crash, faster commits
     "SANDBOX": False,
     "MAPPINGS_DIR": None,

@@ -153,7 +153,8 @@ def build_runtime(config: dict[str, Any], *, clock: Callable[[], datetime] = sys
     # without leaving a new, empty database behind.
     loaded = load_policies(config.get("MAPPINGS_DIR"))
     survey_mappings = load_survey_mappings(config.get("MAPPINGS_DIR"))
-    engine = make_engine(config["DATABASE_URL"], synchronous=config.get("SQLITE_SYNCHRONOUS") or "FULL")
+    engine = make_engine(config["DATABASE_URL"], synchronous=config.get("SQLITE_SYNCHRONOUS") or "FULL",
+                         slow_write_ms=float(config.get("SQLITE_SLOW_WRITE_MS") or 0))
     install_schema(engine)
     zendesk, hubspot = adapters if adapters is not None else build_adapters(config, config.get("MAPPINGS_DIR"))
     policy = RetryPolicy(max_attempts=int(config["JOB_MAX_ATTEMPTS"]),

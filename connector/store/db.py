@@ -26,13 +26,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from connector.store.checkpoint import BACKSTOP_PAGES, start_checkpoints
+from connector.store.slow_writes import watch_slow_writes
 
 BUSY_TIMEOUT_SECONDS = 30
 READ_ONLY = "recovery_read_only"  # execution option: the unit of work only reads
 SYNCHRONOUS_LEVELS = ("FULL", "EXTRA", "NORMAL")
 
 
-def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
+def make_engine(url: str, *, synchronous: str = "FULL", slow_write_ms: float = 0) -> Engine:
     if url.startswith("sqlite"):
         level = str(synchronous or "FULL").upper()
         if level not in SYNCHRONOUS_LEVELS:
@@ -42,6 +43,7 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
         pooled = {"pool_use_lifo": True} if make_url(url).database not in (None, "", ":memory:") else {}
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pooled)
         _tune_sqlite(engine, level)
+        watch_slow_writes(engine, slow_write_ms, lambda connection: not connection.get_execution_options().get(READ_ONLY))
         if engine.url.database not in (None, "", ":memory:"):
             start_checkpoints(engine)
     else:
