@@ -12,9 +12,8 @@ HubSpot object ids may pass 2^31 (the jobs' ``ref_id`` is a 32-bit integer on Po
 the company is named in the job's dedupe key and its ``ref_id`` is 0.
 """
 import logging
-import math
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 from connector.cases.context import CaseContext
 from connector.cases.shared import batch_limit, complete_served, connected, skip_unconnected
 from connector.domain.account import NPS_WINDOW, AccountAnswer, CompanyRollup, company_rollup
-from connector.jobs.queue import ClaimedJob, due_now_when_idle, enqueue
+from connector.jobs.queue import ClaimedJob, due_now_when_idle, enqueue_for_window, window_end
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case, ContactCompany, Job
 
@@ -57,12 +56,6 @@ def write_rollups(rt: CaseContext, companies: list[str]) -> dict[str, None | Exc
     return {company: None for company in companies}
 
 
-def window_end(now: datetime, window: float) -> datetime:
-    """The end of the window ``now`` falls in; windows are counted from the epoch, so every
-    worker puts a moment in the same one."""
-    return datetime.fromtimestamp((math.floor(now.timestamp() / window) + 1) * window, tz=timezone.utc)
-
-
 def write_key(tenant_id: str, company: str, end: datetime) -> str:
     return f"{KIND}:{company}:{round(end.timestamp() * 1000)}:{tenant_id}"
 
@@ -77,10 +70,8 @@ def _write_pending(session: Session, tenant_id: str, company: str, end: datetime
     The key may be taken by a write that already ran or is running: it may have read the store
     before this group's changes, so the caller tries the next window instead.
     """
-    key = write_key(tenant_id, company, end)
-    if enqueue(session, KIND, 0, tenant_id=tenant_id, dedupe_key=key, run_at=end):
-        return True
-    return session.scalar(select(Job.status).where(Job.dedupe_key == key)) == "queued"
+    return enqueue_for_window(session, KIND, 0, tenant_id=tenant_id, dedupe_key=write_key(tenant_id, company, end),
+                              run_at=end)
 
 
 def hubspot_company_writes(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:

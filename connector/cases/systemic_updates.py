@@ -14,19 +14,13 @@ job finds no member ticket when they are all still on their way; the first to la
 
 Used by the ``systemic`` and ``zendesk_sync`` handlers, which never import each other.
 """
-import math
-from datetime import datetime, timedelta, timezone
-
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
-from connector.jobs.queue import enqueue
-from connector.store.models import Job
+from connector.jobs.queue import enqueue, enqueue_for_window, window_end
 
 UPDATE_KIND = "zendesk.systemic"
 DEFAULT_UPDATE_SECONDS = 10.0
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def update_seconds(rt: CaseContext) -> float:
@@ -43,18 +37,12 @@ def queue_update(rt: CaseContext, session: Session, issue_id: int, tenant_id: st
         # The context's clock, never wall time: tests travel it. Due at the window's end, never
         # sooner: an ask later in the window finds the job still queued, and it serves that ask
         # too. The key names the window's length, so a changed setting never meets a used key.
-        index = math.floor((rt.clock() - _EPOCH).total_seconds() / window)
-        key = f"{UPDATE_KIND}:{issue_id}:every{window:g}s:{index}"
-        if enqueue(session, UPDATE_KIND, issue_id, tenant_id=tenant_id, dedupe_key=key,
-                   run_at=_EPOCH + timedelta(seconds=(index + 1) * window)) or _still_queued(session, key):
+        end = window_end(rt.clock(), window)
+        key = f"{UPDATE_KIND}:{issue_id}:every{window:g}s:{round(end.timestamp() * 1000)}"
+        if enqueue_for_window(session, UPDATE_KIND, issue_id, tenant_id=tenant_id, dedupe_key=key, run_at=end):
             return
         # A worker took the window's job between this ask's clock reading and its commit: that
         # run may read the members before this ask commits. Served on its own, as with no window.
     for ask in asks:
         enqueue(session, UPDATE_KIND, issue_id, tenant_id=tenant_id, dedupe_key=f"{UPDATE_KIND}:{issue_id}:{ask}")
 
-
-def _still_queued(session: Session, key: str) -> bool:
-    """The job has not started: it reads the members after this transaction commits. Locked on
-    PostgreSQL until then (claims skip locked rows); SQLite's writers take turns anyway."""
-    return session.scalar(select(Job.status).where(Job.dedupe_key == key).with_for_update()) == "queued"

@@ -9,10 +9,11 @@ never queue behind each other; SQLite serialises writers (BEGIN IMMEDIATE).
 Claims take turns across tenants (``connector.jobs.turns``); within a tenant, first come,
 first served.
 """
+import math
 import random
 from collections.abc import Callable, Collection, Container
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Protocol, cast
 
 from sqlalchemy import Table, and_, bindparam, select, update
@@ -96,12 +97,24 @@ def enqueue_fresh(session: Session, jobs: list[tuple[str, int]], *, tenant_id: s
     a key that already exists (an id SQLite reused after a deletion) is skipped, as ``enqueue``
     would skip it.
     """
-    keys = {f"{kind}:{ref_id}": (kind, ref_id) for kind, ref_id in jobs}
-    if not keys:
-        return
-    join_line(session, tenant_id)
-    _INSERT_FRESH.execute_many(session, [dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=key)
-                                         for key, (kind, ref_id) in keys.items()])
+    enqueue_many(session, [(kind, ref_id, f"{kind}:{ref_id}") for kind, ref_id in jobs], tenant_id=tenant_id)
+
+
+def window_end(now: datetime, window: float) -> datetime:
+    """The end of the window of ``window`` seconds that ``now`` falls in; windows are counted from
+    the epoch, so every worker puts a moment in the same one."""
+    return datetime.fromtimestamp((math.floor(now.timestamp() / window) + 1) * window, tz=timezone.utc)
+
+
+def enqueue_for_window(session: Session, kind: str, ref_id: int, *, tenant_id: str, dedupe_key: str,
+                       run_at: datetime) -> bool:
+    """Queue the one job of a window (``dedupe_key`` names it), due at ``run_at``. True when that job
+    is queued and not started (new, or queued by an earlier ask), so it reads what this transaction
+    commits; False when a worker already took it, and may have read the store before this commit.
+    Locked on PostgreSQL until then (claims skip locked rows); SQLite's writers take turns anyway."""
+    if enqueue(session, kind, ref_id, tenant_id=tenant_id, dedupe_key=dedupe_key, run_at=run_at):
+        return True
+    return session.scalar(select(Job.status).where(Job.dedupe_key == dedupe_key).with_for_update()) == "queued"
 
 
 def enqueue_many(session: Session, jobs: list[tuple[str, int, str]], *, tenant_id: str = "default") -> None:
