@@ -40,11 +40,12 @@ def make_engine(url: str, *, synchronous: str = "FULL", slow_write_ms: float = 0
             raise ValueError(f"RECOVERY_SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS_LEVELS)}")
         # LIFO: a thread takes the connection returned last, whose page cache is warm; handed out in
         # turn (FIFO), each came back with a stale cache and re-read the pages others had written.
-        pooled = {"pool_use_lifo": True} if make_url(url).database not in (None, "", ":memory:") else {}
+        in_file = make_url(url).database not in (None, "", ":memory:")
+        pooled = {"pool_use_lifo": True} if in_file else {}  # a memory database has one connection per thread
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pooled)
         _tune_sqlite(engine, level)
         watch_slow_writes(engine, slow_write_ms, lambda connection: not connection.get_execution_options().get(READ_ONLY))
-        if engine.url.database not in (None, "", ":memory:"):
+        if in_file:
             start_checkpoints(engine)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

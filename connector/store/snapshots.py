@@ -1,14 +1,15 @@
 """Frozen views of store rows for vendor adapters, and the side-effect ledger."""
-from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
+from typing import cast
+
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from connector.domain.react import ReactProtocol
 from connector.ports.snapshots import AnswerSnapshot, CaseSnapshot, StageSnapshot
 from connector.store.db import reading, transaction
-from connector.store.models import Answer, Case, SideEffect, utcnow
-from connector.store.prepared import Prepared
+from connector.store.models import Answer, Case, SideEffect
+from connector.store.prepared import Prepared, PreparedInsert
 
 
 def answer_snapshot(answer: Answer) -> AnswerSnapshot:
@@ -78,6 +79,12 @@ def case_snapshot(session: Session, case: Case, *, protocol: ReactProtocol, hubs
         cause_words=tuple(case.cause_words or ()) if case.cause is None or case.cause == case.cause_suggested else ())
 
 
+# An entry an earlier attempt recorded is skipped by the database (keep the first): no fallback
+# of one transaction per entry, hundreds for a group's tasks. ``created_at`` is its default.
+_RECORD_NEW = PreparedInsert(cast(Table, SideEffect.__table__), ("scope", "key", "external_id"),
+                             conflict=("scope", "key"))
+
+
 class DbLedger:
     """EffectLedger over the side_effects table; each record commits at once."""
 
@@ -123,10 +130,6 @@ class DbLedger:
         for ledger, key, external_id in entries:
             by_factory.setdefault(ledger.factory, []).append((ledger, key, external_id))
         for factory, rows in by_factory.items():
-            with transaction(factory) as session:  # one multi-row INSERT: the write lock held ~1 ms
-                build = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[session.get_bind().dialect.name]
-                # An entry an earlier attempt recorded is skipped by the database (keep the first):
-                # no fallback of one transaction per entry, hundreds for a group's tasks.
-                session.execute(build(SideEffect.__table__).on_conflict_do_nothing(index_elements=["scope", "key"]), [
-                    dict(scope=ledger.scope, key=key, external_id=str(value), created_at=utcnow())
-                    for ledger, key, value in rows])
+            with transaction(factory) as session:  # one statement: the write lock held ~1 ms
+                _RECORD_NEW.execute_many(session, [dict(scope=ledger.scope, key=key, external_id=str(value))
+                                                   for ledger, key, value in rows])
