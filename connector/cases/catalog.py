@@ -90,7 +90,7 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry.handler("hubspot.lifetime_value", value.lookup_lifetime_value)
     registry.handler(resurvey.KIND, resurvey.request_resurvey)
     registry.handler(signals.ANSWER, signals.check_answer)
-    registry.handler(systemic.CHECK, systemic.check_case)
+    registry.group(systemic.CHECK, systemic.check_cases)
     registry.group(systemic.PROBLEM, systemic.zendesk_problems)
     registry.handler(systemic.CHAT, systemic.chat_alert)  # the team's own chat, or the deployment's
     registry.handler(signals.TICKETS, when_connected("zendesk", signals.check_tickets))

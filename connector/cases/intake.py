@@ -243,7 +243,8 @@ def _store(session: Session, policy: Policies, data: dict[str, Any], source: str
                       business_hours, holdout)
     body = {"response_id": answer.response_id, "case_id": case.id}
     _LINK_CASE.execute(session, {"answer": answer.id, "case": case.id, "body": body})
-    # With a cause: does it make a systemic issue with the cause's other cases?
-    kinds = _case_jobs(case, policy) + (("systemic.check",) if case.cause_suggested is not None else ())
+    # With a cause: does it make a systemic issue with the cause's other cases? Queued first, so
+    # under a backlog the case is in its issue before its ticket is made (tagged at creation).
+    kinds = (("systemic.check",) if case.cause_suggested is not None else ()) + _case_jobs(case, policy)
     enqueue_fresh(session, [(kind, case.id) for kind in kinds], tenant_id=tenant_id)
     return IntakeResult(202, dict(body)), answer

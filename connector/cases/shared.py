@@ -3,6 +3,7 @@ a vendor the install has not connected, settling served jobs in slices, and repl
 
 Handlers import this module and never each other.
 """
+import dataclasses
 import logging
 from collections.abc import Mapping
 from datetime import datetime
@@ -13,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
 from connector.cases.kinds import CASE_KINDS
-from connector.domain import policies, rules
+from connector.domain import policies, rules, systemic
 from connector.infra.slices import in_slices
 from connector.jobs.queue import ClaimedJob, complete, enqueue_many, replay
 from connector.ports.errors import RetryableError
-from connector.ports.snapshots import CaseSnapshot
+from connector.ports.snapshots import CaseSnapshot, SystemicMark
 from connector.store.db import transaction
-from connector.store.models import Answer, Case, Job
+from connector.store.models import Answer, Case, Job, SystemicIssue
 from connector.store.snapshots import case_snapshot
 
 log = logging.getLogger(__name__)
@@ -62,11 +63,26 @@ def case_snapshot_for(rt: CaseContext, session: Session, case: Case) -> CaseSnap
     """The adapters' view of a case: live ticket link, stage asks and acknowledgement draft."""
     url = rt.zendesk.ticket_url(case.zendesk_ticket_id) if rt.zendesk and case.zendesk_ticket_id else None
     opening = row(session, Answer, case.opening_answer_id)
-    return case_snapshot(
+    snapshot = case_snapshot(
         session, case, protocol=rt.policies.protocol, hubspot_priority=rules.hubspot_priority(case.priority, rt.rules), ticket_url=url,
         asks=policies.stage_asks(case.profile, case.value_tier, rt.policies),
         recognition_draft=policies.recognition(opening.locale, opening.customer_name, opening.comment,
                                                case.owner_name, rt.policies))
+    mark = _systemic_mark(rt, session, case)
+    return dataclasses.replace(snapshot, systemic=mark) if mark else snapshot
+
+
+def _systemic_mark(rt: CaseContext, session: Session, case: Case) -> SystemicMark | None:
+    """The case's open systemic issue, once its problem ticket exists: a recovery ticket opened
+    from now on carries the tag and note at creation (one bulk update fewer for the issue)."""
+    if case.systemic_issue_id is None:
+        return None
+    issue = row(session, SystemicIssue, case.systemic_issue_id)  # one row for many members (identity map)
+    cause = rt.policies.causes.get(issue.cause)
+    if issue.problem_ticket_id is None or issue.solved_at is not None or cause is None:
+        return None
+    return SystemicMark(systemic.systemic_tag(cause.key), systemic.member_note(cause, issue.id, issue.problem_ticket_id),
+                        int(issue.problem_ticket_id))
 
 
 def batch_limit(rt: CaseContext) -> int:

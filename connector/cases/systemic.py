@@ -27,14 +27,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
-from connector.cases.shared import complete_served, connected, require_synced, row, skip_unconnected
+from connector.cases.shared import SETTLE_SLICE, complete_served, connected, require_synced, row, skip_unconnected
 from connector.cases.systemic_updates import UPDATE_KIND, queue_update
 from connector.domain import routing, systemic
 from connector.domain.causes import Cause
 from connector.domain.text import one_line
+from connector.infra.slices import in_slices
 from connector.jobs.queue import ClaimedJob, complete, enqueue, finish
 from connector.ports.errors import RetryableError, SyncError
-from connector.ports.keys import ZENDESK_PROBLEM, ledger_scope
+from connector.ports.keys import ZENDESK_PROBLEM, ZENDESK_SYSTEMIC_TAG, ledger_scope
 from connector.providers.chat import ChatAlerts
 from connector.providers.chat.guard import ChatPolicy
 from connector.store.db import transaction
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 CHECK, PROBLEM, CHAT = "systemic.check", UPDATE_KIND, "chat.systemic"
 SOLVED_NOTE, SOLVED_TASK = "zendesk.systemic_solved", "hubspot.systemic_solved"
 ISSUE_KINDS = frozenset({PROBLEM, CHAT})
-_CHAT, _LISTED, _TAGGED = "chat.systemic", "zendesk.listed.", "zendesk.systemic_tag"
+_CHAT, _LISTED, _TAGGED = "chat.systemic", "zendesk.listed.", ZENDESK_SYSTEMIC_TAG
 
 
 def issue_scope(issue_id: int) -> str:
@@ -63,10 +64,21 @@ def _submitted(session: Session, case: Case) -> Any:
     return row(session, Answer, case.opening_answer_id).submitted_at
 
 
-def check_case(rt: CaseContext, job: ClaimedJob) -> None:
-    with transaction(rt.sessions) as session:  # one write transaction per case, the job completed in it
-        _check(rt, session, row(session, Case, job.ref_id, lock=True))
-        complete(session, job, rt.clock())
+def check_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:
+    """Grouped: a campaign's checks in few claims, so cases join their issue before their
+    recovery tickets are made (which then carry the tag and note: ``shared.case_snapshot_for``).
+    A slice of cases per write transaction, each job completed with its check."""
+    failures: dict[int, Exception] = {}
+    for part in in_slices(sorted(jobs, key=lambda job: job.ref_id), SETTLE_SLICE):
+        with transaction(rt.sessions) as session:
+            for job in part:
+                try:
+                    _check(rt, session, row(session, Case, job.ref_id, lock=True))
+                except RetryableError as exc:  # nothing of this case written (``_open_issue``)
+                    failures[job.id] = exc
+                    continue
+                complete(session, job, rt.clock())
+    return failures
 
 
 def _check(rt: CaseContext, session: Session, case: Case) -> None:

@@ -28,6 +28,7 @@ ZENDESK_TICKET = "zendesk.ticket"               # the recovery ticket's id
 ZENDESK_TICKET_JOB = "zendesk.ticket_job"       # "<bulk job id>:<index>" until the ticket id is known
 ZENDESK_PROBLEM = "zendesk.problem"             # (scope "systemic:<issue>") the problem ticket's id
 ZENDESK_REPLY = "zendesk.reply"                 # the public acknowledgement was sent
+ZENDESK_SYSTEMIC_TAG = "zendesk.systemic_tag"   # "<problem ticket id>": the ticket has its issue's tag and note
 ZENDESK_FOLLOWUP = "zendesk.followup."          # + follow-up number: that follow-up ticket's id
 ZENDESK_FOLLOWUP_FOR = "zendesk.followup_for."  # + closed ticket id: the follow-up that replaced it
 ZENDESK_DONE = "zendesk.done."                  # + stage: its done tag and note are on the ticket

@@ -55,6 +55,15 @@ class AnswerSnapshot:
 
 
 @dataclass(frozen=True)
+class SystemicMark:
+    """The systemic issue a case belongs to, once its problem ticket is open: a recovery ticket
+    opened after that carries the issue's tag and note from its creation (no update later)."""
+    tag: str                 # systemic_<cause>
+    note: str                # the member note (cases.systemic), in the ticket's first private comment
+    problem_ticket_id: int
+
+
+@dataclass(frozen=True)
 class CaseSnapshot:
     case_id: int
     answer: AnswerSnapshot
@@ -83,6 +92,7 @@ class CaseSnapshot:
     churn_risk: bool = False                  # leaving for a same-category competitor (priority already raised)
     cause: str | None = None                  # root-cause key in force: the agent's, else the suggestion
     cause_words: tuple[str, ...] = ()         # the comment's words that suggested it
+    systemic: SystemicMark | None = None      # its systemic issue, when the problem ticket is open
 
     @property
     def next_stage(self) -> StageSnapshot | None:

@@ -102,3 +102,24 @@ def test_three_invoice_detractors_make_one_problem_a_fourth_joins_a_fifth_after_
     assert len(_issues(connector)) == 1 and len(_problems(vendors)) == 1
     assert len(_alerts(chat)) == 1
     assert "systemic_billing" not in vendors.zendesk.tickets[connector.case(fifth)["zendesk_ticket_id"]]["tags"]
+
+
+def test_a_case_that_joins_an_open_problem_before_its_ticket_is_made_gets_the_tag_at_creation(
+        connector_factory, vendors):
+    """Issue 16: the check is queued before the sync (and checks are grouped), so under a backlog a
+    joining case's ticket is made with its ``systemic_<cause>`` tag and member note: no bulk update
+    and job poll for it later. One worker thread: the jobs run in the order they were queued."""
+    connector = connector_factory(workers=1, SYSTEMIC_UPDATE_SECONDS=0)
+    cases = [_answer(connector, n, days_ago) for n, days_ago in ((0, 9), (1, 8), (2, 6))]
+    connector.wait_synced(cases, timeout=30)
+    [issue] = wait_until(lambda: [i for i in _issues(connector) if i["problem_ticket_id"]], timeout=30)
+
+    fourth = _answer(connector, 3, 4)
+    [case] = connector.wait_synced([fourth], timeout=30)
+    ticket_id = case["zendesk_ticket_id"]
+    wait_until(lambda: f"Recovery ticket #{ticket_id} (case {fourth})" in _text_of(vendors, issue["problem_ticket_id"]),
+               timeout=30)
+    first, *later = [c["body"] for c in vendors.zendesk.comments[ticket_id]]
+    assert f"see problem ticket #{issue['problem_ticket_id']}" in first  # the note came with the ticket
+    assert "systemic_billing" in vendors.zendesk.tickets[ticket_id]["tags"]
+    assert not [body for body in later if "systemic issue" in body]  # and no bulk update added it again

@@ -130,3 +130,22 @@ def test_a_429_on_create_many_sends_nothing_more(adapter, items, make_case):
     result = adapter.open_tickets(more, MIN_BULK)
     assert all(isinstance(r, RetryableError) and r.retry_after == 7 for r in result.values())
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_tickets_made_with_their_systemic_tag_record_it_with_the_ticket(adapter, make_case):
+    """A ticket made from a snapshot in a systemic issue has the tag and note: its ledger says so, so
+    the issue's next update leaves it alone; one made without (or found again) is still tagged then."""
+    from connector.ports.keys import ZENDESK_SYSTEMIC_TAG
+    from connector.ports.snapshots import SystemicMark
+    mark = SystemicMark("systemic_billing", "a systemic issue: see problem ticket #900.", 900)
+    items = [TicketOpen(i, make_case(case_id=40 + i, systemic=mark if i % 2 else None), MemoryLedger(), True)
+             for i in range(MIN_BULK)]
+    responses.post(CREATE_MANY, json=job("queued"))
+    responses.get(job_url(), json=job(results=created(501, 502, 503, 504, 505)))
+    adapter.open_tickets(items, 100)
+
+    sent = json.loads(responses.calls[0].request.body)["tickets"]
+    assert [("systemic_billing" in t["tags"]) for t in sent] == [False, True, False, True, False]
+    assert [i.ledger.get(ZENDESK_SYSTEMIC_TAG) for i in items] == [None, "900", None, "900", None]
+    assert [i.ledger.get(ZENDESK_TICKET) for i in items] == ["501", "502", "503", "504", "505"]

@@ -100,3 +100,15 @@ def test_ticket_url_and_iso_z():
         "https://acme.zendesk.com/agent/tickets/17"
     with pytest.raises(ValueError):
         iso_z(datetime(2026, 1, 1))
+
+
+def test_a_case_already_in_a_systemic_issue_is_tagged_and_noted_at_creation(make_case, mapping):
+    """Issue 16: its ticket needs no bulk update later (one update_many and job poll per 100 fewer)."""
+    from connector.ports.snapshots import SystemicMark
+    mark = SystemicMark("systemic_billing", "This customer's cause is a systemic issue (#3): see problem ticket #900.",
+                        900)
+    plain, marked = build_ticket(make_case(), mapping), build_ticket(make_case(systemic=mark), mapping)
+
+    assert marked["tags"] == plain["tags"] + ["systemic_billing"]
+    assert marked["comment"] == {"body": f"{plain['comment']['body']}\n\n{mark.note}", "public": False}
+    assert "systemic" not in " ".join(plain["tags"]) and mark.note not in plain["comment"]["body"]

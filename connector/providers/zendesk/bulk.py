@@ -29,7 +29,8 @@ from zenpy import Zenpy
 from connector.infra.slices import in_slices
 from connector.ports.batches import Outcomes, TicketOpen
 from connector.ports.errors import PermanentError, RetryableError, SyncError
-from connector.ports.keys import ZENDESK_TICKET, ZENDESK_TICKET_JOB
+from connector.ports.keys import ZENDESK_SYSTEMIC_TAG, ZENDESK_TICKET, ZENDESK_TICKET_JOB
+from connector.ports.snapshots import EffectLedger
 from connector.providers.ledgers import read_together, record_together
 from connector.providers.zendesk import ticket as tickets
 from connector.providers.zendesk.client import TIMEOUT_SECONDS, ZendeskPermanentError, safe_label, zendesk_errors
@@ -50,6 +51,16 @@ JobResults = dict[int, int]  # a finished bulk job: index in its request -> the 
 def _value(result: Any, key: str) -> Any:
     """A job result's field, whether zenpy made it an object or left it a dict."""
     return result.get(key) if isinstance(result, dict) else getattr(result, key, None)
+
+
+def _created(item: TicketOpen, ticket_id: int) -> list[tuple[EffectLedger, str, str]]:
+    """The ledger entries of a ticket this request made: its id and, when its body carried its
+    systemic issue's tag and note, that (the issue's next update leaves it alone). Only a ticket
+    made from this snapshot: one found again was made from an earlier one, maybe untagged."""
+    entries = [(item.ledger, ZENDESK_TICKET, str(ticket_id))]
+    if item.case.systemic is not None:
+        entries.append((item.ledger, ZENDESK_SYSTEMIC_TAG, str(item.case.systemic.problem_ticket_id)))
+    return entries
 
 
 class BulkTickets:
@@ -133,7 +144,7 @@ class BulkTickets:
 
     def _create_one(self, item: TicketOpen) -> Outcomes[int]:
         ticket_id = self._writer.create(item.case.case_id, tickets.build_ticket(item.case, self._mapping))
-        item.ledger.record(ZENDESK_TICKET, str(ticket_id))
+        record_together(_created(item, ticket_id))
         return {item.key: ticket_id}
 
     def _create_many(self, chunk: list[TicketOpen]) -> Outcomes[int]:
@@ -145,12 +156,12 @@ class BulkTickets:
         status = self._wait(job.id)
         results = {getattr(r, "index", None): r for r in status.results or []}
         out: Outcomes[int] = {}
-        created = []
+        created: list[tuple[EffectLedger, str, str]] = []
         for index, item in enumerate(chunk):
             result = results.get(index)
             ticket_id = getattr(result, "id", None)
             if ticket_id:
-                created.append((item.ledger, ZENDESK_TICKET, str(ticket_id)))
+                created += _created(item, ticket_id)
                 out[item.key] = ticket_id
             elif result is not None:  # Zendesk refused this ticket alone: its code only, never details
                 out[item.key] = PermanentError(f"Zendesk ticket bulk create refused this ticket: "

@@ -146,6 +146,11 @@ def private_note(case: CaseSnapshot) -> str:
     return "\n".join(lines)
 
 
+def _first_note(case: CaseSnapshot) -> str:
+    """The private note; a case already in a systemic issue gets the issue's member note with it."""
+    return f"{private_note(case)}\n\n{case.systemic.note}" if case.systemic else private_note(case)
+
+
 def build_ticket(case: CaseSnapshot, mapping: ZendeskMapping) -> dict:
     """The ``ticket`` object of ``POST /api/v2/tickets``."""
     values = template_values(case)
@@ -153,12 +158,12 @@ def build_ticket(case: CaseSnapshot, mapping: ZendeskMapping) -> dict:
     answer = case.answer
     ticket = {
         "subject": " ".join(mapping.subject.format(**subject_values).split()),
-        "comment": {"body": private_note(case), "public": False},
+        "comment": {"body": _first_note(case), "public": False},
         "requester": {"name": values["customer_name"], "email": answer.customer_email},
         "priority": mapping.priorities[case.priority],
         "type": mapping.ticket_type,
         "tags": render_tags(mapping.tags, values) + ([mapping.churn_risk_tag.lower()] if case.churn_risk else [])
-        + ([mapping.cause_tag(case.cause)] if case.cause else []),
+        + ([mapping.cause_tag(case.cause)] if case.cause else []) + ([case.systemic.tag] if case.systemic else []),
         "external_id": external_id(case, mapping),
     }
     if case.zendesk_assignee_email:  # the routed senior owner, never the junior queue
