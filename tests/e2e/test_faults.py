@@ -216,6 +216,12 @@ def test_zendesk_down_for_a_minute_never_delays_hubspot(sqlite_url, vendors, in_
 
 # -- 3. HubSpot 429 storm with Retry-After -------------------------------------------------------
 STORM, RETRY_AFTER, MAX_ATTEMPTS = 10.0, 2, 3
+STORM_LIMIT = 90.0  # the storm lasts STORM seconds and until one job was refused more often than its attempts
+
+
+def _most_429s_on_one_key(vendors) -> int:
+    refused = Counter(key for call in vendors.hubspot.calls.all() if call.status == 429 and (key := call_key(call)))
+    return max(refused.values(), default=0)
 
 
 def call_key(call) -> tuple | None:
@@ -225,6 +231,8 @@ def call_key(call) -> tuple | None:
     if call.path.endswith("/contacts/batch/upsert") or (call.path.endswith("/contacts/batch/read")
                                                          and body.get("idProperty") == "email"):
         return ("upsert", first["id"].lower())  # the names' read is the upsert job's first call
+    if call.path.endswith("/companies/search"):
+        return None  # a domain's company is looked up by whichever roll-up group meets it: not one job
     if call.path.endswith("/search"):
         flt = body["filterGroups"][0]["filters"][0]  # one value (tasks, notes) or an IN list (companies)
         return (call.path.split("/")[-2], flt.get("value") or tuple(flt.get("values", ())))
@@ -243,10 +251,16 @@ def test_hubspot_429_storm_spends_no_attempt_and_honours_retry_after(sqlite_url,
     store, campaign = store_of(sqlite_url), make_campaign("storm", 80, seed=3)
     sender = Sender(connector.url, campaign, rate=20).start()
     poll(lambda: sender.accepted() >= 20 and vendors.hubspot.contacts, 30, "the first 20 answers")
-    vendors.hubspot.faults.fail_for(STORM, 429, retry_after=RETRY_AFTER)
-    storm_end = time.monotonic() + STORM
+    vendors.hubspot.faults.fail_for(STORM_LIMIT, 429, retry_after=RETRY_AFTER)
+    storm_start = time.monotonic()
     deliveries = sender.join(timeout=60)
-    poll(store.settled, STORM + 30, "every job done after the storm")
+    # Not a fixed length: how often one key is refused in 10 s depends on how the retries regroup
+    # (a slow machine regroups more), and the test proves nothing until a job outlived its attempts.
+    poll(lambda: time.monotonic() - storm_start >= STORM and _most_429s_on_one_key(vendors) > MAX_ATTEMPTS,
+         STORM_LIMIT, "a job refused more often than its attempts")
+    vendors.hubspot.faults.clear()
+    storm_end = time.monotonic()
+    poll(store.settled, 30, "every job done after the storm")
     recovered = time.monotonic() - storm_end
     check_invariants(store, vendors, deliveries, context="HubSpot 429 storm")
 
