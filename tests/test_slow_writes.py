@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy import text
 
-from connector.store.db import make_engine, reading, transaction
+from connector.store.db import make_engine, reading, transaction, write_unit
 from connector.store.models import Base
 from connector.store.snapshots import DbLedger
 
@@ -56,4 +56,14 @@ def test_off_by_default(tmp_path, caplog):
     engine, sessions = _watched(tmp_path, caplog, slow_write_ms=0)
     _hold_write(sessions, 0.01)
     assert caplog.records == []
+    engine.dispose()
+
+
+def test_the_webhooks_write_unit_is_watched_too(tmp_path, caplog):
+    # write_unit runs on the pooled DBAPI connection only while nothing listens for commits:
+    # with the diagnostic on, intake's transaction is timed as every other write.
+    engine, sessions = _watched(tmp_path, caplog, slow_write_ms=0.001)  # every write is "slow"
+    with write_unit(sessions) as session:
+        session.execute(text("SELECT 1"))
+    assert any("sqlite write lock held " in r.getMessage() for r in caplog.records)
     engine.dispose()
