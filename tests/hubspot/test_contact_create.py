@@ -97,6 +97,15 @@ def test_a_contact_made_between_the_read_and_the_create_is_upserted_after_the_40
     assert not companies_of(state, ids[1]) and len(state.contacts) == 2
 
 
+def test_a_company_hubspot_no_longer_has_does_not_hold_the_contact_back(adapter, state):
+    """The store learned the company before someone merged or deleted it in HubSpot: the create
+    is refused (400), the contacts are upserted as before and the roll-up job finds their company."""
+    ids = adapter.upsert_contacts(writes("paul@acme.fr", "zoe@initech.io"), 100, {"acme.fr": "999999"})
+    assert contact_calls(state) == [("read", 207, 2), ("create", 400, 2), ("upsert", 200, 2)]
+    assert all(created_by_upsert(i) and created_with_company(i) is None for i in ids.values())
+    assert len(state.contacts) == 2
+
+
 def test_a_create_hubspot_answers_500_for_narrows_down_to_its_contact(adapter, state):
     acme = state.add_company({"name": "Acme", "domain": "acme.fr"})
     adapter.ensure_schema()

@@ -21,7 +21,8 @@ create instead, each with its e-mail domain's company when the caller's store kn
 Primary association in the create itself, so the company roll-up job has nothing to associate).
 A chunk whose answers carry no name or company is not read, so it is upserted as before. A
 create answering 409 (the contact was made since the read, or a create whose answer was lost
-is sent again) is upserted instead, without association: the roll-up job associates it.
+is sent again) or another 4xx is upserted instead, without association: the roll-up job
+associates it.
 """
 import logging
 from collections.abc import Mapping, Sequence
@@ -149,8 +150,11 @@ class ContactWrites:
 
     def _create(self, chunk: list[Input], company_of: dict[str, str], trace_of: dict[str, str]) -> ByTrace:
         """The contacts HubSpot lacks, each with its domain's company where known: one call, no
-        association call later. A 409 (made since the read, or by a create whose answer was lost:
-        e-mails are unique) answers nothing, so the caller upserts them (the roll-up associates)."""
+        association call later. A refusal answers nothing, so the caller upserts them as before
+        (the roll-up job then associates them): a 409 (made since the read, or by a create whose
+        answer was lost: e-mails are unique), or a 4xx that may be the association's (a company
+        merged or deleted in HubSpot since the store learned it). A bad input the upsert refuses
+        too, as it always did."""
         inputs = [{"objectWriteTraceId": i["objectWriteTraceId"],
                    "properties": {**i["properties"], "email": i["id"]},
                    "associations": [{"to": {"id": company}, "types": [PRIMARY_COMPANY]}]
@@ -159,9 +163,7 @@ class ContactWrites:
             response = self.client.call("contact batch create", self.client.contacts_batch.create,
                                         {"inputs": inputs}, sensitive=self._secrets(chunk))
         except PermanentError as exc:
-            if exc.status != 409:
-                raise
-            log.info("hubspot contact batch create of %d: one exists already, upserting them", len(chunk))
+            log.info("hubspot contact batch create of %d refused (HTTP %s): upserting them", len(chunk), exc.status)
             return {}
         found = {}
         for contact in response.results or []:
