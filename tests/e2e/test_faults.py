@@ -225,6 +225,8 @@ def call_key(call) -> tuple | None:
     if call.path.endswith("/contacts/batch/upsert") or (call.path.endswith("/contacts/batch/read")
                                                          and body.get("idProperty") == "email"):
         return ("upsert", first["id"].lower())  # the names' read is the upsert job's first call
+    if call.path == "/crm/v3/objects/contacts/batch/create":  # the contacts that read did not find
+        return ("upsert", first["properties"]["email"].lower())
     if call.path.endswith("/search"):
         flt = body["filterGroups"][0]["filters"][0]  # one value (tasks, notes) or an IN list (companies)
         return (call.path.split("/")[-2], flt.get("value") or tuple(flt.get("values", ())))

@@ -5,8 +5,8 @@ one input: the newest answer's (what the contact should show), its id shared by 
 and CSAT answers land on different properties, so the newest answer of the other survey
 type keeps its ``csat_last_*`` / ``nps_last_*`` values in that input.
 Both calls are idempotent (an upsert by e-mail, setting a property again; the create below
-falls back to the upsert on 409), so a 5xx narrows the chunk down to the failing input (see
-``chunks``).
+falls back to the upsert when refused, a 409 when sent again), so a 5xx narrows the chunk down
+to the failing input (see ``chunks``).
 
 The respondent's name and company fill HubSpot's own ``firstname``/``lastname``/``company``
 only where the contact has none: an upsert overwrites whatever it is given (HubSpot has no
@@ -115,7 +115,7 @@ class ContactWrites:
             # the read says which e-mails HubSpot lacks: those are created, with their company
             new = [i for i in chunk if i["objectWriteTraceId"] in unknown]
             found = self._create(new, company_of, trace_of) if new else {}
-            rest = [i for i in chunk if i["objectWriteTraceId"] not in found]  # a 409 puts them back here
+            rest = [i for i in chunk if i["objectWriteTraceId"] not in found]  # a refused create's too
             if rest:
                 found.update(self._upsert(rest, trace_of))
             return {i["objectWriteTraceId"]: found.get(i["objectWriteTraceId"]) or
