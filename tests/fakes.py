@@ -253,7 +253,7 @@ class FakeHubSpot(_Failing):
                 out[key(item)] = exc
         return out
 
-    def upsert_contacts(self, writes, limit):
+    def upsert_contacts(self, writes, limit, known_domains=None):
         return self._each(writes, lambda w: w.key, lambda w: self.upsert_contact(w.answer, w.case, w.ticket_url))
 
     def create_case_tasks(self, writes, limit):

@@ -20,7 +20,7 @@ from connector.cases.context import CaseContext
 from connector.cases.shared import complete_served, connected, row, skip_unconnected
 from connector.domain.account import email_domain
 from connector.jobs.queue import ClaimedJob, enqueue_many
-from connector.ports.batches import created_by_upsert
+from connector.ports.batches import created_by_upsert, created_with_company
 from connector.ports.errors import RetryableError, SyncError
 from connector.store.claims import claim, claim_key, settle
 from connector.store.db import reading, transaction
@@ -34,8 +34,10 @@ CLAIM_LEASE = timedelta(minutes=5)  # a worker that died holding a domain lets a
 def queue_rollups(rt: CaseContext, written: Sequence[tuple[int, str, str, str]]) -> None:
     """After a contact write: keep its contact id and queue its company's roll-up.
 
-    ``written``: (answer id, customer e-mail, HubSpot contact id as the upsert answered it (a
-    ``ContactId`` says whether the upsert made the contact), why: answer/open/close). Its own
+    ``written``: (answer id, customer e-mail, HubSpot contact id as the write answered it (a
+    ``ContactId`` says whether the write made the contact, and with which company), why:
+    answer/open/close). A contact made with its company has that company found at once: the
+    roll-up job neither reads nor associates it, it writes the roll-up. Its own
     job, so a company API refusal (a portal installed before the company scopes) or a slow domain
     look-up never holds back the contact, the tasks or the case's sync; one job per answer and
     reason, grouped by the worker, so many answers of one company become one input.
@@ -48,13 +50,14 @@ def queue_rollups(rt: CaseContext, written: Sequence[tuple[int, str, str, str]])
             ContactCompany.tenant_id == rt.tenant_id, ContactCompany.customer_email.in_(emails)))}
         new: dict[str, dict[str, object]] = {}
         for _, email, contact_id, _ in sorted(written):
-            known, created = rows.get(email), created_by_upsert(contact_id)
+            known, created, company = rows.get(email), created_by_upsert(contact_id), created_with_company(contact_id)
+            found_at = rt.clock() if company else None
             if known is None:
                 new[email] = dict(tenant_id=rt.tenant_id, customer_email=email, contact_id=str(contact_id),
-                                  created_by_upsert=created)
+                                  created_by_upsert=created, company_id=company, found_at=found_at)
             elif known.contact_id != contact_id:  # merged or recreated in HubSpot: look its company up again
-                # recreated by this upsert: no association yet; merged into an existing contact: read it
-                known.contact_id, known.company_id, known.found_at = str(contact_id), None, None
+                # recreated by this write: no association yet (unless made with one); merged: read it
+                known.contact_id, known.company_id, known.found_at = str(contact_id), company, found_at
                 known.created_by_upsert = created
             # the same contact again: its flag stays (a second upsert of a contact the first made says not new)
         if new:
@@ -106,7 +109,7 @@ def _companies(rt: CaseContext, emails: set[str]) -> dict[str, str | None]:
         claimed.update(mine)
         return mine
 
-    answered = connected(rt.hubspot).companies_of(ask, _known_domains(rt, set(ask.values())), may_create, created)
+    answered = connected(rt.hubspot).companies_of(ask, known_domains(rt, set(ask.values())), may_create, created)
     found = {ask[contact_id]: company for contact_id, company in answered.items()}
     for domain in claimed:
         made = next((company for email, company in found.items() if company and email_domain(email) == domain), None)
@@ -122,8 +125,9 @@ def _companies(rt: CaseContext, emails: set[str]) -> dict[str, str | None]:
     return {**known, **found}
 
 
-def _known_domains(rt: CaseContext, emails: set[str]) -> dict[str, str]:
-    """Domain -> the company another customer of that domain already has (the oldest look-up)."""
+def known_domains(rt: CaseContext, emails: set[str]) -> dict[str, str]:
+    """Domain -> the company another customer of that domain already has (the oldest look-up),
+    from the store only: the roll-up's hints, and the company a contact is created with."""
     domains = {d for e in emails if (d := email_domain(e))}
     if not domains:
         return {}

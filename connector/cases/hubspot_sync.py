@@ -10,7 +10,7 @@ e-mail, tasks and notes go through the case's ledger and natural keys.
 import logging
 from typing import cast
 
-from connector.cases.company_rollup import queue_rollups
+from connector.cases.company_rollup import known_domains, queue_rollups
 from connector.cases.context import CaseContext
 from connector.cases.shared import (
     SETTLE_SLICE,
@@ -40,7 +40,9 @@ def hubspot_sync_answers(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, E
         return {}
     with reading(rt.sessions) as session:
         answers = {job.id: answer_snapshot(row(session, Answer, job.ref_id)) for job in jobs}
-    results = connected(rt.hubspot).upsert_contacts([ContactWrite(job.id, answers[job.id]) for job in jobs], batch_limit(rt))
+    results = connected(rt.hubspot).upsert_contacts(
+        [ContactWrite(job.id, answers[job.id]) for job in jobs], batch_limit(rt),
+        known_domains(rt, {a.customer_email for a in answers.values()}))  # new contacts are made with their company
     # the contact id as the upsert answered it: it says whether the upsert made the contact
     queue_rollups(rt, [(job.ref_id, answers[job.id].customer_email, contact, "answer")
                        for job in jobs if not isinstance(contact := results[job.id], Exception)])
@@ -53,8 +55,9 @@ def hubspot_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
         return {}
     with reading(rt.sessions) as session:
         snapshots = {job.id: case_snapshot_for(rt, session, row(session, Case, job.ref_id)) for job in jobs}
-    contacts = connected(rt.hubspot).upsert_contacts([ContactWrite(job.id, s.answer, s, s.zendesk_ticket_url)
-                                           for job in jobs for s in [snapshots[job.id]]], batch_limit(rt))
+    contacts = connected(rt.hubspot).upsert_contacts(
+        [ContactWrite(job.id, s.answer, s, s.zendesk_ticket_url) for job in jobs for s in [snapshots[job.id]]],
+        batch_limit(rt), known_domains(rt, {s.answer.customer_email for s in snapshots.values()}))
     failures = {j: r for j, r in contacts.items() if isinstance(r, Exception)}
     queue_rollups(rt, [(snapshots[job.id].answer.answer_id, snapshots[job.id].answer.customer_email,
                         contact, "open") for job in jobs if not isinstance(contact := contacts[job.id], Exception)])

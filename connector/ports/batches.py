@@ -23,21 +23,28 @@ class TicketOpen:
 
 
 class ContactId(str):
-    """A contact id as a contact upsert answered it, and whether that upsert made the contact
-    (HubSpot's ``new``): a contact made a moment ago has no company association to read yet.
+    """A contact id as a contact write answered it, and whether that write made the contact
+    (HubSpot's ``new``): a contact made a moment ago has no company association to read yet,
+    unless it was made with one (``company``: the company it was created associated with).
     A plain ``str`` where an adapter cannot tell; ``created_by_upsert`` then says None."""
 
     created: bool | None
+    company: str | None
 
-    def __new__(cls, value: str, created: bool | None = None) -> "ContactId":
+    def __new__(cls, value: str, created: bool | None = None, company: str | None = None) -> "ContactId":
         contact_id = super().__new__(cls, value)
-        contact_id.created = created
+        contact_id.created, contact_id.company = created, company
         return contact_id
 
 
 def created_by_upsert(contact_id: str) -> bool | None:
-    """True: the upsert that answered this id made the contact; None: not known (a plain id)."""
+    """True: the write that answered this id made the contact; None: not known (a plain id)."""
     return contact_id.created if isinstance(contact_id, ContactId) else None
+
+
+def created_with_company(contact_id: str) -> str | None:
+    """The company the write that made this contact associated it with; None: none, or not known."""
+    return contact_id.company if isinstance(contact_id, ContactId) and contact_id.created else None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """The HubSpot stand-in's contacts, with the companies and owners they point to.
 
-Contacts are upserted by email, read and updated in batches or one at a time, as the
-connector writes them (an upsert overwrites every property it is given, as HubSpot's does); companies and owners are only read (tests and the sandbox seed them).
+Contacts are upserted by email, created in batches with their company association, read and
+updated in batches or one at a time, as the connector writes them (an upsert overwrites every
+property it is given, as HubSpot's does; a create refuses an e-mail HubSpot already has, 409 for
+the whole batch); companies and owners are only read (tests and the sandbox seed them).
 """
 from flask import jsonify, request
 
@@ -15,6 +17,17 @@ from connector.sandbox.hubspot_http import (
 )
 from connector.sandbox.hubspot_schema import Invalid, now_iso
 
+CONTACT_TO_COMPANY = (1, 279)  # HUBSPOT_DEFINED: Primary, unlabeled
+
+
+def checked_email(raw) -> str:
+    """The address as given, or the 400 HubSpot answers for a malformed one."""
+    email = str(raw or "").strip()
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise Invalid(400, "Property values were not valid: email is not a valid email address",
+                      errors=[{"error": "INVALID_EMAIL", "name": "email"}])
+    return email
+
 
 def register(app, state) -> None:
     contact_defaults = ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname")
@@ -26,10 +39,7 @@ def register(app, state) -> None:
         for item in inputs:
             if not isinstance(item, dict) or item.get("idProperty") != "email":
                 raise Invalid(400, "Upsert inputs need idProperty 'email' (the only unique contact property here)")
-            email = str(item.get("id", "")).strip()
-            if "@" not in email or email.startswith("@") or email.endswith("@"):
-                raise Invalid(400, "Property values were not valid: email is not a valid email address",
-                              errors=[{"error": "INVALID_EMAIL", "name": "email"}])
+            email = checked_email(item.get("id"))
             checked.append((email, state.check_properties("contacts", item.get("properties", {})), item))
         emails = [e.lower() for e, _, _ in checked]
         if len(set(emails)) != len(emails):
@@ -48,6 +58,56 @@ def register(app, state) -> None:
                 record["updatedAt"] = record["properties"]["lastmodifieddate"] = now
                 results.append(echo_trace_id({**record_view(record, None), "new": created}, item))
         return jsonify({"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": now_iso()})
+
+    def company_links(item: dict) -> list[str]:
+        """The companies an input asks to be associated with; 400 for an unknown one or type."""
+        companies = []
+        for assoc in item.get("associations") or []:
+            to_id = str(((assoc or {}).get("to") or {}).get("id", ""))
+            specs = (assoc or {}).get("types") or []
+            if not specs:
+                raise Invalid(400, "Invalid input JSON: an association needs at least one type")
+            for spec in specs:
+                if spec.get("associationCategory") != "HUBSPOT_DEFINED" or \
+                        spec.get("associationTypeId") not in CONTACT_TO_COMPANY:
+                    raise Invalid(400, f"invalid association type {spec.get('associationCategory')}/"
+                                       f"{spec.get('associationTypeId')} from contacts")
+            if to_id not in state.companies:
+                raise Invalid(400, f"Association target companies {to_id} does not exist")
+            companies.append(to_id)
+        return companies
+
+    @app.post("/crm/v3/objects/contacts/batch/create")
+    def create_contacts():
+        """New contacts with their company associations; all or nothing. HubSpot e-mails are
+        unique: one that exists refuses the whole batch with 409, naming the first contact."""
+        started, inputs = now_iso(), batch_inputs(json_body())
+        checked = []
+        for item in inputs:
+            if not isinstance(item, dict):
+                raise Invalid(400, "Invalid input JSON: each input must be an object")
+            props = state.check_properties("contacts", item.get("properties", {}))
+            if "email" in props:
+                props["email"] = checked_email(props["email"]).lower()
+            checked.append((props, item))
+        with state.lock:
+            links = [company_links(item) for _, item in checked]
+            emails = [p["email"] for p, _ in checked if p.get("email")]
+            if len(set(emails)) != len(emails):
+                raise Invalid(400, "Duplicate IDs found in batch input")
+            existing = next((r for e in emails if (r := state.contact_by_email(e))), None)
+            if existing is not None:
+                raise Invalid(409, f"Contact already exists. Existing ID: {existing['id']}")
+            results = []
+            for (props, item), companies in zip(checked, links, strict=True):
+                now = now_iso()
+                record = state.new_record({"createdate": now, "lastmodifieddate": now, **props})
+                state.contacts[record["id"]] = record
+                for company_id in companies:  # the first one is the contact's primary company
+                    state.associate_company(record["id"], company_id)
+                results.append(echo_trace_id(record_view(record, None), item))
+        return jsonify({"status": "COMPLETE", "results": results, "startedAt": started,
+                        "completedAt": now_iso()}), 201
 
     @app.post("/crm/v3/objects/contacts/batch/update")
     def batch_update_contacts():

@@ -10,6 +10,8 @@ from tests.signing import answer_payload, just_now
 
 pytestmark = pytest.mark.e2e
 ROLLUP_WINDOW = 0.5  # seconds: the coalesced write (issue 16), short enough for the waits below
+ASSOCIATE = "/crm/v4/associations/contacts/companies/batch/associate/default"
+CREATE = "/crm/v3/objects/contacts/batch/create"
 
 
 def seed_contact(hubspot, email: str) -> str:
@@ -87,3 +89,37 @@ def test_a_contact_without_company_gets_its_domains_and_free_mail_none(connector
     wait_until(lambda: hubspot.companies[made]["properties"].get("recovery_open_incidents") == "2")
     assert hubspot.contact_by_email("dan@initech.io")["associations"]["companies"] == [made]
     assert hubspot.calls.count("POST", "/crm/v3/objects/companies/search") == searches and len(hubspot.companies) == 2
+
+
+def test_new_contacts_of_a_domain_the_store_knows_are_created_with_its_company(connector_factory, vendors):
+    """Issue 16: a contact the connector creates for a domain whose company the store already
+    knows is created associated with it: no association call, the roll-up still written."""
+    hubspot = vendors.hubspot
+    connector = connector_factory(COMPANY_ROLLUP_SECONDS=ROLLUP_WINDOW)
+    first = [connector.post(detractor(email, f"w1-{n}", just_now()), msg_id=f"w1-{n}").json()["case_id"]
+             for n, email in enumerate(["ana@initech.io", "bob@initech.io"])]
+    connector.wait_synced(first)
+    wait_until(lambda: looked_up(connector) == 2)   # the first wave's company: found by domain, associated
+    [made] = hubspot.contact_by_email("ana@initech.io")["associations"]["companies"]
+    wait_until(lambda: hubspot.companies[made]["properties"].get("recovery_open_incidents") == "2")
+    associations = hubspot.calls.count("POST", ASSOCIATE)
+    looks = hubspot.calls.count("POST", "/crm/v4/associations/contacts/companies/batch/read") + \
+        hubspot.calls.count("POST", "/crm/v3/objects/companies/search")
+
+    # a second wave: a detractor (a case) and a promoter (an answer only), both new contacts
+    carl = connector.post(detractor("carl@initech.io", "w2-0", just_now()), msg_id="w2-0").json()["case_id"]
+    assert connector.post(detractor("dan@initech.io", "w2-1", just_now(), score=9), msg_id="w2-1").json()["case_id"] \
+        is None
+    connector.wait_synced([carl])
+    wait_until(lambda: looked_up(connector) == 4)
+    wait_until(lambda: hubspot.companies[made]["properties"].get("recovery_open_incidents") == "3")
+    wait_until(lambda: hubspot.companies[made]["properties"].get("nps_account_score") == "-50")  # 1 promoter, 3 detractors
+    for email in ("carl@initech.io", "dan@initech.io"):
+        assert hubspot.contact_by_email(email)["associations"]["companies"] == [made]
+    second_wave = hubspot.calls.count("POST", ASSOCIATE) - associations
+    print(f"association calls: first wave {associations}, second wave {second_wave}")
+    assert second_wave == 0 and len(hubspot.companies) == 1
+    assert hubspot.calls.count("POST", "/crm/v4/associations/contacts/companies/batch/read") + \
+        hubspot.calls.count("POST", "/crm/v3/objects/companies/search") == looks   # nothing looked up either
+    created = [c.body for c in hubspot.calls.all() if c.path == CREATE and c.status == 201]
+    assert sum(1 for body in created for i in body["inputs"] if i["associations"]) == 2

@@ -231,6 +231,8 @@ def call_key(call) -> tuple | None:
     if call.path.endswith("/contacts/batch/upsert") or (call.path.endswith("/contacts/batch/read")
                                                          and body.get("idProperty") == "email"):
         return ("upsert", first["id"].lower())  # the names' read is the upsert job's first call
+    if call.path == "/crm/v3/objects/contacts/batch/create":  # the contacts that read did not find
+        return ("upsert", first["properties"]["email"].lower())
     if call.path.endswith("/companies/search"):
         return None  # a domain's company is looked up by whichever roll-up group meets it: not one job
     if call.path.endswith("/search"):

@@ -77,8 +77,10 @@ class HubSpotAdapter:
         return self._lookups.owner_id(owner)
 
     # -- contacts ------------------------------------------------------------
-    def upsert_contacts(self, writes: Sequence[ContactWrite], limit: int) -> Outcomes[str]:
-        return self._contacts.upsert_contacts(writes, limit)
+    def upsert_contacts(self, writes: Sequence[ContactWrite], limit: int,
+                        known_domains: Mapping[str, str] | None = None) -> Outcomes[str]:
+        """``known_domains``: domain -> company id the store knows; a contact made now is made with it."""
+        return self._contacts.upsert_contacts(writes, limit, known_domains)
 
     def upsert_contact(self, answer: AnswerSnapshot, case: CaseSnapshot | None = None,
                        ticket_url: str | None = None) -> str:

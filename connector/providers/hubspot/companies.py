@@ -64,7 +64,7 @@ class CompanyWrites:
         found = self._associated([cid for cid in contacts if cid not in created])
         lonely = {cid: email_domain(contacts[cid]) for cid in contacts if found.get(cid) is None}
         if self.mapping.company_from_email_domain:
-            lonely = {cid: d for cid, d in lonely.items() if d and d not in self.mapping.free_mail_domains}
+            lonely = {cid: d for cid, d in lonely.items() if self.mapping.company_by_domain(d)}
             if lonely:
                 hints = dict(known_domains or {})
                 by_domain = {**hints, **self._by_domain(sorted(set(lonely.values()) - set(hints)), may_create)}

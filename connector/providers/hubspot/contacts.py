@@ -4,8 +4,9 @@ HubSpot refuses the same contact twice in one upsert, so writes for one e-mail b
 one input: the newest answer's (what the contact should show), its id shared by all. NPS
 and CSAT answers land on different properties, so the newest answer of the other survey
 type keeps its ``csat_last_*`` / ``nps_last_*`` values in that input.
-Both calls are idempotent (an upsert by e-mail, setting a property again), so a 5xx
-narrows the chunk down to the failing input (see ``chunks``).
+Both calls are idempotent (an upsert by e-mail, setting a property again; the create below
+falls back to the upsert when refused, a 409 when sent again), so a 5xx narrows the chunk down
+to the failing input (see ``chunks``).
 
 The respondent's name and company fill HubSpot's own ``firstname``/``lastname``/``company``
 only where the contact has none: an upsert overwrites whatever it is given (HubSpot has no
@@ -14,13 +15,22 @@ in one batch read by e-mail, and each input gets only the values its contact lac
 name is a pair: a contact with either part set keeps both as a person entered them. A
 person editing the contact between the read and the upsert (well under a second) is the
 one window left.
+
+That read also tells which e-mails HubSpot has no contact for: those are made by one batch
+create instead, each with its e-mail domain's company when the caller's store knows it (the
+Primary association in the create itself, so the company roll-up job has nothing to associate).
+A chunk whose answers carry no name or company is not read, so it is upserted as before. A
+create answering 409 (the contact was made since the read, or a create whose answer was lost
+is sent again) or another 4xx is upserted instead, without association: the roll-up job
+associates it.
 """
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from connector.domain.account import email_domain
 from connector.domain.names import company_name, split_name
 from connector.ports.batches import ContactId, ContactWrite, Outcomes, TicketLink
-from connector.ports.errors import RetryableError
+from connector.ports.errors import PermanentError, RetryableError
 from connector.providers.hubspot.chunks import ByTrace, ChunkRun, Input
 from connector.providers.hubspot.client import HubSpotClient
 from connector.providers.hubspot.mapping import HubSpotMapping
@@ -29,6 +39,7 @@ from connector.providers.hubspot.schema import ContactSchema
 
 log = logging.getLogger(__name__)
 
+PRIMARY_COMPANY = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}  # contact_to_company
 NAME = ("firstname", "lastname")  # HubSpot's default contact properties, never overwritten
 COMPANY = "company"
 
@@ -74,9 +85,15 @@ class ContactWrites:
             props.update(contact_properties(write.answer, write.case, self.mapping, write.ticket_url))
         return props
 
-    def upsert_contacts(self, writes: Sequence[ContactWrite], limit: int) -> Outcomes[str]:
-        """Contact id (a ``ContactId``: made by this upsert or not) or the error, per write; one
-        input per e-mail, the newest answer's."""
+    def upsert_contacts(self, writes: Sequence[ContactWrite], limit: int,
+                        known_domains: Mapping[str, str] | None = None) -> Outcomes[str]:
+        """Contact id (a ``ContactId``: made by this write or not, and with which company) or the
+        error, per write; one input per e-mail, the newest answer's.
+
+        ``known_domains`` (domain -> company id, from the caller's store): a contact this call
+        creates is created associated with its e-mail domain's company (Primary), where the
+        mapping gives contacts their domain's company at all (see ``companies``).
+        """
         self.schema.ensure()
         newest: dict[str, dict[str, ContactWrite]] = {}  # e-mail -> survey type -> newest write
         for write in writes:
@@ -89,36 +106,80 @@ class ContactWrites:
                    "objectWriteTraceId": trace_of[email], "properties": self._properties(by_type)}
                   for email, by_type in newest.items()]
         wanted = {trace_of[email]: who for email, by_type in newest.items() if (who := identity(by_type))}
-        comments = [self.mapping.name(f"{kind}_last_comment") for kind in ("nps", "csat")]
+        hints = known_domains or {}
+        company_of = {trace_of[email]: hints[domain] for email in newest
+                      if (domain := email_domain(email)) and domain in hints and self.mapping.company_by_domain(domain)}
 
         def send(chunk: list[Input]) -> ByTrace:
-            chunk = self._with_identity(chunk, wanted)
-            secrets = [v for w in chunk for v in (w["id"], *(w["properties"].get(c) for c in comments),
-                                                  *(w["properties"].get(n) for n in NAME))]
-            response = self.client.call("contact upsert", self.client.contacts_batch.upsert,
-                                        {"inputs": chunk}, sensitive=tuple(v for v in secrets if v))
-            found = {}
-            for contact in response.results or []:
-                email = ((contact.properties or {}).get("email") or "").lower()
-                # ``new``: this upsert made the contact (no company association to read yet)
-                found[contact.object_write_trace_id or trace_of.get(email)] = ContactId(
-                    contact.id, getattr(contact, "new", None))
-            log.info("hubspot upserted %d contacts in one call", len(found))
+            chunk, unknown = self._with_identity(chunk, wanted)
+            # the read says which e-mails HubSpot lacks: those are created, with their company
+            new = [i for i in chunk if i["objectWriteTraceId"] in unknown]
+            found = self._create(new, company_of, trace_of) if new else {}
+            rest = [i for i in chunk if i["objectWriteTraceId"] not in found]  # a refused create's too
+            if rest:
+                found.update(self._upsert(rest, trace_of))
             return {i["objectWriteTraceId"]: found.get(i["objectWriteTraceId"]) or
-                    RetryableError("HubSpot contact upsert: no result for this contact") for i in chunk}
+                    RetryableError("HubSpot contact write: no result for this contact") for i in chunk}
 
-        run = ChunkRun(inputs, limit, idempotent=True)  # an upsert by e-mail
+        # an upsert by e-mail, and a create that answers 409 when sent again (then upserted)
+        run = ChunkRun(inputs, limit, idempotent=True)
         for chunk in run:
             with run.sending(chunk):
                 run.answered(chunk, send(chunk))
         by_trace = run.outcomes
         return {w.key: by_trace[trace_of[w.answer.customer_email.lower()]] for w in writes}
 
-    def _with_identity(self, chunk: list[Input], wanted: dict[str, dict[str, str]]) -> list[Input]:
-        """The chunk's inputs with the name and company their contacts lack (one read, if any)."""
+    def _secrets(self, chunk: list[Input]) -> tuple[str, ...]:
+        """What of a chunk must never reach a log: e-mails, comments, names."""
+        comments = [self.mapping.name(f"{kind}_last_comment") for kind in ("nps", "csat")]
+        values = [v for w in chunk for v in (w["id"], *(w["properties"].get(c) for c in comments),
+                                             *(w["properties"].get(n) for n in NAME))]
+        return tuple(v for v in values if v)
+
+    def _upsert(self, chunk: list[Input], trace_of: dict[str, str]) -> ByTrace:
+        response = self.client.call("contact upsert", self.client.contacts_batch.upsert,
+                                    {"inputs": chunk}, sensitive=self._secrets(chunk))
+        found = {}
+        for contact in response.results or []:
+            email = ((contact.properties or {}).get("email") or "").lower()
+            # ``new``: this upsert made the contact (no company association to read yet)
+            found[contact.object_write_trace_id or trace_of.get(email)] = ContactId(
+                contact.id, getattr(contact, "new", None))
+        log.info("hubspot upserted %d contacts in one call", len(found))
+        return found
+
+    def _create(self, chunk: list[Input], company_of: dict[str, str], trace_of: dict[str, str]) -> ByTrace:
+        """The contacts HubSpot lacks, each with its domain's company where known: one call, no
+        association call later. A refusal answers nothing, so the caller upserts them as before
+        (the roll-up job then associates them): a 409 (made since the read, or by a create whose
+        answer was lost: e-mails are unique), or a 4xx that may be the association's (a company
+        merged or deleted in HubSpot since the store learned it). A bad input the upsert refuses
+        too, as it always did."""
+        inputs = [{"objectWriteTraceId": i["objectWriteTraceId"],
+                   "properties": {**i["properties"], "email": i["id"]},
+                   "associations": [{"to": {"id": company}, "types": [PRIMARY_COMPANY]}]
+                   if (company := company_of.get(i["objectWriteTraceId"])) else []} for i in chunk]
+        try:
+            response = self.client.call("contact batch create", self.client.contacts_batch.create,
+                                        {"inputs": inputs}, sensitive=self._secrets(chunk))
+        except PermanentError as exc:
+            log.info("hubspot contact batch create of %d refused (HTTP %s): upserting them", len(chunk), exc.status)
+            return {}
+        found = {}
+        for contact in response.results or []:
+            trace = contact.object_write_trace_id or \
+                trace_of.get(((contact.properties or {}).get("email") or "").lower())
+            found[trace] = ContactId(contact.id, True, company_of.get(trace))
+        log.info("hubspot created %d contacts in one call, %d with their company", len(found),
+                 sum(1 for c in found.values() if c.company))
+        return found
+
+    def _with_identity(self, chunk: list[Input], wanted: dict[str, dict[str, str]]) -> tuple[list[Input], set[str]]:
+        """The chunk's inputs with the name and company their contacts lack (one read, if any),
+        and the trace ids of those the read found no contact for."""
         asked = [i["id"] for i in chunk if i["objectWriteTraceId"] in wanted]
         if not asked:
-            return chunk
+            return chunk, set()
         response = self.client.call(
             "contact batch read", self.client.contacts_batch.read,
             {"idProperty": "email", "inputs": [{"id": email} for email in asked],
@@ -127,7 +188,8 @@ class ContactWrites:
                     for c in response.results or []}
         return [{**i, "properties": {**i["properties"], **missing_identity(
                     wanted.get(i["objectWriteTraceId"], {}), existing.get(i["id"].lower()))}}
-                for i in chunk]
+                for i in chunk], {i["objectWriteTraceId"] for i in chunk
+                                  if i["objectWriteTraceId"] in wanted and i["id"].lower() not in existing}
 
     def set_ticket_urls(self, links: Sequence[TicketLink], limit: int) -> Outcomes[None]:
         """The ticket URL on each link's contact; per contact the highest ``order`` wins."""

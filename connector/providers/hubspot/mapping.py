@@ -92,6 +92,10 @@ class HubSpotMapping:
                                   options=tuple((v, v.title()) for v in options))
                 for name, (label, type_, field_type, options) in COMPANY_PROPERTIES.items()}
 
+    def company_by_domain(self, domain: str | None) -> bool:
+        """Whether a contact without company gets its e-mail domain's (as HubSpot's auto-association)."""
+        return domain is not None and self.company_from_email_domain and domain not in self.free_mail_domains
+
     def name(self, key: str) -> str:
         """HubSpot-side name of a logical contact property."""
         return self.contact_properties[key].name
