@@ -83,7 +83,7 @@ class FakeZendesk(_Failing):
                     return ticket_id
             ticket_id = len(self.tickets) + 1
             self.tickets[ticket_id] = {"external_id": self.mapping.ticket_external_id(case.case_id),
-                                       "priority": case.priority}
+                                       "priority": case.priority, "systemic": case.systemic}
         ledger.record(ZENDESK_TICKET, str(ticket_id))
         return ticket_id
 

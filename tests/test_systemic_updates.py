@@ -194,3 +194,28 @@ def test_the_problem_ticket_opens_at_once_when_its_tickets_land_after_the_issue(
     _run_due(rt)  # the tickets land: no window to wait for while the problem is not open
     [problem] = [t for t in fake_zendesk.tickets.values() if t.get("type") == "problem"]
     assert all(f"(case {c})" in problem["note"] for c in cases) and _pending_updates(rt) == []
+
+
+def test_a_zendesk_sync_ahead_of_the_check_joins_the_case_before_making_its_ticket(connect, fake_zendesk):
+    """Two worker threads: the check of a group may still be queued when the Zendesk sync of the same
+    cases runs. The sync decides the join first, so the ticket is made in its issue (tagged and noted
+    at creation, no bulk update later), and the check finds the case decided."""
+    from connector.cases.systemic_joins import CHECK
+    from connector.store.models import Case
+    rt, client = connect()
+    issue_id = _open_issue(rt, client)
+    case_id = _answer(client, 3, 6)
+    with transaction(rt.sessions) as session:  # the check waits behind a busy queue; the sync does not
+        [check] = session.scalars(select(Job).where(Job.kind == CHECK, Job.ref_id == case_id)).all()
+        check.run_at = rt.clock() + timedelta(hours=1)
+    _run_due(rt)
+
+    [ticket] = [t for t in fake_zendesk.tickets.values() if t["external_id"] == f"recovery-{case_id}"]
+    assert ticket["systemic"] is not None and ticket["systemic"].tag == "systemic_billing"
+    assert f"#{issue_id}" in ticket["systemic"].note
+    with transaction(rt.sessions) as session:
+        assert session.get(Case, case_id).systemic_issue_id == issue_id
+    drain(rt)  # the check, an hour later: the case stays in its issue, nothing else opens
+    with transaction(rt.sessions) as session:
+        assert session.get(Case, case_id).systemic_issue_id == issue_id
+        assert session.scalars(select(Job.status).where(Job.kind == CHECK, Job.ref_id == case_id)).one() == "done"

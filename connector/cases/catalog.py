@@ -25,6 +25,7 @@ from connector.cases import (
     signals,
     stages,
     systemic,
+    systemic_joins,
     ticket_index,
     value,
     zendesk_sync,
@@ -90,9 +91,9 @@ def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry.handler("hubspot.lifetime_value", value.lookup_lifetime_value)
     registry.handler(resurvey.KIND, resurvey.request_resurvey)
     registry.handler(signals.ANSWER, signals.check_answer)
-    registry.group(systemic.CHECK, systemic.check_cases)
-    registry.group(systemic.PROBLEM, systemic.zendesk_problems)
-    registry.handler(systemic.CHAT, systemic.chat_alert)  # the team's own chat, or the deployment's
+    registry.group(systemic_joins.CHECK, systemic.check_cases)
+    registry.group(systemic_joins.PROBLEM, systemic.zendesk_problems)
+    registry.handler(systemic_joins.CHAT, systemic.chat_alert)  # the team's own chat, or the deployment's
     registry.handler(signals.TICKETS, when_connected("zendesk", signals.check_tickets))
     registry.handler(ticket_index.PULL_KIND, when_connected("zendesk", ticket_index.pull))
     registry.handler(ticket_index.REQUESTER_KIND, when_connected("zendesk", ticket_index.lookup_requesters))

@@ -22,13 +22,12 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
 from connector.cases.shared import SETTLE_SLICE, complete_served, connected, require_synced, row, skip_unconnected
-from connector.cases.systemic_updates import UPDATE_KIND, queue_update
+from connector.cases.systemic_joins import CHAT, PROBLEM, join_issue
 from connector.domain import routing, systemic
 from connector.domain.causes import Cause
 from connector.domain.text import one_line
@@ -43,7 +42,6 @@ from connector.store.models import Answer, Case, SystemicIssue
 from connector.store.snapshots import DbLedger
 
 log = logging.getLogger(__name__)
-CHECK, PROBLEM, CHAT = "systemic.check", UPDATE_KIND, "chat.systemic"
 SOLVED_NOTE, SOLVED_TASK = "zendesk.systemic_solved", "hubspot.systemic_solved"
 ISSUE_KINDS = frozenset({PROBLEM, CHAT})
 _CHAT, _LISTED, _TAGGED = "chat.systemic", "zendesk.listed.", ZENDESK_SYSTEMIC_TAG
@@ -60,10 +58,6 @@ def _cause(rt: CaseContext, key: str) -> Cause:
     return cause
 
 
-def _submitted(session: Session, case: Case) -> Any:
-    return row(session, Answer, case.opening_answer_id).submitted_at
-
-
 def check_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:
     """Grouped: a campaign's checks in few claims, so cases join their issue before their
     recovery tickets are made (which then carry the tag and note: ``shared.case_snapshot_for``).
@@ -73,57 +67,12 @@ def check_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]
         with transaction(rt.sessions) as session:
             for job in part:
                 try:
-                    _check(rt, session, row(session, Case, job.ref_id, lock=True))
+                    join_issue(rt, session, row(session, Case, job.ref_id, lock=True))
                 except RetryableError as exc:  # nothing of this case written (``_open_issue``)
                     failures[job.id] = exc
                     continue
                 complete(session, job, rt.clock())
     return failures
-
-
-def _check(rt: CaseContext, session: Session, case: Case) -> None:
-    rule = rt.policies.causes.systemic
-    key = case.effective_cause
-    if key is None or case.systemic_issue_id is not None:  # no cause, or already in an issue
-        return
-    at = _submitted(session, case)
-    issue = session.scalars(select(SystemicIssue).where(
-        SystemicIssue.tenant_id == case.tenant_id, SystemicIssue.cause == key, SystemicIssue.solved_at.is_(None))
-        .order_by(SystemicIssue.window_start.desc()).limit(1)).first()
-    open_issue = systemic.OpenIssue(issue.id, issue.window_start) if issue else None
-    # Most cases of a busy cause join its open issue: the others of the cause need listing only
-    # when none covers this one (the scan of the tenant's cases under the write lock is skipped).
-    decision = systemic.decide(at, open_issue, (), rule)
-    if decision.join is None:
-        with_cause = or_(Case.cause == key, and_(Case.cause.is_(None), Case.cause_suggested == key))
-        unattached = session.execute(
-            select(Case.id, Answer.submitted_at).join(Answer, Answer.id == Case.opening_answer_id)
-            .where(Case.tenant_id == case.tenant_id, Case.systemic_issue_id.is_(None), with_cause,
-                   Answer.submitted_at > at - timedelta(days=rule.window_days))).all()
-        decision = systemic.decide(at, open_issue, [(r[0], r[1]) for r in unattached], rule)
-    if decision.join is not None:
-        case.systemic_issue_id = decision.join
-        queue_update(rt, session, decision.join, case.tenant_id, [str(case.id)],
-                     problem_open=issue is not None and issue.problem_ticket_id is not None)
-        log.info("systemic issue joined issue_id=%s case_id=%s", decision.join, case.id)
-    elif decision.open_with and decision.window_start is not None:
-        opened = _open_issue(session, case.tenant_id, key, decision, rt.clock())
-        enqueue(session, PROBLEM, opened, tenant_id=case.tenant_id, dedupe_key=f"{PROBLEM}:{opened}:open")
-        enqueue(session, CHAT, opened, tenant_id=case.tenant_id)
-        log.info("systemic issue opened issue_id=%s cause=%s cases=%s", opened, key, len(decision.open_with))
-
-
-def _open_issue(session: Session, tenant_id: str, key: str, decision: systemic.Decision, now: Any) -> int:
-    issue = SystemicIssue(tenant_id=tenant_id, cause=key, window_start=decision.window_start, opened_at=now)
-    try:
-        with session.begin_nested():
-            session.add(issue)
-            session.flush()
-    except IntegrityError:  # another worker opened it meanwhile: this job retries and joins it
-        raise RetryableError("systemic issue opened meanwhile by another worker") from None
-    for member in session.scalars(select(Case).where(Case.id.in_(decision.open_with))):
-        member.systemic_issue_id = issue.id
-    return issue.id
 
 
 def zendesk_problems(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:

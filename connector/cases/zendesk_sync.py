@@ -20,6 +20,7 @@ from connector.cases.shared import (
     row,
     skip_unconnected,
 )
+from connector.cases.systemic_joins import join_before_tickets
 from connector.cases.systemic_updates import queue_update
 from connector.cases.ticket_index import indexed_counts
 from connector.cases.transitions import complete_stage
@@ -42,6 +43,7 @@ def zendesk_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
     if skip_unconnected(rt, jobs, "zendesk"):
         return {}
     _refine_profiles(rt, [job.ref_id for job in jobs])
+    join_before_tickets(rt, [job.ref_id for job in jobs])  # a ticket made in its issue is tagged at creation
     ensure_cause_field(rt)
     with reading(rt.sessions) as session:
         snapshots = {job.id: case_snapshot_for(rt, session, row(session, Case, job.ref_id)) for job in jobs}

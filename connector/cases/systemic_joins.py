@@ -1,0 +1,97 @@
+"""Joining a systemic issue (``domain.systemic``): the decision for one case, made under its lock.
+
+Run by the ``systemic.check`` job (``cases.systemic``) and, for a group's cases whose check has
+not run yet, by the Zendesk sync just before it makes their tickets (``zendesk_sync``): a ticket
+made knowing its case's issue carries the tag and note from creation, where one made first needs
+a bulk update and a job poll later. Deciding twice is harmless: a case in an issue stays there.
+
+The issue row is unique per (tenant, cause, window start): two workers deciding at once insert
+one row, the other's insert fails and raises ``RetryableError`` (its job retries and joins).
+"""
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from connector.cases.context import CaseContext
+from connector.cases.shared import SETTLE_SLICE, locked_cases, row
+from connector.cases.systemic_updates import UPDATE_KIND, queue_update
+from connector.domain import systemic
+from connector.infra.slices import in_slices
+from connector.jobs.queue import enqueue
+from connector.ports.errors import RetryableError
+from connector.store.db import reading, transaction
+from connector.store.models import Answer, Case, Job, SystemicIssue
+
+log = logging.getLogger("connector.cases.systemic")  # the issue's story reads in one logger
+CHECK, PROBLEM, CHAT = "systemic.check", UPDATE_KIND, "chat.systemic"
+
+
+def _submitted(session: Session, case: Case) -> Any:
+    return row(session, Answer, case.opening_answer_id).submitted_at
+
+
+def join_issue(rt: CaseContext, session: Session, case: Case) -> None:
+    rule = rt.policies.causes.systemic
+    key = case.effective_cause
+    if key is None or case.systemic_issue_id is not None:  # no cause, or already in an issue
+        return
+    at = _submitted(session, case)
+    issue = session.scalars(select(SystemicIssue).where(
+        SystemicIssue.tenant_id == case.tenant_id, SystemicIssue.cause == key, SystemicIssue.solved_at.is_(None))
+        .order_by(SystemicIssue.window_start.desc()).limit(1)).first()
+    open_issue = systemic.OpenIssue(issue.id, issue.window_start) if issue else None
+    # Most cases of a busy cause join its open issue: the others of the cause need listing only
+    # when none covers this one (the scan of the tenant's cases under the write lock is skipped).
+    decision = systemic.decide(at, open_issue, (), rule)
+    if decision.join is None:
+        with_cause = or_(Case.cause == key, and_(Case.cause.is_(None), Case.cause_suggested == key))
+        unattached = session.execute(
+            select(Case.id, Answer.submitted_at).join(Answer, Answer.id == Case.opening_answer_id)
+            .where(Case.tenant_id == case.tenant_id, Case.systemic_issue_id.is_(None), with_cause,
+                   Answer.submitted_at > at - timedelta(days=rule.window_days))).all()
+        decision = systemic.decide(at, open_issue, [(r[0], r[1]) for r in unattached], rule)
+    if decision.join is not None:
+        case.systemic_issue_id = decision.join
+        queue_update(rt, session, decision.join, case.tenant_id, [str(case.id)],
+                     problem_open=issue is not None and issue.problem_ticket_id is not None)
+        log.info("systemic issue joined issue_id=%s case_id=%s", decision.join, case.id)
+    elif decision.open_with and decision.window_start is not None:
+        opened = _open_issue(session, case.tenant_id, key, decision, rt.clock())
+        enqueue(session, PROBLEM, opened, tenant_id=case.tenant_id, dedupe_key=f"{PROBLEM}:{opened}:open")
+        enqueue(session, CHAT, opened, tenant_id=case.tenant_id)
+        log.info("systemic issue opened issue_id=%s cause=%s cases=%s", opened, key, len(decision.open_with))
+
+
+def _open_issue(session: Session, tenant_id: str, key: str, decision: systemic.Decision, now: Any) -> int:
+    issue = SystemicIssue(tenant_id=tenant_id, cause=key, window_start=decision.window_start, opened_at=now)
+    try:
+        with session.begin_nested():
+            session.add(issue)
+            session.flush()
+    except IntegrityError:  # another worker opened it meanwhile: this job retries and joins it
+        raise RetryableError("systemic issue opened meanwhile by another worker") from None
+    for member in session.scalars(select(Case).where(Case.id.in_(decision.open_with))):
+        member.systemic_issue_id = issue.id
+    return issue.id
+
+
+
+
+def join_before_tickets(rt: CaseContext, case_ids: list[int]) -> None:
+    """The cases whose ``systemic.check`` is still queued decide now, before their tickets are
+    made; their check job finds them decided. A lost race to open an issue leaves the case to
+    its check job (its ticket is then tagged by the issue's next update, as before)."""
+    with reading(rt.sessions) as session:
+        pending = sorted(set(session.scalars(select(Job.ref_id).where(
+            Job.kind == CHECK, Job.status == "queued", Job.ref_id.in_(case_ids)))))
+    for part in in_slices(pending, SETTLE_SLICE):
+        with transaction(rt.sessions) as session:
+            for case in locked_cases(session, part).values():
+                try:
+                    join_issue(rt, session, case)
+                except RetryableError:
+                    continue
