@@ -26,14 +26,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
-from connector.cases.shared import SETTLE_SLICE, complete_served, connected, require_synced, row, skip_unconnected
-from connector.cases.systemic_joins import CHAT, PROBLEM, join_issue
+from connector.cases.shared import complete_served, connected, require_synced, row, skip_unconnected
+from connector.cases.systemic_joins import CHAT, PROBLEM, join_in_slices
 from connector.domain import routing, systemic
 from connector.domain.causes import Cause
 from connector.domain.text import one_line
-from connector.infra.slices import in_slices
 from connector.jobs.queue import ClaimedJob, complete, enqueue, finish
-from connector.ports.errors import RetryableError, SyncError
+from connector.ports.errors import SyncError
 from connector.ports.keys import ZENDESK_PROBLEM, ZENDESK_SYSTEMIC_TAG, ledger_scope
 from connector.providers.chat import ChatAlerts
 from connector.providers.chat.guard import ChatPolicy
@@ -61,18 +60,17 @@ def _cause(rt: CaseContext, key: str) -> Cause:
 def check_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:
     """Grouped: a campaign's checks in few claims, so cases join their issue before their
     recovery tickets are made (which then carry the tag and note: ``shared.case_snapshot_for``).
-    A slice of cases per write transaction, each job completed with its check."""
-    failures: dict[int, Exception] = {}
-    for part in in_slices(sorted(jobs, key=lambda job: job.ref_id), SETTLE_SLICE):
-        with transaction(rt.sessions) as session:
-            for job in part:
-                try:
-                    join_issue(rt, session, row(session, Case, job.ref_id, lock=True))
-                except RetryableError as exc:  # nothing of this case written (``_open_issue``)
-                    failures[job.id] = exc
-                    continue
-                complete(session, job, rt.clock())
-    return failures
+    Each job is completed in its case's transaction (``systemic_joins.join_in_slices``)."""
+    of_case: dict[int, list[ClaimedJob]] = {}
+    for job in jobs:  # a cause changed twice: two checks of one case in a group
+        of_case.setdefault(job.ref_id, []).append(job)
+
+    def settle(session: Session, case_id: int) -> None:
+        for job in of_case[case_id]:
+            complete(session, job, rt.clock())
+
+    lost = join_in_slices(rt, list(of_case), settle)
+    return {job.id: lost[job.ref_id] for job in jobs if job.ref_id in lost}
 
 
 def zendesk_problems(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:

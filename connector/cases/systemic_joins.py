@@ -9,6 +9,7 @@ The issue row is unique per (tenant, cause, window start): two workers deciding 
 one row, the other's insert fails and raises ``RetryableError`` (its job retries and joins).
 """
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -81,17 +82,30 @@ def _open_issue(session: Session, tenant_id: str, key: str, decision: systemic.D
 
 
 
+def join_in_slices(rt: CaseContext, case_ids: list[int],
+                   settle: Callable[[Session, int], None] | None = None) -> dict[int, RetryableError]:
+    """Each case's join decided under its lock, a slice of cases per write transaction (every
+    webhook waits for SQLite's write lock); ``settle(session, case id)`` after each decided one, in
+    its transaction. Returns the cases that lost a race to open an issue (nothing of theirs written)."""
+    lost: dict[int, RetryableError] = {}
+    for part in in_slices(sorted(set(case_ids)), SETTLE_SLICE):
+        with transaction(rt.sessions) as session:
+            for case in locked_cases(session, part).values():
+                try:
+                    join_issue(rt, session, case)
+                except RetryableError as exc:
+                    lost[case.id] = exc
+                    continue
+                if settle is not None:
+                    settle(session, case.id)
+    return lost
+
+
 def join_before_tickets(rt: CaseContext, case_ids: list[int]) -> None:
     """The cases whose ``systemic.check`` is still queued decide now, before their tickets are
     made; their check job finds them decided. A lost race to open an issue leaves the case to
     its check job (its ticket is then tagged by the issue's next update, as before)."""
     with reading(rt.sessions) as session:
-        pending = sorted(set(session.scalars(select(Job.ref_id).where(
-            Job.kind == CHECK, Job.status == "queued", Job.ref_id.in_(case_ids)))))
-    for part in in_slices(pending, SETTLE_SLICE):
-        with transaction(rt.sessions) as session:
-            for case in locked_cases(session, part).values():
-                try:
-                    join_issue(rt, session, case)
-                except RetryableError:
-                    continue
+        pending = list(session.scalars(select(Job.ref_id).where(
+            Job.kind == CHECK, Job.status == "queued", Job.ref_id.in_(case_ids))))
+    join_in_slices(rt, pending)
