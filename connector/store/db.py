@@ -150,27 +150,8 @@ def transaction(factory: sessionmaker[Session], *, read_only: bool = False) -> I
         session.close()
 
 
-class _SessionOnDemand:
-    """``write_unit``'s session: the connection at once, the ORM session only when a path asks
-    for more than ``connection()`` (a customer's open case, a signal, a schedule)."""
-
-    def __init__(self, factory: sessionmaker[Session], connection: Connection):
-        self._factory, self._connection = factory, connection
-        self.session: Session | None = None
-
-    def connection(self, *_args: Any, **_kwargs: Any) -> Connection:
-        return self._connection
-
-    def get_bind(self, *_args: Any, **_kwargs: Any) -> Connection:
-        return self._connection
-
-    def __getattr__(self, name: str) -> Any:
-        if self.session is None:  # joins the transaction under way; commits nothing itself
-            self.session = self._factory(bind=self._connection)
-        return getattr(self.session, name)
-
-
-def write_unit(factory: sessionmaker[Session]) -> AbstractContextManager[Session]:
+@contextmanager
+def write_unit(factory: sessionmaker[Session]) -> Iterator[Session]:
     """``transaction()`` for the webhook's hot path: the same one write transaction (BEGIN
     IMMEDIATE on SQLite, commit on success, roll back on any error), without building an ORM
     session when prepared statements (``store.prepared``) do all the work. The ORM session's
@@ -181,64 +162,31 @@ def write_unit(factory: sessionmaker[Session]) -> AbstractContextManager[Session
     Connection, its begin and commit events and their bookkeeping cost a webhook ~0.3 ms of
     CPU, a fifth of its intake (issue 16), for the same BEGIN IMMEDIATE and COMMIT."""
     engine: Engine = factory.kw["bind"]
-    if engine.dialect.name == "sqlite" and not engine.dispatch.commit:
-        return _pooled_unit(factory, engine)
-    return _connection_unit(factory, engine)
-
-
-@contextmanager
-def _connection_unit(factory: sessionmaker[Session], engine: Engine) -> Iterator[Session]:
-    with engine.connect() as connection:
-        unit = _SessionOnDemand(factory, connection)
-        began = connection.begin()
-        try:
-            yield cast(Session, unit)
-            if unit.session is not None:
-                unit.session.flush()
-            began.commit()
-        except BaseException:
-            began.rollback()
-            raise
-        finally:
-            if unit.session is not None:
-                unit.session.close()
-
-
-@contextmanager
-def _pooled_unit(factory: sessionmaker[Session], engine: Engine) -> Iterator[Session]:
-    pooled = engine.raw_connection()
-    unit = _PooledUnit(factory, engine, pooled)
+    unit: _SessionOnDemand = (_PooledUnit(factory, engine, engine.raw_connection())
+                              if engine.dialect.name == "sqlite" and not engine.dispatch.commit
+                              else _ConnectionUnit(factory, engine.connect()))
     try:
-        begin_immediate(pooled.driver_connection)
+        unit.begin()
         try:
             yield cast(Session, unit)
             if unit.session is not None:
                 unit.session.flush()
-            unit.commit()
+            unit.ended().commit()
         except BaseException:
-            unit.rollback()
+            unit.ended().rollback()
             raise
     finally:
         unit.close()
 
 
-class _Pooled:
-    """What the prepared statements and the claim line read of a connection (``Prepared._for``,
-    ``turns.join_line``): its dialect, the pooled DBAPI connection and that connection's ``info``."""
+class _SessionOnDemand:
+    """``write_unit``'s session: a connection at once (``connection()``, ``get_bind()``), the ORM
+    session only when a path asks for more (a customer's open case, a signal, a schedule); it
+    joins the transaction under way and commits nothing itself. Subclasses say which connection,
+    and how its transaction begins, is joined, ends and is released."""
 
-    def __init__(self, engine: Engine, pooled: Any):
-        self.dialect, self.connection, self.info = engine.dialect, pooled, pooled.info
-
-
-class _PooledUnit:
-    """``write_unit``'s session on SQLite: the pooled DBAPI connection, whose transaction it
-    began itself; a SQLAlchemy Connection and ORM session joining that transaction only when a
-    path asks for more than ``connection()`` (a customer's open case, a signal, a schedule)."""
-
-    def __init__(self, factory: sessionmaker[Session], engine: Engine, pooled: Any):
-        self._factory, self._engine, self._pooled = factory, engine, pooled
-        self._bare = _Pooled(engine, pooled)
-        self._bound: Connection | None = None
+    def __init__(self, factory: sessionmaker[Session], bare: Any):
+        self._factory, self._bare = factory, bare
         self._began: Any = None
         self.session: Session | None = None
 
@@ -249,32 +197,79 @@ class _PooledUnit:
         return self._bare
 
     def __getattr__(self, name: str) -> Any:
-        if self.session is None:  # joins the transaction under way; commits nothing itself
-            self._bound = Connection(self._engine, self._pooled).execution_options(**{JOINS_BEGUN: True})
-            self._began = self._bound.begin()  # SQLAlchemy's record of it: no second BEGIN (``_on_begin``)
-            self.session = self._factory(bind=self._bound)
+        if self.session is None:
+            self.session = self._factory(bind=self._join())
         return getattr(self.session, name)
 
-    def commit(self) -> None:
-        if self._began is not None:
-            self._began.commit()
-        else:
-            self._pooled.driver_connection.commit()
-
-    def rollback(self) -> None:
-        if self._began is not None:
-            self._began.rollback()
-        else:
-            self._pooled.driver_connection.rollback()
-
     def close(self) -> None:
-        """The session first, then the connection back to the pool (through the Connection that
-        wraps it, when one was made), rolled back there if still in a transaction."""
+        """The session first, then the connection back to the pool, rolled back there if still
+        in a transaction."""
         try:
             if self.session is not None:
                 self.session.close()
         finally:
-            (self._bound or self._pooled).close()
+            self._release()
+
+    def begin(self) -> None:
+        raise NotImplementedError
+
+    def ended(self) -> Any:
+        """What commits or rolls back the transaction."""
+        raise NotImplementedError
+
+    def _join(self) -> Connection:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        raise NotImplementedError
+
+
+class _ConnectionUnit(_SessionOnDemand):
+    """On an engine Connection (PostgreSQL, and SQLite while the slow-write log listens)."""
+
+    def begin(self) -> None:
+        self._began = self._bare.begin()
+
+    def ended(self) -> Any:
+        return self._began
+
+    def _join(self) -> Connection:
+        return cast(Connection, self._bare)
+
+    def _release(self) -> None:
+        self._bare.close()
+
+
+class _Pooled:
+    """What the prepared statements and the claim line read of a connection (``Prepared._for``,
+    ``turns.join_line``): its dialect, the pooled DBAPI connection and that connection's ``info``."""
+
+    def __init__(self, engine: Engine, pooled: Any):
+        self.dialect, self.connection, self.info = engine.dialect, pooled, pooled.info
+
+
+class _PooledUnit(_SessionOnDemand):
+    """On SQLite: the pooled DBAPI connection, whose transaction it begins itself; a SQLAlchemy
+    Connection is made around it only when the ORM session joins (and then ends it)."""
+
+    def __init__(self, factory: sessionmaker[Session], engine: Engine, pooled: Any):
+        super().__init__(factory, _Pooled(engine, pooled))
+        self._engine, self._pooled = engine, pooled
+        self._bound: Connection | None = None
+
+    def begin(self) -> None:
+        begin_immediate(self._pooled.driver_connection)
+
+    def ended(self) -> Any:
+        return self._began if self._began is not None else self._pooled.driver_connection
+
+    def _join(self) -> Connection:
+        self._bound = Connection(self._engine, self._pooled).execution_options(**{JOINS_BEGUN: True})
+        self._began = self._bound.begin()  # SQLAlchemy's record of it: no second BEGIN (``_on_begin``)
+        return self._bound
+
+    def _release(self) -> None:
+        (self._bound or self._pooled).close()  # through the Connection that wraps it, when one was made
 
 
 def reading(factory: sessionmaker[Session]) -> AbstractContextManager[Session]:
