@@ -49,7 +49,7 @@ DEFAULTS = {
     "BATCH_LIMIT": 100,  # objects per vendor call and jobs per claimed group; 1 = one call per object
     # A systemic issue's members joining or landing within this many seconds share one update of
     # its problem ticket (one bulk tag update, one comment), due at the window's end; 0: one each, at once.
-    "SYSTEMIC_UPDATE_SECONDS": 10.0,
+    "SYSTEMIC_UPDATE_SECONDS": 30.0,
     "COMPANY_ROLLUP_SECONDS": 10.0,  # a HubSpot company's roll-up is written at most once per this window; 0: at once
     # Marketplace OAuth installs (many tenants): the apps' client ids and secrets, and the keys
     # that encrypt the tenants' tokens at rest. See connector/installs.

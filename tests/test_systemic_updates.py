@@ -4,7 +4,8 @@
   SQL statements for 2 or 8 newcomers, for 3 or 11 members (it was two transactions per member,
   each run, so a campaign's issue cost O(N^2) queries).
 - Joins and landings within ``SYSTEMIC_UPDATE_SECONDS`` share one job, due at the window's end,
-  and its one run tags and lists them all; 0 serves each at once, as before.
+  and its one run tags and lists them all, while more asks are on their way (a check or a Zendesk
+  sync queued); with none queued the pending update is due at once; 0 serves each at once.
 """
 from datetime import datetime, timedelta, timezone
 
@@ -76,6 +77,17 @@ def _run_due(rt) -> None:
         pass
 
 
+def _more_on_the_way(rt, client, n: int) -> int:
+    """One more invoice detractor whose check and Zendesk sync wait behind a busy queue (an hour):
+    asks are still coming, so the window holds."""
+    case_id = _answer(client, n, 6)
+    with transaction(rt.sessions) as session:
+        for job in session.scalars(select(Job).where(Job.ref_id == case_id,
+                                                     Job.kind.in_(("systemic.check", "zendesk.sync_case")))):
+            job.run_at = rt.clock() + timedelta(hours=1)
+    return case_id
+
+
 def _pending_updates(rt) -> list[Job]:
     with transaction(rt.sessions) as session:
         jobs = session.scalars(select(Job).where(Job.kind == "zendesk.systemic", Job.status == "queued")).all()
@@ -144,14 +156,15 @@ def test_joins_within_the_window_share_one_update_due_at_its_end(connect, fake_z
     tagging, before = _spy_tagging(fake_zendesk), len(fake_zendesk.updates)
 
     joiners = [_answer(client, n, 6) for n in range(3, 9)]
+    _more_on_the_way(rt, client, 9)  # its asks come after the window's end
     _run_due(rt)
     [pending] = _pending_updates(rt)  # six joins and six landings: one job
     assert pending.run_at == rt.clock() + timedelta(seconds=29)  # the window's end
     assert len(fake_zendesk.updates) == before  # nothing sent before the window ends
 
-    drain(rt)  # travels to the window's end
-    assert len(tagging) == 1 and len(tagging[0]) == len(joiners)
-    [comment] = _joined_comments(fake_zendesk)
+    drain(rt)  # travels to the window's end (then an hour on, for the late detractor)
+    assert len(tagging[0]) == len(joiners)
+    comment = _joined_comments(fake_zendesk)[0]
     assert all(f"(case {c})" in comment for c in joiners)
 
 
@@ -159,6 +172,7 @@ def test_a_join_after_the_window_job_started_is_not_lost(connect, fake_zendesk):
     rt, client = connect(SYSTEMIC_UPDATE_SECONDS=30)
     _open_issue(rt, client)
     first = _answer(client, 3, 6)
+    _more_on_the_way(rt, client, 9)
     _run_due(rt)
     [pending] = _pending_updates(rt)
     with transaction(rt.sessions) as session:  # a worker takes it as the next ask is on its way
@@ -167,6 +181,28 @@ def test_a_join_after_the_window_job_started_is_not_lost(connect, fake_zendesk):
     _run_due(rt)  # the late ask is served on its own, at once
     [comment] = _joined_comments(fake_zendesk)
     assert f"(case {first})" in comment and f"(case {late})" in comment
+
+
+def test_the_last_ask_with_nothing_more_queued_brings_the_update_forward(connect, fake_zendesk):
+    """A lone join, or a campaign's last group: no check or sync is queued that could ask again,
+    so the window's job is due at once and served without waiting out the window."""
+    rt, client = connect(SYSTEMIC_UPDATE_SECONDS=30)
+    _open_issue(rt, client)
+    tagging = _spy_tagging(fake_zendesk)
+    held = _more_on_the_way(rt, client, 9)
+    joiners = [_answer(client, n, 6) for n in range(3, 6)]
+    _run_due(rt)
+    [pending] = _pending_updates(rt)  # held: the late detractor's check and sync may still ask
+    assert pending.run_at > rt.clock() and not _joined_comments(fake_zendesk)
+
+    with transaction(rt.sessions) as session:  # the late detractor's turn comes: the last asks
+        for job in session.scalars(select(Job).where(Job.ref_id == held, Job.status == "queued")):
+            job.run_at = rt.clock()
+    _run_due(rt)  # the clock has not moved: the window's end is still 29 s away
+    assert _pending_updates(rt) == []
+    [comment] = _joined_comments(fake_zendesk)
+    assert all(f"(case {c})" in comment for c in [*joiners, held])
+    assert sum(len(call) for call in tagging) <= len(joiners) + 1
 
 
 def test_no_window_serves_each_join_at_once(connect, fake_zendesk):

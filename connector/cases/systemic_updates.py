@@ -2,11 +2,16 @@
 
 A case joining an issue, and a member's recovery ticket landing in Zendesk, each ask for an
 update: tag the member's ticket, list it on the problem. A run serves every member not yet tagged
-or listed, so asks close together need one run. With ``SYSTEMIC_UPDATE_SECONDS`` (default 10) they
+or listed, so asks close together need one run. With ``SYSTEMIC_UPDATE_SECONDS`` (default 30) they
 share one job per issue and window of that many seconds, due at the window's end: a campaign's
 hundreds of joins to one issue cost a few rounds of one bulk tag update and one comment each,
 instead of one round per claimed group (each with its update_many, its job-status polls and its
 comment). 0: one job per ask, due at once.
+
+The window only holds while more asks are on their way: an ask made when no job that could ask
+again (``FEEDERS``: a queued check or Zendesk sync of the tenant) is queued brings the tenant's
+pending updates forward to now (``queue.due_now_when_idle``), so a lone join is listed at once
+and a campaign's last round does not wait out its window.
 
 The problem ticket itself is not kept waiting: ``systemic.check`` queues the issue's opening job
 at once, and until the problem ticket is open every ask is served at once, as with 0 (the opening
@@ -17,10 +22,12 @@ Used by the ``systemic`` and ``zendesk_sync`` handlers, which never import each 
 from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
-from connector.jobs.queue import enqueue, enqueue_for_window, window_end
+from connector.jobs.queue import due_now_when_idle, enqueue, enqueue_for_window, window_end
 
 UPDATE_KIND = "zendesk.systemic"
-DEFAULT_UPDATE_SECONDS = 10.0
+DEFAULT_UPDATE_SECONDS = 30.0
+# The jobs that ask for updates (a join, a landing): while one is queued, the window holds.
+FEEDERS = ("systemic.check", "zendesk.sync_case")
 
 
 def update_seconds(rt: CaseContext) -> float:
@@ -40,6 +47,7 @@ def queue_update(rt: CaseContext, session: Session, issue_id: int, tenant_id: st
         end = window_end(rt.clock(), window)
         key = f"{UPDATE_KIND}:{issue_id}:every{window:g}s:{round(end.timestamp() * 1000)}"
         if enqueue_for_window(session, UPDATE_KIND, issue_id, tenant_id=tenant_id, dedupe_key=key, run_at=end):
+            due_now_when_idle(session, UPDATE_KIND, tenant_id, rt.clock(), FEEDERS)
             return
         # A worker took the window's job between this ask's clock reading and its commit: that
         # run may read the members before this ask commits. Served on its own, as with no window.
