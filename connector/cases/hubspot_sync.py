@@ -25,8 +25,8 @@ from connector.cases.shared import (
 )
 from connector.infra.slices import in_slices
 from connector.jobs.queue import ClaimedJob, complete
-from connector.ports.batches import CaseWrite, ContactWrite, TicketLink
-from connector.ports.keys import ledger_scope
+from connector.ports.batches import CaseWrite, ContactWrite, TicketLink, owner_at_write
+from connector.ports.keys import HUBSPOT_CONTACT_OWNER, ledger_scope
 from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case
 from connector.store.snapshots import DbLedger, answer_snapshot
@@ -67,6 +67,9 @@ def hubspot_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
             cases = locked_cases(session, [job.ref_id for job in part])
             for job in part:
                 cases[job.ref_id].hubspot_contact_id = str(contacts[job.id])
+    # The owner the write saw: the rep's heads-up, moments later, tells them without a read.
+    DbLedger.record_together([(DbLedger(rt.sessions, ledger_scope(job.ref_id)), HUBSPOT_CONTACT_OWNER, owner)
+                              for job in served if (owner := owner_at_write(cast(str, contacts[job.id]))) is not None])
     tasks = connected(rt.hubspot).create_case_tasks(
         [CaseWrite(job.id, snapshots[job.id], str(contacts[job.id]), DbLedger(rt.sessions, ledger_scope(job.ref_id)),
                    job.fresh) for job in served], batch_limit(rt))

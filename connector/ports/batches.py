@@ -30,16 +30,24 @@ class ContactId(str):
 
     created: bool | None
     company: str | None
+    owner: str | None  # its HubSpot owner as the write saw it: "" none, None not known (not read)
 
-    def __new__(cls, value: str, created: bool | None = None, company: str | None = None) -> "ContactId":
+    def __new__(cls, value: str, created: bool | None = None, company: str | None = None,
+                owner: str | None = None) -> "ContactId":
         contact_id = super().__new__(cls, value)
-        contact_id.created, contact_id.company = created, company
+        contact_id.created, contact_id.company, contact_id.owner = created, company, owner
         return contact_id
 
 
 def created_by_upsert(contact_id: str) -> bool | None:
     """True: the write that answered this id made the contact; None: not known (a plain id)."""
     return contact_id.created if isinstance(contact_id, ContactId) else None
+
+
+def owner_at_write(contact_id: str) -> str | None:
+    """The contact's ``hubspot_owner_id`` when the write saw it ("" for none: a contact the write
+    made has no owner yet); None when the write did not read it."""
+    return contact_id.owner if isinstance(contact_id, ContactId) else None
 
 
 def created_with_company(contact_id: str) -> str | None:

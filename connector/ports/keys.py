@@ -41,6 +41,7 @@ HUBSPOT_NOTE = "hubspot.case_note"              # the rep's note on the contact 
 HUBSPOT_CLOSING_TASK = "hubspot.closing_task"   # the owner's task asking why a recovery failed
 HUBSPOT_REP_TASK = "hubspot.rep_task"           # the heads-up task of the contact's own owner (the rep)
 HUBSPOT_REP_OWNER = "hubspot.rep_owner"         # "<owner id>" (or "" when none) + ";fallback" if not the rep's
+HUBSPOT_CONTACT_OWNER = "hubspot.contact_owner"  # the contact's owner as the case's contact write saw it ("" none)
 HUBSPOT_REP_NOTE = "hubspot.rep_note"           # the rep's note that the case closed, with its outcome
 CHAT_NEW_CASE = "chat.new_case"                 # the new-case alert was posted
 CHAT_OVERDUE = "chat.overdue."                  # + stage: the overdue alert was posted

@@ -65,6 +65,9 @@ def test_the_rep_is_told_first_and_learns_the_outcome(connector_factory, vendors
     assert paul_case["rep"] == {"hubspot_owner_id": routed, "told_at": paul_case["rep"]["told_at"],
                                 "fallback": True}
     assert len(vendors.tasks_of(MARIE)) == 8 == len(vendors.tasks_of(PAUL))  # the plan's own tasks, unchanged
+    # Both owners came with the contact writes (Marie's read, Paul's create): no owner read of its own.
+    assert not [c for c in hubspot.calls.all() if c.path == "/crm/v3/objects/contacts/batch/read"
+                and c.body.get("properties") == ["hubspot_owner_id"]]
 
     # The account: both contacts land on one company (made for their e-mails' domain), which
     # counts two open incidents and the NPS of its two detractors.

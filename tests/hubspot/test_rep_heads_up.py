@@ -80,3 +80,48 @@ def test_heads_up_text_quotes_the_customer_and_says_what_to_avoid():
     assert lines[-1] == "Zendesk ticket: https://z/agent/tickets/5"
     assert "has no HubSpot owner" in heads_up_lines(case, fallback=True)[-1]
     assert "Ref: recovery-42-closed" in closing_note_text(replace(case, outcome="failed"))
+
+
+def test_the_owner_the_contact_write_saw_is_told_without_a_read(adapter, state):
+    """Issue 16: the contact write's name read asks the owner too, and a contact that write made
+    has none: the heads-up, moments later, reads nothing. A retry reads the owner as it is now."""
+    from connector.ports.batches import owner_at_write
+    from connector.ports.keys import HUBSPOT_CONTACT_OWNER
+
+    rep = state.add_owner("rep@example.com")
+    seeded = state.new_record({"email": "known@example.com", "hubspot_owner_id": rep})
+    state.contacts[seeded["id"]] = seeded
+    answers = [make_answer(answer_id=i, email=e) for i, e in enumerate(("known@example.com", "new@example.com"))]
+    ids = adapter.upsert_contacts([ContactWrite(i, a) for i, a in enumerate(answers)], 100)
+    assert [owner_at_write(ids[0]), owner_at_write(ids[1])] == [rep, ""]  # the read's; made now: none
+    reads = len(bodies(state, READ))
+    assert bodies(state, READ)[-1]["properties"] == ["email", "firstname", "lastname", "company", "hubspot_owner_id"]
+
+    ledgers = [MemoryLedger({HUBSPOT_CONTACT_OWNER: owner_at_write(ids[i])}) for i in range(2)]
+    writes = [RepWrite(i, make_case(a, case_id=200 + i, owner="exec@example.com"), ids[i], ledgers[i], True)
+              for i, a in enumerate(answers)]
+    told = adapter.tell_reps(writes, 100)
+    routed = adapter.resolve_owner("exec@example.com")
+    assert [(t.owner_id, t.fallback) for t in told.values()] == [(rep, False), (routed, True)]
+    assert len(bodies(state, READ)) == reads  # no owner read
+
+    other = state.add_owner("other@example.com")  # the owner changed since: a retry reads it
+    state.contacts[ids[0]]["properties"]["hubspot_owner_id"] = other
+    retry = RepWrite(9, make_case(answers[0], case_id=209, owner="exec@example.com"), ids[0],
+                     MemoryLedger({HUBSPOT_CONTACT_OWNER: rep}), False)
+    assert adapter.tell_reps([retry], 100)[9].owner_id == other
+    assert bodies(state, READ)[-1] == {"inputs": [{"id": ids[0]}], "properties": ["hubspot_owner_id"]}
+
+
+def test_a_contact_written_without_a_read_has_its_owner_read_by_the_heads_up(adapter, state):
+    from connector.ports.batches import owner_at_write
+
+    rep = state.add_owner("rep@example.com")
+    seeded = state.new_record({"email": "known@example.com", "hubspot_owner_id": rep})
+    state.contacts[seeded["id"]] = seeded
+    answer = replace(make_answer(email="known@example.com"), customer_name=None, company=None)
+    ids = adapter.upsert_contacts([ContactWrite(1, answer)], 100)  # nothing to fill in: no name read
+    assert owner_at_write(ids[1]) is None
+    told = adapter.tell_reps([RepWrite(1, make_case(answer, case_id=300), ids[1], MemoryLedger(), True)], 100)
+    assert told[1].owner_id == rep
+    assert bodies(state, READ)[-1] == {"inputs": [{"id": ids[1]}], "properties": ["hubspot_owner_id"]}

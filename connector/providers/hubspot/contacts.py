@@ -19,7 +19,9 @@ one window left.
 That read also tells which e-mails HubSpot has no contact for: those are made by one batch
 create instead, each with its e-mail domain's company when the caller's store knows it (the
 Primary association in the create itself, so the company roll-up job has nothing to associate).
-A chunk whose answers carry no name or company is not read, so it is upserted as before. A
+The read also asks each contact's owner, which the answer carries on (``ContactId.owner``: ""
+for a contact made by the create, which has none yet), so the rep's heads-up needs no read of its
+own. A chunk whose answers carry no name or company is not read, so it is upserted as before. A
 create answering 409 (the contact was made since the read, or a create whose answer was lost
 is sent again) or another 4xx is upserted instead, without association: the roll-up job
 associates it.
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 PRIMARY_COMPANY = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}  # contact_to_company
 NAME = ("firstname", "lastname")  # HubSpot's default contact properties, never overwritten
 COMPANY = "company"
+OWNER = "hubspot_owner_id"  # read with the names: the rep's heads-up then needs no read of its own
+NOT_FOUND = "\0not found"  # the read found no contact for the e-mail (never an owner id)
 
 
 def _order(write: ContactWrite) -> tuple:
@@ -111,13 +115,15 @@ class ContactWrites:
                       if (domain := email_domain(email)) and domain in hints and self.mapping.company_by_domain(domain)}
 
         def send(chunk: list[Input]) -> ByTrace:
-            chunk, unknown = self._with_identity(chunk, wanted)
+            chunk, owners = self._with_identity(chunk, wanted)
             # the read says which e-mails HubSpot lacks: those are created, with their company
-            new = [i for i in chunk if i["objectWriteTraceId"] in unknown]
+            new = [i for i in chunk if owners.get(i["objectWriteTraceId"]) == NOT_FOUND]
             found = self._create(new, company_of, trace_of) if new else {}
             rest = [i for i in chunk if i["objectWriteTraceId"] not in found]  # a refused create's too
-            if rest:
-                found.update(self._upsert(rest, trace_of))
+            if rest:  # a contact the read found keeps the owner it saw (the heads-up needs no read)
+                found.update({trace: ContactId(c, c.created, c.company, seen if seen != NOT_FOUND else None)
+                              for trace, c in self._upsert(rest, trace_of).items()
+                              for seen in [owners.get(trace)]})
             return {i["objectWriteTraceId"]: found.get(i["objectWriteTraceId"]) or
                     RetryableError("HubSpot contact write: no result for this contact") for i in chunk}
 
@@ -169,27 +175,27 @@ class ContactWrites:
         for contact in response.results or []:
             trace = contact.object_write_trace_id or \
                 trace_of.get(((contact.properties or {}).get("email") or "").lower())
-            found[trace] = ContactId(contact.id, True, company_of.get(trace))
+            found[trace] = ContactId(contact.id, True, company_of.get(trace), "")  # made now: no owner yet
         log.info("hubspot created %d contacts in one call, %d with their company", len(found),
                  sum(1 for c in found.values() if c.company))
         return found
 
-    def _with_identity(self, chunk: list[Input], wanted: dict[str, dict[str, str]]) -> tuple[list[Input], set[str]]:
+    def _with_identity(self, chunk: list[Input], wanted: dict[str, dict[str, str]]) -> tuple[list[Input], dict[str, str]]:
         """The chunk's inputs with the name and company their contacts lack (one read, if any),
-        and the trace ids of those the read found no contact for."""
+        and per trace id read, its contact's owner ("" none) or NOT_FOUND (HubSpot has no contact)."""
         asked = [i["id"] for i in chunk if i["objectWriteTraceId"] in wanted]
         if not asked:
-            return chunk, set()
+            return chunk, {}
         response = self.client.call(
             "contact batch read", self.client.contacts_batch.read,
             {"idProperty": "email", "inputs": [{"id": email} for email in asked],
-             "properties": ["email", *NAME, COMPANY]}, sensitive=tuple(asked))
+             "properties": ["email", *NAME, COMPANY, OWNER]}, sensitive=tuple(asked))
         existing = {((c.properties or {}).get("email") or "").lower(): c.properties or {}
                     for c in response.results or []}
         return [{**i, "properties": {**i["properties"], **missing_identity(
                     wanted.get(i["objectWriteTraceId"], {}), existing.get(i["id"].lower()))}}
-                for i in chunk], {i["objectWriteTraceId"] for i in chunk
-                                  if i["objectWriteTraceId"] in wanted and i["id"].lower() not in existing}
+                for i in chunk], {i["objectWriteTraceId"]: NOT_FOUND if (seen := existing.get(i["id"].lower())) is None
+                                  else seen.get(OWNER) or "" for i in chunk if i["objectWriteTraceId"] in wanted}
 
     def set_ticket_urls(self, links: Sequence[TicketLink], limit: int) -> Outcomes[None]:
         """The ticket URL on each link's contact; per contact the highest ``order`` wins."""

@@ -1,8 +1,10 @@
 """The account's rep told first: a heads-up task when a case opens, a note when it closes.
 
-The rep is the contact's own HubSpot owner (``hubspot_owner_id``), read for a whole chunk
-of cases in one ``contacts/batch/read``; a contact without one sends the heads-up to the
-routing owner instead (``fallback``). Same idempotency as the stage tasks: the ledger
+The rep is the contact's own HubSpot owner (``hubspot_owner_id``): as the case's contact write
+saw it moments before (``hubspot.contact_owner`` in the ledger: its name read asks it too, and a
+contact that write made has none), else read for a whole chunk of cases in one
+``contacts/batch/read`` (a retry, or a contact written without a read). A contact without one
+sends the heads-up to the routing owner instead (``fallback``). Same idempotency as the stage tasks: the ledger
 (``hubspot.rep_task``, ``hubspot.rep_note``), and on a retry the contact's tasks searched for
 the natural key ``recovery-<case>-rep`` (a pseudo-stage: completing it completes no stage),
 its notes for ``Ref: recovery-<case>-closed``. Tasks and notes go in batch creates.
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 from connector.ports.batches import Outcomes, RepTold, RepWrite
 from connector.ports.errors import RetryableError, SyncError
 from connector.ports.keys import (
+    HUBSPOT_CONTACT_OWNER,
     HUBSPOT_REP_NOTE,
     HUBSPOT_REP_OWNER,
     HUBSPOT_REP_TASK,
@@ -65,7 +68,7 @@ class RepWrites:
         self.lookups = lookups
 
     def contact_owners(self, contact_ids: Sequence[str]) -> dict[str, str | None]:
-        """``hubspot_owner_id`` of each contact, in one batch read per 100 contacts."""
+        """``hubspot_owner_id`` of each contact, in one batch read per 100 contacts (none: no call)."""
         owners: dict[str, str | None] = {}
         unique = list(dict.fromkeys(contact_ids))
         for start in range(0, len(unique), 100):
@@ -80,16 +83,19 @@ class RepWrites:
         """The heads-up task of each case, once: {key: who was told, or the error}."""
         out: Outcomes[RepTold] = {}
         pending: list[RepWrite] = []
-        keys = [HUBSPOT_REP_TASK, HUBSPOT_REP_OWNER]
+        owners: dict[str, str | None] = {}  # contact id -> its owner (None: none)
+        keys = [HUBSPOT_REP_TASK, HUBSPOT_REP_OWNER, HUBSPOT_CONTACT_OWNER]
         for write, known in zip(writes, read_together([w.ledger for w in writes], keys), strict=True):
             if known.get(HUBSPOT_REP_TASK):
                 out[write.key] = _told(known[HUBSPOT_REP_TASK], known.get(HUBSPOT_REP_OWNER))
-            else:
-                pending.append(write)
+                continue
+            pending.append(write)
+            if write.first_attempt and HUBSPOT_CONTACT_OWNER in known:  # seen by the contact write, moments ago
+                owners[str(write.contact_id)] = known[HUBSPOT_CONTACT_OWNER] or None
         if not pending:
             return out
-        try:
-            owners = self.contact_owners([w.contact_id for w in pending])
+        try:  # a retry, or a contact written without a read: its owner now
+            owners.update(self.contact_owners([w.contact_id for w in pending if str(w.contact_id) not in owners]))
         except SyncError as exc:
             return {**out, **{w.key: exc for w in pending}}
         inputs: list[Input] = []
