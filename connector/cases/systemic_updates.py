@@ -9,7 +9,7 @@ instead of one round per claimed group (each with its update_many, its job-statu
 comment). 0: one job per ask, due at once.
 
 The window only holds while more asks are on their way: an ask made when no job that could ask
-again (``FEEDERS``: a queued check or Zendesk sync of the tenant) is queued brings the tenant's
+again (``FEEDERS``: a check or Zendesk sync of the tenant) is queued or running brings the tenant's
 pending updates forward to now (``queue.due_now_when_idle``), so a lone join is listed at once
 and a campaign's last round does not wait out its window.
 
@@ -47,7 +47,8 @@ def queue_update(rt: CaseContext, session: Session, issue_id: int, tenant_id: st
         end = window_end(rt.clock(), window)
         key = f"{UPDATE_KIND}:{issue_id}:every{window:g}s:{round(end.timestamp() * 1000)}"
         if enqueue_for_window(session, UPDATE_KIND, issue_id, tenant_id=tenant_id, dedupe_key=key, run_at=end):
-            due_now_when_idle(session, UPDATE_KIND, tenant_id, rt.clock(), FEEDERS)
+            # Another worker's check or sync still running may ask again in a moment: it counts too.
+            due_now_when_idle(session, UPDATE_KIND, tenant_id, rt.clock(), FEEDERS, running_too=True)
             return
         # A worker took the window's job between this ask's clock reading and its commit: that
         # run may read the members before this ask commits. Served on its own, as with no window.

@@ -127,11 +127,14 @@ def enqueue_many(session: Session, jobs: list[tuple[str, int, str]], *, tenant_i
                                          for kind, ref_id, key in {key: (k, r, key) for k, r, key in jobs}.values()])
 
 
-def due_now_when_idle(session: Session, kind: str, tenant_id: str, now: datetime, feeders: Collection[str]) -> bool:
+def due_now_when_idle(session: Session, kind: str, tenant_id: str, now: datetime, feeders: Collection[str], *,
+                      running_too: bool = False) -> bool:
     """Coalesced jobs of ``kind`` waiting for their window's end become due now when no job that
-    would add to them (``feeders``) is queued for the tenant: the last group of a campaign does
-    not wait out the window, while a busy queue still coalesces. True when it brought them forward."""
-    if session.scalar(select(Job.id).where(Job.tenant_id == tenant_id, Job.status == "queued",
+    would add to them (``feeders``) is queued for the tenant (``running_too``: or running, the
+    caller's own job settled first): the last group of a campaign does not wait out the window,
+    while a busy queue still coalesces. True when it brought them forward."""
+    busy = ("queued", "running") if running_too else ("queued",)
+    if session.scalar(select(Job.id).where(Job.tenant_id == tenant_id, Job.status.in_(busy),
                                            Job.kind.in_(feeders)).limit(1)) is not None:
         return False
     session.execute(update(Job).where(Job.tenant_id == tenant_id, Job.kind == kind, Job.status == "queued",
