@@ -255,3 +255,23 @@ def test_a_zendesk_sync_ahead_of_the_check_joins_the_case_before_making_its_tick
     with transaction(rt.sessions) as session:
         assert session.get(Case, case_id).systemic_issue_id == issue_id
         assert session.scalars(select(Job.status).where(Job.kind == CHECK, Job.ref_id == case_id)).one() == "done"
+
+
+def test_a_check_that_asks_last_releases_the_window_once_it_is_done(connect, fake_zendesk):
+    """Two workers: the check of a case runs elsewhere while its ticket lands, so its join is the
+    last ask. A check asks while its own job runs (which holds the window), so once its group is
+    settled it releases the pending update: nothing waits out the window on a quiet queue."""
+    rt, client = connect(SYSTEMIC_UPDATE_SECONDS=30)
+    _open_issue(rt, client)
+    case_id = _answer(client, 3, 6)
+    with transaction(rt.sessions) as session:  # another worker has the check
+        [check] = session.scalars(select(Job).where(Job.kind == "systemic.check", Job.ref_id == case_id)).all()
+        check.status = "running"
+    _run_due(rt)  # the ticket lands, outside any issue yet: nothing to list
+    assert not _joined_comments(fake_zendesk)
+    with transaction(rt.sessions) as session:  # that worker's turn: it runs the check here
+        session.get(Job, check.id).status = "queued"
+    _run_due(rt)  # the clock has not moved: the window's end is 29 s away
+    assert _pending_updates(rt) == []
+    [comment] = _joined_comments(fake_zendesk)
+    assert f"(case {case_id})" in comment

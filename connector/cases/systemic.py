@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from connector.cases.context import CaseContext
 from connector.cases.shared import complete_served, connected, require_synced, row, skip_unconnected
 from connector.cases.systemic_joins import CHAT, PROBLEM, join_in_slices
+from connector.cases.systemic_updates import release_if_idle
 from connector.domain import routing, systemic
 from connector.domain.causes import Cause
 from connector.domain.text import one_line
@@ -70,6 +71,7 @@ def check_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]
             complete(session, job, rt.clock())
 
     lost = join_in_slices(rt, list(of_case), settle)
+    release_if_idle(rt)  # these checks are done now: were they the last that could ask?
     return {job.id: lost[job.ref_id] for job in jobs if job.ref_id in lost}
 
 

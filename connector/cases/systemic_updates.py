@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
 from connector.jobs.queue import due_now_when_idle, enqueue, enqueue_for_window, window_end
+from connector.store.db import transaction
 
 UPDATE_KIND = "zendesk.systemic"
 DEFAULT_UPDATE_SECONDS = 30.0
@@ -55,3 +56,12 @@ def queue_update(rt: CaseContext, session: Session, issue_id: int, tenant_id: st
     for ask in asks:
         enqueue(session, UPDATE_KIND, issue_id, tenant_id=tenant_id, dedupe_key=f"{UPDATE_KIND}:{issue_id}:{ask}")
 
+
+
+def release_if_idle(rt: CaseContext) -> None:
+    """After a group of checks settled (their jobs done): the tenant's pending updates are due now
+    when no check or sync is left queued or running. A check asks while its own job runs, so its
+    ask alone never releases the window; without this the last ask of a quiet queue waited it out."""
+    if update_seconds(rt) > 0:
+        with transaction(rt.sessions) as session:
+            due_now_when_idle(session, UPDATE_KIND, rt.tenant_id, rt.clock(), FEEDERS, running_too=True)
