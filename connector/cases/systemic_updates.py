@@ -8,10 +8,11 @@ hundreds of joins to one issue cost a few rounds of one bulk tag update and one 
 instead of one round per claimed group (each with its update_many, its job-status polls and its
 comment). 0: one job per ask, due at once.
 
-The window only holds while more asks are on their way: an ask made when no job that could ask
-again (``FEEDERS``: a check or Zendesk sync of the tenant) is queued or running brings the tenant's
-pending updates forward to now (``queue.due_now_when_idle``), so a lone join is listed at once
-and a campaign's last round does not wait out its window.
+The window only holds while more asks are on their way: a handler that asked (a group of checks,
+a Zendesk sync whose tickets landed) releases the tenant's pending updates once its own jobs are
+done, when no job that could ask again (``FEEDERS``: a check or Zendesk sync) is queued or
+running (``release_if_idle``, ``queue.due_now_when_idle``): a lone join is listed at once, and a
+campaign's last round does not wait out its window.
 
 The problem ticket itself is not kept waiting: ``systemic.check`` queues the issue's opening job
 at once, and until the problem ticket is open every ask is served at once, as with 0 (the opening
@@ -48,8 +49,6 @@ def queue_update(rt: CaseContext, session: Session, issue_id: int, tenant_id: st
         end = window_end(rt.clock(), window)
         key = f"{UPDATE_KIND}:{issue_id}:every{window:g}s:{round(end.timestamp() * 1000)}"
         if enqueue_for_window(session, UPDATE_KIND, issue_id, tenant_id=tenant_id, dedupe_key=key, run_at=end):
-            # Another worker's check or sync still running may ask again in a moment: it counts too.
-            due_now_when_idle(session, UPDATE_KIND, tenant_id, rt.clock(), FEEDERS, running_too=True)
             return
         # A worker took the window's job between this ask's clock reading and its commit: that
         # run may read the members before this ask commits. Served on its own, as with no window.
@@ -58,10 +57,15 @@ def queue_update(rt: CaseContext, session: Session, issue_id: int, tenant_id: st
 
 
 
-def release_if_idle(rt: CaseContext) -> None:
-    """After a group of checks settled (their jobs done): the tenant's pending updates are due now
-    when no check or sync is left queued or running. A check asks while its own job runs, so its
-    ask alone never releases the window; without this the last ask of a quiet queue waited it out."""
-    if update_seconds(rt) > 0:
-        with transaction(rt.sessions) as session:
-            due_now_when_idle(session, UPDATE_KIND, rt.tenant_id, rt.clock(), FEEDERS, running_too=True)
+def release_if_idle(rt: CaseContext, session: Session | None = None) -> None:
+    """Once a handler's asks are in and its own jobs settled (a group of checks, a Zendesk sync's
+    landings): the tenant's pending updates are due now when no check or sync is left queued or
+    running (another worker's may ask again in a moment). Once per handler run, not per ask:
+    under SQLite's write lock every statement counts."""
+    if update_seconds(rt) <= 0:
+        return
+    if session is not None:
+        due_now_when_idle(session, UPDATE_KIND, rt.tenant_id, rt.clock(), FEEDERS, running_too=True)
+        return
+    with transaction(rt.sessions) as own:
+        due_now_when_idle(own, UPDATE_KIND, rt.tenant_id, rt.clock(), FEEDERS, running_too=True)
