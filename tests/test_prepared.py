@@ -124,3 +124,25 @@ def test_a_unit_holds_sqlites_write_lock_from_its_start(tmp_path):
     other.execute("ROLLBACK")
     other.close()
     engine.dispose()
+
+
+def test_a_statement_of_one_parameter_and_one_without_run_as_any_other(sessions):
+    # The values are picked in statement order in one call; one name, or none, is a tuple too.
+    by_id = Prepared(select(Answer.response_id).where(Answer.id == bindparam("id")))
+    count = Prepared(select(text("count(*)")).select_from(Answer.__table__))
+    with write_unit(sessions) as session:
+        first = INSERT.first(session, _answer("r1"))
+        assert by_id.execute(session, {"id": first[0]}) == [("r1",)]
+        assert count.execute(session, {}) == [(1,)]
+
+
+def test_defaults_are_filled_per_row_and_a_given_value_wins(sessions):
+    jobs = PreparedInsert(Job.__table__, ("kind", "ref_id", "dedupe_key", "status"))
+    with write_unit(sessions) as session:
+        jobs.execute_many(session, [dict(kind="k", ref_id=1, dedupe_key="k:1", status="done"),
+                                    dict(kind="k", ref_id=2, dedupe_key="k:2", status="queued")])
+    with reading(sessions) as session:
+        rows = session.execute(select(Job.status, Job.attempts, Job.tenant_id, Job.run_at).order_by(Job.id)).all()
+    assert [(status, attempts, tenant) for status, attempts, tenant, _ in rows] == [
+        ("done", 0, "default"), ("queued", 0, "default")]
+    assert all(run_at is not None and run_at.tzinfo is not None for *_, run_at in rows)  # the model's utcnow
