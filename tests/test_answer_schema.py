@@ -43,3 +43,19 @@ def test_a_schema_built_again_validates_alike():
     with pytest.raises(ValidationError) as caught:
         SurveyAnswerSchema().load(payload)
     assert caught.value.messages == _errors(payload)
+
+
+@pytest.mark.parametrize("name,company,expected", [
+    ("Marie\r\nDubois", "ACME\u2028Corp", ("Marie Dubois", "ACME Corp")),  # no forged line in a note or alert
+    ("  ", "", (None, None)),
+    (None, None, (None, None)),
+])
+def test_names_are_kept_on_one_line_or_dropped_when_blank(name, company, expected):
+    customer = validate_answer(answer_payload(customer={"email": "marie@example.com", "name": name,
+                                                        "company": company}))["customer"]
+    assert (customer["name"], customer["company"]) == expected
+
+
+def test_a_name_too_long_is_refused_before_it_is_put_on_one_line():
+    assert _errors(answer_payload(customer={"email": "marie@example.com", "name": "n\n" * 150})) == {
+        "customer": {"name": ["Longer than maximum length 200."]}}

@@ -7,7 +7,7 @@ fields over time and a new field must not start rejecting answers.
 from datetime import datetime, timezone
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from connector.domain.rules import SCALES
 from connector.domain.text import one_line
@@ -36,20 +36,21 @@ class SurveySchema(_Lenient):
     kind = fields.String(validate=validate.Length(max=50), load_default=None)
 
 
+def _one_line_or_none(value: str) -> str | None:
+    # A newline in a name would forge a line in every note and alert it is written to. A field's
+    # own post_load (after its validators, as the schema's was): no schema-wide hook to run.
+    return one_line(value) or None
+
+
 class CustomerSchema(_Lenient):
     email = fields.Email(required=True, validate=validate.Length(max=320))
-    name = fields.String(validate=validate.Length(max=200), load_default=None, allow_none=True)
-    company = fields.String(validate=validate.Length(max=200), load_default=None, allow_none=True)
+    name = fields.String(validate=validate.Length(max=200), load_default=None, allow_none=True,
+                         post_load=_one_line_or_none)
+    company = fields.String(validate=validate.Length(max=200), load_default=None, allow_none=True,
+                            post_load=_one_line_or_none)
     lifetime_value = fields.Float(validate=validate.Range(min=0), load_default=None,
                                   allow_none=True, allow_nan=False)
     vip = fields.Boolean(load_default=False)
-
-    @post_load
-    def _names_on_one_line(self, data, **kwargs):
-        # A newline in a name would forge a line in every note and alert it is written to.
-        for key in ("name", "company"):
-            data[key] = one_line(data.get(key)) or None
-        return data
 
 
 class ContextSchema(_Lenient):
