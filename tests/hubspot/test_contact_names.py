@@ -8,7 +8,7 @@ import pytest
 from hubspot_helpers import make_answer
 
 from connector.ports.batches import ContactWrite
-from connector.providers.hubspot.contacts import missing_identity
+from connector.providers.hubspot.contact_identity import missing_identity
 
 pytestmark = pytest.mark.e2e
 READ = "/crm/v3/objects/contacts/batch/read"

@@ -30,11 +30,11 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from connector.domain.account import email_domain
-from connector.domain.names import company_name, split_name
 from connector.ports.batches import ContactId, ContactWrite, Outcomes, TicketLink
 from connector.ports.errors import PermanentError, RetryableError
 from connector.providers.hubspot.chunks import ByTrace, ChunkRun, Input
 from connector.providers.hubspot.client import HubSpotClient
+from connector.providers.hubspot.contact_identity import COMPANY, NAME, identity, latest, missing_identity, newest_order
 from connector.providers.hubspot.mapping import HubSpotMapping
 from connector.providers.hubspot.properties import contact_properties
 from connector.providers.hubspot.schema import ContactSchema
@@ -42,38 +42,8 @@ from connector.providers.hubspot.schema import ContactSchema
 log = logging.getLogger(__name__)
 
 PRIMARY_COMPANY = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}  # contact_to_company
-NAME = ("firstname", "lastname")  # HubSpot's default contact properties, never overwritten
-COMPANY = "company"
 OWNER = "hubspot_owner_id"  # read with the names: the rep's heads-up then needs no read of its own
 NOT_FOUND = "\0not found"  # the read found no contact for the e-mail (never an owner id)
-
-
-def _order(write: ContactWrite) -> tuple:
-    return write.answer.submitted_at, write.answer.answer_id
-
-
-def _latest(by_type: dict[str, ContactWrite]) -> ContactWrite:
-    return max(by_type.values(), key=_order)
-
-
-def identity(by_type: dict[str, ContactWrite]) -> dict[str, str]:
-    """firstname/lastname and company from the newest answers that carry them (pure)."""
-    newest_first = sorted(by_type.values(), key=_order, reverse=True)
-    name = next((n for w in newest_first if any(n := split_name(w.answer.customer_name))), None)
-    company = next((c for w in newest_first if (c := company_name(w.answer.company))), None)
-    out = {key: value for key, value in zip(NAME, name or (None, None), strict=True) if value}
-    if company:
-        out[COMPANY] = company
-    return out
-
-
-def missing_identity(wanted: dict[str, str], existing: dict[str, str | None] | None) -> dict[str, str]:
-    """What of ``wanted`` the contact lacks (``existing`` None: no contact yet, everything)."""
-    if existing is None:
-        return dict(wanted)
-    empty = {key for key in (*NAME, COMPANY) if not (existing.get(key) or "").strip()}
-    names_free = set(NAME) <= empty  # half a name a person typed is still theirs
-    return {key: value for key, value in wanted.items() if key in empty and (key == COMPANY or names_free)}
 
 
 class ContactWrites:
@@ -85,7 +55,7 @@ class ContactWrites:
     def _properties(self, by_type: dict[str, ContactWrite]) -> dict[str, str]:
         """The newest write's properties, over the other survey type's last-answer values."""
         props: dict[str, str] = {}
-        for write in sorted(by_type.values(), key=_order):
+        for write in sorted(by_type.values(), key=newest_order):
             props.update(contact_properties(write.answer, write.case, self.mapping, write.ticket_url))
         return props
 
@@ -103,10 +73,10 @@ class ContactWrites:
         for write in writes:
             by_type = newest.setdefault(write.answer.customer_email.lower(), {})
             held = by_type.get(write.answer.survey_type)
-            if held is None or _order(write) > _order(held):
+            if held is None or newest_order(write) > newest_order(held):
                 by_type[write.answer.survey_type] = write
         trace_of = {email: f"contact-{n}" for n, email in enumerate(newest)}  # no e-mail in trace ids
-        inputs = [{"idProperty": "email", "id": _latest(by_type).answer.customer_email,
+        inputs = [{"idProperty": "email", "id": latest(by_type).answer.customer_email,
                    "objectWriteTraceId": trace_of[email], "properties": self._properties(by_type)}
                   for email, by_type in newest.items()]
         wanted = {trace_of[email]: who for email, by_type in newest.items() if (who := identity(by_type))}
