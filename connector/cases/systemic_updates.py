@@ -28,7 +28,7 @@ from connector.store.db import transaction
 
 UPDATE_KIND = "zendesk.systemic"
 DEFAULT_UPDATE_SECONDS = 30.0
-# The jobs that ask for updates (a join, a landing): while one is queued, the window holds.
+# The jobs that ask for updates (a join, a landing): while one is queued or running, the window holds.
 FEEDERS = ("systemic.check", "zendesk.sync_case")
 
 
@@ -54,7 +54,6 @@ def queue_update(rt: CaseContext, session: Session, issue_id: int, tenant_id: st
         # run may read the members before this ask commits. Served on its own, as with no window.
     for ask in asks:
         enqueue(session, UPDATE_KIND, issue_id, tenant_id=tenant_id, dedupe_key=f"{UPDATE_KIND}:{issue_id}:{ask}")
-
 
 
 def release_if_idle(rt: CaseContext, session: Session | None = None) -> None:
