@@ -5,26 +5,12 @@ read its own answer time and its cause's open issue and ask for the issue's upda
 (slices of ten held the lock 30-50 ms in a campaign). A case joining with nine others costs a
 fraction of a case joining alone.
 """
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from connector.cases.systemic_joins import join_in_slices
 from connector.store.db import transaction
 from connector.store.models import Case, Job
-from tests.test_systemic_updates import _answer, _open_issue, connect  # noqa: F401 - the fixture
-
-
-def _statements(rt, run) -> int:
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    event.listen(rt.engine, "before_cursor_execute", count)
-    try:
-        run()
-    finally:
-        event.remove(rt.engine, "before_cursor_execute", count)
-    return len(seen)
+from tests.test_systemic_updates import _answer, _open_issue, _statements, connect  # noqa: F401 - the fixture
 
 
 def _undecided(rt, client, numbers) -> list[int]:

@@ -67,12 +67,13 @@ def hubspot_sync_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exc
             cases = locked_cases(session, [job.ref_id for job in part])
             for job in part:
                 cases[job.ref_id].hubspot_contact_id = str(contacts[job.id])
+    ledgers = {job.id: DbLedger(rt.sessions, ledger_scope(job.ref_id)) for job in served}
     # The owner the write saw: the rep's heads-up, moments later, tells them without a read.
-    DbLedger.record_together([(DbLedger(rt.sessions, ledger_scope(job.ref_id)), HUBSPOT_CONTACT_OWNER, owner)
+    DbLedger.record_together([(ledgers[job.id], HUBSPOT_CONTACT_OWNER, owner)
                               for job in served if (owner := owner_at_write(cast(str, contacts[job.id]))) is not None])
     tasks = connected(rt.hubspot).create_case_tasks(
-        [CaseWrite(job.id, snapshots[job.id], str(contacts[job.id]), DbLedger(rt.sessions, ledger_scope(job.ref_id)),
-                   job.fresh) for job in served], batch_limit(rt))
+        [CaseWrite(job.id, snapshots[job.id], str(contacts[job.id]), ledgers[job.id], job.fresh) for job in served],
+        batch_limit(rt))
     failures.update({job.id: outcome for job in served if isinstance(outcome := tasks[job.id], Exception)})
 
     done = [job for job in served if job.id not in failures]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
 from connector.cases.shared import SETTLE_SLICE, locked_cases
-from connector.cases.systemic_updates import UPDATE_KIND, queue_update
+from connector.cases.systemic_updates import UPDATE_KIND, queue_updates
 from connector.domain import systemic
 from connector.infra.slices import in_slices
 from connector.jobs.queue import enqueue
@@ -57,8 +57,7 @@ class _Slice:
         return self.open_issues[key]
 
     def ask(self, rt: CaseContext, session: Session) -> None:
-        for (issue_id, tenant_id, problem_open), asks in self.asks.items():
-            queue_update(rt, session, issue_id, tenant_id, asks, problem_open=problem_open)
+        queue_updates(rt, session, self.asks)
         self.asks.clear()
 
 
@@ -105,8 +104,6 @@ def _open_issue(session: Session, tenant_id: str, key: str, decision: systemic.D
     for member in session.scalars(select(Case).where(Case.id.in_(decision.open_with))):
         member.systemic_issue_id = issue.id
     return issue.id
-
-
 
 
 def join_in_slices(rt: CaseContext, case_ids: list[int],

@@ -20,6 +20,9 @@ job finds no member ticket when they are all still on their way; the first to la
 
 Used by the ``systemic`` and ``zendesk_sync`` handlers, which never import each other.
 """
+from collections.abc import Mapping
+from contextlib import nullcontext
+
 from sqlalchemy.orm import Session
 
 from connector.cases.context import CaseContext
@@ -56,6 +59,12 @@ def queue_update(rt: CaseContext, session: Session, issue_id: int, tenant_id: st
         enqueue(session, UPDATE_KIND, issue_id, tenant_id=tenant_id, dedupe_key=f"{UPDATE_KIND}:{issue_id}:{ask}")
 
 
+def queue_updates(rt: CaseContext, session: Session, asks: Mapping[tuple[int, str, bool], list[str]]) -> None:
+    """``queue_update`` for each ``(issue id, tenant, problem open)`` and the asks made of it."""
+    for (issue_id, tenant_id, problem_open), of_issue in asks.items():
+        queue_update(rt, session, issue_id, tenant_id, of_issue, problem_open=problem_open)
+
+
 def release_if_idle(rt: CaseContext, session: Session | None = None) -> None:
     """Once a handler's asks are in and its own jobs settled (a group of checks, a Zendesk sync's
     landings): the tenant's pending updates are due now when no check or sync is left queued or
@@ -63,8 +72,5 @@ def release_if_idle(rt: CaseContext, session: Session | None = None) -> None:
     under SQLite's write lock every statement counts."""
     if update_seconds(rt) <= 0:
         return
-    if session is not None:
-        due_now_when_idle(session, UPDATE_KIND, rt.tenant_id, rt.clock(), FEEDERS, running_too=True)
-        return
-    with transaction(rt.sessions) as own:
-        due_now_when_idle(own, UPDATE_KIND, rt.tenant_id, rt.clock(), FEEDERS, running_too=True)
+    with nullcontext(session) if session is not None else transaction(rt.sessions) as within:
+        due_now_when_idle(within, UPDATE_KIND, rt.tenant_id, rt.clock(), FEEDERS, running_too=True)

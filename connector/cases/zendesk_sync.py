@@ -21,7 +21,7 @@ from connector.cases.shared import (
     skip_unconnected,
 )
 from connector.cases.systemic_joins import join_before_tickets
-from connector.cases.systemic_updates import queue_update, release_if_idle
+from connector.cases.systemic_updates import queue_updates, release_if_idle
 from connector.cases.ticket_index import indexed_counts
 from connector.cases.transitions import complete_stage
 from connector.domain import profile
@@ -93,8 +93,7 @@ def _list_on_problems(rt: CaseContext, case_ids: list[int]) -> None:
         landed: dict[tuple[int, str, bool], list[str]] = {}
         for case_id, issue_id, tenant_id, problem_id in members:
             landed.setdefault((issue_id, tenant_id, problem_id is not None), []).append(f"{case_id}:ticket")
-        for (issue_id, tenant_id, problem_open), asks in landed.items():
-            queue_update(rt, session, issue_id, tenant_id, asks, problem_open=problem_open)
+        queue_updates(rt, session, landed)
         if landed:  # this sync's jobs are done: was it the last that could ask?
             release_if_idle(rt, session)
 
