@@ -47,7 +47,7 @@ STEPS = (
     ("      earlier scores query", "store/snapshots.py", "earlier_scores"),
     ("      enqueue (each job)", "jobs/queue.py", "enqueue"),
     ("      enqueue_fresh (all jobs at once)", "jobs/queue.py", "enqueue_fresh"),
-    ("      write transaction (begin .. commit)", "store/db.py", "write_unit"),
+    ("      write transaction (begin .. commit)", "store/write_units.py", "write_unit"),
     ("      prepared statements (one row)", "store/prepared.py", "execute"),
     ("      prepared statements (many rows)", "store/prepared.py", "execute_many"),
     ("      session.flush", "orm/session.py", "flush"),

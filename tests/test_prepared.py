@@ -1,14 +1,16 @@
 """Prepared statements (store/prepared.py) store what the ORM would, on SQLite and PostgreSQL,
 inside the caller's transaction; write_unit commits or rolls it back as a whole."""
 import sqlite3
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, event, select, text
+from sqlalchemy import bindparam, event, make_url, select, text
 
-from connector.store.db import install_schema, make_engine, make_session_factory, reading, write_unit
+from connector.store.db import BUSY_TIMEOUT_SECONDS, install_schema, make_engine, make_session_factory, reading
 from connector.store.models import Answer, Job
 from connector.store.prepared import Prepared, PreparedInsert
+from connector.store.write_units import write_unit
 
 KEYS = ("tenant_id", "response_id", "source", "survey_type", "score", "category", "customer_email", "vip",
         "context", "submitted_at", "answer_body", "comment")
@@ -75,21 +77,108 @@ def test_a_parameter_left_out_is_an_error_not_a_null(sessions):
         BY_EMAIL.execute(session, {})
 
 
+def _held_by_this_thread(engine) -> bool:
+    return engine.dialect.name == "sqlite"  # a file database: write_units keeps one per thread
+
+
+def _busy_timeout(driver) -> int:
+    return driver.execute("PRAGMA busy_timeout").fetchone()[0]
+
+
 def test_a_unit_of_prepared_statements_alone_builds_no_sqlalchemy_connection_on_sqlite(sessions):
     # Issue 16: SQLAlchemy's Connection, begin and commit cost a webhook ~0.3 ms of CPU for the same
-    # BEGIN IMMEDIATE and COMMIT; on SQLite the hot path runs on the pooled DBAPI connection.
+    # BEGIN IMMEDIATE and COMMIT; on SQLite the hot path runs on the thread's DBAPI connection.
     engine = sessions.kw["bind"]
-    connections = []
+    connections, connects = [], []
     event.listen(engine, "engine_connect", connections.append)
+    event.listen(engine, "connect", lambda *args: connects.append(args))
     with write_unit(sessions) as session:
         INSERT.execute(session, _answer("r1"))
-    assert connections == ([] if engine.dialect.name == "sqlite" else connections) and engine.pool.checkedout() == 0
+    assert connections == ([] if engine.dialect.name == "sqlite" else connections)
+    assert engine.pool.checkedout() == (1 if _held_by_this_thread(engine) else 0)
     with reading(sessions) as session:
         assert session.scalars(select(Answer.response_id)).all() == ["r1"]
 
 
+def test_the_thread_keeps_its_write_connection_between_units_out_of_any_transaction(sessions):
+    # Issue 16: the pool's checkout and return and two busy_timeout switches per webhook were ~35 µs.
+    engine = sessions.kw["bind"]
+    if not _held_by_this_thread(engine):
+        pytest.skip("PostgreSQL units run on an engine Connection from the pool")
+    drivers = []
+    for response_id in ("r1", "r2", "r3"):
+        with write_unit(sessions) as session:
+            INSERT.execute(session, _answer(response_id))
+            pooled = session.connection().connection
+            drivers.append(pooled.driver_connection)
+            assert pooled.driver_connection.in_transaction and _busy_timeout(pooled.driver_connection) == 0
+        assert not pooled.driver_connection.in_transaction  # committed: no lock held between webhooks
+    assert drivers[0] is drivers[1] is drivers[2] and engine.pool.checkedout() == 1
+
+
+def test_each_thread_writes_on_its_own_connection(sessions):
+    engine = sessions.kw["bind"]
+    if not _held_by_this_thread(engine):
+        pytest.skip("PostgreSQL units run on an engine Connection from the pool")
+    drivers = []
+
+    def one_unit(response_id):
+        with write_unit(sessions) as session:
+            INSERT.execute(session, _answer(response_id))
+            drivers.append(session.connection().connection.driver_connection)
+
+    for response_id in ("r1", "r2"):
+        thread = threading.Thread(target=one_unit, args=(response_id,))
+        thread.start()
+        thread.join()
+    assert drivers[0] is not drivers[1] and engine.pool.checkedout() == 2
+
+
+def test_a_unit_waits_for_another_writer_with_the_held_connections_zero_timeout(sessions, db_url):
+    # The held connection's busy timeout is 0: its BEGIN IMMEDIATE is retried, not refused.
+    engine = sessions.kw["bind"]
+    if not _held_by_this_thread(engine):
+        pytest.skip("SQLite's write lock")
+    with write_unit(sessions) as session:
+        INSERT.execute(session, _answer("r1"))
+    other = sqlite3.connect(make_url(db_url).database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    finished = threading.Event()
+    waiting = threading.Thread(target=lambda: (_write_r2(sessions), finished.set()))
+    waiting.start()
+    assert not finished.wait(0.2)  # the lock is taken: the unit waits for it
+    other.execute("ROLLBACK")
+    other.close()
+    waiting.join(10)
+    assert finished.is_set()
+    with reading(sessions) as session:
+        assert session.scalars(select(Answer.response_id).order_by(Answer.id)).all() == ["r1", "r2"]
+
+
+def _write_r2(sessions) -> None:
+    with write_unit(sessions) as session:
+        INSERT.execute(session, _answer("r2"))
+
+
+def test_dispose_closes_the_held_connections_and_the_next_unit_takes_a_new_one(sessions):
+    engine = sessions.kw["bind"]
+    if not _held_by_this_thread(engine):
+        pytest.skip("PostgreSQL units run on an engine Connection from the pool")
+    with write_unit(sessions) as session:
+        INSERT.execute(session, _answer("r1"))
+        first = session.connection().connection.driver_connection
+    engine.dispose()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        first.execute("SELECT 1")
+    with write_unit(sessions) as session:
+        INSERT.execute(session, _answer("r2"))
+        assert session.connection().connection.driver_connection is not first
+
+
 @pytest.mark.parametrize("orm", [False, True], ids=["prepared only", "with the ORM"])
-def test_every_unit_gives_its_connection_back_to_the_pool_committed_or_not(sessions, orm):
+def test_every_unit_leaves_its_connection_clean_kept_or_back_in_the_pool(sessions, orm):
+    # Prepared statements only: the thread keeps its connection, out of any transaction. With the
+    # ORM joined, the session's connection goes back to the pool, its busy timeout restored.
     engine = sessions.kw["bind"]
 
     def write(response_id: str) -> None:
@@ -101,8 +190,13 @@ def test_every_unit_gives_its_connection_back_to_the_pool_committed_or_not(sessi
         write("r1")
     with pytest.raises(RuntimeError), write_unit(sessions) as session:
         write("r2")
+        driver = session.connection().connection.driver_connection
         raise RuntimeError("rolled back")
-    assert engine.pool.checkedout() == 0
+    held = _held_by_this_thread(engine) and not orm
+    assert engine.pool.checkedout() == (1 if held else 0)
+    if engine.dialect.name == "sqlite":
+        assert not driver.in_transaction
+        assert _busy_timeout(driver) == (0 if held else BUSY_TIMEOUT_SECONDS * 1000)
     with write_unit(sessions) as session:  # the connection it had is clean: a new unit begins on it
         write("r3")
     with reading(sessions) as session:

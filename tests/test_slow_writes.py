@@ -6,9 +6,10 @@ import time
 
 from sqlalchemy import text
 
-from connector.store.db import make_engine, reading, transaction, write_unit
+from connector.store.db import make_engine, reading, transaction
 from connector.store.models import Base
 from connector.store.snapshots import DbLedger
+from connector.store.write_units import write_unit
 
 LOGGER = "connector.store.slow_writes"
 

@@ -19,10 +19,9 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, cast
 
 from sqlalchemy import create_engine, event, make_url, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from connector.store.checkpoint import BACKSTOP_PAGES, start_checkpoints
@@ -79,16 +78,18 @@ def _tune_sqlite(engine: Engine, synchronous: str) -> None:
             begin_immediate(connection.connection.driver_connection)
 
 
-def begin_immediate(dbapi_connection, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
+def begin_immediate(dbapi_connection, timeout: float = BUSY_TIMEOUT_SECONDS, *, switch_timeout: bool = True) -> None:
     """BEGIN IMMEDIATE, retried every few tenths of a millisecond while another process writes.
 
     SQLite's busy handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50 ms... between tries, so
     a writer that found the lock taken slept long past its release: with three writers at
     100 transactions/s holding the lock 1.5 ms, the wait for it was p99 35 ms, against 3-4 ms
     retried this way. The busy timeout is off for the tries only; inside the transaction it stands.
+    ``switch_timeout=False``: the connection's busy timeout is 0 already and stays so (``write_units``).
     """
     deadline = time.monotonic() + timeout
-    dbapi_connection.execute("PRAGMA busy_timeout=0")
+    if switch_timeout:
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
     try:
         while True:
             try:
@@ -99,7 +100,8 @@ def begin_immediate(dbapi_connection, timeout: float = BUSY_TIMEOUT_SECONDS) -> 
                     raise
             time.sleep(random.uniform(0.0001, 0.0005))  # jitter: waiting writers do not retry in step
     finally:
-        dbapi_connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        if switch_timeout:
+            dbapi_connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
 
 
 SCHEMA_WAIT_SECONDS = 120.0  # start-up only: several processes may wait for the one migrating
@@ -148,128 +150,6 @@ def transaction(factory: sessionmaker[Session], *, read_only: bool = False) -> I
         raise
     finally:
         session.close()
-
-
-@contextmanager
-def write_unit(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """``transaction()`` for the webhook's hot path: the same one write transaction (BEGIN
-    IMMEDIATE on SQLite, commit on success, roll back on any error), without building an ORM
-    session when prepared statements (``store.prepared``) do all the work. The ORM session's
-    set-up, commit and close cost a webhook more than its SQL.
-
-    On SQLite, unless something listens for SQLAlchemy's commits (the slow-write log), the
-    transaction is begun and committed on the pooled DBAPI connection itself: SQLAlchemy's
-    Connection, its begin and commit events and their bookkeeping cost a webhook ~0.3 ms of
-    CPU, a fifth of its intake (issue 16), for the same BEGIN IMMEDIATE and COMMIT."""
-    engine: Engine = factory.kw["bind"]
-    unit: _SessionOnDemand = (_PooledUnit(factory, engine, engine.raw_connection())
-                              if engine.dialect.name == "sqlite" and not engine.dispatch.commit
-                              else _ConnectionUnit(factory, engine.connect()))
-    try:
-        unit.begin()
-        try:
-            yield cast(Session, unit)
-            if unit.session is not None:
-                unit.session.flush()
-            unit.ended().commit()
-        except BaseException:
-            unit.ended().rollback()
-            raise
-    finally:
-        unit.close()
-
-
-class _SessionOnDemand:
-    """``write_unit``'s session: a connection at once (``connection()``, ``get_bind()``), the ORM
-    session only when a path asks for more (a customer's open case, a signal, a schedule); it
-    joins the transaction under way and commits nothing itself. Subclasses say which connection,
-    and how its transaction begins, is joined, ends and is released."""
-
-    def __init__(self, factory: sessionmaker[Session], bare: Any):
-        self._factory, self._bare = factory, bare
-        self._began: Any = None
-        self.session: Session | None = None
-
-    def connection(self, *_args: Any, **_kwargs: Any) -> Any:
-        return self._bare
-
-    def get_bind(self, *_args: Any, **_kwargs: Any) -> Any:
-        return self._bare
-
-    def __getattr__(self, name: str) -> Any:
-        if self.session is None:
-            self.session = self._factory(bind=self._join())
-        return getattr(self.session, name)
-
-    def close(self) -> None:
-        """The session first, then the connection back to the pool, rolled back there if still
-        in a transaction."""
-        try:
-            if self.session is not None:
-                self.session.close()
-        finally:
-            self._release()
-
-    def begin(self) -> None:
-        raise NotImplementedError
-
-    def ended(self) -> Any:
-        """What commits or rolls back the transaction."""
-        raise NotImplementedError
-
-    def _join(self) -> Connection:
-        raise NotImplementedError
-
-    def _release(self) -> None:
-        raise NotImplementedError
-
-
-class _ConnectionUnit(_SessionOnDemand):
-    """On an engine Connection (PostgreSQL, and SQLite while the slow-write log listens)."""
-
-    def begin(self) -> None:
-        self._began = self._bare.begin()
-
-    def ended(self) -> Any:
-        return self._began
-
-    def _join(self) -> Connection:
-        return cast(Connection, self._bare)
-
-    def _release(self) -> None:
-        self._bare.close()
-
-
-class _Pooled:
-    """What the prepared statements and the claim line read of a connection (``Prepared._for``,
-    ``turns.join_line``): its dialect, the pooled DBAPI connection and that connection's ``info``."""
-
-    def __init__(self, engine: Engine, pooled: Any):
-        self.dialect, self.connection, self.info = engine.dialect, pooled, pooled.info
-
-
-class _PooledUnit(_SessionOnDemand):
-    """On SQLite: the pooled DBAPI connection, whose transaction it begins itself; a SQLAlchemy
-    Connection is made around it only when the ORM session joins (and then ends it)."""
-
-    def __init__(self, factory: sessionmaker[Session], engine: Engine, pooled: Any):
-        super().__init__(factory, _Pooled(engine, pooled))
-        self._engine, self._pooled = engine, pooled
-        self._bound: Connection | None = None
-
-    def begin(self) -> None:
-        begin_immediate(self._pooled.driver_connection)
-
-    def ended(self) -> Any:
-        return self._began if self._began is not None else self._pooled.driver_connection
-
-    def _join(self) -> Connection:
-        self._bound = Connection(self._engine, self._pooled).execution_options(**{JOINS_BEGUN: True})
-        self._began = self._bound.begin()  # SQLAlchemy's record of it: no second BEGIN (``_on_begin``)
-        return self._bound
-
-    def _release(self) -> None:
-        (self._bound or self._pooled).close()  # through the Connection that wraps it, when one was made
 
 
 def reading(factory: sessionmaker[Session]) -> AbstractContextManager[Session]:
