@@ -42,3 +42,17 @@ def test_full_flow_logs_no_personal_data_or_secret(frozen_runtime, fake_hubspot,
     for forbidden in ("marie@example.com", "Marie Dubois", COMMENT, SECRET, ADMIN_TOKEN,
                       SECRET.removeprefix("whsec_")):
         assert forbidden not in text
+
+
+def test_an_answer_that_opens_no_case_is_logged_at_debug_one_that_opens_one_at_info(frozen_runtime, caplog):
+    # Issue 16: a log line per accepted answer was 6% of the web's CPU; the delivery log holds each.
+    from connector.web.app import create_app
+
+    caplog.set_level(logging.DEBUG, logger="connector.cases.intake")
+    client = create_app(frozen_runtime.config, runtime=frozen_runtime).test_client()
+    assert post_answer(client, answer_payload(response_id="promoter", score=10)).status_code == 202
+    assert post_answer(client, answer_payload(response_id="detractor", score=2)).status_code == 202
+    accepted = [(record.levelno, record.getMessage()) for record in caplog.records
+                if record.getMessage().startswith("answer accepted")]
+    assert [level for level, _ in accepted] == [logging.DEBUG, logging.INFO]
+    assert "case_id=None category=promoter" in accepted[0][1] and "category=detractor" in accepted[1][1]
