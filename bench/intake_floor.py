@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import ctypes
+import ctypes.util
 import hashlib
 import hmac
 import http.client
@@ -39,10 +41,23 @@ PATH = "/webhooks/surveys/generic"
 
 
 def cpu_times(pid: int) -> tuple[float, float]:
-    """(utime, stime) of a process in seconds, from /proc/<pid>/stat."""
+    """(utime, stime) of a process in seconds, from /proc/<pid>/stat (in clock ticks: 10 ms)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     tick = os.sysconf("SC_CLK_TCK")
     return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+def cpu_clock(pid: int) -> int:
+    """The CPU-time clock of another process (``clock_getcpuclockid``): read with
+    ``time.clock_gettime``, it counts to the nanosecond where /proc/<pid>/stat counts ticks of
+    10 ms, a third of a 300-answer round's difference between two servers."""
+    clock = ctypes.c_int()
+    if _LIBC.clock_getcpuclockid(pid, ctypes.byref(clock)) != 0:
+        raise OSError(ctypes.get_errno(), f"no CPU clock for process {pid}")
+    return clock.value
 
 
 def sign(secret: str, msg_id: str, body: bytes) -> dict:
@@ -107,10 +122,10 @@ def post_all(server: Server, requests: list[tuple[bytes, dict]]) -> int:
 
 def measure(server: Server, requests: list[tuple[bytes, dict]]) -> None:
     pid = server.worker_pid()
-    (user, system), wall = cpu_times(pid), time.perf_counter()
+    clock = cpu_clock(pid)
+    (_, system), cpu, wall = cpu_times(pid), time.clock_gettime(clock), time.perf_counter()
     accepted = post_all(server, requests)
-    (user_after, system_after), wall = cpu_times(pid), time.perf_counter() - wall
-    cpu = user_after - user + system_after - system
+    (_, system_after), cpu, wall = cpu_times(pid), time.clock_gettime(clock) - cpu, time.perf_counter() - wall
     server.cpu_seconds += cpu
     server.system_seconds += system_after - system
     server.wall_seconds += wall
@@ -137,7 +152,9 @@ def main() -> None:
         return Server(name, "connector.web.app:create_app()",
                       {**base, "RECOVERY_DATABASE_URL": f"sqlite:///{folder / f'{name}.db'}",
                        "RECOVERY_WEBHOOK_SECRET": secret, "RECOVERY_ADMIN_TOKEN": secrets.token_urlsafe(24),
-                       "RECOVERY_SANDBOX": "true", "RECOVERY_SQLITE_SYNCHRONOUS": durability}, cwd=cwd)
+                       "RECOVERY_SANDBOX": "true", "RECOVERY_SQLITE_SYNCHRONOUS": durability,
+                       # the tenant's intake limit still runs (its cost counts) and never refuses a round
+                       "RECOVERY_TENANT_INTAKE_BURST": str(10**9)}, cwd=cwd)
 
     connector = connector_server("connector", ROOT)
     servers = [floor, connector]
