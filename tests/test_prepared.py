@@ -2,6 +2,7 @@
 inside the caller's transaction; write_unit commits or rolls it back as a whole."""
 import sqlite3
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import bindparam, event, make_url, select, text
 from connector.store.db import BUSY_TIMEOUT_SECONDS, install_schema, make_engine, make_session_factory, reading
 from connector.store.models import Answer, Job
 from connector.store.prepared import Prepared, PreparedInsert
-from connector.store.write_units import write_unit
+from connector.store.write_units import KEPT_AT_MOST, write_unit
 
 KEYS = ("tenant_id", "response_id", "source", "survey_type", "score", "category", "customer_email", "vip",
         "context", "submitted_at", "answer_body", "comment")
@@ -77,8 +78,8 @@ def test_a_parameter_left_out_is_an_error_not_a_null(sessions):
         BY_EMAIL.execute(session, {})
 
 
-def _held_by_this_thread(engine) -> bool:
-    return engine.dialect.name == "sqlite"  # a file database: write_units keeps one per thread
+def _kept_by_the_engine(engine) -> bool:
+    return engine.dialect.name == "sqlite"  # a file database: write_units keeps its connections
 
 
 def _busy_timeout(driver) -> int:
@@ -95,15 +96,15 @@ def test_a_unit_of_prepared_statements_alone_builds_no_sqlalchemy_connection_on_
     with write_unit(sessions) as session:
         INSERT.execute(session, _answer("r1"))
     assert connections == ([] if engine.dialect.name == "sqlite" else connections)
-    assert engine.pool.checkedout() == (1 if _held_by_this_thread(engine) else 0)
+    assert engine.pool.checkedout() == (1 if _kept_by_the_engine(engine) else 0)
     with reading(sessions) as session:
         assert session.scalars(select(Answer.response_id)).all() == ["r1"]
 
 
-def test_the_thread_keeps_its_write_connection_between_units_out_of_any_transaction(sessions):
+def test_the_engine_keeps_its_write_connection_between_units_out_of_any_transaction(sessions):
     # Issue 16: the pool's checkout and return and two busy_timeout switches per webhook were ~35 µs.
     engine = sessions.kw["bind"]
-    if not _held_by_this_thread(engine):
+    if not _kept_by_the_engine(engine):
         pytest.skip("PostgreSQL units run on an engine Connection from the pool")
     drivers = []
     for response_id in ("r1", "r2", "r3"):
@@ -116,9 +117,11 @@ def test_the_thread_keeps_its_write_connection_between_units_out_of_any_transact
     assert drivers[0] is drivers[1] is drivers[2] and engine.pool.checkedout() == 1
 
 
-def test_each_thread_writes_on_its_own_connection(sessions):
+def test_a_server_with_a_thread_per_request_reuses_the_kept_connection(sessions):
+    # werkzeug's server runs every request on a new thread: a connection held per thread was left
+    # checked out by each finished thread, and the pool ran dry after fifteen.
     engine = sessions.kw["bind"]
-    if not _held_by_this_thread(engine):
+    if not _kept_by_the_engine(engine):
         pytest.skip("PostgreSQL units run on an engine Connection from the pool")
     drivers = []
 
@@ -127,17 +130,48 @@ def test_each_thread_writes_on_its_own_connection(sessions):
             INSERT.execute(session, _answer(response_id))
             drivers.append(session.connection().connection.driver_connection)
 
-    for response_id in ("r1", "r2"):
-        thread = threading.Thread(target=one_unit, args=(response_id,))
+    for number in range(30):
+        thread = threading.Thread(target=one_unit, args=(f"r{number}",))
         thread.start()
         thread.join()
-    assert drivers[0] is not drivers[1] and engine.pool.checkedout() == 2
+    assert len(drivers) == 30 and all(driver is drivers[0] for driver in drivers)
+    assert engine.pool.checkedout() == 1
+
+
+def test_units_at_once_write_on_their_own_connections_and_a_few_are_kept(sessions):
+    engine = sessions.kw["bind"]
+    if not _kept_by_the_engine(engine):
+        pytest.skip("PostgreSQL units run on an engine Connection from the pool")
+    first_inside, go, drivers = threading.Event(), threading.Event(), []
+
+    def one_unit(response_id, hold):
+        with write_unit(sessions) as session:  # takes its connection, then waits for the write lock
+            INSERT.execute(session, _answer(response_id))
+            drivers.append(session.connection().connection.driver_connection)
+            if hold:
+                first_inside.set()
+                go.wait(10)
+
+    holder = threading.Thread(target=one_unit, args=("r0", True))
+    holder.start()
+    assert first_inside.wait(10)
+    others = [threading.Thread(target=one_unit, args=(f"r{n}", False)) for n in range(1, KEPT_AT_MOST + 2)]
+    for thread in others:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while engine.pool.checkedout() < KEPT_AT_MOST + 2 and time.monotonic() < deadline:
+        time.sleep(0.01)  # polled: each waiting unit has taken a connection of its own
+    go.set()
+    for thread in [holder, *others]:
+        thread.join(10)
+    assert len({id(driver) for driver in drivers}) == KEPT_AT_MOST + 2
+    assert engine.pool.checkedout() == KEPT_AT_MOST  # the others went back to the pool
 
 
 def test_a_unit_waits_for_another_writer_with_the_held_connections_zero_timeout(sessions, db_url):
     # The held connection's busy timeout is 0: its BEGIN IMMEDIATE is retried, not refused.
     engine = sessions.kw["bind"]
-    if not _held_by_this_thread(engine):
+    if not _kept_by_the_engine(engine):
         pytest.skip("SQLite's write lock")
     with write_unit(sessions) as session:
         INSERT.execute(session, _answer("r1"))
@@ -162,7 +196,7 @@ def _write_r2(sessions) -> None:
 
 def test_dispose_closes_the_held_connections_and_the_next_unit_takes_a_new_one(sessions):
     engine = sessions.kw["bind"]
-    if not _held_by_this_thread(engine):
+    if not _kept_by_the_engine(engine):
         pytest.skip("PostgreSQL units run on an engine Connection from the pool")
     with write_unit(sessions) as session:
         INSERT.execute(session, _answer("r1"))
@@ -192,7 +226,7 @@ def test_every_unit_leaves_its_connection_clean_kept_or_back_in_the_pool(session
         write("r2")
         driver = session.connection().connection.driver_connection
         raise RuntimeError("rolled back")
-    held = _held_by_this_thread(engine) and not orm
+    held = _kept_by_the_engine(engine) and not orm
     assert engine.pool.checkedout() == (1 if held else 0)
     if engine.dialect.name == "sqlite":
         assert not driver.in_transaction

@@ -6,14 +6,15 @@ roll back on any error) without building an ORM session when prepared statements
 more than its SQL. A path that needs more (a customer's open case, a schedule) gets the session
 on demand, joined to the transaction under way.
 
-On a SQLite file, unless something listens for SQLAlchemy's commits (the slow-write log), each
-thread keeps its own write connection between units (``_HeldConnections``): the pool's checkout
+On a SQLite file, unless something listens for SQLAlchemy's commits (the slow-write log), the
+engine keeps a few write connections between units (``_KeptConnections``): the pool's checkout
 and return, its reset and the two ``busy_timeout`` switches around every BEGIN cost a webhook
-~35 µs of CPU, a twentieth of its intake (issue 16). That connection's busy timeout is 0 for as
-long as it is held: its BEGIN IMMEDIATE is retried by ``begin_immediate``, and inside a WAL write
-transaction nothing else waits on a lock (readers never block a writer, and the commit's
-checkpoint is passive). It goes back to the pool, timeout restored, when the ORM session joined
-it (that session closes its connection) or a rollback failed; ``Engine.dispose`` closes them all.
+~35 µs of CPU, a twentieth of its intake (issue 16). A kept connection's busy timeout is 0: its
+BEGIN IMMEDIATE is retried by ``begin_immediate``, and inside a WAL write transaction nothing
+else waits on a lock (readers never block a writer, and the commit's checkpoint is passive). It
+goes back to the pool, timeout restored, when the ORM session joined it (that session closes
+its connection), when a rollback failed or more than ``KEPT_AT_MOST`` are idle;
+``Engine.dispose`` closes the idle ones.
 """
 import threading
 import weakref
@@ -31,8 +32,8 @@ from connector.store.db import BUSY_TIMEOUT_SECONDS, JOINS_BEGUN, begin_immediat
 @contextmanager
 def write_unit(factory: sessionmaker[Session]) -> Iterator[Session]:
     engine: Engine = factory.kw["bind"]
-    held = _held(engine)
-    unit: _SessionOnDemand = (_HeldUnit(factory, engine, held) if held is not None
+    kept = _kept(engine)
+    unit: _SessionOnDemand = (_KeptUnit(factory, engine, kept) if kept is not None
                               else _ConnectionUnit(factory, engine.connect()))
     try:
         unit.begin()
@@ -116,17 +117,18 @@ class _Pooled:
         self.dialect, self.connection, self.info = engine.dialect, pooled, pooled.info
 
 
-class _HeldUnit(_SessionOnDemand):
-    """On the thread's held SQLite connection, whose transaction it begins itself; a SQLAlchemy
-    Connection is made around it only when the ORM session joins (and then ends it)."""
+class _KeptUnit(_SessionOnDemand):
+    """On one of the engine's kept SQLite connections, whose transaction it begins itself; a
+    SQLAlchemy Connection is made around it only when the ORM session joins (and then ends it)."""
 
-    def __init__(self, factory: sessionmaker[Session], engine: Engine, held: "_HeldConnections"):
-        self._engine, self._held, self._pooled = engine, held, held.take()
+    def __init__(self, factory: sessionmaker[Session], engine: Engine, kept: "_KeptConnections"):
+        self._engine, self._kept = engine, kept
+        self._pooled, self._generation = kept.take()
         super().__init__(factory, _Pooled(engine, self._pooled))
         self._bound: Connection | None = None
 
     def begin(self) -> None:
-        begin_immediate(self._pooled.driver_connection, switch_timeout=not self._held.keeps)
+        begin_immediate(self._pooled.driver_connection, switch_timeout=not self._kept.keeps)
 
     def ended(self) -> Any:
         return self._began if self._began is not None else self._pooled.driver_connection
@@ -137,65 +139,76 @@ class _HeldUnit(_SessionOnDemand):
         return self._bound
 
     def _release(self) -> None:
-        if self._held.keeps and self._bound is None and not self._pooled.driver_connection.in_transaction:
-            return  # kept for the thread's next unit
-        self._held.give_back(self._pooled, self._bound)
+        clean = self._bound is None and not self._pooled.driver_connection.in_transaction
+        if not (clean and self._kept.keep(self._pooled, self._generation)):
+            self._kept.give_back(self._pooled, self._bound)
 
 
-class _HeldConnections:
-    """One engine's write connections, one per thread, checked out of its pool and kept
-    (``keeps``; a memory database's, whose pool gives each thread its one connection anyway,
-    go back after every unit)."""
+KEPT_AT_MOST = 4  # idle write connections an engine keeps: a web process's threads (WEB_THREADS, 4)
+
+
+class _KeptConnections:
+    """One engine's idle write connections, checked out of its pool and kept between units
+    (``keeps``; a memory database's, one per thread in its pool anyway, go back after every unit).
+
+    A stack, not one per thread: a server that runs each request on a new thread (werkzeug's)
+    reuses them as well, and a finished thread leaves none behind."""
 
     def __init__(self, engine: Engine, keeps: bool):
         self._engine, self.keeps = engine, keeps
-        self._local, self._lock = threading.local(), threading.Lock()
-        self._all: set[Any] = set()
-        event.listen(engine, "engine_disposed", lambda _engine: self.close_all())
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+        self._generation = 0  # Engine.dispose's count: a connection taken before it is not kept
+        event.listen(engine, "engine_disposed", lambda _engine: self.close_idle())
 
-    def take(self) -> Any:
-        pooled: Any = getattr(self._local, "pooled", None)
-        if pooled is None or pooled not in self._all:  # none yet, or closed by ``Engine.dispose``
-            pooled = self._engine.raw_connection()
-            if self.keeps:
-                pooled.driver_connection.execute("PRAGMA busy_timeout=0")
-                self._local.pooled = pooled
-                with self._lock:
-                    self._all.add(pooled)
-        return pooled
+    def take(self) -> tuple[Any, int]:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop(), self._generation
+            generation = self._generation
+        pooled: Any = self._engine.raw_connection()
+        if self.keeps:
+            pooled.driver_connection.execute("PRAGMA busy_timeout=0")
+        return pooled, generation
+
+    def keep(self, pooled: Any, generation: int) -> bool:
+        """Among the idle ones for the next unit; False when it must go back to the pool instead."""
+        with self._lock:
+            if self.keeps and generation == self._generation and len(self._idle) < KEPT_AT_MOST:
+                self._idle.append(pooled)
+                return True
+        return False
 
     def give_back(self, pooled: Any, bound: Connection | None = None) -> None:
         """To the pool (rolled back there if need be), with the busy timeout every other user expects."""
         if self.keeps:
-            self._local.pooled = None
-            with self._lock:
-                self._all.discard(pooled)
             try:
                 pooled.driver_connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
             except Exception:  # noqa: S110 - a broken connection: the pool's reset below invalidates it
                 pass
         (bound or pooled).close()
 
-    def close_all(self) -> None:
+    def close_idle(self) -> None:
         with self._lock:
-            held, self._all = self._all, set()
-        for pooled in held:
+            idle, self._idle = self._idle, []
+            self._generation += 1
+        for pooled in idle:
             pooled.invalidate()  # closes the DBAPI connection; the pool it came from forgets it
 
 
-_ENGINES: "weakref.WeakKeyDictionary[Engine, _HeldConnections]" = weakref.WeakKeyDictionary()
+_ENGINES: "weakref.WeakKeyDictionary[Engine, _KeptConnections]" = weakref.WeakKeyDictionary()
 _ENGINES_LOCK = threading.Lock()
 
 
-def _held(engine: Engine) -> "_HeldConnections | None":
-    """The engine's held connections, or None where a unit runs on an engine Connection."""
+def _kept(engine: Engine) -> "_KeptConnections | None":
+    """The engine's kept connections, or None where a unit runs on an engine Connection."""
     if engine.dispatch.commit:  # the slow-write log times commits through SQLAlchemy's events
         return None
-    held = _ENGINES.get(engine)
-    if held is not None:
-        return held
+    kept = _ENGINES.get(engine)
+    if kept is not None:
+        return kept
     if engine.dialect.name != "sqlite":
         return None
     with _ENGINES_LOCK:
         return _ENGINES.setdefault(
-            engine, _HeldConnections(engine, keeps=engine.url.database not in (None, "", ":memory:")))
+            engine, _KeptConnections(engine, keeps=engine.url.database not in (None, "", ":memory:")))
