@@ -20,7 +20,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -33,31 +33,47 @@ from connector.store.db import BUSY_TIMEOUT_SECONDS, JOINS_BEGUN, begin_immediat
 def write_unit(factory: sessionmaker[Session]) -> Iterator[Session]:
     engine: Engine = factory.kw["bind"]
     kept = _kept(engine)
-    unit: _SessionOnDemand = (_KeptUnit(factory, engine, kept) if kept is not None
-                              else _ConnectionUnit(factory, engine.connect()))
+    transaction: UnitTransaction = (_OnKeptConnection(engine, kept) if kept is not None
+                                    else _OnEngineConnection(engine.connect()))
+    unit = _SessionOnDemand(factory, transaction)
     try:
-        unit.begin()
+        transaction.begin()
         try:
             yield cast(Session, unit)
             if unit.session is not None:
                 unit.session.flush()
-            unit.ended().commit()
+            transaction.ended().commit()
         except BaseException:
-            unit.ended().rollback()
+            transaction.ended().rollback()
             raise
     finally:
         unit.close()
 
 
+class UnitTransaction(Protocol):
+    """How a write unit's connection begins its transaction, is joined by the ORM session, ends
+    and is released."""
+
+    bare: Any  # what the unit's ``connection()`` and ``get_bind()`` give the prepared statements
+
+    def begin(self) -> None: ...
+
+    def ended(self) -> Any:
+        """What commits or rolls back the transaction."""
+
+    def join(self) -> Connection:
+        """The Connection the ORM session binds to, in the transaction under way."""
+
+    def release(self) -> None: ...
+
+
 class _SessionOnDemand:
     """``write_unit``'s session: a connection at once (``connection()``, ``get_bind()``), the ORM
     session only when a path asks for more; it joins the transaction under way and commits
-    nothing itself. Subclasses say which connection, and how its transaction begins, is joined,
-    ends and is released."""
+    nothing itself."""
 
-    def __init__(self, factory: sessionmaker[Session], bare: Any):
-        self._factory, self._bare = factory, bare
-        self._began: Any = None
+    def __init__(self, factory: sessionmaker[Session], transaction: UnitTransaction):
+        self._factory, self._transaction, self._bare = factory, transaction, transaction.bare
         self.session: Session | None = None
 
     def connection(self, *_args: Any, **_kwargs: Any) -> Any:
@@ -68,7 +84,7 @@ class _SessionOnDemand:
 
     def __getattr__(self, name: str) -> Any:
         if self.session is None:
-            self.session = self._factory(bind=self._join())
+            self.session = self._factory(bind=self._transaction.join())
         return getattr(self.session, name)
 
     def close(self) -> None:
@@ -77,36 +93,27 @@ class _SessionOnDemand:
             if self.session is not None:
                 self.session.close()
         finally:
-            self._release()
-
-    def begin(self) -> None:
-        raise NotImplementedError
-
-    def ended(self) -> Any:
-        """What commits or rolls back the transaction."""
-        raise NotImplementedError
-
-    def _join(self) -> Connection:
-        raise NotImplementedError
-
-    def _release(self) -> None:
-        raise NotImplementedError
+            self._transaction.release()
 
 
-class _ConnectionUnit(_SessionOnDemand):
+class _OnEngineConnection:
     """On an engine Connection (PostgreSQL, a memory database, SQLite while the slow-write log listens)."""
 
+    def __init__(self, connection: Connection):
+        self.bare = connection
+        self._began: Any = None
+
     def begin(self) -> None:
-        self._began = self._bare.begin()
+        self._began = self.bare.begin()
 
     def ended(self) -> Any:
         return self._began
 
-    def _join(self) -> Connection:
-        return cast(Connection, self._bare)
+    def join(self) -> Connection:
+        return self.bare
 
-    def _release(self) -> None:
-        self._bare.close()
+    def release(self) -> None:
+        self.bare.close()
 
 
 class _Pooled:
@@ -117,15 +124,16 @@ class _Pooled:
         self.dialect, self.connection, self.info = engine.dialect, pooled, pooled.info
 
 
-class _KeptUnit(_SessionOnDemand):
+class _OnKeptConnection:
     """On one of the engine's kept SQLite connections, whose transaction it begins itself; a
     SQLAlchemy Connection is made around it only when the ORM session joins (and then ends it)."""
 
-    def __init__(self, factory: sessionmaker[Session], engine: Engine, kept: "_KeptConnections"):
+    def __init__(self, engine: Engine, kept: "_KeptConnections"):
         self._engine, self._kept = engine, kept
         self._pooled, self._generation = kept.take()
-        super().__init__(factory, _Pooled(engine, self._pooled))
+        self.bare = _Pooled(engine, self._pooled)
         self._bound: Connection | None = None
+        self._began: Any = None
 
     def begin(self) -> None:
         begin_immediate(self._pooled.driver_connection, switch_timeout=not self._kept.keeps)
@@ -133,12 +141,12 @@ class _KeptUnit(_SessionOnDemand):
     def ended(self) -> Any:
         return self._began if self._began is not None else self._pooled.driver_connection
 
-    def _join(self) -> Connection:
+    def join(self) -> Connection:
         self._bound = Connection(self._engine, self._pooled).execution_options(**{JOINS_BEGUN: True})
         self._began = self._bound.begin()  # SQLAlchemy's record of it: no second BEGIN (``db._on_begin``)
         return self._bound
 
-    def _release(self) -> None:
+    def release(self) -> None:
         clean = self._bound is None and not self._pooled.driver_connection.in_transaction
         if not (clean and self._kept.keep(self._pooled, self._generation)):
             self._kept.give_back(self._pooled, self._bound)
