@@ -1,8 +1,10 @@
 """Prepared statements (store/prepared.py) store what the ORM would, on SQLite and PostgreSQL,
 inside the caller's transaction; write_unit commits or rolls it back as a whole."""
+import gc
 import sqlite3
 import threading
 import time
+import weakref
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -274,3 +276,17 @@ def test_defaults_are_filled_per_row_and_a_given_value_wins(sessions):
     assert [(status, attempts, tenant) for status, attempts, tenant, _ in rows] == [
         ("done", 0, "default"), ("queued", 0, "default")]
     assert all(run_at is not None and run_at.tzinfo is not None for *_, run_at in rows)  # the model's utcnow
+
+
+def test_an_engine_no_one_uses_any_more_is_collected_with_its_kept_connections(tmp_path):
+    # The kept connections are listed per engine in a weak-keyed table: holding the engine from
+    # there kept every test's engine, pool and open file alive.
+    engine = make_engine(f"sqlite:///{tmp_path}/gone.db")
+    install_schema(engine)
+    with write_unit(make_session_factory(engine)) as session:
+        INSERT.execute(session, _answer("r1"))
+    collected = weakref.ref(engine)
+    engine.dispose()
+    del engine, session
+    gc.collect()
+    assert collected() is None

@@ -130,7 +130,7 @@ class _OnKeptConnection:
 
     def __init__(self, engine: Engine, kept: "_KeptConnections"):
         self._engine, self._kept = engine, kept
-        self._pooled, self._generation = kept.take()
+        self._pooled, self._generation = kept.take(engine)
         self.bare = _Pooled(engine, self._pooled)
         self._bound: Connection | None = None
         self._began: Any = None
@@ -163,18 +163,18 @@ class _KeptConnections:
     reuses them as well, and a finished thread leaves none behind."""
 
     def __init__(self, engine: Engine, keeps: bool):
-        self._engine, self.keeps = engine, keeps
+        self.keeps = keeps  # no reference to the engine: it is the key of ``_ENGINES``, held weakly
         self._idle: list[Any] = []
         self._lock = threading.Lock()
         self._generation = 0  # Engine.dispose's count: a connection taken before it is not kept
         event.listen(engine, "engine_disposed", lambda _engine: self.close_idle())
 
-    def take(self) -> tuple[Any, int]:
+    def take(self, engine: Engine) -> tuple[Any, int]:
         with self._lock:
             if self._idle:
                 return self._idle.pop(), self._generation
             generation = self._generation
-        pooled: Any = self._engine.raw_connection()
+        pooled: Any = engine.raw_connection()
         if self.keeps:
             pooled.driver_connection.execute("PRAGMA busy_timeout=0")
         return pooled, generation
