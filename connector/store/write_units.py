@@ -217,6 +217,8 @@ def _kept(engine: Engine) -> "_KeptConnections | None":
         return kept
     if engine.dialect.name != "sqlite":
         return None
-    with _ENGINES_LOCK:
-        return _ENGINES.setdefault(
-            engine, _KeptConnections(engine, keeps=engine.url.database not in (None, "", ":memory:")))
+    with _ENGINES_LOCK:  # looked again under the lock: one set of kept connections (and listener) an engine
+        kept = _ENGINES.get(engine)
+        if kept is None:
+            kept = _ENGINES[engine] = _KeptConnections(engine, keeps=engine.url.database not in (None, "", ":memory:"))
+        return kept
