@@ -28,6 +28,8 @@ from connector.store.checkpoint import BACKSTOP_PAGES, start_checkpoints
 from connector.store.slow_writes import watch_slow_writes
 
 BUSY_TIMEOUT_SECONDS = 30
+# A connection's busy timeout as it stands between BEGIN IMMEDIATE's tries, and with none while it tries.
+BUSY_TIMEOUT, NO_BUSY_TIMEOUT = f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}", "PRAGMA busy_timeout=0"
 READ_ONLY = "recovery_read_only"  # execution option: the unit of work only reads
 JOINS_BEGUN = "recovery_joins_begun"  # execution option: its DBAPI connection is in a write transaction already
 SYNCHRONOUS_LEVELS = ("FULL", "EXTRA", "NORMAL")
@@ -60,7 +62,7 @@ def _tune_sqlite(engine: Engine, synchronous: str) -> None:
         # The busy timeout first: switching a new file to WAL takes an exclusive lock, and a process
         # connecting meanwhile otherwise waits only the driver's default 5 s ("database is locked"
         # when several processes install the schema at once on a loaded machine).
-        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        cursor.execute(BUSY_TIMEOUT)
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")  # one of SYNCHRONOUS_LEVELS, checked above
         cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
@@ -89,7 +91,7 @@ def begin_immediate(dbapi_connection, timeout: float = BUSY_TIMEOUT_SECONDS, *, 
     """
     deadline = time.monotonic() + timeout
     if switch_timeout:
-        dbapi_connection.execute("PRAGMA busy_timeout=0")
+        dbapi_connection.execute(NO_BUSY_TIMEOUT)
     try:
         while True:
             try:
@@ -101,7 +103,7 @@ def begin_immediate(dbapi_connection, timeout: float = BUSY_TIMEOUT_SECONDS, *, 
             time.sleep(random.uniform(0.0001, 0.0005))  # jitter: waiting writers do not retry in step
     finally:
         if switch_timeout:
-            dbapi_connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            dbapi_connection.execute(BUSY_TIMEOUT)
 
 
 SCHEMA_WAIT_SECONDS = 120.0  # start-up only: several processes may wait for the one migrating

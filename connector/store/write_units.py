@@ -26,7 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector.store.db import BUSY_TIMEOUT_SECONDS, JOINS_BEGUN, begin_immediate
+from connector.store.db import BUSY_TIMEOUT, JOINS_BEGUN, NO_BUSY_TIMEOUT, begin_immediate
 
 
 @contextmanager
@@ -176,7 +176,7 @@ class _KeptConnections:
             generation = self._generation
         pooled: Any = engine.raw_connection()
         if self.keeps:
-            pooled.driver_connection.execute("PRAGMA busy_timeout=0")
+            pooled.driver_connection.execute(NO_BUSY_TIMEOUT)
         return pooled, generation
 
     def keep(self, pooled: Any, generation: int) -> bool:
@@ -191,7 +191,7 @@ class _KeptConnections:
         """To the pool (rolled back there if need be), with the busy timeout every other user expects."""
         if self.keeps:
             try:
-                pooled.driver_connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+                pooled.driver_connection.execute(BUSY_TIMEOUT)
             except Exception:  # noqa: S110 - a broken connection: the pool's reset below invalidates it
                 pass
         (bound or pooled).close()
