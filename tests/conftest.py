@@ -147,6 +147,31 @@ def drain(rt, max_rounds: int = 500) -> None:
     raise AssertionError("jobs still pending after max_rounds")
 
 
+def plan(rt) -> int:
+    """Run the queued ``case.plan`` jobs (a new case's profile, cause, stages and first jobs, the
+    worker's first step after intake: ``cases.planning``) and nothing else, as the worker would
+    claim them; for tests of what a planned case does next. Returns how many were run."""
+    from sqlalchemy import select, update
+
+    from connector.cases import planning
+    from connector.jobs.queue import ClaimedJob
+    from connector.store.db import transaction
+    from connector.store.models import Job
+
+    with transaction(rt.sessions) as session:
+        due = session.execute(select(Job.id, Job.ref_id, Job.tenant_id, Job.attempts).where(
+            Job.kind == planning.KIND, Job.status == "queued").order_by(Job.id)).all()
+        session.execute(update(Job).where(Job.id.in_([job.id for job in due]))
+                        .values(status="running", attempts=Job.attempts + 1))
+    by_tenant: dict[str, list] = {}
+    for job in due:
+        by_tenant.setdefault(job.tenant_id, []).append(
+            ClaimedJob(job.id, planning.KIND, job.ref_id, job.tenant_id, job.attempts + 1, job.attempts == 0))
+    for tenant_id, jobs in by_tenant.items():
+        planning.plan_cases(rt.for_tenant(tenant_id), jobs)
+    return len(due)
+
+
 @pytest.fixture
 def frozen_runtime(db_url, fake_zendesk, fake_hubspot):
     from connector.infra.clock import FrozenClock

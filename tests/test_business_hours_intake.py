@@ -12,7 +12,7 @@ from connector.installs.crypto import TokenCipher, generate_key
 from connector.store.db import transaction
 from connector.store.models import Case
 from connector.store.schedules import save_schedule
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, plan
 from tests.signing import OTHER_SECRET, answer_payload, signed_headers
 
 DAY = 24 * 60
@@ -41,6 +41,7 @@ def send(client, tenant, response_id, email):
     answered = client.post(f"/t/{tenant}/webhooks/surveys/generic", data=body,
                            headers=signed_headers(body, secret=OTHER_SECRET))
     assert answered.status_code == 202, answered.get_json()
+    plan(client.application.extensions["recovery"])
     return answered.get_json()["case_id"]
 
 
@@ -72,6 +73,7 @@ def test_the_deployment_setting_applies_to_the_default_tenant(runtime, client):
     answered = client.post("/webhooks/surveys/generic", data=body, headers=signed_headers(body))
     assert answered.status_code == 202
     case_id = answered.get_json()["case_id"]
+    plan(runtime)
     assert empathy_due(runtime, case_id) == MONDAY_NINE
     with transaction(runtime.sessions) as session:
         due = {s.key: s.due_at for s in session.get(Case, case_id).stages}

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 from connector.ports.errors import PermanentError
 from connector.store.db import transaction
 from connector.store.models import Case
-from tests.conftest import drain
+from tests.conftest import drain, plan
 from tests.test_worker import accept
 
 
@@ -16,7 +16,8 @@ def case_row(rt, case_id) -> Case:
 def test_zendesk_ticket_history_makes_the_case_chronic(frozen_runtime, fake_zendesk, fake_hubspot):
     fake_zendesk.history["marie@example.com"] = 3
     case_id = accept(frozen_runtime, comment="Le service a été lent hier.")["case_id"]
-    assert case_row(frozen_runtime, case_id).profile == "disappointed"  # intake knows no history yet
+    plan(frozen_runtime)
+    assert case_row(frozen_runtime, case_id).profile == "disappointed"  # the plan knows no history yet
     drain(frozen_runtime)
     case = case_row(frozen_runtime, case_id)
     assert case.profile == "chronic"
@@ -34,6 +35,7 @@ def test_unavailable_history_never_blocks_the_ticket(frozen_runtime, fake_zendes
 def test_earlier_detractor_answer_makes_a_new_case_chronic(frozen_runtime):
     accept(frozen_runtime, response_id="old", score=2, submitted_at="2026-06-01T10:00:00+00:00")
     case_id = accept(frozen_runtime, response_id="new", score=4, submitted_at="2026-11-20T10:00:00+00:00")["case_id"]
+    plan(frozen_runtime)
     case = case_row(frozen_runtime, case_id)
     assert case.profile == "chronic"
     assert any("earlier detractor" in s for s in case.profile_signals)
@@ -54,6 +56,7 @@ def test_snapshot_carries_draft_guidance_and_playbook(frozen_runtime):
     from connector.cases.shared import case_snapshot_for
     case_id = accept(frozen_runtime, locale="en", customer={"name": "John Carter", "lifetime_value": 15000},
                      comment="We need SSO which you don't have; switching to an enterprise-grade tool.")["case_id"]
+    plan(frozen_runtime)
     with transaction(frozen_runtime.sessions) as session:
         snapshot = case_snapshot_for(frozen_runtime, session, session.get(Case, case_id))
     assert snapshot.profile == "structural"
@@ -85,7 +88,8 @@ def test_a_rate_limited_history_search_is_not_repeated_for_the_rest_of_the_group
     fake_zendesk.fail_with(RetryableError("429", retry_after=30))
     ids = [accept(frozen_runtime, response_id=r, comment="Le service a été lent hier.",
                   customer={"email": f"{r}@example.com"})["case_id"] for r in ("c", "d")]
-    frozen_runtime.clock.now = datetime.now(timezone.utc)  # both due at once: one group
+    plan(frozen_runtime)
+    frozen_runtime.clock.now = datetime.now(timezone.utc)  # both syncs due at once: one group
     drain(frozen_runtime)
     assert [case_row(frozen_runtime, i).profile for i in ids] == ["disappointed", "disappointed"]
     assert all(case_row(frozen_runtime, i).sync_status == "synced" for i in ids)  # never blocks the tickets

@@ -140,6 +140,29 @@ def test_privacy_deletion_erases_the_person_and_cancels_work(client, admin_heade
     assert client.get("/api/cases?email=marie@example.com", headers=admin_headers).get_json()["cases"] == []
 
 
+def test_privacy_deletion_before_a_new_cases_plan_leaves_it_unplanned_for_readers_too(client, admin_headers,
+                                                                                        synced_case, frozen_runtime):
+    from sqlalchemy import func
+
+    from connector.store.models import Stage
+    # The re-survey's answer, still a detractor: the case closes failed and a linked one opens, unplanned yet.
+    newer = post_answer(client, answer_payload(response_id="newer", score=2, submitted_at="2027-01-19T10:00:00+00:00",
+                                               context={"recovery_case_id": synced_case}),
+                        msg_id="newer").get_json()["case_id"]
+    assert newer != synced_case
+    with transaction(frozen_runtime.sessions) as session:
+        contact_id = session.get(Case, synced_case).hubspot_contact_id
+    event = {"eventId": 10, "subscriptionType": "contact.privacyDeletion", "objectId": int(contact_id),
+             "occurredAt": 1795359600000}
+    assert post_hubspot_events(client, [event]).get_json()["status"] == "accepted"
+    shown = client.get(f"/api/cases/{newer}", headers=admin_headers).get_json()  # a reader plans what waits
+    assert shown["stages"] == [] and shown["profile"] is None
+    drain(frozen_runtime)
+    with transaction(frozen_runtime.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(Stage).where(Stage.case_id == newer)) == 0
+        assert session.scalars(select(Job.kind).where(Job.ref_id == newer, Job.status != "cancelled")).all() == []
+
+
 @pytest.mark.parametrize("path", ["/webhooks/zendesk", "/webhooks/hubspot"])
 def test_unsigned_events_are_401_and_change_nothing(client, admin_headers, synced_case, path):
     response = client.post(path, json={"type": "zen:event-type:ticket.tags_changed"})

@@ -9,7 +9,7 @@ from connector.domain.react import load_protocol
 from connector.jobs.worker import Worker
 from connector.store.db import transaction
 from connector.store.models import Case
-from tests.conftest import drain
+from tests.conftest import drain, plan
 from tests.fakes import FakeChat
 from tests.test_worker import accept
 
@@ -30,6 +30,7 @@ NOT_LEAVING = "Service catastrophique, personne ne m'a rappelé."
 
 def open_synced_case(rt, **overrides):
     case_id = accept(rt, submitted_at=SUBMITTED, **overrides)["case_id"]
+    plan(rt)
     rt.clock.now = due(rt, case_id, 0) - timedelta(hours=1)
     drain(rt)
     return case_id

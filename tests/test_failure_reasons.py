@@ -207,7 +207,7 @@ def test_erasure_drops_the_owners_note_and_keeps_the_reason_for_the_report(runti
     now = datetime(2026, 11, 1, tzinfo=timezone.utc)
     with transaction(runtime.sessions) as session:
         case = Case(status="closed", customer_email="marie@example.com", score=3, category="detractor",
-                    severity="critical", value_tier="standard", priority="high", opened_at=now, closed_at=now,
+                    severity="critical", value_tier="standard", priority="high", opened_at=now, planned_at=now, closed_at=now,
                     outcome="failed", hubspot_contact_id="501", failure_reason="price",
                     failure_note="Marie said Dupont & Co is cheaper.", failure_recorded_at=now)
         session.add(case)

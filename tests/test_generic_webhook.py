@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from connector.store.db import transaction
 from connector.store.models import Answer, Case, Job, Stage
+from tests.conftest import plan
 from tests.signing import answer_payload, post_answer, signed_headers
 
 
@@ -24,7 +25,9 @@ def test_detractor_is_accepted_with_case(client, runtime):
     assert response.status_code == 202
     body = response.get_json()
     assert body["response_id"] == "srv-123" and isinstance(body["case_id"], int)
-    assert counts(runtime) == {"answers": 1, "cases": 1, "stages": 8, "jobs": 3}  # zendesk, hubspot, chat alert (critical)
+    assert counts(runtime) == {"answers": 1, "cases": 1, "stages": 0, "jobs": 1}  # the case and its plan
+    assert plan(runtime) == 1
+    assert counts(runtime) == {"answers": 1, "cases": 1, "stages": 8, "jobs": 4}  # + zendesk, hubspot, chat alert (critical)
 
 
 def test_promoter_is_accepted_without_case(client, runtime):
@@ -68,7 +71,7 @@ def test_concurrent_duplicates_store_one(app, runtime):
     for t in threads:
         t.join()
     assert sorted(statuses) == [200, 200, 200, 202]
-    assert counts(runtime) == {"answers": 1, "cases": 1, "stages": 8, "jobs": 3}  # zendesk, hubspot, chat alert (critical)
+    assert counts(runtime) == {"answers": 1, "cases": 1, "stages": 0, "jobs": 1}  # one case, one plan
 
 
 def test_bad_signature_is_401_and_stores_nothing(client, runtime):

@@ -13,7 +13,7 @@ from connector.inbound.schemas import validate_answer
 from connector.ports.keys import task_natural_key
 from connector.store.db import transaction
 from connector.store.models import Case
-from tests.conftest import drain
+from tests.conftest import drain, plan
 from tests.signing import answer_payload, post_answer
 
 Z_999 = 3.2905  # two-sided 99.9% normal quantile
@@ -42,6 +42,7 @@ def test_half_of_400_seeded_cases_within_binomial_bounds(frozen_runtime):
     draw = intake.HoldoutDraw(HoldoutSetting(0.5), random.Random(13).random)
     for number in range(400):
         _accept(frozen_runtime, number, draw)
+    plan(frozen_runtime)
     cases = _cases(frozen_runtime)
     eligible = [c for c in cases if c.holdout_draw is not None]
     # Only standard, non-VIP cases are drawn: 7 in 10 of the 400.

@@ -67,7 +67,7 @@ def open_case(session, no, opening: Answer, rec, emp, profile, tier, *, received
     case = Case(tenant_id=tenant, status="open", customer_email=opening.customer_email,
                 opening_answer_id=opening.id, score=opening.score, category=opening.category,
                 severity="critical", profile=profile, value_tier=tier, priority="high",
-                opened_at=start + received, escalations=0)
+                opened_at=start + received, planned_at=start + received, escalations=0)
     completed = dict(done, recognition=rec, empathy=emp)
     case.stages = [Stage(
         key=stage.key, due_at=due, status="done" if completed.get(stage.key) is not None else "pending",

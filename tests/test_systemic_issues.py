@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from connector.domain.systemic import problem_external_id
 from connector.store.db import transaction
 from connector.store.models import Job
-from tests.conftest import drain
+from tests.conftest import drain, plan
 from tests.fakes import FakeChat
 from tests.signing import answer_payload, post_answer, post_zendesk_event, zendesk_event
 
@@ -167,6 +167,7 @@ def test_a_member_whose_ticket_lands_later_is_listed_and_tagged_then(client, adm
     first_two = [_answer(client, n, day) for n, day in ((0, 2), (1, 3))]
     drain(frozen_runtime)
     late = _answer(client, 2, 5)
+    plan(frozen_runtime)
     with transaction(frozen_runtime.sessions) as session:  # Zendesk's queue is slow for this one ticket
         job = session.scalars(select(Job).where(Job.kind == "zendesk.sync_case", Job.ref_id == late)).one()
         job.run_at = frozen_runtime.clock() + timedelta(hours=1)

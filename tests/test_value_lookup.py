@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from connector.store.db import transaction
 from connector.store.models import Case, Job
-from tests.conftest import drain
+from tests.conftest import drain, plan
 from tests.test_worker import accept
 
 SOURCE = {"object": "contact", "property": "total_revenue"}
@@ -32,6 +32,7 @@ def first_jobs(rt) -> list[str]:
 def test_value_found_in_hubspot_sets_tier_priority_and_owner_before_any_sync(looking_up, fake_hubspot, fake_zendesk):
     fake_hubspot.values["marie@example.com"] = 52_000
     case_id = accept(looking_up, customer={"lifetime_value": None})["case_id"]
+    plan(looking_up)
     assert "hubspot.lifetime_value" in first_jobs(looking_up)
     assert "zendesk.sync_case" not in first_jobs(looking_up)  # nothing leaves before the value is known
     drain(looking_up)

@@ -40,6 +40,7 @@ class ZafKeys:
 
 def open_case(rt, client, *, ticket_id: int = 9001, email: str = "marie@example.com", response_id="srv-ui-1",
               submitted_at: str | None = None, contact_id: str | None = "501") -> int:
+    from tests.conftest import plan
     from tests.signing import answer_payload, post_answer
 
     payload = answer_payload(response_id=response_id, customer={"email": email})
@@ -48,6 +49,7 @@ def open_case(rt, client, *, ticket_id: int = 9001, email: str = "marie@example.
     answer = post_answer(client, payload)
     assert answer.status_code == 202, answer.get_json()
     case_id = answer.get_json()["case_id"]
+    plan(rt)  # the worker's first step: the case's profile, cause and stages, before the test changes them
     with transaction(rt.sessions) as session:
         case = session.get(Case, case_id)
         case.zendesk_ticket_id, case.hubspot_contact_id = ticket_id, contact_id

@@ -17,6 +17,7 @@ from connector.cases import (
     followup,
     hubspot_sync,
     outcome,
+    planning,
     priority_support,
     promise_deadlines,
     promise_sync,
@@ -78,6 +79,7 @@ def scan_deadlines(rt: Any) -> int:
 
 def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry = Registry(classify=classify, on_dead=mark_case_failed)
+    registry.group(planning.KIND, planning.plan_cases)
     registry.group("zendesk.sync_case", zendesk_sync.zendesk_sync_cases)
     registry.group("hubspot.sync_answer", hubspot_sync.hubspot_sync_answers)
     registry.group("hubspot.sync_case", hubspot_sync.hubspot_sync_cases)

@@ -1,8 +1,10 @@
 """Intake: one validated answer becomes stored rows and jobs, in one transaction.
 
-This is where "accepted" is decided: the answer, its case, the case's stages
-and the sync jobs are committed together before the webhook answers 2xx, so a
-crash after the 2xx loses nothing and a crash before it leaves nothing behind.
+This is where "accepted" is decided: the answer, its case (the id the 202 names) and
+the jobs that carry the rest are committed together before the webhook answers 2xx, so
+a crash after the 2xx loses nothing and a crash before it leaves nothing behind. A new
+case's profile, cause, stages and syncs are planned by the worker (``cases.planning``):
+only what the answer needs is in the webhook's transaction.
 """
 import logging
 import random
@@ -16,24 +18,17 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from connector.cases import planning
 from connector.cases.shared import row
-from connector.cases.transitions import (
-    SYNC_JOBS,
-    assess_value,
-    close_with_answer,
-    open_alerts,
-    watch_for_signals,
-)
-from connector.domain import causes, profile, react, rules
+from connector.cases.transitions import assess_value, close_with_answer, watch_for_signals
 from connector.domain import holdout as holdouts
+from connector.domain import rules
 from connector.domain.outcome import REOPENING, closes_case
 from connector.domain.policies import Policies
 from connector.jobs.queue import enqueue, enqueue_fresh
 from connector.store.db import transaction
-from connector.store.models import Answer, Case, Stage
+from connector.store.models import Answer, Case
 from connector.store.prepared import Prepared, PreparedInsert
-from connector.store.schedules import cached_schedule
-from connector.store.snapshots import earlier_scores
 from connector.store.write_units import write_unit
 
 log = logging.getLogger(__name__)
@@ -61,7 +56,6 @@ _CUSTOMER_CASES = Prepared(select(_CASES.c.id, _CASES.c.status).where(
 _INSERT_CASE = PreparedInsert(_CASES, [c.key for c in _CASES.columns if not c.primary_key], returning="id")
 _LINK_CASE = Prepared(update(_ANSWERS).where(_ANSWERS.c.id == bindparam("answer")).values(
     case_id=bindparam("case"), answer_body=bindparam("body")))
-_INSERT_STAGES = PreparedInsert(cast(Table, Stage.__table__), ("case_id", "key", "due_at", "status"))
 _INTERIM = update(_ANSWERS).where(_ANSWERS.c.id == bindparam("answer")).values(interim_case_id=bindparam("case"))
 _ANSWER_BODY = update(_ANSWERS).where(_ANSWERS.c.id == bindparam("answer")).values(answer_body=bindparam("body"))
 
@@ -132,57 +126,35 @@ def _draw_holdout(case: Case, answer: Answer, policy: Policies, holdout: Holdout
 
 
 def _open_case(session: Session, answer: Answer, classification: rules.Classification, policy: Policies,
-               now: datetime, previous_case_id: int | None, business_hours: bool, holdout: HoldoutDraw) -> Case:
-    # Zendesk ticket history is not known yet: the worker refines the profile with it.
-    found = profile.classify_profile(answer.comment, answer.locale, recent_ticket_count=None,
-                                     earlier_scores=earlier_scores(session, answer), rules=policy.profile)
-    suggested = causes.suggest(answer.comment, policy.causes)
+               now: datetime, previous_case_id: int | None, holdout: HoldoutDraw) -> Case:
+    """The case row the 202 names: its classification, value, owner and holdout draw. Its profile,
+    cause and stages are the worker's (``cases.planning``, queued by the caller)."""
     # ``case``: the row's values for the rules that set and read them, written by one prepared
     # INSERT, never by the ORM (a plain namespace, as the answer: an ORM instance's 25
     # instrumented sets cost a detractor 20 µs). A column it leaves out gets its default.
     case = cast(Case, SimpleNamespace(
         tenant_id=answer.tenant_id, status="open", customer_email=answer.customer_email,
         opening_answer_id=answer.id, score=answer.score, category=answer.category,
-        severity=classification.severity, opened_at=now, escalations=0,
-        profile=found.profile, profile_signals=list(found.signals), churn_risk=found.churn_risk,
-        previous_case_id=previous_case_id, cause_suggested=suggested.key if suggested else None,
-        cause_words=list(suggested.words) if suggested else None))
+        severity=classification.severity, opened_at=now, escalations=0, churn_risk=False,
+        previous_case_id=previous_case_id))
     assess_value(case, answer, answer.lifetime_value, policy)
     _draw_holdout(case, answer, policy, holdout)
     case.id = _INSERT_CASE.execute(session, vars(case))[0][0]
-    # The admin put the calls on business hours: the schedule last fetched (none yet: calendar hours).
-    schedule = cached_schedule(session, answer.tenant_id) if business_hours else None
-    # The stages in one multi-row INSERT: through the relationship the ORM sent eight
-    # INSERT ... RETURNING, a third of the request's CPU. A held-out case holds only its two
-    # stages, so every consumer of the stages (tasks, note, deadlines, sidebar) follows.
-    planned = react.plan(policy.protocol, answer.submitted_at, schedule)
-    if case.holdout:
-        planned = [(stage, due) for stage, due in planned if stage.key in holdouts.HOLDOUT_STAGE_KEYS]
-    _INSERT_STAGES.execute_many(session, [dict(case_id=case.id, key=stage.key, due_at=due, status="pending")
-                                          for stage, due in planned])
     return case
-
-
-def _case_jobs(case: Case, policy: Policies) -> tuple[str, ...]:
-    if case.lifetime_value is None and policy.rules.get("lifetime_value_from_hubspot"):
-        # Look the value up first: priority and owner must be right from the first call.
-        return open_alerts(case) + ("hubspot.lifetime_value",)
-    return open_alerts(case) + SYNC_JOBS
 
 
 def accept(sessions: sessionmaker[Session], policy: Policies, data: dict[str, Any], *, source: str, now: datetime,
            tenant_id: str = "default", log_delivery: Callable[[Session, int], None] | None = None,
-           business_hours: bool = False, holdout: HoldoutDraw = NO_HOLDOUT) -> IntakeResult:
+           holdout: HoldoutDraw = NO_HOLDOUT) -> IntakeResult:
     """Store a validated answer (see inbound.schemas) idempotently on response_id.
 
     ``log_delivery(session, status)``, when given, adds the request's delivery-log row to
     the same transaction: one commit per accepted answer, and no "accepted" row without it.
-    ``business_hours``: the call stages follow the tenant's cached Zendesk schedule.
     ``holdout``: the tenant's holdout setting and draw source (default: off).
     """
     try:
         with write_unit(sessions) as session:
-            result, stored = _store(session, policy, data, source, now, tenant_id, business_hours, holdout)
+            result, stored = _store(session, policy, data, source, now, tenant_id, holdout)
             if log_delivery is not None:
                 log_delivery(session, result.status)
         if stored is not None:
@@ -205,8 +177,8 @@ def accept(sessions: sessionmaker[Session], policy: Policies, data: dict[str, An
 
 
 def _store(session: Session, policy: Policies, data: dict[str, Any], source: str, now: datetime,
-           tenant_id: str, business_hours: bool, holdout: HoldoutDraw) -> tuple[IntakeResult, Answer | None]:
-    """The answer, its case, stages and jobs (or the earlier answer's body); the new Answer."""
+           tenant_id: str, holdout: HoldoutDraw) -> tuple[IntakeResult, Answer | None]:
+    """The answer, its case and its jobs (or the earlier answer's body); the new Answer."""
     customer, survey = data["customer"], data["survey"]
     classification = rules.classify(survey["type"], data["score"], customer["vip"], policy.rules)
     values = dict(
@@ -244,12 +216,9 @@ def _store(session: Session, policy: Policies, data: dict[str, Any], source: str
             body["case_id"] = met.case_id
             session.execute(_ANSWER_BODY, {"answer": answer.id, "body": body})
         return IntakeResult(202, body), answer
-    case = _open_case(session, answer, classification, policy, now, earlier[0][0] if earlier else None,
-                      business_hours, holdout)
+    case = _open_case(session, answer, classification, policy, now, earlier[0][0] if earlier else None, holdout)
     body = {"response_id": answer.response_id, "case_id": case.id}
     _LINK_CASE.execute(session, {"answer": answer.id, "case": case.id, "body": body})
-    # With a cause: does it make a systemic issue with the cause's other cases? Queued first, so
-    # under a backlog the case is in its issue before its ticket is made (tagged at creation).
-    kinds = (("systemic.check",) if case.cause_suggested is not None else ()) + _case_jobs(case, policy)
-    enqueue_fresh(session, [(kind, case.id) for kind in kinds], tenant_id=tenant_id)
+    # Its profile, cause, stages and sync jobs: the worker's, one job (``cases.planning``).
+    enqueue_fresh(session, [(planning.KIND, case.id)], tenant_id=tenant_id)
     return IntakeResult(202, dict(body)), answer

@@ -20,6 +20,7 @@ CASE_KINDS = frozenset({
     "hubspot.closing_task",
     "hubspot.rep_heads_up", "hubspot.rep_note",
     "zendesk.cause", "systemic.check", "zendesk.systemic_solved", "hubspot.systemic_solved",
+    "case.plan",
 })
 # Systemic issues (ref: a ``systemic_issues`` row): the problem ticket and the team's chat alert.
 SYSTEMIC_KINDS = frozenset({"zendesk.systemic", "chat.systemic"})

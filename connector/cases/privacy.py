@@ -35,6 +35,8 @@ def erase_contact(session: Session, hubspot_contact_id: str, now: datetime, tena
         case.failure_note = None  # the owner's free text may speak of the person; the reason key stays
         if case.status == "open":
             case.status, case.closed_at = "closed", now
+        if case.planned_at is None:  # its plan's job is cancelled below; no reader may plan it either
+            case.planned_at = now
     session.execute(delete(ContactCompany).where(ContactCompany.tenant_id == tenant_id,
                                                  ContactCompany.customer_email.in_(emails)))
     # The ticket-history index keeps only ids and dates, and the e-mail of each requester: it goes.

@@ -10,7 +10,7 @@ comment). 0: one job per ask, due at once.
 
 The window only holds while more asks are on their way: a handler that asked (a group of checks,
 a Zendesk sync whose tickets landed) releases the tenant's pending updates once its own jobs are
-done, when no job that could ask again (``FEEDERS``: a check or Zendesk sync) is queued or
+done, when no job that could ask again (``FEEDERS``: a plan, a check or a Zendesk sync) is queued or
 running (``release_if_idle``, ``queue.due_now_when_idle``): a lone join is listed at once, and a
 campaign's last round does not wait out its window.
 
@@ -32,7 +32,7 @@ from connector.store.db import transaction
 UPDATE_KIND = "zendesk.systemic"
 DEFAULT_UPDATE_SECONDS = 30.0
 # The jobs that ask for updates (a join, a landing): while one is queued or running, the window holds.
-FEEDERS = ("systemic.check", "zendesk.sync_case")
+FEEDERS = ("case.plan", "systemic.check", "zendesk.sync_case")
 
 
 def update_seconds(rt: CaseContext) -> float:

@@ -64,9 +64,13 @@ class Case(Base):
     __tablename__ = "cases"
     # The cases in a systemic issue only: a case opens in none, and indexing its NULL made every
     # detractor's intake commit write one more index page (as the answers' interim index).
+    # The cases whose plan has yet to run (``cases.planning``: a few, for milliseconds after their
+    # 202): the screens and the admin API plan them before they read.
     __table_args__ = (Index("ix_cases_systemic_issue_id", "systemic_issue_id",
                             sqlite_where=text("systemic_issue_id IS NOT NULL"),
-                            postgresql_where=text("systemic_issue_id IS NOT NULL")),)
+                            postgresql_where=text("systemic_issue_id IS NOT NULL")),
+                      Index("ix_cases_unplanned", "tenant_id",
+                            sqlite_where=text("planned_at IS NULL"), postgresql_where=text("planned_at IS NULL")))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(64), default="default")
@@ -96,6 +100,8 @@ class Case(Base):
     sync_failed: Mapped[bool] = mapped_column(Boolean, default=False)
     outcome: Mapped[str | None] = mapped_column(String(16))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When its profile, cause and stages were written (``cases.planning``); None: not yet.
+    planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closing_answer_id: Mapped[int | None] = mapped_column(Integer)
     previous_case_id: Mapped[int | None] = mapped_column(Integer)  # the customer's earlier case, if any
@@ -127,6 +133,11 @@ class Case(Base):
     def effective_cause(self) -> str | None:
         """The agent's cause, else the suggestion: what the vendors and the systemic count use."""
         return self.cause or self.cause_suggested
+
+    @property
+    def planned(self) -> bool:
+        """Its profile, cause and stages are written (``cases.planning``)."""
+        return self.planned_at is not None
 
     stages: Mapped[list["Stage"]] = relationship(order_by="Stage.due_at", back_populates="case",
                                                  cascade="all, delete-orphan")

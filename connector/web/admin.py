@@ -16,8 +16,9 @@ from connector.store.db import reading, transaction
 from connector.store.models import Case, Delivery, Job
 from connector.web.auth import admin_required
 from connector.web.current import runtime
+from connector.web.planned import plan_before_reading
 
-bp = admin_required(Blueprint("admin", __name__, url_prefix="/api"))
+bp = plan_before_reading(admin_required(Blueprint("admin", __name__, url_prefix="/api")))
 
 
 def _iso(value):

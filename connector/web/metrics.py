@@ -14,8 +14,9 @@ from connector.installs.store import known_tenant
 from connector.store.db import reading
 from connector.web.auth import admin_required
 from connector.web.current import runtime
+from connector.web.planned import plan_before_reading
 
-bp = admin_required(Blueprint("metrics", __name__, url_prefix="/api"))
+bp = plan_before_reading(admin_required(Blueprint("metrics", __name__, url_prefix="/api")))
 
 
 class WindowSchema(Schema):

@@ -10,8 +10,9 @@ from connector.store.db import reading
 from connector.store.models import Case, SystemicIssue
 from connector.web.auth import admin_required
 from connector.web.current import runtime
+from connector.web.planned import plan_before_reading
 
-bp = admin_required(Blueprint("systemic", __name__, url_prefix="/api"))
+bp = plan_before_reading(admin_required(Blueprint("systemic", __name__, url_prefix="/api")))
 LIMIT = 500
 
 

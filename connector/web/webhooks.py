@@ -16,7 +16,6 @@ import logging
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from connector.cases import intake
-from connector.cases.business_hours import calls_on_business_hours
 from connector.cases.holdout import holdout_draw
 from connector.inbound.pipeline import Deferred, Received, Rejection, RequestFacts, Stopped, receive
 from connector.inbound.sources import registry
@@ -115,7 +114,7 @@ def survey(vendor):
     policies = rt.policies if rt.directory is None else rt.directory.policies(tenant, rt.policies)  # its owners
     result = intake.accept(rt.sessions, policies, data, source=vendor, now=now, tenant_id=tenant,
                            log_delivery=in_intake(vendor, received.delivery_id, now, data["response_id"]),
-                           business_hours=calls_on_business_hours(rt, tenant), holdout=holdout_draw(rt, tenant))
+                           holdout=holdout_draw(rt, tenant))
     recorded()
     if result.status == 202:
         rt.notify()

@@ -11,7 +11,7 @@ from connector.inbound.schemas import validate_answer
 from connector.installs import store
 from connector.store.db import transaction
 from connector.store.models import Case
-from tests.conftest import make_runtime
+from tests.conftest import make_runtime, plan
 from tests.installs.support import START, grant, oauth_config
 from tests.signing import answer_payload
 from tests.ui_support import ZafKeys
@@ -29,6 +29,7 @@ def setup(db_url, tmp_path):
     for tenant in ("t_acme", "t_globex"):
         data = validate_answer(answer_payload(response_id=f"r-{tenant}", customer={"email": f"x@{tenant.replace('_', '-')}.example.com"}))
         cases[tenant] = accept(rt.sessions, rt.policies, data, source="generic", now=rt.clock(), tenant_id=tenant).body["case_id"]
+    plan(rt)
     with transaction(rt.sessions) as session:
         for case_id in cases.values():  # the same ticket and contact ids in both accounts
             case = session.get(Case, case_id)

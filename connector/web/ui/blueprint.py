@@ -9,11 +9,13 @@ from pathlib import Path
 
 from flask import Blueprint
 
+from connector.web.planned import plan_before_reading
+
 # The templates and static files stay in connector/web/ (oauth's installed.html is there too).
 WEB_FOLDER = Path(__file__).resolve().parents[1]
 
-bp = Blueprint("ui", __name__, root_path=str(WEB_FOLDER), template_folder="templates", static_folder="static",
-               static_url_path="/ui-static")
+bp = plan_before_reading(Blueprint("ui", __name__, root_path=str(WEB_FOLDER), template_folder="templates",
+                                   static_folder="static", static_url_path="/ui-static"))
 
 
 @bp.app_template_filter("when")
