@@ -3,6 +3,7 @@ answer, the case the 202 names and one ``case.plan`` job; the plan writes the pr
 the priority with its churn risk, the stages and the case's first jobs, once."""
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from connector.cases import planning
@@ -115,3 +116,24 @@ def test_a_failed_plan_before_a_read_never_fails_the_read_nor_logs_the_rows_valu
     shown = client.get(f"/api/cases/{case_id}", headers=admin_headers)
     assert shown.status_code == 200 and shown.get_json()["stages"] == []
     assert "IntegrityError" in caplog.text and "marie" not in caplog.text
+
+
+def test_a_readers_probe_for_waiting_cases_takes_no_write_lock(runtime, client, admin_headers, caplog):
+    import sqlite3
+    import time
+
+    if not runtime.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite's one write lock: PostgreSQL readers never wait on writers")
+    case_id = accepted_case(client)
+    plan(runtime)
+    writer = sqlite3.connect(runtime.config["DATABASE_URL"].removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a webhook or the worker holds the one write lock
+    try:
+        started = time.monotonic()
+        shown = client.get(f"/api/cases/{case_id}", headers=admin_headers)
+        waited = time.monotonic() - started
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert shown.status_code == 200 and len(shown.get_json()["stages"]) == 8
+    assert waited < 2 and "not planned" not in caplog.text  # the busy timeout is 5 s

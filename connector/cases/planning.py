@@ -36,7 +36,7 @@ from connector.domain.business_hours import Schedule
 from connector.domain.policies import Policies
 from connector.infra.slices import in_slices
 from connector.jobs.queue import ClaimedJob, complete, enqueue_many
-from connector.store.db import transaction
+from connector.store.db import reading, transaction
 from connector.store.models import Answer, Case, Stage
 from connector.store.prepared import PreparedInsert
 from connector.store.schedules import cached_schedule
@@ -95,7 +95,7 @@ def plan_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:
 def plan_waiting(rt: CaseContext, at_most: int = 500) -> int:
     """Plan the cases whose ``case.plan`` has yet to run, oldest first (their queued jobs then find
     them planned); how many were. Each tenant's with its own policies and business hours."""
-    with transaction(rt.sessions) as session:
+    with reading(rt.sessions) as session:  # a reader's probe takes no write lock
         waiting = session.execute(select(Case.id, Case.tenant_id).where(Case.planned_at.is_(None))
                                   .order_by(Case.id).limit(at_most)).all()
     of_tenant: dict[str, list[int]] = {}
