@@ -2,8 +2,9 @@
 
 Intake commits what the 202 needs and nothing more: the answer, the case with its severity,
 value, owner and holdout draw, and this one job, in the webhook's transaction (issue 16: the
-rest was a tenth of the web's CPU an answer). The worker then plans the case, a slice of cases
-per transaction with their jobs completed in it, so a plan is written once or not at all:
+rest was a tenth of the web's CPU an answer). The worker then plans the case, ten at a time:
+each slice's drafts worked out from a read (no write lock), then written, with their jobs
+completed, in one short transaction, so a plan is written once or not at all:
 
 - the profile from the comment and the customer's earlier answers (the Zendesk ticket history
   refines it later, ``zendesk_sync``), and a churn risk raising the priority one level;
@@ -20,6 +21,7 @@ case is planned once (``Case.planned_at``): by its job or a reader, whichever co
 """
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -58,22 +60,36 @@ def first_jobs(case: Case, policy: Policies) -> tuple[str, ...]:
     return check + open_alerts(case) + SYNC_JOBS
 
 
-def plan_case(session: Session, case: Case, opening: Answer, policy: Policies, schedule: Schedule | None,
-              now: datetime) -> list[dict[str, Any]]:
-    """Set the case's profile, cause and priority; return its stage rows (the caller inserts them)."""
-    case.planned_at = now
+@dataclass(frozen=True)
+class Draft:
+    """What the comment, the customer's earlier answers and the protocol make of a new case:
+    worked out before the write transaction, so SQLite's one write lock is held for the writes only."""
+
+    found: profile.ProfileResult
+    suggested: causes.Suggestion | None
+    stages: tuple[tuple[str, datetime], ...]  # (stage key, due at)
+
+
+def draft(session: Session, case: Case, opening: Answer, policy: Policies, schedule: Schedule | None) -> Draft:
     found = profile.classify_profile(opening.comment, opening.locale, recent_ticket_count=None,
                                      earlier_scores=earlier_scores(session, opening), rules=policy.profile)
-    suggested = causes.suggest(opening.comment, policy.causes)
+    planned = react.plan(policy.protocol, opening.submitted_at, schedule)
+    if case.holdout:  # every consumer of the stages (tasks, note, deadlines, sidebar) follows
+        planned = [(stage, due) for stage, due in planned if stage.key in holdouts.HOLDOUT_STAGE_KEYS]
+    return Draft(found, causes.suggest(opening.comment, policy.causes),
+                 tuple((stage.key, due) for stage, due in planned))
+
+
+def apply(case: Case, plan: Draft, policy: Policies, now: datetime) -> list[dict[str, Any]]:
+    """Set the case's profile, cause and priority; return its stage rows (the caller inserts them)."""
+    found, suggested = plan.found, plan.suggested
+    case.planned_at = now
     case.profile, case.profile_signals, case.churn_risk = found.profile, list(found.signals), found.churn_risk
     case.cause_suggested = suggested.key if suggested else None
     case.cause_words = list(suggested.words) if suggested else None
     if found.churn_risk:  # intake priced the case without it: one level up
         case.priority = rules.priority(case.severity, case.value_tier, policy.rules, churn_risk=True)
-    planned = react.plan(policy.protocol, opening.submitted_at, schedule)
-    if case.holdout:  # every consumer of the stages (tasks, note, deadlines, sidebar) follows
-        planned = [(stage, due) for stage, due in planned if stage.key in holdouts.HOLDOUT_STAGE_KEYS]
-    return [dict(case_id=case.id, key=stage.key, due_at=due, status="pending") for stage, due in planned]
+    return [dict(case_id=case.id, key=key, due_at=due, status="pending") for key, due in plan.stages]
 
 
 def plan_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:
@@ -84,8 +100,9 @@ def plan_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:
         of_case.setdefault(job.ref_id, []).append(job)
     on_business_hours = calls_on_business_hours(rt, rt.tenant_id)
     for part in in_slices(sorted(of_case), SETTLE_SLICE):
+        drafts = _drafts(rt, part, on_business_hours)
         with transaction(rt.sessions) as session:
-            _plan_slice(rt, session, part, on_business_hours)
+            _write(rt, session, drafts)
             for case_id in part:
                 for job in of_case[case_id]:
                     complete(session, job, rt.clock())
@@ -105,21 +122,31 @@ def plan_waiting(rt: CaseContext, at_most: int = 500) -> int:
         trt = rt.for_tenant(tenant_id)
         on_business_hours = calls_on_business_hours(trt, tenant_id)
         for part in in_slices(case_ids, SETTLE_SLICE):
+            drafts = _drafts(trt, part, on_business_hours)
             with transaction(rt.sessions) as session:
-                _plan_slice(trt, session, part, on_business_hours)
+                _write(trt, session, drafts)
     return len(waiting)
 
 
-def _plan_slice(rt: CaseContext, session: Session, case_ids: list[int], on_business_hours: bool) -> None:
-    cases = {case_id: case for case_id, case in locked_cases(session, case_ids).items() if not case.planned}
-    if not cases:
+def _drafts(rt: CaseContext, case_ids: list[int], on_business_hours: bool) -> dict[int, Draft]:
+    """The drafts of the slice's cases not planned yet, read without a write lock."""
+    with reading(rt.sessions) as session:
+        cases = [case for case in session.scalars(select(Case).where(Case.id.in_(case_ids))) if not case.planned]
+        openings: Mapping[int | None, Answer] = {answer.id: answer for answer in session.scalars(
+            select(Answer).where(Answer.id.in_([case.opening_answer_id for case in cases])))}
+        schedule = cached_schedule(session, rt.tenant_id) if on_business_hours else None
+        return {case.id: draft(session, case, openings[case.opening_answer_id], rt.policies, schedule)
+                for case in cases}
+
+
+def _write(rt: CaseContext, session: Session, drafts: Mapping[int, Draft]) -> None:
+    """Each case not planned meanwhile (by a reader, or another worker) gets its draft, stages and jobs."""
+    if not drafts:
         return
-    openings: Mapping[int | None, Answer] = {answer.id: answer for answer in session.scalars(select(Answer).where(
-        Answer.id.in_([case.opening_answer_id for case in cases.values()])))}
-    schedule = cached_schedule(session, rt.tenant_id) if on_business_hours else None
+    cases = [case for case in locked_cases(session, sorted(drafts)).values() if not case.planned]
     stages, queued = [], []
-    for case in cases.values():
-        stages += plan_case(session, case, openings[case.opening_answer_id], rt.policies, schedule, rt.clock())
+    for case in cases:
+        stages += apply(case, drafts[case.id], rt.policies, rt.clock())
         queued += [(kind, case.id, f"{kind}:{case.id}") for kind in first_jobs(case, rt.policies)]
     session.flush()  # the cases' new values before the prepared statements' rows
     _INSERT_STAGES.execute_many(session, stages)
