@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import bindparam, event, make_url, select, text
 
 from connector.store.db import BUSY_TIMEOUT_SECONDS, install_schema, make_engine, make_session_factory, reading
+from connector.store.kept_connections import KEPT_AT_MOST
 from connector.store.models import Answer, Job
 from connector.store.prepared import Prepared, PreparedInsert
-from connector.store.write_units import KEPT_AT_MOST, write_unit
+from connector.store.write_units import write_unit
 
 KEYS = ("tenant_id", "response_id", "source", "survey_type", "score", "category", "customer_email", "vip",
         "context", "submitted_at", "answer_body", "comment")

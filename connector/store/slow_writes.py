@@ -16,7 +16,8 @@ from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger(__name__)
 _BEGAN = "slow_writes_began"
-_OWN_FILES = ("connector/store/db.py", "connector/store/write_units.py", "connector/store/slow_writes.py")
+_OWN_FILES = ("connector/store/db.py", "connector/store/write_units.py", "connector/store/kept_connections.py",
+              "connector/store/slow_writes.py")
 
 
 def watch_slow_writes(engine: Engine, threshold_ms: float, is_write: Callable[[Connection], bool]) -> None:

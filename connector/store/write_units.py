@@ -7,7 +7,7 @@ more than its SQL. A path that needs more (a customer's open case, a schedule) g
 on demand, joined to the transaction under way.
 
 On a SQLite file, unless something listens for SQLAlchemy's commits (the slow-write log), the
-engine keeps a few write connections between units (``_KeptConnections``): the pool's checkout
+engine keeps a few write connections between units (``store.kept_connections``): the pool's checkout
 and return, its reset and the two ``busy_timeout`` switches around every BEGIN cost a webhook
 ~35 µs of CPU, a twentieth of its intake (issue 16). A kept connection's busy timeout is 0: its
 BEGIN IMMEDIATE is retried by ``begin_immediate``, and inside a WAL write transaction nothing
@@ -16,23 +16,21 @@ goes back to the pool, timeout restored, when the ORM session joined it (that se
 its connection), when a rollback failed or more than ``KEPT_AT_MOST`` are idle;
 ``Engine.dispose`` closes the idle ones.
 """
-import threading
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol, cast
 
-from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector.store.db import BUSY_TIMEOUT, JOINS_BEGUN, NO_BUSY_TIMEOUT, begin_immediate
+from connector.store.db import JOINS_BEGUN, begin_immediate
+from connector.store.kept_connections import KeptConnections, kept_connections
 
 
 @contextmanager
 def write_unit(factory: sessionmaker[Session]) -> Iterator[Session]:
     engine: Engine = factory.kw["bind"]
-    kept = _kept(engine)
+    kept = kept_connections(engine)
     transaction: UnitTransaction = (_OnKeptConnection(engine, kept) if kept is not None
                                     else _OnEngineConnection(engine.connect()))
     unit = _SessionOnDemand(factory, transaction)
@@ -128,7 +126,7 @@ class _OnKeptConnection:
     """On one of the engine's kept SQLite connections, whose transaction it begins itself; a
     SQLAlchemy Connection is made around it only when the ORM session joins (and then ends it)."""
 
-    def __init__(self, engine: Engine, kept: "_KeptConnections"):
+    def __init__(self, engine: Engine, kept: KeptConnections):
         self._engine, self._kept = engine, kept
         self._pooled, self._generation = kept.take(engine)
         self.bare = _Pooled(engine, self._pooled)
@@ -150,75 +148,3 @@ class _OnKeptConnection:
         clean = self._bound is None and not self._pooled.driver_connection.in_transaction
         if not (clean and self._kept.keep(self._pooled, self._generation)):
             self._kept.give_back(self._pooled, self._bound)
-
-
-KEPT_AT_MOST = 4  # idle write connections an engine keeps: a web process's threads (WEB_THREADS, 4)
-
-
-class _KeptConnections:
-    """One engine's idle write connections, checked out of its pool and kept between units
-    (``keeps``; a memory database's, one per thread in its pool anyway, go back after every unit).
-
-    A stack, not one per thread: a server that runs each request on a new thread (werkzeug's)
-    reuses them as well, and a finished thread leaves none behind."""
-
-    def __init__(self, engine: Engine, keeps: bool):
-        self.keeps = keeps  # no reference to the engine: it is the key of ``_ENGINES``, held weakly
-        self._idle: list[Any] = []
-        self._lock = threading.Lock()
-        self._generation = 0  # Engine.dispose's count: a connection taken before it is not kept
-        event.listen(engine, "engine_disposed", lambda _engine: self.close_idle())
-
-    def take(self, engine: Engine) -> tuple[Any, int]:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop(), self._generation
-            generation = self._generation
-        pooled: Any = engine.raw_connection()
-        if self.keeps:
-            pooled.driver_connection.execute(NO_BUSY_TIMEOUT)
-        return pooled, generation
-
-    def keep(self, pooled: Any, generation: int) -> bool:
-        """Among the idle ones for the next unit; False when it must go back to the pool instead."""
-        with self._lock:
-            if self.keeps and generation == self._generation and len(self._idle) < KEPT_AT_MOST:
-                self._idle.append(pooled)
-                return True
-        return False
-
-    def give_back(self, pooled: Any, bound: Connection | None = None) -> None:
-        """To the pool (rolled back there if need be), with the busy timeout every other user expects."""
-        if self.keeps:
-            try:
-                pooled.driver_connection.execute(BUSY_TIMEOUT)
-            except Exception:  # noqa: S110 - a broken connection: the pool's reset below invalidates it
-                pass
-        (bound or pooled).close()
-
-    def close_idle(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-            self._generation += 1
-        for pooled in idle:
-            pooled.invalidate()  # closes the DBAPI connection; the pool it came from forgets it
-
-
-_ENGINES: "weakref.WeakKeyDictionary[Engine, _KeptConnections]" = weakref.WeakKeyDictionary()
-_ENGINES_LOCK = threading.Lock()
-
-
-def _kept(engine: Engine) -> "_KeptConnections | None":
-    """The engine's kept connections, or None where a unit runs on an engine Connection."""
-    if engine.dispatch.commit:  # the slow-write log times commits through SQLAlchemy's events
-        return None
-    kept = _ENGINES.get(engine)
-    if kept is not None:
-        return kept
-    if engine.dialect.name != "sqlite":
-        return None
-    with _ENGINES_LOCK:  # looked again under the lock: one set of kept connections (and listener) an engine
-        kept = _ENGINES.get(engine)
-        if kept is None:
-            kept = _ENGINES[engine] = _KeptConnections(engine, keeps=engine.url.database not in (None, "", ":memory:"))
-        return kept
