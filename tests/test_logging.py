@@ -56,3 +56,20 @@ def test_an_answer_that_opens_no_case_is_logged_at_debug_one_that_opens_one_at_i
                 if record.getMessage().startswith("answer accepted")]
     assert [level for level, _ in accepted] == [logging.DEBUG, logging.INFO]
     assert "case_id=None category=promoter" in accepted[0][1] and "category=detractor" in accepted[1][1]
+
+
+def test_a_failed_job_is_logged_with_the_errors_kind_and_codes_never_its_message(frozen_runtime, fake_zendesk,
+                                                                                 caplog):
+    from connector.providers.zendesk.client import ZendeskPermanentError
+    from tests.test_worker import accept
+
+    caplog.set_level(logging.INFO, logger="connector.jobs.worker")
+    refused = ZendeskPermanentError(f"ticket create 422: comment {COMMENT!r} is invalid", status=422,
+                                    code="RecordInvalid", fields=("due_at", "<b>x</b>"))
+    fake_zendesk.open_tickets = lambda items, limit: {item.key: refused for item in items}
+    accept(frozen_runtime)
+    drain(frozen_runtime)
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("job failed")]
+    assert "kind=zendesk.sync_case" in line and "now=dead" in line
+    assert line.endswith("error=ZendeskPermanentError 422 RecordInvalid fields=due_at")
+    assert COMMENT not in line and "<b>" not in line

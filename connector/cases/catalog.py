@@ -1,6 +1,7 @@
 """The job registry of the use cases: which handler serves each kind, what an error means, what a
 dead job does to its case, and the deadline scan. Built once by the runtime."""
 import logging
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -50,8 +51,23 @@ def classify(exc: Exception) -> Classified:
     if isinstance(exc, NotConnected):  # uninstalled or revoked meanwhile: the work has no one to go to
         return Classified(Verdict.CANCEL, str(exc))
     if isinstance(exc, SyncError):
-        return Classified(Verdict.RETRY if exc.retryable else Verdict.DEAD, str(exc), exc.retry_after)
-    return Classified(Verdict.RETRY, f"{type(exc).__name__}: {exc}", unexpected=True)
+        return Classified(Verdict.RETRY if exc.retryable else Verdict.DEAD, str(exc), exc.retry_after,
+                          label=error_label(exc))
+    return Classified(Verdict.RETRY, f"{type(exc).__name__}: {exc}", unexpected=True, label=type(exc).__name__)
+
+
+_CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,60}$")  # a code or a field name, never a value
+
+
+def error_label(exc: SyncError) -> str:
+    """``ZendeskPermanentError 422 RecordInvalid fields=due_at``: the kind, HTTP status, vendor
+    code and refused field names of a vendor error, enough to know what to fix from the log."""
+    code, fields = getattr(exc, "code", None), getattr(exc, "fields", ()) or ()
+    names = [name for name in fields if isinstance(name, str) and _CODE.match(name)]
+    parts = [type(exc).__name__, str(exc.status or ""),
+             code if isinstance(code, str) and _CODE.match(code) else "",
+             f"fields={','.join(names)}" if names else ""]
+    return " ".join(part for part in parts if part)
 
 
 def mark_case_failed(rt: Any, job: ClaimedJob) -> None:

@@ -32,6 +32,9 @@ class Classified:
     message: str                       # kept on the job row (the worker redacts secrets first)
     retry_after: float | None = None   # the vendor asked to wait: pacing, no attempt spent
     unexpected: bool = False           # a bug or an unknown library error: logged with its traceback
+    # What the worker's log line says of the error: its kind and codes only, never the message,
+    # which may quote a value the vendor refused (a comment, an e-mail). The message is on the job.
+    label: str = ""
 
 
 def retry_everything(exc: Exception) -> Classified:

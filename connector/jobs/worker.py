@@ -95,8 +95,8 @@ class Worker:
                             policy=self.rt.policy)
         # A wait the vendor (or our own limiter) asked for is pacing, not a failure.
         level = logging.INFO if verdict.retry_after is not None and status == "queued" else logging.WARNING
-        log.log(level, "job failed job_id=%s kind=%s attempt=%s now=%s retry_after=%s",
-                job.id, job.kind, job.attempt, status, verdict.retry_after)
+        log.log(level, "job failed job_id=%s kind=%s attempt=%s now=%s retry_after=%s error=%s",
+                job.id, job.kind, job.attempt, status, verdict.retry_after, verdict.label or "-")
         if status == "dead":
             self.rt.registry.on_dead(self.rt, job)
 
