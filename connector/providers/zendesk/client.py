@@ -35,6 +35,7 @@ from zenpy import Zenpy
 from zenpy.lib.exception import APIException, ZenpyException
 
 from connector.ports.errors import PermanentError, RetryableError, SyncError, parse_retry_after
+from connector.providers.zendesk.threads import keep_last_sent_per_thread
 
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = "recovery-connector (zenpy)"
@@ -138,6 +139,7 @@ def build_client(config, token_source=None) -> tuple[Zenpy, str]:
     session.mount("https://", transport)
     session.mount("http://", transport)
     credentials = {"email": email_, "token": token} if token_source is None else {"oauth_token": "per-request"}
+    keep_last_sent_per_thread()  # one client serves every worker thread: see ``threads``
     client = Zenpy(subdomain=subdomain, session=session, timeout=TIMEOUT_SECONDS, disable_cache=True,
                    **credentials)
     return client, (base_url or origin).rstrip("/")
