@@ -20,7 +20,7 @@ probe of a partial index, and only in the milliseconds after a 202, or while no 
 case is planned once (``Case.planned_at``): by its job or a reader, whichever comes first.
 """
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -98,14 +98,12 @@ def plan_cases(rt: CaseContext, jobs: list[ClaimedJob]) -> dict[int, Exception]:
     of_case: dict[int, list[ClaimedJob]] = {}
     for job in jobs:
         of_case.setdefault(job.ref_id, []).append(job)
-    on_business_hours = calls_on_business_hours(rt, rt.tenant_id)
-    for part in in_slices(sorted(of_case), SETTLE_SLICE):
-        drafts = _drafts(rt, part, on_business_hours)
-        with transaction(rt.sessions) as session:
-            _write(rt, session, drafts)
-            for case_id in part:
-                for job in of_case[case_id]:
-                    complete(session, job, rt.clock())
+
+    def settle(session: Session, part: list[int]) -> None:
+        for case_id in part:
+            for job in of_case[case_id]:
+                complete(session, job, rt.clock())
+    _plan_in_slices(rt, sorted(of_case), settle)
     return {}
 
 
@@ -119,13 +117,21 @@ def plan_waiting(rt: CaseContext, at_most: int = 500) -> int:
     for case_id, tenant_id in waiting:
         of_tenant.setdefault(tenant_id, []).append(case_id)
     for tenant_id, case_ids in of_tenant.items():
-        trt = rt.for_tenant(tenant_id)
-        on_business_hours = calls_on_business_hours(trt, tenant_id)
-        for part in in_slices(case_ids, SETTLE_SLICE):
-            drafts = _drafts(trt, part, on_business_hours)
-            with transaction(rt.sessions) as session:
-                _write(trt, session, drafts)
+        _plan_in_slices(rt.for_tenant(tenant_id), case_ids)
     return len(waiting)
+
+
+def _plan_in_slices(rt: CaseContext, case_ids: list[int],
+                    settle: Callable[[Session, list[int]], None] | None = None) -> None:
+    """The cases of one tenant (``rt``'s), ``SETTLE_SLICE`` at a time: each slice drafted from a
+    read, then written (and ``settle`` d: its jobs completed) in one short transaction."""
+    on_business_hours = calls_on_business_hours(rt, rt.tenant_id)
+    for part in in_slices(case_ids, SETTLE_SLICE):
+        drafts = _drafts(rt, part, on_business_hours)
+        with transaction(rt.sessions) as session:
+            _write(rt, session, drafts)
+            if settle is not None:
+                settle(session, part)
 
 
 def _drafts(rt: CaseContext, case_ids: list[int], on_business_hours: bool) -> dict[int, Draft]:
