@@ -30,7 +30,8 @@ def measure(url: str, backlog: int, claims: int) -> str:
     rt = make_runtime(make_config(url))
     try:
         with transaction(rt.sessions) as session:
-            queue.enqueue_fresh(session, [("zendesk.sync_case", i) for i in range(backlog)], tenant_id="flood")
+            queue.enqueue_many(session, [("zendesk.sync_case", i, f"zendesk.sync_case:{i}") for i in range(backlog)],
+                               tenant_id="flood")
             session.execute(text("UPDATE jobs SET run_at = :t"), {"t": T0 - timedelta(seconds=10)})
             queue.enqueue(session, "zendesk.sync_case", 10**7, tenant_id="quiet", run_at=T0)
         times = []

@@ -148,16 +148,18 @@ def drain(rt, max_rounds: int = 500) -> None:
 
 
 def plan(rt) -> int:
-    """Run the queued ``case.plan`` jobs (a new case's profile, cause, stages and first jobs, the
-    worker's first step after intake: ``cases.planning``) and nothing else, as the worker would
-    claim them; for tests of what a planned case does next. Returns how many were run."""
+    """Feed the new answers (``cases.feeding``: their jobs and delivery-log rows), then run the
+    queued ``case.plan`` jobs (a new case's profile, cause, stages and first jobs: ``cases.planning``)
+    and nothing else, as the worker would claim them: the worker's first steps after intake, for
+    tests of what a planned case does next. Returns how many plans were run."""
     from sqlalchemy import select, update
 
-    from connector.cases import planning
+    from connector.cases import feeding, planning
     from connector.jobs.queue import ClaimedJob
     from connector.store.db import transaction
     from connector.store.models import Job
 
+    feeding.feed_answers(rt)
     with transaction(rt.sessions) as session:
         due = session.execute(select(Job.id, Job.ref_id, Job.tenant_id, Job.attempts).where(
             Job.kind == planning.KIND, Job.status == "queued").order_by(Job.id)).all()

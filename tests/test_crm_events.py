@@ -4,6 +4,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from connector.cases import feeding
 from connector.ports.keys import (
     followup_external_id,
     hubspot_task_key,
@@ -122,6 +123,7 @@ def test_other_tickets_and_event_types_are_ignored(client, admin_headers, synced
 
 def test_privacy_deletion_erases_the_person_and_cancels_work(client, admin_headers, synced_case, frozen_runtime):
     post_answer(client, answer_payload(response_id="later", score=9), msg_id="later")
+    feeding.feed_answers(frozen_runtime)  # the worker queued the promoter's contact update
     with transaction(frozen_runtime.sessions) as session:
         contact_id = session.get(Case, synced_case).hubspot_contact_id
         pending_before = session.scalars(select(Job).where(Job.status == "queued")).all()

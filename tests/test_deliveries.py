@@ -44,20 +44,24 @@ def test_delivery_log_needs_admin_token(client):
 
 
 def _rows(runtime):
+    """The answers and the log, in the order received, once the worker has fed the answers."""
     from sqlalchemy import select
 
+    from connector.cases import feeding
     from connector.store.db import transaction
     from connector.store.models import Answer, Delivery
 
+    feeding.feed_answers(runtime)
     with transaction(runtime.sessions) as session:
         answers = session.scalars(select(Answer.response_id).order_by(Answer.id)).all()
         logged = session.execute(select(Delivery.delivery_id, Delivery.status_code, Delivery.outcome)
-                                 .order_by(Delivery.id)).all()
+                                 .order_by(Delivery.received_at, Delivery.id)).all()
     return answers, [tuple(r) for r in logged]
 
 
 def test_one_row_per_request_for_accepted_duplicate_and_rejected(client, runtime):
-    # The accepted and duplicate rows commit with intake; the after-request hook must not add a second.
+    # The duplicate's row commits with intake, the accepted ones when their answers are fed; the
+    # after-request hook must not add a second.
     assert post_answer(client, answer_payload(), msg_id="m1").status_code == 202
     assert post_answer(client, answer_payload(score=10), msg_id="m2").status_code == 200
     assert post_answer(client, answer_payload(score=42, response_id="bad"), msg_id="m3").status_code == 422

@@ -5,6 +5,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from connector.cases import feeding
 from connector.store.db import transaction
 from connector.store.models import Answer, Case, Job, Stage
 from tests.conftest import plan
@@ -25,8 +26,8 @@ def test_detractor_is_accepted_with_case(client, runtime):
     assert response.status_code == 202
     body = response.get_json()
     assert body["response_id"] == "srv-123" and isinstance(body["case_id"], int)
-    assert counts(runtime) == {"answers": 1, "cases": 1, "stages": 0, "jobs": 1}  # the case and its plan
-    assert plan(runtime) == 1
+    assert counts(runtime) == {"answers": 1, "cases": 1, "stages": 0, "jobs": 0}  # the answer and its case
+    assert plan(runtime) == 1  # fed (its plan queued), then planned
     assert counts(runtime) == {"answers": 1, "cases": 1, "stages": 8, "jobs": 4}  # + zendesk, hubspot, chat alert (critical)
 
 
@@ -34,7 +35,9 @@ def test_promoter_is_accepted_without_case(client, runtime):
     response = post_answer(client, answer_payload(score=10))
     assert response.status_code == 202
     assert response.get_json() == {"response_id": "srv-123", "case_id": None}
-    assert counts(runtime) == {"answers": 1, "cases": 0, "stages": 0, "jobs": 1}
+    assert counts(runtime) == {"answers": 1, "cases": 0, "stages": 0, "jobs": 0}
+    feeding.feed_answers(runtime)
+    assert counts(runtime) == {"answers": 1, "cases": 0, "stages": 0, "jobs": 1}  # the contact's sync
 
 
 def test_the_answer_is_written_as_jsonify_writes_it(app, client):
@@ -71,6 +74,7 @@ def test_concurrent_duplicates_store_one(app, runtime):
     for t in threads:
         t.join()
     assert sorted(statuses) == [200, 200, 200, 202]
+    feeding.feed_answers(runtime)
     assert counts(runtime) == {"answers": 1, "cases": 1, "stages": 0, "jobs": 1}  # one case, one plan
 
 

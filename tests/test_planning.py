@@ -1,12 +1,13 @@
 """A new case is planned by the worker (``cases.planning``): the webhook's transaction holds the
-answer, the case the 202 names and one ``case.plan`` job; the plan writes the profile, the cause,
-the priority with its churn risk, the stages and the case's first jobs, once."""
+answer and the case the 202 names; feeding the answer queues its ``case.plan`` job; the plan
+writes the profile, the cause, the priority with its churn risk, the stages and the case's first
+jobs, once."""
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from connector.cases import planning
+from connector.cases import feeding, planning
 from connector.store.db import transaction
 from connector.store.models import Answer, Case, Job, Stage
 from tests.conftest import drain, plan
@@ -27,7 +28,7 @@ def accepted_case(client, **overrides):
     return answered.get_json()["case_id"]
 
 
-def test_the_webhook_commits_the_case_and_one_plan_job_and_the_worker_plans_the_rest(runtime, client):
+def test_the_webhook_commits_the_case_and_the_worker_feeds_then_plans_the_rest(runtime, client):
     case_id = accepted_case(client, comment=BILLING_CHURN, locale="en", score=5,
                             customer={"lifetime_value": 15000})
     with transaction(runtime.sessions) as session:
@@ -36,6 +37,8 @@ def test_the_webhook_commits_the_case_and_one_plan_job_and_the_worker_plans_the_
         assert not case.planned and case.profile is None and case.cause_suggested is None
         assert case.priority == "high" and not case.churn_risk  # priced without the churn risk yet
         assert session.scalar(select(func.count()).select_from(Stage).where(Stage.case_id == case_id)) == 0
+    assert jobs_of(runtime, case_id) == []  # its plan is queued when the worker feeds the answer
+    feeding.feed_answers(runtime)
     assert jobs_of(runtime, case_id) == [("case.plan", "queued")]
 
     assert plan(runtime) == 1

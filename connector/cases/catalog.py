@@ -15,6 +15,7 @@ from connector.cases import (
     deadlines,
     digest,
     failure,
+    feeding,
     followup,
     hubspot_sync,
     outcome,
@@ -95,6 +96,7 @@ def scan_deadlines(rt: Any) -> int:
 
 def build_registry(scan_interval: Callable[[], float]) -> Registry:
     registry = Registry(classify=classify, on_dead=mark_case_failed)
+    registry.feed(feeding.feed_answers)  # each new answer's job and delivery-log row, before any claim
     registry.group(planning.KIND, planning.plan_cases)
     registry.group("zendesk.sync_case", zendesk_sync.zendesk_sync_cases)
     registry.group("hubspot.sync_answer", hubspot_sync.hubspot_sync_answers)

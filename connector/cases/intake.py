@@ -1,10 +1,12 @@
-"""Intake: one validated answer becomes stored rows and jobs, in one transaction.
+"""Intake: one validated answer becomes stored rows, in one transaction.
 
-This is where "accepted" is decided: the answer, its case (the id the 202 names) and
-the jobs that carry the rest are committed together before the webhook answers 2xx, so
-a crash after the 2xx loses nothing and a crash before it leaves nothing behind. A new
-case's profile, cause, stages and syncs are planned by the worker (``cases.planning``):
-only what the answer needs is in the webhook's transaction.
+This is where "accepted" is decided: the answer (with the id of the delivery that brought it)
+and, for a detractor, its case (the id the 202 names) are committed together before the webhook
+answers 2xx, so a crash after the 2xx loses nothing and a crash before it leaves nothing
+behind. The rest is the worker's, from what was committed: it feeds each new answer once
+(``cases.feeding``: the answer's job and its delivery-log row), then plans a new case's
+profile, cause, stages and syncs (``cases.planning``). The answers table is the outbox: only
+what the answer needs is in the webhook's transaction.
 """
 import logging
 import random
@@ -18,14 +20,13 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector.cases import planning
 from connector.cases.shared import row
 from connector.cases.transitions import assess_value, close_with_answer, watch_for_signals
 from connector.domain import holdout as holdouts
 from connector.domain import rules
 from connector.domain.outcome import REOPENING, closes_case
 from connector.domain.policies import Policies
-from connector.jobs.queue import enqueue, enqueue_fresh
+from connector.jobs.queue import enqueue
 from connector.store.db import transaction
 from connector.store.models import Answer, Case
 from connector.store.prepared import Prepared, PreparedInsert
@@ -45,7 +46,7 @@ class IntakeResult:
 _ANSWERS, _CASES = cast(Table, Answer.__table__), cast(Table, Case.__table__)
 _ANSWER_KEYS = ("tenant_id", "response_id", "source", "survey_type", "survey_id", "survey_name", "survey_kind",
                 "score", "category", "comment", "locale", "customer_email", "customer_name", "company",
-                "lifetime_value", "vip", "context", "submitted_at", "received_at", "case_id", "answer_body")
+                "lifetime_value", "vip", "context", "submitted_at", "received_at", "case_id", "answer_body", "delivery_id")
 _SEEN_BODY = select(_ANSWERS.c.answer_body).where(
     _ANSWERS.c.tenant_id == bindparam("tenant"), _ANSWERS.c.response_id == bindparam("response"))
 # A duplicate costs no look-up first: the INSERT returns no id when the response_id is taken.
@@ -128,7 +129,7 @@ def _draw_holdout(case: Case, answer: Answer, policy: Policies, holdout: Holdout
 def _open_case(session: Session, answer: Answer, classification: rules.Classification, policy: Policies,
                now: datetime, previous_case_id: int | None, holdout: HoldoutDraw) -> Case:
     """The case row the 202 names: its classification, value, owner and holdout draw. Its profile,
-    cause and stages are the worker's (``cases.planning``, queued by the caller)."""
+    cause and stages are the worker's (``cases.planning``, once it has fed the answer)."""
     # ``case``: the row's values for the rules that set and read them, written by one prepared
     # INSERT, never by the ORM (a plain namespace, as the answer: an ORM instance's 25
     # instrumented sets cost a detractor 20 µs). A column it leaves out gets its default.
@@ -144,19 +145,22 @@ def _open_case(session: Session, answer: Answer, classification: rules.Classific
 
 
 def accept(sessions: sessionmaker[Session], policy: Policies, data: dict[str, Any], *, source: str, now: datetime,
-           tenant_id: str = "default", log_delivery: Callable[[Session, int], None] | None = None,
+           tenant_id: str = "default", delivery_id: str | None = None,
+           log_duplicate: Callable[[Session], None] | None = None,
            holdout: HoldoutDraw = NO_HOLDOUT) -> IntakeResult:
     """Store a validated answer (see inbound.schemas) idempotently on response_id.
 
-    ``log_delivery(session, status)``, when given, adds the request's delivery-log row to
-    the same transaction: one commit per accepted answer, and no "accepted" row without it.
-    ``holdout``: the tenant's holdout setting and draw source (default: off).
+    ``delivery_id``: the delivery's id (``webhook-id``, a vendor's event id), kept on the answer:
+    its "accepted" row in the delivery log is written from it when the worker feeds the answer.
+    ``log_duplicate(session)``, when given, adds a repeated delivery's "duplicate" row to the
+    transaction that finds the earlier answer. ``holdout``: the tenant's holdout setting and draw
+    source (default: off).
     """
     try:
         with write_unit(sessions) as session:
-            result, stored = _store(session, policy, data, source, now, tenant_id, holdout)
-            if log_delivery is not None:
-                log_delivery(session, result.status)
+            result, stored = _store(session, policy, data, source, now, tenant_id, delivery_id, holdout)
+            if stored is None and log_duplicate is not None:
+                log_duplicate(session)
         if stored is not None:
             # An answer that opened a case or joined one is told at INFO; every other is in the
             # delivery log (the dashboard) and here at DEBUG: at INFO its line cost the web ~45 µs
@@ -171,14 +175,14 @@ def accept(sessions: sessionmaker[Session], policy: Policies, data: dict[str, An
             seen = _seen_body(session, tenant_id, data["response_id"])
             if seen is None:
                 raise
-            if log_delivery is not None:
-                log_delivery(session, 200)
+            if log_duplicate is not None:
+                log_duplicate(session)
             return IntakeResult(200, seen)
 
 
 def _store(session: Session, policy: Policies, data: dict[str, Any], source: str, now: datetime,
-           tenant_id: str, holdout: HoldoutDraw) -> tuple[IntakeResult, Answer | None]:
-    """The answer, its case and its jobs (or the earlier answer's body); the new Answer."""
+           tenant_id: str, delivery_id: str | None, holdout: HoldoutDraw) -> tuple[IntakeResult, Answer | None]:
+    """The answer and its case (or the earlier answer's body); the new Answer."""
     customer, survey = data["customer"], data["survey"]
     classification = rules.classify(survey["type"], data["score"], customer["vip"], policy.rules)
     values = dict(
@@ -190,7 +194,8 @@ def _store(session: Session, policy: Policies, data: dict[str, Any], source: str
         customer_name=customer.get("name"), company=customer.get("company"),
         lifetime_value=customer.get("lifetime_value"), vip=customer["vip"],
         context=data.get("context") or {}, submitted_at=data["submitted_at"], received_at=now,
-        case_id=None, answer_body={"response_id": data["response_id"], "case_id": None})
+        case_id=None, answer_body={"response_id": data["response_id"], "case_id": None},
+        delivery_id=(delivery_id or None) and delivery_id[:200])
     # The row is written by a prepared INSERT: the ORM's flush cost more than all the rules.
     inserted = _INSERT_ANSWER.first(session, values)
     if inserted is None:  # seen before (or committed by a concurrent delivery meanwhile)
@@ -207,9 +212,9 @@ def _store(session: Session, policy: Policies, data: dict[str, Any], source: str
         session.flush()  # the ORM's changes to the met case first, then the prepared statements
     interim = met is not None and met.closed_as is None
     if interim or not classification.opens_case or (met is not None and met.closed_as not in REOPENING):
-        # The contact's last-answer properties follow every answer; a detractor's interim answer
-        # adds to the open case (its id in the answer) instead of opening a second one.
-        enqueue_fresh(session, [("hubspot.sync_answer", answer.id)], tenant_id=tenant_id)
+        # The contact's last-answer properties follow every answer (its sync is queued when the
+        # worker feeds it, ``cases.feeding``); a detractor's interim answer adds to the open case
+        # (its id in the answer) instead of opening a second one.
         watch_for_signals(session, answer, policy)
         body = dict(values["answer_body"])
         if interim and met is not None and classification.opens_case:
@@ -219,6 +224,6 @@ def _store(session: Session, policy: Policies, data: dict[str, Any], source: str
     case = _open_case(session, answer, classification, policy, now, earlier[0][0] if earlier else None, holdout)
     body = {"response_id": answer.response_id, "case_id": case.id}
     _LINK_CASE.execute(session, {"answer": answer.id, "case": case.id, "body": body})
-    # Its profile, cause, stages and sync jobs: the worker's, one job (``cases.planning``).
-    enqueue_fresh(session, [(planning.KIND, case.id)], tenant_id=tenant_id)
+    # Its profile, cause, stages and sync jobs: the worker's, once it has fed the answer (its
+    # plan's job, ``cases.feeding`` and ``cases.planning``).
     return IntakeResult(202, dict(body)), answer

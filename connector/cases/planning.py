@@ -1,8 +1,9 @@
 """A new case's plan (``case.plan``): its profile, suggested cause, REACT stages and first jobs.
 
-Intake commits what the 202 needs and nothing more: the answer, the case with its severity,
-value, owner and holdout draw, and this one job, in the webhook's transaction (issue 16: the
-rest was a tenth of the web's CPU an answer). The worker then plans the case, ten at a time:
+Intake commits what the 202 needs and nothing more: the answer and the case with its severity,
+value, owner and holdout draw, in the webhook's transaction (issue 16: the rest was a tenth of
+the web's CPU an answer); the worker queues this job when it feeds the answer (``cases.feeding``).
+The worker then plans the case, ten at a time:
 each slice's drafts worked out from a read (no write lock), then written, with their jobs
 completed, in one short transaction, so a plan is written once or not at all:
 

@@ -84,20 +84,28 @@ def _insert_if_new(dialect: str):
 _INSERT_IF_NEW: dict = {}
 
 
-# Prepared once per dialect (intake runs it on every webhook, see ``store.prepared``); a key
-# already taken is skipped by the database, as ``enqueue`` skips it.
-_INSERT_FRESH = PreparedInsert(cast(Table, Job.__table__), ("kind", "ref_id", "tenant_id", "dedupe_key"),
+# Prepared once per dialect (``store.prepared``); a key already taken is skipped by the database,
+# as ``enqueue`` skips it.
+_INSERT_MANY = PreparedInsert(cast(Table, Job.__table__), ("kind", "ref_id", "tenant_id", "dedupe_key"),
+                              conflict=("dedupe_key",))
+_INSERT_FRESH = PreparedInsert(cast(Table, Job.__table__), ("kind", "ref_id", "tenant_id", "dedupe_key", "run_at"),
                                conflict=("dedupe_key",))
 
 
-def enqueue_fresh(session: Session, jobs: list[tuple[str, int]], *, tenant_id: str = "default") -> None:
-    """Add the jobs of rows this transaction created (``(kind, ref_id)``), in one INSERT.
+def enqueue_fresh(session: Session, jobs: list[tuple[str, int, datetime]], *, tenant_id: str = "default") -> None:
+    """Add the jobs of rows committed without them (``(kind, ref_id, due_from)``), in one INSERT.
 
-    The hot path of intake: one prepared INSERT ... ON CONFLICT DO NOTHING, no look-up first;
-    a key that already exists (an id SQLite reused after a deletion) is skipped, as ``enqueue``
-    would skip it.
+    Each is due from when its row came (an answer's ``received_at``), so jobs are claimed in the
+    order their rows came in: a case's plan, fed after a later answer queued that case's closing,
+    still runs first. One INSERT ... ON CONFLICT DO NOTHING, no look-up first: a key that exists
+    (fed twice, an id SQLite reused after a deletion) is skipped, as ``enqueue`` would skip it.
     """
-    enqueue_many(session, [(kind, ref_id, f"{kind}:{ref_id}") for kind, ref_id in jobs], tenant_id=tenant_id)
+    if not jobs:
+        return
+    join_line(session, tenant_id)
+    _INSERT_FRESH.execute_many(session, [dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id,
+                                              dedupe_key=f"{kind}:{ref_id}", run_at=due_from)
+                                         for kind, ref_id, due_from in jobs])
 
 
 def window_end(now: datetime, window: float) -> datetime:
@@ -123,7 +131,7 @@ def enqueue_many(session: Session, jobs: list[tuple[str, int, str]], *, tenant_i
     if not jobs:
         return
     join_line(session, tenant_id)
-    _INSERT_FRESH.execute_many(session, [dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=key)
+    _INSERT_MANY.execute_many(session, [dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=key)
                                          for kind, ref_id, key in {key: (k, r, key) for k, r, key in jobs}.values()])
 
 

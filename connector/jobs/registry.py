@@ -1,8 +1,9 @@
 """Job kinds and what serves them: an instance the application builds and hands the worker.
 
 The queue and the worker know nothing of the application: what a kind does, what happens
-to an error (``classify``), what a dead job means (``on_dead``) and which periodic tasks run
-are all given to the registry by whoever builds it (see ``connector.cases.catalog``).
+to an error (``classify``), what a dead job means (``on_dead``), which periodic tasks run and
+what turns committed rows into jobs before each claim (``feeders``: an outbox) are all given
+to the registry by whoever builds it (see ``connector.cases.catalog``).
 """
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,6 +57,9 @@ class Registry:
     handlers: dict[str, Handler] = field(default_factory=dict)
     groups: dict[str, GroupHandler] = field(default_factory=dict)
     periodic: list[Periodic] = field(default_factory=list)
+    # Run before every claim with the worker's (untenanted) context: each queues the jobs of rows
+    # committed without them (the webhook's answers) and returns how many rows it fed.
+    feeders: list[Callable[[Any], int]] = field(default_factory=list)
 
     def handler(self, kind: str, function: Handler) -> None:
         self.handlers[kind] = function
@@ -68,6 +72,9 @@ class Registry:
 
     def every(self, name: str, seconds: Callable[[], float], run: Callable[[Any], object]) -> None:
         self.periodic.append(Periodic(name, seconds, run))
+
+    def feed(self, function: Callable[[Any], int]) -> None:
+        self.feeders.append(function)
 
     def is_grouped(self, kind: str) -> bool:
         return kind in self.groups

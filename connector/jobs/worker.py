@@ -48,8 +48,10 @@ class Worker:
         self._last_run: dict[str, datetime] = {}
 
     def run_once(self) -> bool:
-        """Process the next due job, or the next group of them; True if any was claimed."""
+        """Feed, then process the next due job, or the next group of them; True if any was claimed."""
         registry, limit = self.rt.registry, int(self.rt.config.get("BATCH_LIMIT", 1))
+        for feeder in registry.feeders:
+            feeder(self.rt)
         jobs = queue.claim_group(self.rt.sessions, self.worker_id, self.rt.clock(),
                                  float(self.rt.config["JOB_LEASE_SECONDS"]), self.rt.policy.max_attempts,
                                  group_size=limit, grouped_kinds=registry.groups)

@@ -28,10 +28,14 @@ class Answer(Base):
     __tablename__ = "answers"
     # The interim answers only: nearly every answer has none, and indexing its NULL made every
     # webhook's commit write one more index page (on SQLite, a WAL frame and its share of the fsync).
+    # The answers the worker has yet to feed (``cases.feeding``: a few, for milliseconds after their
+    # 202): the intake's outbox, found in one probe of an index that holds only them.
     __table_args__ = (UniqueConstraint("tenant_id", "response_id", name="uq_answer_response"),
                       Index("ix_answers_interim_case_id", "interim_case_id",
                             sqlite_where=text("interim_case_id IS NOT NULL"),
-                            postgresql_where=text("interim_case_id IS NOT NULL")))
+                            postgresql_where=text("interim_case_id IS NOT NULL")),
+                      Index("ix_answers_unfed", "id", sqlite_where=text("fed_at IS NULL"),
+                            postgresql_where=text("fed_at IS NULL")))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(64), default="default")
@@ -58,6 +62,11 @@ class Answer(Base):
     # An answer that came while the customer's case was open and did not close it (too early, or
     # of the other survey type): kept on that case, which stays open.
     interim_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    # The delivery that brought it (``webhook-id`` or the vendor's event id): its delivery-log row
+    # is written from the answer by the worker, which sets ``fed_at`` when it has queued the
+    # answer's job and written that row (``cases.feeding``). NULL: the 202 is all there is so far.
+    delivery_id: Mapped[str | None] = mapped_column(String(200))
+    fed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Case(Base):

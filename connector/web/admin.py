@@ -241,8 +241,9 @@ def replay_job(job_id: int):
 
 @bp.get("/deliveries")
 def list_deliveries():
-    """Newest first; filter with ?source=, ?outcome= and ?tenant=; ?limit= up to 500."""
-    query = _of_tenant(select(Delivery), Delivery).order_by(Delivery.id.desc())
+    """Newest first (by when received: an accepted delivery's row is written when its answer is
+    fed, after the 202); filter with ?source=, ?outcome= and ?tenant=; ?limit= up to 500."""
+    query = _of_tenant(select(Delivery), Delivery).order_by(Delivery.received_at.desc(), Delivery.id.desc())
     for name in ("source", "outcome"):
         if request.args.get(name):
             query = query.where(getattr(Delivery, name) == request.args[name])

@@ -3,8 +3,11 @@
 Handlers say what happened with ``note()``; an ``after_request`` hook writes
 the row in its own transaction, so a log write can never undo an answer, and a
 failing log write is logged, not turned into a 5xx. A request that stores an
-answer instead commits its row with the answer (``in_intake``): one commit per
-accepted answer, and an "accepted" row exists only if the answer does.
+answer writes no row: the answer keeps the delivery's id, and the worker writes its
+"accepted" row from the answer when it feeds it (``cases.feeding``; a reader of the log
+feeds first), so such a row exists only if the answer does, and the webhook commits one
+row. A repeated delivery's "duplicate" row joins the transaction that found the earlier
+answer (``duplicate_row``).
 
 Only senders who proved who they are get a row. A request refused before its signature
 verified (401, an unknown vendor or tenant 404, 413) or an unsigned connection test is
@@ -20,19 +23,15 @@ from sqlalchemy import insert, select
 
 from connector.infra import counters
 from connector.store.db import transaction
+from connector.store.delivery_rows import INSERT_ROWS, OUTCOME_BY_STATUS
 from connector.store.models import Delivery
-from connector.store.prepared import PreparedInsert
 from connector.web.current import runtime
 
 log = logging.getLogger(__name__)
 
-OUTCOME_BY_STATUS = {200: "duplicate", 202: "accepted"}
 BEFORE_AUTHENTICATION = frozenset({401, 403, 404, 405, 413})  # the sender proved nothing yet
 _REASON = re.compile(r"^[a-z_]{1,40}$")
 _INSERT = insert(Delivery.__table__)  # Core, built once: no ORM flush on the webhook's hot path
-# Every accepted webhook's row: prepared once per dialect (``store.prepared``).
-_INSERT_IN_INTAKE = PreparedInsert(Delivery.__table__, ("tenant_id", "source", "status_code", "outcome", "reason",
-                                                        "delivery_id", "received_at", "response_id"))
 
 
 _FIELD = re.compile(r"^[A-Za-z0-9_.\-]{1,60}$")
@@ -81,14 +80,16 @@ def _row(source: str, status: int, outcome: str, reason: str | None, delivery_id
                 received_at=now, response_id=response_id)
 
 
-def in_intake(source: str, delivery_id: str | None, now, response_id: str):
-    """``log_delivery`` for ``intake.accept``: the row (accepted or duplicate) joins the
-    intake's transaction and names the answer. Call ``recorded()`` once intake has returned."""
-    delivery_id = delivery_id or request.headers.get("webhook-id")
+def delivery_id_of(stated: str | None) -> str | None:
+    """The delivery's id: the one its source states, else the Standard Webhooks ``webhook-id``."""
+    return stated or request.headers.get("webhook-id")
 
-    def add(session, status: int) -> None:
-        _INSERT_IN_INTAKE.execute(session, _row(source, status, OUTCOME_BY_STATUS[status], None, delivery_id, now,
-                                                response_id))
+
+def duplicate_row(source: str, delivery_id: str | None, now, response_id: str):
+    """``log_duplicate`` for ``intake.accept``: a repeated delivery's row joins the transaction that
+    found its earlier answer, and names it. Call ``recorded()`` once intake has returned."""
+    def add(session) -> None:
+        INSERT_ROWS.execute(session, _row(source, 200, OUTCOME_BY_STATUS[200], None, delivery_id, now, response_id))
     return add
 
 

@@ -24,8 +24,9 @@ from connector.runtime import Runtime
 from connector.web import intake_limit
 from connector.web.current import runtime
 from connector.web.deliveries import (
+    delivery_id_of,
+    duplicate_row,
     field_names,
-    in_intake,
     note,
     record_deliveries,
     recorded,
@@ -112,9 +113,10 @@ def survey(vendor):
         return too_many
     data, now = received.value, rt.clock()
     policies = rt.policies if rt.directory is None else rt.directory.policies(tenant, rt.policies)  # its owners
+    delivery_id = delivery_id_of(received.delivery_id)
     result = intake.accept(rt.sessions, policies, data, source=vendor, now=now, tenant_id=tenant,
-                           log_delivery=in_intake(vendor, received.delivery_id, now, data["response_id"]),
-                           holdout=holdout_draw(rt, tenant))
+                           delivery_id=delivery_id, holdout=holdout_draw(rt, tenant),
+                           log_duplicate=duplicate_row(vendor, delivery_id, now, data["response_id"]))
     recorded()
     if result.status == 202:
         rt.notify()

@@ -164,7 +164,7 @@ def dashboard():
         overdue = [{"case": c, "stage": row} for c in open_cases for row in stage_rows(c, moment, runtime().policies) if row["overdue"]]
         overdue.sort(key=lambda item: item["stage"]["due_at"])
         deliveries = db.scalars(select(Delivery).where(Delivery.tenant_id == tenant)
-                                .order_by(Delivery.id.desc()).limit(50)).all()
+                                .order_by(Delivery.received_at.desc(), Delivery.id.desc()).limit(50)).all()
         failed = dead_jobs_behind(db, deliveries)
         dead = db.scalars(select(Job).where(Job.status == "dead", Job.tenant_id == tenant)
                           .order_by(Job.id).limit(100)).all()
