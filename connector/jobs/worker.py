@@ -13,6 +13,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from time import monotonic
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +23,9 @@ from connector.jobs import queue
 from connector.jobs.registry import GroupHandler, Registry, Verdict
 
 log = logging.getLogger(__name__)
+# How often a busy worker feeds (``Registry.feeders``): an answer's first job waits at most this
+# long for a worker with work in hand, and a campaign's answers are fed ten or so a transaction.
+FEED_EVERY_SECONDS = 0.05
 
 
 class WorkerHost(Protocol):
@@ -46,20 +50,34 @@ class Worker:
         self.rt = host
         self.worker_id = worker_id or new_worker_id()
         self._last_run: dict[str, datetime] = {}
+        self._fed = float("-inf")  # when this worker last fed (``time.monotonic``)
 
     def run_once(self) -> bool:
-        """Feed, then process the next due job, or the next group of them; True if any was claimed."""
-        registry, limit = self.rt.registry, int(self.rt.config.get("BATCH_LIMIT", 1))
-        for feeder in registry.feeders:
-            feeder(self.rt)
-        jobs = queue.claim_group(self.rt.sessions, self.worker_id, self.rt.clock(),
-                                 float(self.rt.config["JOB_LEASE_SECONDS"]), self.rt.policy.max_attempts,
-                                 group_size=limit, grouped_kinds=registry.groups)
+        """Process the next due job, or the next group of them; True if any was claimed.
+
+        The registry's feeders run first, at most every ``FEED_EVERY_SECONDS`` while there is work,
+        and again whenever nothing is due: a busy worker feeds a few answers a transaction (each a
+        commit under SQLite's one write lock), an idle one at once."""
+        if monotonic() - self._fed >= FEED_EVERY_SECONDS:
+            self._feed()
+        jobs = self._claim()
+        if not jobs and self._feed():
+            jobs = self._claim()
         if not jobs:
             return False
         with LeaseKeeper(self.rt, jobs):
             self._run(jobs)
         return True
+
+    def _feed(self) -> int:
+        self._fed = monotonic()
+        return sum(feeder(self.rt) for feeder in self.rt.registry.feeders)
+
+    def _claim(self) -> list[queue.ClaimedJob]:
+        return queue.claim_group(self.rt.sessions, self.worker_id, self.rt.clock(),
+                                 float(self.rt.config["JOB_LEASE_SECONDS"]), self.rt.policy.max_attempts,
+                                 group_size=int(self.rt.config.get("BATCH_LIMIT", 1)),
+                                 grouped_kinds=self.rt.registry.groups)
 
     def _run(self, jobs: list[queue.ClaimedJob]) -> None:
         registry = self.rt.registry
