@@ -126,3 +126,24 @@ def test_a_case_fed_after_a_later_answer_closed_it_is_still_planned_first(runtim
     # Fed jobs are due from their answers' arrival: the plan (then the case's sync) before the closing.
     first = queue.claim_group(runtime.sessions, "test", runtime.clock(), 60, 5, 1, runtime.registry.groups)
     assert [(job.kind, job.ref_id) for job in first] == [("case.plan", case_id)]
+
+
+def test_a_busy_worker_feeds_every_so_often_and_an_idle_one_at_once(runtime, monkeypatch):
+    from connector.jobs import worker as worker_module
+    from connector.jobs.queue import enqueue
+
+    clock = [100.0]
+    monkeypatch.setattr(worker_module, "monotonic", lambda: clock[0])
+    calls = []
+    runtime.registry.feeders[:] = [lambda rt: calls.append(clock[0]) or 0]
+    runtime.registry.handler("test.noop", lambda rt, job: None)
+    with transaction(runtime.sessions) as session:
+        for n in range(3):
+            enqueue(session, "test.noop", n)
+    worker = worker_module.Worker(runtime, "w")
+    assert worker.run_once() and calls == [100.0]  # the first claim feeds
+    clock[0] += worker_module.FEED_EVERY_SECONDS / 2
+    assert worker.run_once() and calls == [100.0]  # busy: not again so soon
+    clock[0] += worker_module.FEED_EVERY_SECONDS
+    assert worker.run_once() and len(calls) == 2  # busy, but the interval is over
+    assert not worker.run_once() and len(calls) == 3  # nothing due: it feeds at once, then looks again
