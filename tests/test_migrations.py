@@ -152,3 +152,33 @@ def test_the_cases_index_of_systemic_issues_holds_only_cases_in_one(db_url):
                 "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_cases_systemic_issue_id'")).scalar()
     assert "systemic_issue_id IS NOT NULL" in definition
     engine.dispose()
+
+
+def test_answers_from_before_the_outbox_count_as_fed_and_the_feeder_finds_none(db_url):
+    # 0025: the worker feeds each new answer (its job, its delivery-log row); an answer stored
+    # before it had both written at intake, so feeding it again would queue and log it twice.
+    from types import SimpleNamespace
+
+    from sqlalchemy.orm import sessionmaker
+
+    from connector.cases import feeding
+    from connector.infra.clock import system_clock
+
+    engine = make_engine(db_url)
+    _migrate(engine, "0024")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO answers (id, tenant_id, response_id, source, survey_type, score, category,"
+            " customer_email, vip, context, submitted_at, received_at, answer_body) VALUES (11, 'default',"
+            " 'srv-old', 'generic', 'nps', 9, 'promoter', 'paul@example.com', FALSE, '{}',"
+            " '2026-01-12 10:00:00', '2026-01-12 10:00:00', '{}')"))
+    assert install_schema(engine) == head()
+    with engine.connect() as connection:
+        fed, received = connection.execute(text("SELECT fed_at, received_at FROM answers WHERE id = 11")).one()
+        assert fed is not None and str(fed)[:19] == str(received)[:19]
+    host = SimpleNamespace(sessions=sessionmaker(bind=engine, expire_on_commit=False), clock=system_clock)
+    assert feeding.feed_answers(host) == 0
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM jobs")).scalar() == 0
+        assert connection.execute(text("SELECT count(*) FROM deliveries")).scalar() == 0
+    engine.dispose()
