@@ -13,8 +13,14 @@ INSERT_ROWS = PreparedInsert(cast(Table, Delivery.__table__), (
     "tenant_id", "source", "status_code", "outcome", "reason", "delivery_id", "received_at", "response_id"))
 
 
+def row(tenant_id: str, source: str, status: int, outcome: str, reason: str | None, delivery_id: str | None,
+        received_at, response_id: str | None = None) -> dict:
+    """One row of the log, each text cut to its column."""
+    return dict(tenant_id=tenant_id, source=source[:32], status_code=status, outcome=outcome,
+                reason=(reason or None) and reason[:300], delivery_id=(delivery_id or None) and delivery_id[:200],
+                received_at=received_at, response_id=response_id)
+
+
 def accepted_row(tenant_id: str, source: str, delivery_id: str | None, received_at, response_id: str) -> dict:
     """The row of a delivery whose answer was stored (its 202)."""
-    return dict(tenant_id=tenant_id, source=source[:32], status_code=202, outcome=OUTCOME_BY_STATUS[202],
-                reason=None, delivery_id=(delivery_id or None) and delivery_id[:200], received_at=received_at,
-                response_id=response_id)
+    return row(tenant_id, source, 202, OUTCOME_BY_STATUS[202], None, delivery_id, received_at, response_id)

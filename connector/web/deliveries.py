@@ -22,6 +22,7 @@ from flask import Blueprint, g, request
 from sqlalchemy import insert, select
 
 from connector.infra import counters
+from connector.store import delivery_rows
 from connector.store.db import transaction
 from connector.store.delivery_rows import INSERT_ROWS, OUTCOME_BY_STATUS
 from connector.store.models import Delivery
@@ -75,9 +76,7 @@ def _count_refused(response) -> None:
 
 def _row(source: str, status: int, outcome: str, reason: str | None, delivery_id: str | None, now,
          response_id: str | None = None) -> dict:
-    return dict(tenant_id=g.get("tenant", "default"), source=source[:32], status_code=status, outcome=outcome,
-                reason=(reason or None) and reason[:300], delivery_id=(delivery_id or None) and delivery_id[:200],
-                received_at=now, response_id=response_id)
+    return delivery_rows.row(g.get("tenant", "default"), source, status, outcome, reason, delivery_id, now, response_id)
 
 
 def delivery_id_of(stated: str | None) -> str | None:
