@@ -1,7 +1,6 @@
 """The job registry of the use cases: which handler serves each kind, what an error means, what a
 dead job does to its case, and the deadline scan. Built once by the runtime."""
 import logging
-import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -35,6 +34,7 @@ from connector.cases import (
 )
 from connector.cases.kinds import CASE_KINDS
 from connector.cases.shared import row
+from connector.domain.text import plain_name
 from connector.installs.tokens import NotConnected
 from connector.jobs.queue import ClaimedJob, finish
 from connector.jobs.registry import Classified, Handler, Registry, Verdict
@@ -57,16 +57,12 @@ def classify(exc: Exception) -> Classified:
     return Classified(Verdict.RETRY, f"{type(exc).__name__}: {exc}", unexpected=True, label=type(exc).__name__)
 
 
-_CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,60}$")  # a code or a field name, never a value
-
-
 def error_label(exc: SyncError) -> str:
     """``ZendeskPermanentError 422 RecordInvalid fields=due_at``: the kind, HTTP status, vendor
     code and refused field names of a vendor error, enough to know what to fix from the log."""
     code, fields = getattr(exc, "code", None), getattr(exc, "fields", ()) or ()
-    names = [name for name in fields if isinstance(name, str) and _CODE.match(name)]
-    parts = [type(exc).__name__, str(exc.status or ""),
-             code if isinstance(code, str) and _CODE.match(code) else "",
+    names = [name for name in fields if plain_name(name)]
+    parts = [type(exc).__name__, str(exc.status or ""), plain_name(code) or "",
              f"fields={','.join(names)}" if names else ""]
     return " ".join(part for part in parts if part)
 

@@ -7,9 +7,11 @@ are one line of visible text (``one_line``), and a comment is always shown as a
 quoted block (``quoted``): every line of it starts with ``> ``, so no line the
 respondent wrote can pass for one the connector wrote.
 """
+import re
 import unicodedata
 
 QUOTE = "> "
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,60}$")
 
 
 def _invisible(char: str) -> bool:
@@ -34,3 +36,10 @@ def quoted(comment: str, limit: int | None = None) -> list[str]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     kept = ["".join(c for c in line if c == "\t" or not _invisible(c)).rstrip() for line in lines]
     return [f"{QUOTE}{line}".rstrip() for line in kept] or [QUOTE.rstrip()]
+
+
+def plain_name(value: object) -> str | None:
+    """``value`` if it is a short code or field name (letters, digits, ``_``, ``.``, ``-``): safe to
+    log or show, as a vendor's error code or a refused field's name is; None for anything else,
+    which may be a value someone typed."""
+    return value if isinstance(value, str) and _PLAIN_NAME.match(value) else None

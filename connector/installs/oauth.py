@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from connector.domain.text import plain_name
 from connector.ports.errors import PermanentError, RetryableError, parse_retry_after
 
 TIMEOUT = 10.0
@@ -24,7 +25,6 @@ HUBSPOT_SCOPES = ("oauth crm.objects.contacts.read crm.objects.contacts.write cr
                   "crm.schemas.companies.read crm.schemas.companies.write crm.objects.owners.read")
 ZENDESK_SCOPES = "read write"
 _SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def _request(method: str, vendor: str, what: str, url: str, **kwargs) -> dict:
     if response.ok:
         return body
     code = str(body.get("error") or body.get("status") or body.get("category") or "")
-    code = code if _CODE.match(code) else ""
+    code = plain_name(code) or ""
     message = f"{vendor} OAuth {what}: HTTP {response.status_code} {code}".rstrip()
     if response.status_code == 429 or response.status_code >= 500:
         raise RetryableError(message, retry_after=parse_retry_after(response.headers.get("Retry-After")))

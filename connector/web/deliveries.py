@@ -21,6 +21,7 @@ import re
 from flask import Blueprint, g, request
 from sqlalchemy import insert, select
 
+from connector.domain.text import plain_name
 from connector.infra import counters
 from connector.store import delivery_rows
 from connector.store.db import transaction
@@ -35,8 +36,6 @@ _REASON = re.compile(r"^[a-z_]{1,40}$")
 _INSERT = insert(Delivery.__table__)  # Core, built once: no ORM flush on the webhook's hot path
 
 
-_FIELD = re.compile(r"^[A-Za-z0-9_.\-]{1,60}$")
-
 
 def field_names(messages) -> list[str]:
     """``{"customer": {"email": [...]}, "score": [...]}`` -> ``["customer.email", "score"]``: which
@@ -46,7 +45,7 @@ def field_names(messages) -> list[str]:
         return []
     names: list[str] = []
     for key, inner in messages.items():
-        name = str(key) if _FIELD.match(str(key)) else "?"
+        name = plain_name(str(key)) or "?"
         nested = field_names(inner)
         names.extend(f"{name}.{child}" for child in nested) if nested else names.append(name)
     return names
