@@ -164,7 +164,7 @@ def build_runtime(config: dict[str, Any], *, clock: Callable[[], datetime] = sys
     from connector.providers.hubspot.mapping import load_hubspot_mapping
     from connector.providers.zendesk.mapping import load_zendesk_mapping
 
-    sessions = make_session_factory(engine)
+    sessions = make_session_factory(engine, clock)
     limits = {"zendesk": (int(config["ZENDESK_CALLS_PER_MINUTE"]), 60.0),
               "hubspot": (int(config["HUBSPOT_CALLS_PER_10S"]), 10.0)}
 

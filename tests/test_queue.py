@@ -3,10 +3,12 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from connector.infra.clock import FrozenClock
 from connector.jobs import queue
 from connector.jobs.queue import RetryPolicy
 from connector.store.db import transaction
 from connector.store.models import Job
+from tests.conftest import make_config, make_runtime
 from tests.threads import race
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
@@ -30,6 +32,24 @@ def test_enqueue_deduplicates(runtime):
         assert not queue.enqueue(session, "hubspot.link_ticket", 7)
     with transaction(runtime.sessions) as session:
         assert len(session.scalars(select(Job)).all()) == 1
+
+
+def test_a_job_queued_without_a_time_is_due_now_by_the_runtimes_clock(db_url, fake_zendesk, fake_hubspot):
+    """Not the wall clock's: a job fed from an answer's arrival (that clock's time) and one queued
+    at once after it must take turns in that order (with the wall clock, a frozen clock ahead of it
+    put the fed job last, and a company's roll-up was written before its window's end)."""
+    rt = make_runtime(make_config(db_url), zendesk=fake_zendesk, hubspot=fake_hubspot, clock=FrozenClock(T0))
+    try:
+        with transaction(rt.sessions) as session:
+            queue.enqueue_fresh(session, [("case.plan", 1, T0 - timedelta(seconds=1))])
+            queue.enqueue(session, "zendesk.sync_case", 1)
+            queue.enqueue_many(session, [("hubspot.sync_answer", 1, "hubspot.sync_answer:1")])
+        with transaction(rt.sessions) as session:
+            rows = session.execute(select(Job.kind, Job.run_at).order_by(Job.run_at, Job.id)).all()
+        assert rows == [("case.plan", T0 - timedelta(seconds=1)), ("zendesk.sync_case", T0),
+                        ("hubspot.sync_answer", T0)]
+    finally:
+        rt.engine.dispose()
 
 
 def test_claim_respects_run_at(runtime):

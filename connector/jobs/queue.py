@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from connector.jobs.turns import join_line, locking, next_job, served
-from connector.store.db import transaction
+from connector.store.db import session_now, transaction
 from connector.store.models import Job
 from connector.store.prepared import Prepared, PreparedInsert
 
@@ -61,14 +61,15 @@ class RetryPolicy:
 
 def enqueue(session: Session, kind: str, ref_id: int, *, tenant_id: str = "default",
             dedupe_key: str | None = None, run_at: datetime | None = None) -> bool:
-    """Add a job unless one with the same dedupe key exists; True when added.
+    """Add a job unless one with the same dedupe key exists; True when added. Due at ``run_at``, else
+    now by the runtime's clock (``store.db.session_now``): the clock that dated the answers and
+    cases, so jobs queued now and jobs fed from an answer's arrival take turns in one order.
 
     One INSERT ... ON CONFLICT DO NOTHING: a concurrent insert of the same key is no error,
     and a worker settling a group holds SQLite's write lock for one statement per job, not
     a look-up, a savepoint and an insert."""
-    values = dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=dedupe_key or f"{kind}:{ref_id}")
-    if run_at is not None:
-        values["run_at"] = run_at
+    values = dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=dedupe_key or f"{kind}:{ref_id}",
+                  run_at=run_at or session_now(session))
     join_line(session, tenant_id)
     return session.execute(_insert_if_new(session.get_bind().dialect.name), values).first() is not None
 
@@ -86,10 +87,8 @@ _INSERT_IF_NEW: dict = {}
 
 # Prepared once per dialect (``store.prepared``); a key already taken is skipped by the database,
 # as ``enqueue`` skips it.
-_INSERT_MANY = PreparedInsert(cast(Table, Job.__table__), ("kind", "ref_id", "tenant_id", "dedupe_key"),
+_INSERT_JOBS = PreparedInsert(cast(Table, Job.__table__), ("kind", "ref_id", "tenant_id", "dedupe_key", "run_at"),
                               conflict=("dedupe_key",))
-_INSERT_FRESH = PreparedInsert(cast(Table, Job.__table__), ("kind", "ref_id", "tenant_id", "dedupe_key", "run_at"),
-                               conflict=("dedupe_key",))
 
 
 def enqueue_fresh(session: Session, jobs: list[tuple[str, int, datetime]], *, tenant_id: str = "default") -> None:
@@ -103,9 +102,9 @@ def enqueue_fresh(session: Session, jobs: list[tuple[str, int, datetime]], *, te
     if not jobs:
         return
     join_line(session, tenant_id)
-    _INSERT_FRESH.execute_many(session, [dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id,
-                                              dedupe_key=f"{kind}:{ref_id}", run_at=due_from)
-                                         for kind, ref_id, due_from in jobs])
+    _INSERT_JOBS.execute_many(session, [dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id,
+                                             dedupe_key=f"{kind}:{ref_id}", run_at=due_from)
+                                        for kind, ref_id, due_from in jobs])
 
 
 def window_end(now: datetime, window: float) -> datetime:
@@ -130,9 +129,10 @@ def enqueue_many(session: Session, jobs: list[tuple[str, int, str]], *, tenant_i
     for a handler queueing a group's worth: one statement under the write lock, not one each)."""
     if not jobs:
         return
+    now = session_now(session)
     join_line(session, tenant_id)
-    _INSERT_MANY.execute_many(session, [dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=key)
-                                         for kind, ref_id, key in {key: (k, r, key) for k, r, key in jobs}.values()])
+    _INSERT_JOBS.execute_many(session, [dict(kind=kind, ref_id=ref_id, tenant_id=tenant_id, dedupe_key=key, run_at=now)
+                                        for kind, ref_id, key in {key: (k, r, key) for k, r, key in jobs}.values()])
 
 
 def due_now_when_idle(session: Session, kind: str, tenant_id: str, now: datetime, feeders: Collection[str], *,
