@@ -84,3 +84,25 @@ def test_a_port_in_use_is_found_before_anything_is_deleted():
         listener.listen()
         assert port_in_use(listener.getsockname()[1])
     assert not port_in_use(0)
+
+
+def test_the_demo_waits_for_answers_not_fed_yet_then_for_their_jobs(runtime, client):
+    """An accepted answer has no job until the worker feeds it (``cases.feeding``): a summary
+    printed then showed no ticket and no task (seen when the worker started late, under load)."""
+    from connector.cases.feeding import feed_answers
+    from connector.cli.demo import work_left
+    from connector.store.db import reading
+    from tests.conftest import drain
+    from tests.signing import answer_payload, post_answer
+
+    def left() -> int:
+        with reading(runtime.sessions) as session:
+            return work_left(session, runtime.clock())
+
+    assert left() == 0
+    assert post_answer(client, answer_payload(score=2)).status_code == 202
+    assert left() == 1  # the answer, no job yet
+    feed_answers(runtime)
+    assert left() == 1  # its case's plan
+    drain(runtime)
+    assert left() == 0

@@ -108,12 +108,21 @@ def load_samples(run_id: str) -> list[dict]:
     return samples
 
 
-def _wait_until_idle(config: dict, base_url: str, token: str, case_ids: list[int], timeout: float = 30) -> list[dict]:
-    """Every job done (promoters' contact updates included), then the cases as the API shows them."""
+def work_left(session, now: datetime) -> int:
+    """Answers the worker has not fed yet (their jobs are still to be queued: ``cases.feeding``)
+    and jobs due or running; next week's digest is not waited for."""
     from sqlalchemy import func, select
 
+    from connector.store.models import Answer, Job
+
+    unfed = session.scalar(select(func.count()).select_from(Answer).where(Answer.fed_at.is_(None)))
+    return unfed + session.scalar(select(func.count()).select_from(Job).where(
+        Job.status.in_(("queued", "running")), (Job.status == "running") | (Job.run_at <= now)))
+
+
+def _wait_until_idle(config: dict, base_url: str, token: str, case_ids: list[int], timeout: float = 30) -> list[dict]:
+    """Every job done (promoters' contact updates included), then the cases as the API shows them."""
     from connector.store.db import make_engine, make_session_factory, transaction
-    from connector.store.models import Job
 
     # The worker runs in its own process: the queue is read where it lives, in the database.
     engine = make_engine(config["DATABASE_URL"], synchronous=config.get("SQLITE_SYNCHRONOUS") or "FULL")
@@ -121,11 +130,8 @@ def _wait_until_idle(config: dict, base_url: str, token: str, case_ids: list[int
     try:
         while time.monotonic() < deadline:
             with transaction(make_session_factory(engine), read_only=True) as session:
-                busy = session.scalar(select(func.count()).select_from(Job).where(  # due now: not next week's digest
-                    Job.status.in_(("queued", "running")),
-                    (Job.status == "running") | (Job.run_at <= datetime.now(timezone.utc))))
-            if not busy:
-                break
+                if not work_left(session, datetime.now(timezone.utc)):
+                    break
             time.sleep(0.2)  # polling the live server the user is watching
     finally:
         engine.dispose()
