@@ -177,10 +177,11 @@ class LeaseKeeper:
 # How long a thread may hold the GIL while another wants it (Python's default: 5 ms). A worker
 # thread holding SQLite's write lock gives up the GIL at every statement and then waits for the
 # other worker thread, busy building or parsing a vendor batch, to hand it back: up to 5 ms a
-# statement, while every webhook waits for that lock. At 0.5 ms, in a 5,000-answer campaign, the
-# worker's holds over 15 ms went from 42-60 to 15-19 and webhook p99 from 34-52 to 40-44 ms with
-# more load beside it (README, issue 16).
-SWITCH_INTERVAL_SECONDS = 0.0005
+# statement (and at every row a SELECT or an executemany steps through), while every webhook waits
+# for that lock. At 0.5 ms, in a 5,000-answer campaign, the worker's holds over 15 ms went from
+# 42-60 to 15-19; at 0.1 ms webhook p99 went from 34-81 ms (nine runs) to 24-33 ms (five, taken
+# in turn with them), for ~0.05 more of a core in the worker (README, issue 16).
+SWITCH_INTERVAL_SECONDS = 0.0001
 
 
 def start_threads(host: WorkerHost, count: int, stop: threading.Event) -> list[threading.Thread]:
