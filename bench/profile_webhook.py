@@ -7,6 +7,7 @@ figure: first untimed warm-up, then N requests timed with ``time.process_time``
 share of each step of the request and the top functions by own time.
 
 Usage: ``.venv/bin/python bench/profile_webhook.py [--requests 2000] [--database sqlite|postgres] [--detractors 0.3]``
+(``PROFILE_CALLERS='isinstance|hostname'``: also who calls the functions matching that pattern)
 (the profile is of CPU time; ``bench/intake_floor.py`` compares a gunicorn process with the floor of its stack)
 (``RECOVERY_SQLITE_SYNCHRONOUS=NORMAL`` for SQLite's faster, less durable commit: compare the wall figure)
 """
@@ -127,6 +128,8 @@ def main() -> None:
         print()
         stats = pstats.Stats(profile, stream=sys.stdout)
         stats.sort_stats("tottime").print_stats(args.top)
+        if os.environ.get("PROFILE_CALLERS"):
+            stats.print_callers(os.environ["PROFILE_CALLERS"])
         app.extensions["recovery"].engine.dispose()
     finally:
         database.drop()
