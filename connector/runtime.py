@@ -29,6 +29,7 @@ from connector.installs.directory import TenantDirectory
 from connector.jobs.queue import RetryPolicy
 from connector.jobs.registry import Registry
 from connector.mappings import check_folder as check_mapping_folder
+from connector.store.db import CLOCK as SESSION_CLOCK
 from connector.store.db import install_schema, make_engine, make_session_factory
 
 if TYPE_CHECKING:
@@ -164,7 +165,7 @@ def build_runtime(config: dict[str, Any], *, clock: Callable[[], datetime] = sys
     from connector.providers.hubspot.mapping import load_hubspot_mapping
     from connector.providers.zendesk.mapping import load_zendesk_mapping
 
-    sessions = make_session_factory(engine, clock)
+    sessions = make_session_factory(engine)
     limits = {"zendesk": (int(config["ZENDESK_CALLS_PER_MINUTE"]), 60.0),
               "hubspot": (int(config["HUBSPOT_CALLS_PER_10S"]), 10.0)}
 
@@ -183,10 +184,14 @@ def build_runtime(config: dict[str, Any], *, clock: Callable[[], datetime] = sys
     directory = TenantDirectory(config, sessions, clock, (load_zendesk_mapping(mappings_dir),
                                                           load_hubspot_mapping(mappings_dir)),
                                 (zendesk, hubspot), throttle)
-    return Runtime(config=config, engine=engine, sessions=sessions,
-                   policies=loaded, zendesk=zendesk, hubspot=hubspot, chat=ChatAlerts.from_config(config),
-                   clock=clock, policy=policy, survey_mappings=survey_mappings, directory=directory,
-                   registry=build_registry(lambda: float(config["SCHEDULER_INTERVAL_SECONDS"])))
+    runtime = Runtime(config=config, engine=engine, sessions=sessions,
+                      policies=loaded, zendesk=zendesk, hubspot=hubspot, chat=ChatAlerts.from_config(config),
+                      clock=clock, policy=policy, survey_mappings=survey_mappings, directory=directory,
+                      registry=build_registry(lambda: float(config["SCHEDULER_INTERVAL_SECONDS"])))
+    # A session's "now" (a job due at once) is the runtime's clock, read when used: one a test
+    # moves after start-up dates the queue's jobs as it dates the answers.
+    sessions.configure(info={SESSION_CLOCK: lambda: runtime.clock()})
+    return runtime
 
 
 def settle_heap() -> None:

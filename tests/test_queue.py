@@ -48,6 +48,11 @@ def test_a_job_queued_without_a_time_is_due_now_by_the_runtimes_clock(db_url, fa
             rows = session.execute(select(Job.kind, Job.run_at).order_by(Job.run_at, Job.id)).all()
         assert rows == [("case.plan", T0 - timedelta(seconds=1)), ("zendesk.sync_case", T0),
                         ("hubspot.sync_answer", T0)]
+        rt.clock = FrozenClock(T0 + timedelta(hours=1))  # moved after start-up, as tests do: followed
+        with transaction(rt.sessions) as session:
+            queue.enqueue(session, "zendesk.sync_case", 2)
+        with transaction(rt.sessions) as session:
+            assert session.scalar(select(Job.run_at).where(Job.ref_id == 2)) == T0 + timedelta(hours=1)
     finally:
         rt.engine.dispose()
 

@@ -17,7 +17,7 @@ less latency per commit; the README gives the measured cost).
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 
@@ -134,14 +134,14 @@ def install_schema(engine: Engine) -> str:
 CLOCK = "connector.clock"  # the key of the clock in a session's ``info``
 
 
-def make_session_factory(engine: Engine, clock: Callable[[], datetime] | None = None) -> sessionmaker[Session]:
-    """``clock``: the runtime's, read by what a session writes "now" without being told when (a job
-    queued due at once): a frozen or travelled clock in tests and sandboxes, not the wall clock."""
-    return sessionmaker(bind=engine, expire_on_commit=False, info={CLOCK: clock} if clock else None)
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 def session_now(session: Session) -> datetime:
-    """Now, by the clock the session's factory was given (the wall clock when none was)."""
+    """Now, by the clock in the session's ``info`` (``CLOCK``; the wall clock when none is): what a
+    session writes "now" without being told when (a job due at once). ``build_runtime`` gives its
+    factory the runtime's clock, frozen or travelled in tests and sandboxes."""
     clock = session.info.get(CLOCK)
     return clock() if clock is not None else datetime.now(timezone.utc)
 
