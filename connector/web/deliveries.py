@@ -36,7 +36,6 @@ _REASON = re.compile(r"^[a-z_]{1,40}$")
 _INSERT = insert(Delivery.__table__)  # Core, built once: no ORM flush on the webhook's hot path
 
 
-
 def field_names(messages) -> list[str]:
     """``{"customer": {"email": [...]}, "score": [...]}`` -> ``["customer.email", "score"]``: which
     fields a 422 refused, for the log and the dashboard, never their values. A name that is not
